@@ -1,0 +1,24 @@
+//! Every stored object's name, in one place: who writes it, when, and whether it is sealed.
+//!
+//! Raw keys are what the backing store (IndexedDB) sees. Only [`VAULT_HEADER`] is stored unsealed: it
+//! holds the KDF parameters, salt and the wrapped data key, none of which says anything about the wallet.
+//! Every other record is sealed by [`crate::SealedStore`] under a blinded raw key (`r/…`).
+//!
+//! Sealed records are named by a namespace and a key. **The first `/`-separated segment of a namespace
+//! is its kind:** a fixed, public word used in error messages; it never carries data.
+
+/// Raw key of the vault header. Written once by [`crate::Vault::create`], read by every unlock.
+pub const VAULT_HEADER: &str = "vault";
+
+/// Prefix of every sealed record's raw key.
+pub const SEALED_PREFIX: &str = "r/";
+
+/// Namespace of the recovery phrase. Written once at vault creation, read on unlock (to check the vault
+/// opens whole) and by the node when it derives its keys.
+pub const SEED_NAMESPACE: &str = "seed";
+/// Key of the recovery phrase within [`SEED_NAMESPACE`].
+pub const SEED_KEY: &str = "mnemonic";
+
+/// Namespace of wallet settings that reveal something about the user (later: peers, limits).
+/// Written by the settings page; non-secret UI preferences live in the browser's localStorage instead.
+pub const SETTINGS_NAMESPACE: &str = "settings";
