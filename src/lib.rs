@@ -1,1 +1,3 @@
+//! Blixtra, the browser app: the Leptos UI and the browser seams it stands on.
 
+pub mod browser;

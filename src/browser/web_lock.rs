@@ -1,0 +1,66 @@
+//! `WebLock`: an exclusive lock across every tab of this origin (the Web Locks API), so that only one
+//! tab at a time runs the wallet. The browser releases it by itself when the holding tab closes or
+//! crashes, which no flag in storage could do.
+//!
+//! `Send`: not; it holds JS functions.
+
+use js_sys::{Function, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{LockManager, LockMode, LockOptions};
+
+use super::js_future::pending_promise;
+
+/// The lock that guards the wallet: the vault and, later, the node.
+pub const WALLET_LOCK: &str = "blixtra-wallet";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LockError {
+    #[error("this browser does not support the Web Locks API, which Blixtra needs to keep two tabs from running one wallet")]
+    Unsupported,
+    #[error("the browser refused the tab lock: {0}")]
+    Refused(String),
+}
+
+/// A held lock; dropping it releases the lock.
+pub struct WebLock {
+    release: Function,
+}
+
+impl WebLock {
+    /// Takes the lock `name` if no tab holds it; returns `None` at once if one does.
+    pub async fn try_acquire(name: &str) -> Result<Option<WebLock>, LockError> {
+        let locks = lock_manager().ok_or(LockError::Unsupported)?;
+        let (granted, report_granted) = pending_promise();
+        let (held, release) = pending_promise();
+        // The browser holds the lock until the promise this callback returns settles: `held`, which
+        // settles only when `release` is called.
+        let callback = Closure::once_into_js(move |lock: JsValue| -> JsValue {
+            let got_it = !lock.is_null();
+            let _ = report_granted.call1(&JsValue::NULL, &JsValue::from_bool(got_it));
+            if got_it { held.into() } else { Promise::resolve(&JsValue::UNDEFINED).into() }
+        });
+        let options = LockOptions::new();
+        options.set_mode(LockMode::Exclusive);
+        options.set_if_available(true);
+        let request = locks.request_with_options(name, &options, callback.unchecked_ref());
+        // `granted` settles when the callback runs; `request` settles only after release, but rejects
+        // at once if the browser refuses the request (and then never calls the callback).
+        let first = Promise::race(&js_sys::Array::of2(&granted, &request));
+        let got_it = JsFuture::from(first).await.map_err(|e| LockError::Refused(format!("{e:?}")))?;
+        Ok(got_it.as_bool().unwrap_or(false).then_some(WebLock { release }))
+    }
+}
+
+impl Drop for WebLock {
+    fn drop(&mut self) {
+        let _ = self.release.call0(&JsValue::NULL);
+    }
+}
+
+fn lock_manager() -> Option<LockManager> {
+    let navigator = Reflect::get(&js_sys::global(), &JsValue::from_str("navigator")).ok()?;
+    let locks = Reflect::get(&navigator, &JsValue::from_str("locks")).ok()?;
+    locks.dyn_into().ok()
+}
