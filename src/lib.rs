@@ -1,3 +1,10 @@
-//! Blixtra, the browser app: the Leptos UI and the browser seams it stands on.
+//! Blixtra, the browser app: the Leptos UI and the browser seams it stands on. The wallet's logic lives
+//! in `blixtra-core`; this crate connects it to a browser and to people.
 
+pub mod app;
 pub mod browser;
+mod components;
+mod pages;
+pub mod prefs;
+pub mod session;
+pub mod wallet;

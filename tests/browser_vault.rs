@@ -90,8 +90,7 @@ async fn a_second_tab_lock_is_refused_while_the_first_holds() {
     let name = format!("blixtra-test-lock-{}", js_sys::Math::random());
     let first = WebLock::try_acquire(&name).await.expect("locks supported").expect("the first request gets the lock");
     assert!(WebLock::try_acquire(&name).await.expect("locks supported").is_none(), "a second holder is refused");
-    drop(first);
-    // The release settles on the browser's lock queue; the next request sees it released.
+    first.release().await;
     let again = WebLock::try_acquire(&name).await.expect("locks supported");
     assert!(again.is_some(), "the lock is free again once released");
 }

@@ -23,9 +23,11 @@ pub enum LockError {
     Refused(String),
 }
 
-/// A held lock; dropping it releases the lock.
+/// A held lock; dropping it releases the lock (the browser frees it a moment later).
 pub struct WebLock {
     release: Function,
+    /// The browser's request promise: it settles once the lock is actually freed.
+    freed: Promise,
 }
 
 impl WebLock {
@@ -49,7 +51,14 @@ impl WebLock {
         // at once if the browser refuses the request (and then never calls the callback).
         let first = Promise::race(&js_sys::Array::of2(&granted, &request));
         let got_it = JsFuture::from(first).await.map_err(|e| LockError::Refused(format!("{e:?}")))?;
-        Ok(got_it.as_bool().unwrap_or(false).then_some(WebLock { release }))
+        Ok(got_it.as_bool().unwrap_or(false).then_some(WebLock { release, freed: request.unchecked_into() }))
+    }
+
+    /// Releases the lock and waits until the browser has freed it, so another request can take it.
+    pub async fn release(self) {
+        let freed = self.freed.clone();
+        drop(self);
+        let _ = JsFuture::from(freed).await;
     }
 }
 

@@ -1,0 +1,148 @@
+//! The app root: shared context, start-up (tab lock, storage), the router and the phase guard that
+//! keeps each phase on its own pages, and the idle auto-lock.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::hooks::{use_location, use_navigate};
+use leptos_router::{path, NavigateOptions};
+
+use crate::browser::now_ms;
+use crate::browser::storage_persistence::{self, Persistence};
+use crate::pages::{CreatePage, HomePage, ImportPage, OtherTabPage, SettingsPage, UnavailablePage, UnlockPage, WelcomePage};
+use crate::session::{AutoLock, Phase};
+use crate::wallet::{Opening, Wallet};
+use crate::prefs;
+
+/// What every page can reach. `Copy`: it holds only reactive handles.
+#[derive(Clone, Copy)]
+pub struct AppContext {
+    pub phase: RwSignal<Phase>,
+    pub auto_lock: RwSignal<AutoLock>,
+    pub persistence: RwSignal<Option<Persistence>>,
+    wallet: StoredValue<Option<Wallet>, LocalStorage>,
+    last_activity_ms: StoredValue<f64>,
+}
+
+impl AppContext {
+    /// Returns the wallet handle; `None` before start-up finished or when another tab holds it.
+    pub fn wallet(&self) -> Option<Wallet> {
+        self.wallet.get_value()
+    }
+
+    /// Locks the wallet now.
+    pub fn lock(&self) {
+        if let Some(wallet) = self.wallet() {
+            wallet.lock();
+        }
+        self.phase.set(Phase::Locked);
+    }
+
+    /// Asks for persistent storage and records the answer (settings shows it).
+    pub fn request_persistence(&self) {
+        let persistence = self.persistence;
+        spawn_local(async move { persistence.set(Some(storage_persistence::request().await)) });
+    }
+
+    fn note_activity(&self) {
+        self.last_activity_ms.set_value(now_ms());
+    }
+}
+
+pub fn use_app() -> AppContext {
+    expect_context::<AppContext>()
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    let ctx = AppContext {
+        phase: RwSignal::new(Phase::Starting),
+        auto_lock: RwSignal::new(prefs::auto_lock()),
+        persistence: RwSignal::new(None),
+        wallet: StoredValue::new_local(None),
+        last_activity_ms: StoredValue::new(now_ms()),
+    };
+    provide_context(ctx);
+    spawn_local(start(ctx));
+    watch_for_idleness(ctx);
+
+    view! {
+        <Router>
+            <header class="topbar">
+                <span class="brand" aria-hidden="true">"⚡"</span>
+                <span class="brand">"Blixtra"</span>
+            </header>
+            <PhaseGuard/>
+            <main id="main">
+                <Show when=move || ctx.phase.get() != Phase::Starting fallback=|| view! { <p role="status" class="busy">"Opening your wallet…"</p> }>
+                    <Routes fallback=|| view! { <p>"There is no such page."</p> }>
+                        <Route path=path!("/") view=WelcomePage/>
+                        <Route path=path!("/create") view=CreatePage/>
+                        <Route path=path!("/import") view=ImportPage/>
+                        <Route path=path!("/unlock") view=UnlockPage/>
+                        <Route path=path!("/home") view=HomePage/>
+                        <Route path=path!("/settings") view=SettingsPage/>
+                        <Route path=path!("/other-tab") view=OtherTabPage/>
+                        <Route path=path!("/unavailable") view=UnavailablePage/>
+                    </Routes>
+                </Show>
+            </main>
+        </Router>
+    }
+}
+
+/// Takes the tab lock and opens storage, then sets the phase.
+async fn start(ctx: AppContext) {
+    let phase = match Wallet::open().await {
+        Opening::Ready(wallet, phase) => {
+            ctx.wallet.set_value(Some(wallet));
+            ctx.persistence.set(Some(storage_persistence::current().await));
+            phase
+        }
+        Opening::OtherTab => Phase::OtherTab,
+        Opening::Unavailable(reason) => Phase::Unavailable(reason),
+    };
+    ctx.phase.set(phase);
+}
+
+/// Retries start-up, for the page that says another tab holds the wallet.
+pub fn retry_start(ctx: AppContext) {
+    ctx.phase.set(Phase::Starting);
+    spawn_local(start(ctx));
+}
+
+/// Sends each phase to its pages whenever the phase or the path changes.
+#[component]
+fn PhaseGuard() -> impl IntoView {
+    let ctx = use_app();
+    let location = use_location();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        let path = location.pathname.get();
+        if let Some(target) = ctx.phase.with(|phase| phase.redirect(&path)) {
+            navigate(target, NavigateOptions { replace: true, ..Default::default() });
+        }
+    });
+}
+
+/// Locks an unlocked wallet after the chosen idle time. Activity is any key or pointer press.
+fn watch_for_idleness(ctx: AppContext) {
+    // The handles live as long as the app, which is the page's life.
+    std::mem::forget(window_event_listener(leptos::ev::keydown, move |_| ctx.note_activity()));
+    std::mem::forget(window_event_listener(leptos::ev::pointerdown, move |_| ctx.note_activity()));
+    Effect::new(move |_| {
+        if ctx.phase.get() == Phase::Unlocked {
+            ctx.note_activity();
+        }
+    });
+    set_interval(
+        move || {
+            if ctx.phase.get_untracked() == Phase::Unlocked && ctx.auto_lock.get_untracked().is_due(ctx.last_activity_ms.get_value(), now_ms()) {
+                ctx.lock();
+            }
+        },
+        Duration::from_secs(10),
+    );
+}

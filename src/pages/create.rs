@@ -1,0 +1,136 @@
+//! Creating a wallet: show the new recovery phrase once, check that it was written down, choose a
+//! passphrase, then seal it all into the vault.
+
+use blixtra_core::onboarding::{check_new_passphrase, WordCheck};
+use blixtra_core::RecoveryPhrase;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::yield_to_paint;
+use crate::app::use_app;
+use crate::components::{sentence, Alert, Busy, NewPassphraseFields};
+use crate::session::Phase;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    ShowWords,
+    CheckWords,
+    ChoosePassphrase,
+}
+
+#[component]
+pub fn CreatePage() -> impl IntoView {
+    let ctx = use_app();
+    let phrase = StoredValue::new_local(RecoveryPhrase::generate());
+    let check = StoredValue::new(WordCheck::random(24));
+    let step = RwSignal::new(Step::ShowWords);
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(None::<String>);
+    let go = move |next| {
+        error.set(None);
+        step.set(next);
+    };
+
+    let passphrase = RwSignal::new(String::new());
+    let confirmation = RwSignal::new(String::new());
+    let create = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if let Err(e) = check_new_passphrase(&passphrase.get_untracked(), &confirmation.get_untracked()) {
+            return error.set(Some(sentence(&e)));
+        }
+        let Some(wallet) = ctx.wallet() else { return };
+        error.set(None);
+        busy.set(Some("Encrypting your wallet…".into()));
+        spawn_local(async move {
+            yield_to_paint().await;
+            let result = wallet.create(&phrase.get_value(), &passphrase.get_untracked()).await;
+            busy.set(None);
+            match result {
+                Ok(()) => {
+                    passphrase.set(String::new());
+                    confirmation.set(String::new());
+                    ctx.request_persistence();
+                    ctx.phase.set(Phase::Unlocked);
+                }
+                Err(e) => error.set(Some(sentence(&e))),
+            }
+        });
+    };
+
+    view! {
+        <h1>"Create a new wallet"</h1>
+        {move || match step.get() {
+            Step::ShowWords => view! { <ShowWords words=phrase.with_value(|p| p.words()) on_done=move || go(Step::CheckWords)/> }.into_any(),
+            Step::CheckWords => view! {
+                <CheckWords check=check.get_value() phrase=phrase error=error on_back=move || go(Step::ShowWords) on_done=move || go(Step::ChoosePassphrase)/>
+            }.into_any(),
+            Step::ChoosePassphrase => view! {
+                <form on:submit=create>
+                    <NewPassphraseFields passphrase=passphrase confirmation=confirmation/>
+                    <div class="actions">
+                        <button type="submit" class="primary" prop:disabled=move || busy.get().is_some()>"Create wallet"</button>
+                    </div>
+                </form>
+            }.into_any(),
+        }}
+        <Busy message=busy/>
+        <Alert message=error/>
+    }
+}
+
+/// Step 1: the words, shown once.
+#[component]
+fn ShowWords(words: Vec<&'static str>, on_done: impl Fn() + 'static) -> impl IntoView {
+    let written = RwSignal::new(false);
+    view! {
+        <p>"These 24 words are your recovery phrase. Write them down on paper, in order, and keep them somewhere safe and offline."</p>
+        <p class="warning">"Anyone with these words can take your funds. Blixtra will not show them again."</p>
+        <ol class="words" data-testid="recovery-words">
+            {words.into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}
+        </ol>
+        <label class="check">
+            <input type="checkbox" bind:checked=written/>
+            "I have written down all 24 words"
+        </label>
+        <div class="actions">
+            <button type="button" class="primary" prop:disabled=move || !written.get() on:click=move |_| on_done()>"Continue"</button>
+        </div>
+    }
+}
+
+/// Step 2: three of the words, asked back.
+#[component]
+fn CheckWords(
+    check: WordCheck,
+    phrase: StoredValue<RecoveryPhrase, LocalStorage>,
+    error: RwSignal<Option<String>>,
+    on_back: impl Fn() + 'static,
+    on_done: impl Fn() + 'static,
+) -> impl IntoView {
+    let answers = [RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new())];
+    let positions = check.positions();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let given = answers.map(|a| a.get_untracked());
+        match phrase.with_value(|p| check.verify(p, [&given[0], &given[1], &given[2]])) {
+            Ok(()) => on_done(),
+            Err(e) => error.set(Some(sentence(&e))),
+        }
+    };
+    view! {
+        <form on:submit=submit>
+            <p>"To be sure you have them, type these words from your recovery phrase."</p>
+            {positions.into_iter().zip(answers).map(|(position, answer)| {
+                let id = format!("check-word-{position}");
+                view! {
+                    <label for=id.clone()>{format!("Word #{position}")}</label>
+                    <input id=id type="text" autocomplete="off" autocapitalize="none" spellcheck="false" required bind:value=answer/>
+                }
+            }).collect_view()}
+            <div class="actions">
+                <button type="button" on:click=move |_| on_back()>"Show the words again"</button>
+                <button type="submit" class="primary">"Check"</button>
+            </div>
+        </form>
+    }
+}

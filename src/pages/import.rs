@@ -1,0 +1,63 @@
+//! Restoring a wallet from its 12 or 24 words.
+
+use blixtra_core::onboarding::check_new_passphrase;
+use blixtra_core::RecoveryPhrase;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::yield_to_paint;
+use crate::app::use_app;
+use crate::components::{sentence, Alert, Busy, NewPassphraseFields};
+use crate::session::Phase;
+
+#[component]
+pub fn ImportPage() -> impl IntoView {
+    let ctx = use_app();
+    let words = RwSignal::new(String::new());
+    let passphrase = RwSignal::new(String::new());
+    let confirmation = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(None::<String>);
+
+    let restore = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let phrase = match RecoveryPhrase::parse(&words.get_untracked()) {
+            Ok(phrase) => phrase,
+            Err(e) => return error.set(Some(sentence(&e))),
+        };
+        if let Err(e) = check_new_passphrase(&passphrase.get_untracked(), &confirmation.get_untracked()) {
+            return error.set(Some(sentence(&e)));
+        }
+        let Some(wallet) = ctx.wallet() else { return };
+        error.set(None);
+        busy.set(Some("Encrypting your wallet…".into()));
+        spawn_local(async move {
+            yield_to_paint().await;
+            let result = wallet.create(&phrase, &passphrase.get_untracked()).await;
+            busy.set(None);
+            match result {
+                Ok(()) => {
+                    words.set(String::new());
+                    ctx.request_persistence();
+                    ctx.phase.set(Phase::Unlocked);
+                }
+                Err(e) => error.set(Some(sentence(&e))),
+            }
+        });
+    };
+
+    view! {
+        <h1>"Restore a wallet"</h1>
+        <form on:submit=restore>
+            <label for="recovery-words">"Recovery phrase (12 or 24 words)"</label>
+            <textarea id="recovery-words" rows="4" autocomplete="off" autocapitalize="none" spellcheck="false" required
+                prop:value=move || words.get() on:input=move |ev| words.set(event_target_value(&ev))></textarea>
+            <NewPassphraseFields passphrase=passphrase confirmation=confirmation/>
+            <div class="actions">
+                <button type="submit" class="primary" prop:disabled=move || busy.get().is_some()>"Restore wallet"</button>
+            </div>
+        </form>
+        <Busy message=busy/>
+        <Alert message=error/>
+    }
+}
