@@ -1,0 +1,101 @@
+//! The project's invariants, checked on every test run (see ARCHITECTURE.md).
+
+use std::path::Path;
+
+use crate::shell;
+
+/// Crates the wallet core must never depend on: it stays platform-neutral.
+const BROWSER_CRATES: [&str; 4] = ["web-sys", "js-sys", "wasm-bindgen", "leptos"];
+/// Where ARCHITECTURE.md's paths start; every such path it names must exist.
+const PATH_ROOTS: [&str; 7] = ["src/", "crates/", "tests/", "www/", ".ci/", ".cargo/", "Cargo.toml"];
+
+pub fn run(root: &Path) -> Result<(), String> {
+    core_is_platform_neutral(root)?;
+    wallet_builds_lightning_without_std(root)?;
+    architecture_paths_exist(root)
+}
+
+/// **Architecture invariant:** the core never depends on a browser crate, natively or for wasm32.
+fn core_is_platform_neutral(root: &Path) -> Result<(), String> {
+    for target in [None, Some("wasm32-unknown-unknown")] {
+        let mut args = vec!["tree", "-p", "blixtra-core", "-e", "normal", "--prefix", "none"];
+        if let Some(t) = target {
+            args.extend(["--target", t]);
+        }
+        let tree = cargo_output(root, &args)?;
+        if let Some(bad) = tree.lines().find_map(|l| BROWSER_CRATES.iter().find(|c| l.split_whitespace().next() == Some(**c))) {
+            return Err(format!("blixtra-core depends on {bad}: the core must stay platform-neutral"));
+        }
+    }
+    println!("check: blixtra-core depends on no browser crate");
+    Ok(())
+}
+
+/// **Architecture invariant:** the wallet builds `lightning` without `std` (whose clock calls panic in
+/// wasm32), for wasm32 and natively alike.
+fn wallet_builds_lightning_without_std(root: &Path) -> Result<(), String> {
+    let lock = std::fs::read_to_string(root.join("Cargo.lock")).map_err(|e| format!("cannot read Cargo.lock: {e}"))?;
+    if !lock.contains("name = \"lightning\"") {
+        println!("check: lightning is not a dependency yet; nothing to check for its std feature");
+        return Ok(());
+    }
+    for package in ["blixtra", "blixtra-core"] {
+        let tree = cargo_output(root, &["tree", "-p", package, "--target", "wasm32-unknown-unknown", "-e", "features", "-i", "lightning"])?;
+        if turns_on_lightning_std(&tree) {
+            return Err(format!("{package}'s wasm32 build turns on lightning's \"std\" feature"));
+        }
+    }
+    println!("check: the wallet builds lightning without std");
+    Ok(())
+}
+
+pub fn turns_on_lightning_std(feature_tree: &str) -> bool {
+    feature_tree.contains("lightning feature \"std\"") || feature_tree.contains("lightning feature \"default\"")
+}
+
+fn architecture_paths_exist(root: &Path) -> Result<(), String> {
+    let text = std::fs::read_to_string(root.join("ARCHITECTURE.md")).map_err(|e| format!("cannot read ARCHITECTURE.md: {e}"))?;
+    let missing: Vec<String> = named_paths(&text).into_iter().filter(|p| !root.join(p).exists()).collect();
+    if !missing.is_empty() {
+        return Err(format!("ARCHITECTURE.md names paths that do not exist: {}", missing.join(", ")));
+    }
+    println!("check: every path ARCHITECTURE.md names exists");
+    Ok(())
+}
+
+/// Returns the `backticked` tokens of a Markdown text that are repository paths.
+pub fn named_paths(markdown: &str) -> Vec<String> {
+    markdown
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|token| !token.contains(char::is_whitespace) && PATH_ROOTS.iter().any(|root| token.starts_with(root)))
+        .map(|token| token.trim_end_matches("::").to_owned())
+        .collect()
+}
+
+fn cargo_output(root: &Path, args: &[&str]) -> Result<String, String> {
+    let out = std::process::Command::new(shell::cargo_program()).args(args).current_dir(root).output().map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("`cargo {}` failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr)));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_backticked_repository_paths_are_named() {
+        let md = "See `src/app.rs` and `crates/core/src/vault.rs`, not `lightning/std` or `cargo xtask test` or `Vault`.";
+        assert_eq!(named_paths(md), ["src/app.rs", "crates/core/src/vault.rs"]);
+    }
+
+    #[test]
+    fn a_feature_tree_with_lightning_std_is_caught() {
+        assert!(turns_on_lightning_std("lightning feature \"std\"\n└── blixtra-core"));
+        assert!(turns_on_lightning_std("lightning feature \"default\"\n"));
+        assert!(!turns_on_lightning_std("lightning feature \"grind_signatures\"\n"));
+    }
+}

@@ -1,0 +1,133 @@
+//! `cargo xtask setup`: installs what building and testing need, skipping what is already there.
+//! Nothing downloads prebuilt binaries: tools come from crates.io sources and Debian packages.
+
+use std::path::PathBuf;
+
+use crate::shell;
+
+/// Debian packages: clang and llvm (C code such as secp256k1 compiled for wasm32), binaryen (wasm-opt
+/// for Trunk's release builds), chromium and its driver (browser tests).
+const DEBIAN_PACKAGES: [&str; 5] = ["clang", "llvm", "binaryen", "chromium", "chromium-driver"];
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+/// Trunk 0.22 needs a newer rustc than this project's toolchain.
+const TRUNK_VERSION: &str = "0.21.14";
+
+/// Where the tools that tests call by path are.
+pub struct Tools {
+    pub chromedriver: String,
+}
+
+pub fn run() -> Result<(), String> {
+    run_and_locate().map(|_| ())
+}
+
+/// Installs what is missing, then returns the tools' locations.
+pub fn run_and_locate() -> Result<Tools, String> {
+    shell::step("setup: checking tools");
+    put_cargo_bin_on_path();
+    ensure_wasm_target()?;
+    ensure_debian_packages()?;
+    let root = shell::workspace_root()?;
+    let lock = std::fs::read_to_string(root.join("Cargo.lock")).map_err(|e| format!("cannot read Cargo.lock: {e}"))?;
+    let bindgen = lock_version(&lock, "wasm-bindgen").ok_or("Cargo.lock has no wasm-bindgen")?;
+    // wasm-bindgen's CLI must be the exact version of the library the wallet links.
+    ensure_cargo_tool("wasm-bindgen-cli", "wasm-bindgen", Some(&bindgen))?;
+    ensure_cargo_tool("wasm-pack", "wasm-pack", None)?;
+    ensure_cargo_tool("trunk", "trunk", Some(TRUNK_VERSION))?;
+    let chromedriver = shell::output("sh", &["-c", "command -v chromedriver"]).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    let chromedriver = chromedriver.ok_or("chromedriver is not on PATH after installing chromium-driver")?;
+    println!("setup: all tools present");
+    Ok(Tools { chromedriver })
+}
+
+/// Puts `~/.cargo/bin` on PATH for the commands xtask starts, as `cargo install` puts tools there.
+fn put_cargo_bin_on_path() {
+    let cargo_bin = std::env::var_os("CARGO_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo"))).map(|home| home.join("bin"));
+    let Some(cargo_bin) = cargo_bin else { return };
+    let mut paths: Vec<PathBuf> = std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
+    if !paths.contains(&cargo_bin) {
+        paths.insert(0, cargo_bin);
+        if let Ok(joined) = std::env::join_paths(paths) {
+            std::env::set_var("PATH", joined);
+        }
+    }
+}
+
+fn ensure_wasm_target() -> Result<(), String> {
+    let installed = shell::output("rustup", &["target", "list", "--installed"]).unwrap_or_default();
+    if installed.lines().any(|l| l.trim() == WASM_TARGET) {
+        return Ok(());
+    }
+    shell::run(&shell::workspace_root()?, "rustup", &["target", "add", WASM_TARGET])
+}
+
+fn ensure_debian_packages() -> Result<(), String> {
+    let missing: Vec<&str> = DEBIAN_PACKAGES
+        .into_iter()
+        .filter(|p| !shell::output("dpkg-query", &["-W", "-f=${Status}", p]).is_some_and(|s| s.contains("install ok installed")))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    println!("setup: installing Debian packages {}", missing.join(" "));
+    let root = shell::workspace_root()?;
+    let as_root = shell::output("id", &["-u"]).is_some_and(|id| id.trim() == "0");
+    let apt = |args: &[&str]| {
+        let mut full = vec!["env", "DEBIAN_FRONTEND=noninteractive", "apt-get"];
+        full.extend_from_slice(args);
+        if as_root {
+            shell::run(&root, full[0], &full[1..])
+        } else {
+            shell::run(&root, "sudo", &full)
+        }
+    };
+    apt(&["update", "-q"])?;
+    let mut install = vec!["install", "-y", "-q"];
+    install.extend(&missing);
+    apt(&install)
+}
+
+/// Installs the crate `package` unless its binary `bin` answers `--version` with `version` (any
+/// version when `None`). Tries `--locked` first; the registry may lack a locked dependency version,
+/// and then an unlocked build is the working fallback.
+fn ensure_cargo_tool(package: &str, bin: &str, version: Option<&str>) -> Result<(), String> {
+    let found = shell::output(bin, &["--version"]).unwrap_or_default();
+    let is_ok = !found.is_empty() && version.is_none_or(|v| found.split_whitespace().nth(1) == Some(v));
+    if is_ok {
+        return Ok(());
+    }
+    println!("setup: installing {package} {} (a few minutes, once)", version.unwrap_or("latest"));
+    let root = shell::workspace_root()?;
+    let mut args = vec!["install", package];
+    if let Some(v) = version {
+        args.extend(["--version", v]);
+    }
+    let mut locked = args.clone();
+    locked.push("--locked");
+    shell::cargo(&root, &locked).or_else(|_| shell::cargo(&root, &args))
+}
+
+/// Returns the version of package `name` in a Cargo.lock (the first, if several are locked).
+pub fn lock_version(lock: &str, name: &str) -> Option<String> {
+    let wanted = format!("name = \"{name}\"");
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == wanted {
+            let version = lines.next()?.trim().strip_prefix("version = \"")?.strip_suffix('"')?;
+            return Some(version.to_owned());
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_locked_version_is_read_for_the_exact_package_name() {
+        let lock = "[[package]]\nname = \"wasm-bindgen-futures\"\nversion = \"0.4.1\"\n\n[[package]]\nname = \"wasm-bindgen\"\nversion = \"0.2.130\"\n";
+        assert_eq!(lock_version(lock, "wasm-bindgen").as_deref(), Some("0.2.130"));
+        assert_eq!(lock_version(lock, "trunk"), None);
+    }
+}
