@@ -1,7 +1,43 @@
 //! Running commands: each is printed before it runs, and a failure names the command.
 
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+
+/// Test counts summed over every test run, from the harnesses' `test result:` lines.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub passed: u64,
+    pub failed: u64,
+}
+
+impl Tally {
+    /// Adds the counts of a libtest or wasm-bindgen-test summary line; other lines are ignored.
+    pub fn add_line(&mut self, line: &str) {
+        let Some(summary) = line.trim().strip_prefix("test result: ") else { return };
+        let count = |label: &str| summary.split(';').find_map(|part| part.trim().trim_start_matches("ok. ").trim_start_matches("FAILED. ").strip_suffix(label)?.trim().parse::<u64>().ok());
+        self.passed += count(" passed").unwrap_or(0);
+        self.failed += count(" failed").unwrap_or(0);
+    }
+}
+
+/// Like [`run`], but also reads the test summaries on its standard output into `tally`.
+pub fn run_tests(dir: &Path, program: &str, args: &[&str], tally: &mut Tally) -> Result<(), String> {
+    println!("$ {program} {}", args.join(" "));
+    let mut child = Command::new(program).args(args).current_dir(dir).stdout(Stdio::piped()).spawn().map_err(|e| format!("could not start {program}: {e}"))?;
+    let stdout = child.stdout.take().expect("stdout was piped");
+    for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+        println!("{line}");
+        tally.add_line(&line);
+    }
+    let _ = std::io::stdout().flush();
+    let status = child.wait().map_err(|e| format!("{program} did not finish: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{program} {}` failed ({status})", args.join(" ")))
+    }
+}
 
 /// Prints a step heading.
 pub fn step(title: &str) {
@@ -38,4 +74,19 @@ pub fn cargo_program() -> String {
 pub fn workspace_root() -> Result<PathBuf, String> {
     let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     manifest_dir.ancestors().nth(2).map(Path::to_path_buf).ok_or_else(|| "cannot find the workspace root".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_summaries_are_summed_and_other_lines_ignored() {
+        let mut tally = Tally::default();
+        tally.add_line("test result: ok. 13 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.26s");
+        tally.add_line("test result: FAILED. 5 passed; 1 failed; 0 ignored; 0 filtered out; finished in 0.41s");
+        tally.add_line("test a_test ... ok");
+        tally.add_line("running 3 tests");
+        assert_eq!(tally, Tally { passed: 18, failed: 1 });
+    }
 }
