@@ -46,10 +46,11 @@ fn test() -> Result<(), String> {
     shell::run_tests(&root, &cargo, &["test", "-p", "blixtra-core"], &mut tally)?;
     shell::run_tests(&root, &cargo, &["test", "-p", "xtask"], &mut tally)?;
     shell::run_tests(&root, &cargo, &["test", "-p", "blixtra-proxy"], &mut tally)?;
+    shell::run_tests(&root, &cargo, &["test", "-p", "blixtra-devnet"], &mut tally)?;
     shell::run_tests(&root, &cargo, &["test", "-p", "blixtra", "--lib"], &mut tally)?;
 
     shell::step("clippy");
-    shell::cargo(&root, &["clippy", "-p", "blixtra-core", "-p", "blixtra-proxy", "-p", "xtask", "--all-targets", "--", "-D", "warnings"])?;
+    shell::cargo(&root, &["clippy", "-p", "blixtra-core", "-p", "blixtra-proxy", "-p", "blixtra-devnet", "-p", "xtask", "--all-targets", "--", "-D", "warnings"])?;
     shell::cargo(&root, &["clippy", "-p", "blixtra", "--target", "wasm32-unknown-unknown", "--all-targets", "--", "-D", "warnings"])?;
 
     shell::step("browser tests (wasm-pack, headless Chromium)");

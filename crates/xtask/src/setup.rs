@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use crate::shell;
 
 /// Debian packages: clang and llvm (C code such as secp256k1 compiled for wasm32), binaryen (wasm-opt
-/// for Trunk's release builds), chromium and its driver (browser tests).
-const DEBIAN_PACKAGES: [&str; 5] = ["clang", "llvm", "binaryen", "chromium", "chromium-driver"];
+/// for Trunk's release builds), chromium and its driver (browser tests), cmake and Boost's headers
+/// (the devnet builds Bitcoin Core's kernel from source).
+const DEBIAN_PACKAGES: [&str; 7] = ["clang", "llvm", "binaryen", "chromium", "chromium-driver", "cmake", "libboost-dev"];
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// Trunk 0.22 needs a newer rustc than this project's toolchain.
 const TRUNK_VERSION: &str = "0.21.14";
