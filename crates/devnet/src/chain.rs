@@ -31,6 +31,15 @@ impl std::fmt::Display for ChainError {
     }
 }
 
+/// An output a block's transaction spent, as Core's undo data remembers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpentCoin {
+    pub output: TxOut,
+    /// The height of the block that created it.
+    pub height: u32,
+    pub is_coinbase: bool,
+}
+
 /// The active chain's tip.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tip {
@@ -129,9 +138,9 @@ impl Chain {
         deserialize(&block.consensus_encode().ok()?).ok()
     }
 
-    /// Returns, for each non-coinbase transaction of a block Core connected, the outputs its inputs
+    /// Returns, for each non-coinbase transaction of a block Core connected, the coins its inputs
     /// spent (Core's undo data), in input order.
-    pub fn spent_outputs(&self, hash: &BlockHash) -> Option<Vec<Vec<TxOut>>> {
+    pub fn spent_outputs(&self, hash: &BlockHash) -> Option<Vec<Vec<SpentCoin>>> {
         use bitcoinkernel::prelude::*;
         let entry = self.chainman.get_block_tree_entry(&to_kernel_hash(hash))?;
         let spent = self.chainman.read_spent_outputs(&entry).ok()?;
@@ -140,7 +149,8 @@ impl Chain {
             let mut outputs = Vec::with_capacity(tx.count());
             for coin in tx.coins() {
                 let out = coin.output();
-                outputs.push(TxOut { value: bitcoin::Amount::from_sat(out.value() as u64), script_pubkey: out.script_pubkey().to_bytes().into() });
+                let output = TxOut { value: bitcoin::Amount::from_sat(out.value() as u64), script_pubkey: out.script_pubkey().to_bytes().into() };
+                outputs.push(SpentCoin { output, height: coin.confirmation_height(), is_coinbase: coin.is_coinbase() });
             }
             per_tx.push(outputs);
         }

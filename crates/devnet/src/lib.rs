@@ -5,4 +5,5 @@
 //! API and the LDK Node peers are still to come (see ARCHITECTURE.md).
 
 pub mod chain;
+pub mod index;
 pub mod miner;

@@ -1,43 +1,13 @@
 //! The chain under Bitcoin Core's kernel: mined blocks are connected, invalid ones refused without
 //! moving the tip, and a longer branch reorganises the chain.
 
-use bitcoin::blockdata::opcodes::OP_TRUE;
+mod common;
+
 use bitcoin::hashes::Hash;
-use bitcoin::{absolute, transaction, Amount, Block, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxOut, Txid, Witness};
-use blixtra_devnet::chain::{Chain, ChainError};
-use blixtra_devnet::miner::{build_block, subsidy, Template};
-
-/// Regtest's genesis time; blocks here are a minute apart after it, far from the "too new" limit.
-const GENESIS_TIME: u32 = 1_296_688_602;
-
-/// A script anyone can spend with an empty script sig: consensus-valid, so tests need no keys.
-fn anyone_can_spend() -> ScriptBuf {
-    ScriptBuf::from_bytes(vec![OP_TRUE.to_u8()])
-}
-
-fn template(chain: &Chain, transactions: Vec<Transaction>, fees: Amount) -> Template {
-    let tip = chain.tip();
-    Template { prev_hash: tip.hash, height: tip.height + 1, time: GENESIS_TIME + 60 * (tip.height + 1), payout: anyone_can_spend(), transactions, fees }
-}
-
-fn mine(chain: &Chain, blocks: u32) -> Vec<Block> {
-    (0..blocks)
-        .map(|_| {
-            let block = build_block(template(chain, vec![], Amount::ZERO));
-            chain.submit(&block).expect("Core accepts a well-formed empty block");
-            block
-        })
-        .collect()
-}
-
-fn spend(outpoint: OutPoint, value: Amount) -> Transaction {
-    Transaction {
-        version: transaction::Version::TWO,
-        lock_time: absolute::LockTime::ZERO,
-        input: vec![TxIn { previous_output: outpoint, script_sig: ScriptBuf::new(), sequence: Sequence::MAX, witness: Witness::new() }],
-        output: vec![TxOut { value, script_pubkey: anyone_can_spend() }],
-    }
-}
+use bitcoin::{Amount, OutPoint, Txid};
+use blixtra_devnet::chain::{Chain, ChainError, SpentCoin};
+use blixtra_devnet::miner::{build_block, subsidy};
+use common::{mine, mine_branch, spend, template};
 
 #[test]
 fn mined_blocks_are_connected_and_read_back() {
@@ -62,7 +32,8 @@ fn a_mature_coinbase_is_spent_and_its_spent_output_is_recorded() {
     let block = build_block(template(&chain, vec![tx.clone()], Amount::from_sat(1_000)));
     chain.submit(&block).expect("Core accepts the spend");
     assert_eq!(chain.tip().hash, block.block_hash());
-    assert_eq!(chain.spent_outputs(&block.block_hash()), Some(vec![vec![coinbase.output[0].clone()]]));
+    let spent = chain.spent_outputs(&block.block_hash()).expect("undo data");
+    assert_eq!(spent, vec![vec![SpentCoin { output: coinbase.output[0].clone(), height: 1, is_coinbase: true }]]);
 }
 
 #[test]
@@ -89,17 +60,9 @@ fn a_longer_branch_reorganises_the_chain() {
     let chain = Chain::open(None).expect("a chain");
     let first = mine(&chain, 10);
     // A competing branch from height 8: equal work does not switch (first seen wins), more work does.
-    let mut prev = first[7].block_hash();
-    let mut branch = Vec::new();
-    for height in 9..=11 {
-        let block = build_block(Template { prev_hash: prev, height, time: GENESIS_TIME + 60 * height + 1, payout: anyone_can_spend(), transactions: vec![], fees: Amount::ZERO });
-        chain.submit(&block).expect("Core accepts a valid block on a side branch");
-        prev = block.block_hash();
-        branch.push(block);
-        if height == 10 {
-            assert_eq!(chain.tip().hash, first[9].block_hash(), "equal work keeps the first branch");
-        }
-    }
+    let mut branch = mine_branch(&chain, first[7].block_hash(), 9, 2);
+    assert_eq!(chain.tip().hash, first[9].block_hash(), "equal work keeps the first branch");
+    branch.extend(mine_branch(&chain, branch[1].block_hash(), 11, 1));
     assert_eq!(chain.tip().height, 11);
     assert_eq!(chain.tip().hash, branch[2].block_hash());
     assert_eq!(chain.hash_at(9), Some(branch[0].block_hash()));
