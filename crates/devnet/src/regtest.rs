@@ -33,6 +33,11 @@ impl Regtest {
         &self.mempool
     }
 
+    /// Reads a block Core stored, by hash.
+    pub fn block(&self, hash: &BlockHash) -> Option<bitcoin::Block> {
+        self.chain.block(hash)
+    }
+
     pub fn broadcast(&mut self, tx: Transaction) -> Result<Txid, TxRejection> {
         self.mempool.accept(tx, &self.index)
     }
@@ -79,7 +84,6 @@ impl Regtest {
     /// A block time after the tip's (`offset` more seconds) and no earlier than the wall clock.
     fn next_block_time(&self, offset: u32) -> u32 {
         let tip_time = self.index.block_at(self.index.tip_height()).map_or(0, |b| b.header.time);
-        #[allow(clippy::disallowed_methods)] // A native tool: the wall clock exists here.
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as u32);
         now.max(tip_time + 1) + offset
     }
