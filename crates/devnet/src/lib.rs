@@ -5,7 +5,9 @@
 //! API, the one command that starts the devnet, and the LDK Node peers are still to come.
 
 pub mod chain;
+pub mod control;
 pub mod esplora;
+pub mod faucet;
 pub mod index;
 pub mod mempool;
 pub mod miner;
