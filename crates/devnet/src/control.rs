@@ -7,12 +7,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use bitcoin::{Address, Amount, Network, ScriptBuf};
+use bitcoin::{Address, Amount, BlockHash, Network, ScriptBuf};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::esplora::SharedRegtest;
 use crate::faucet::{self, faucet_script};
+use crate::peers::SharedPeers;
 
 /// What `/devnet.json` says: where the wallet finds the chain, the proxy and the peers.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -21,8 +22,10 @@ pub struct DevnetConfig {
     pub esplora_url: String,
     /// `{host}` and `{port}` are replaced by the peer's.
     pub proxy_url_template: String,
-    /// `node_id@host:port` of the hub, once the peers run.
+    /// `node_id@host:port` of the hub, which accepts channels from anyone.
     pub hub: Option<String>,
+    /// `node_id@host:port` of the shop, reached through hub.
+    pub shop: Option<String>,
     pub control_url: String,
 }
 
@@ -30,6 +33,20 @@ pub struct DevnetConfig {
 struct ControlState {
     regtest: SharedRegtest,
     config: DevnetConfig,
+    /// When the peers run, mining answers only once they have seen the new tip.
+    peers: Option<SharedPeers>,
+}
+
+/// How long a mining request waits for the peers to see the new tip.
+const PEER_SYNC_SECONDS: u64 = 30;
+
+impl ControlState {
+    async fn peers_synced(&self, tip: BlockHash) -> Result<(), (StatusCode, String)> {
+        match &self.peers {
+            Some(peers) => peers.wait_synced(tip, &self.regtest, PEER_SYNC_SECONDS).await.map_err(|e| (StatusCode::GATEWAY_TIMEOUT, e.to_string())),
+            None => Ok(()),
+        }
+    }
 }
 
 type ControlResult = Result<Json<Value>, (StatusCode, String)>;
@@ -38,7 +55,7 @@ fn bad_request(e: impl std::fmt::Display) -> (StatusCode, String) {
     (StatusCode::BAD_REQUEST, e.to_string())
 }
 
-pub fn router(regtest: SharedRegtest, config: DevnetConfig) -> Router {
+pub fn router(regtest: SharedRegtest, config: DevnetConfig, peers: Option<SharedPeers>) -> Router {
     Router::new()
         .route("/devnet.json", get(config_json))
         .route("/devnet/mine", post(mine))
@@ -46,7 +63,7 @@ pub fn router(regtest: SharedRegtest, config: DevnetConfig) -> Router {
         .route("/devnet/faucet", post(faucet))
         .route("/devnet/automine", post(automine))
         .layer(tower_http::cors::CorsLayer::permissive())
-        .with_state(ControlState { regtest, config })
+        .with_state(ControlState { regtest, config, peers })
 }
 
 async fn config_json(State(state): State<ControlState>) -> Json<DevnetConfig> {
@@ -70,9 +87,13 @@ async fn mine(State(state): State<ControlState>, Json(request): Json<MineRequest
         return Err(bad_request("blocks must be from 1 to 1000"));
     }
     let payout = request.address.as_deref().map(regtest_script).transpose()?.unwrap_or_else(faucet_script);
-    let mut regtest = state.regtest.lock().expect("the regtest lock is never held across a panic");
-    let hashes = regtest.mine(request.blocks, &payout).map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    Ok(Json(json!({ "tip": regtest.index().tip_height(), "hashes": hashes.iter().map(ToString::to_string).collect::<Vec<_>>() })))
+    let (tip, tip_hash, hashes) = {
+        let mut regtest = state.regtest.lock().expect("the regtest lock is never held across a panic");
+        let hashes = regtest.mine(request.blocks, &payout).map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+        (regtest.index().tip_height(), regtest.index().tip_hash(), hashes)
+    };
+    state.peers_synced(tip_hash).await?;
+    Ok(Json(json!({ "tip": tip, "hashes": hashes.iter().map(ToString::to_string).collect::<Vec<_>>() })))
 }
 
 #[derive(Deserialize)]
@@ -81,12 +102,16 @@ struct ReorgRequest {
 }
 
 async fn reorg(State(state): State<ControlState>, Json(request): Json<ReorgRequest>) -> ControlResult {
-    let mut regtest = state.regtest.lock().expect("the regtest lock is never held across a panic");
-    if request.depth == 0 || request.depth > regtest.index().tip_height() {
-        return Err(bad_request("depth must be from 1 to the chain's height"));
-    }
-    regtest.reorg(request.depth, &faucet_script()).map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    Ok(Json(json!({ "tip": regtest.index().tip_height() })))
+    let (tip, tip_hash) = {
+        let mut regtest = state.regtest.lock().expect("the regtest lock is never held across a panic");
+        if request.depth == 0 || request.depth > regtest.index().tip_height() {
+            return Err(bad_request("depth must be from 1 to the chain's height"));
+        }
+        regtest.reorg(request.depth, &faucet_script()).map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+        (regtest.index().tip_height(), regtest.index().tip_hash())
+    };
+    state.peers_synced(tip_hash).await?;
+    Ok(Json(json!({ "tip": tip })))
 }
 
 #[derive(Deserialize)]
@@ -99,12 +124,16 @@ struct FaucetRequest {
 
 async fn faucet(State(state): State<ControlState>, Json(request): Json<FaucetRequest>) -> ControlResult {
     let script = regtest_script(&request.address)?;
-    let mut regtest = state.regtest.lock().expect("the regtest lock is never held across a panic");
-    let txid = faucet::send(&mut regtest, &script, Amount::from_sat(request.amount_sat)).map_err(bad_request)?;
     let confirm = request.confirm.unwrap_or(true);
-    if confirm {
-        regtest.mine(1, &faucet_script()).map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    }
+    let (txid, tip_hash) = {
+        let mut regtest = state.regtest.lock().expect("the regtest lock is never held across a panic");
+        let txid = faucet::send(&mut regtest, &script, Amount::from_sat(request.amount_sat)).map_err(bad_request)?;
+        if confirm {
+            regtest.mine(1, &faucet_script()).map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+        }
+        (txid, regtest.index().tip_hash())
+    };
+    state.peers_synced(tip_hash).await?;
     Ok(Json(json!({ "txid": txid.to_string(), "confirmed": confirm })))
 }
 

@@ -143,6 +143,10 @@ impl ChainIndex {
         self.blocks.len().saturating_sub(1) as u32
     }
 
+    pub fn tip_hash(&self) -> BlockHash {
+        self.blocks.last().map(|b| b.hash).unwrap_or_else(BlockHash::all_zeros)
+    }
+
     pub fn block_at(&self, height: u32) -> Option<&IndexedBlock> {
         self.blocks.get(height as usize)
     }

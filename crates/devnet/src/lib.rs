@@ -1,9 +1,9 @@
-//! The Blixtra devnet: a local regtest chain whose blocks Bitcoin Core's own kernel validates and
-//! connects (crate `bitcoinkernel`), mined by this crate, for the wallet's demo and end-to-end tests.
-//!
-//! Built so far: the chain, the miner, the index, the mempool and the Esplora HTTP API. The control
-//! API, the one command that starts the devnet, and the LDK Node peers are still to come.
+//! The Blixtra devnet: a local Lightning network for the wallet's demo and end-to-end tests. A regtest
+//! chain whose blocks Bitcoin Core's own kernel validates and connects (crate `bitcoinkernel`), mined
+//! and indexed by this crate and served over the Esplora API; two LDK Node peers, hub and shop, with a
+//! channel between them; a control API; and the WebSocket proxy (crate `blixtra-proxy`) in-process.
 
+pub mod bring_up;
 pub mod chain;
 pub mod control;
 pub mod esplora;
@@ -11,4 +11,6 @@ pub mod faucet;
 pub mod index;
 pub mod mempool;
 pub mod miner;
+pub mod peer_api;
+pub mod peers;
 pub mod regtest;

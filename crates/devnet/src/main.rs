@@ -1,22 +1,26 @@
-//! `blixtra-devnet`: starts the local network in one process and serves it until Ctrl-C: the regtest
-//! chain with its Esplora and control APIs, and the WebSocket proxy (private targets allowed).
+//! `blixtra-devnet` (`cargo run -p devnet`): starts the local network in one process and serves it
+//! until Ctrl-C: the regtest chain with its Esplora and control APIs, the peers hub and shop with a
+//! channel between them, and the WebSocket proxy (to the peers' ports only).
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
 use blixtra_devnet::control::{self, DevnetConfig};
-use blixtra_devnet::esplora;
+use blixtra_devnet::esplora::{self, SharedRegtest};
 use blixtra_devnet::faucet::faucet_script;
 use blixtra_devnet::miner::COINBASE_MATURITY;
+use blixtra_devnet::peers::{Peer, PeerSet, SharedPeers};
 use blixtra_devnet::regtest::Regtest;
+use blixtra_devnet::{bring_up, peer_api};
 use blixtra_proxy::policy::Policy;
 use blixtra_proxy::server::Server;
 use clap::Parser;
 
 /// A local Lightning devnet: a regtest chain validated by Bitcoin Core's kernel, served over the
-/// Esplora API, and a WebSocket-to-TCP proxy for browser wallets.
+/// Esplora API; two LDK Node peers (hub, shop) with a channel; a WebSocket-to-TCP proxy for browser
+/// wallets.
 #[derive(Debug, Parser)]
 #[command(name = "blixtra-devnet", version)]
 struct Options {
@@ -26,12 +30,21 @@ struct Options {
     /// Where the WebSocket proxy listens.
     #[arg(long, default_value = "127.0.0.1:9736")]
     proxy: SocketAddr,
-    /// Keep the chain in this directory across restarts (default: in memory).
+    /// Where hub listens for Lightning peers.
+    #[arg(long, default_value = "127.0.0.1:9735")]
+    hub: SocketAddr,
+    /// Where shop listens for Lightning peers.
+    #[arg(long, default_value = "127.0.0.1:9737")]
+    shop: SocketAddr,
+    /// Keep the chain and the peers' state in this directory across restarts (default: in memory
+    /// and a temporary directory, gone at exit).
     #[arg(long)]
     data_dir: Option<PathBuf>,
 }
 
-#[tokio::main]
+// LDK Node blocks inside tokio (`block_in_place`): it needs the multi-threaded runtime, and a few
+// workers beyond this machine's two cores keep the Esplora API answering while nodes sync.
+#[tokio::main(flavor = "multi_thread", worker_threads = 4)]
 async fn main() -> ExitCode {
     let options = Options::parse();
     match run(options).await {
@@ -44,41 +57,85 @@ async fn main() -> ExitCode {
 }
 
 async fn run(options: Options) -> Result<(), String> {
+    let started = std::time::Instant::now();
     if let Some(dir) = &options.data_dir {
         std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
-    let mut regtest = Regtest::open(options.data_dir.as_deref()).map_err(|e| e.to_string())?;
+    let temporary = match &options.data_dir {
+        Some(_) => None,
+        None => Some(tempfile::tempdir().map_err(|e| format!("cannot create a temporary directory: {e}"))?),
+    };
+    let peer_dir = options.data_dir.as_deref().or(temporary.as_ref().map(tempfile::TempDir::path)).map(Path::to_path_buf).ok_or("no directory for the peers")?;
+
+    let mut regtest = Regtest::open(options.data_dir.as_deref().map(|d| d.join("chain")).as_deref()).map_err(|e| e.to_string())?;
     // Past coinbase maturity, so the faucet has coins to give.
     let height = regtest.index().tip_height();
     if height <= COINBASE_MATURITY {
         regtest.mine(COINBASE_MATURITY + 1 - height, &faucet_script()).map_err(|e| e.to_string())?;
     }
-    let regtest = Arc::new(Mutex::new(regtest));
+    let regtest: SharedRegtest = Arc::new(Mutex::new(regtest));
 
     let http = tokio::net::TcpListener::bind(options.http).await.map_err(|e| format!("cannot listen on {}: {e}", options.http))?;
     let proxy = tokio::net::TcpListener::bind(options.proxy).await.map_err(|e| format!("cannot listen on {}: {e}", options.proxy))?;
     let (http_address, proxy_address) = (http.local_addr().map_err(|e| e.to_string())?, proxy.local_addr().map_err(|e| e.to_string())?);
+    let esplora_url = format!("http://{http_address}");
+
+    let (hub_address, shop_address) = (options.hub, options.shop);
+    let (hub_dir, shop_dir, url) = (peer_dir.join("hub"), peer_dir.join("shop"), esplora_url.clone());
+    let peers: SharedPeers = tokio::task::spawn_blocking(move || -> Result<SharedPeers, String> {
+        let hub = Peer::build("hub", hub_address, &hub_dir, &url, true).map_err(|e| e.to_string())?;
+        let shop = Peer::build("shop", shop_address, &shop_dir, &url, false).map_err(|e| e.to_string())?;
+        Ok(PeerSet::new(vec![hub, shop]))
+    })
+    .await
+    .map_err(|e| e.to_string())??;
+    let (hub, shop) = (peers.get("hub").ok_or("no hub")?.uri(), peers.get("shop").ok_or("no shop")?.uri());
+
     let config = DevnetConfig {
         network: "regtest",
-        esplora_url: format!("http://{http_address}"),
+        esplora_url: esplora_url.clone(),
         proxy_url_template: format!("ws://{proxy_address}/v1/{{host}}/{{port}}"),
-        hub: None,
+        hub: Some(hub.clone()),
+        shop: Some(shop.clone()),
         control_url: format!("http://{http_address}/devnet"),
     };
-    let app = esplora::router(regtest.clone()).merge(control::router(regtest.clone(), config));
-    // The devnet's peers listen on loopback, so the proxy must reach private addresses; any port.
-    let policy = Policy { allow_private: true, allowed_ports: (1..=u16::MAX).collect(), ..Policy::default() };
+    let app = esplora::router(regtest.clone())
+        .merge(control::router(regtest.clone(), config, Some(peers.clone())))
+        .merge(peer_api::router(peers.clone()));
+    // The peers listen on loopback, so the proxy must reach private addresses, but only their ports.
+    let policy = Policy { allow_private: true, allowed_ports: [hub_address.port(), shop_address.port()].into_iter().collect(), ..Policy::default() };
     let proxy_server = Server::new(policy);
 
-    println!("esplora: http://{http_address}  (config: http://{http_address}/devnet.json)");
-    println!("proxy:   ws://{proxy_address}/v1/{{host}}/{{port}}");
-    println!("ready");
-    tokio::select! {
-        served = axum::serve(http, app) => served.map_err(|e| e.to_string()),
-        () = proxy_server.serve(proxy) => Ok(()),
+    let serving = async {
+        tokio::select! {
+            served = axum::serve(http, app) => served.map_err(|e| e.to_string()),
+            () = proxy_server.serve(proxy) => Ok(()),
+        }
+    };
+    let starting = async {
+        let starter = peers.clone();
+        tokio::task::spawn_blocking(move || starter.peers.iter().try_for_each(|peer| peer.start())).await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
+        tokio::spawn(peers.clone().follow_tip(regtest.clone()));
+        bring_up::bring_up(&regtest, &peers).await.map_err(|e| e.to_string())?;
+        println!("esplora: {esplora_url}  (config: {esplora_url}/devnet.json)");
+        println!("proxy:   ws://{proxy_address}/v1/{{host}}/{{port}}");
+        println!("hub:     {hub}");
+        println!("shop:    {shop}");
+        println!("ready in {:.1} s", started.elapsed().as_secs_f64());
+        println!("ready");
+        std::future::pending::<Result<(), String>>().await
+    };
+    let outcome = tokio::select! {
+        outcome = serving => outcome,
+        outcome = starting => outcome,
         _ = tokio::signal::ctrl_c() => {
             println!("stopping");
             Ok(())
         }
-    }
+    };
+    // The nodes write their state and close their connections before the process ends.
+    let stopping = peers.clone();
+    let _ = tokio::task::spawn_blocking(move || stopping.stop_all()).await;
+    drop(temporary);
+    outcome
 }

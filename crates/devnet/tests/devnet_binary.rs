@@ -1,5 +1,6 @@
-//! The `blixtra-devnet` command: starts on loopback, serves its config, faucet and control API, bridges
-//! through its proxy, and stops cleanly on SIGINT.
+//! The `blixtra-devnet` command: starts on loopback with its peers, serves its config, faucet and
+//! control APIs, lets hub pay shop and open and close channels, bridges through its proxy to the
+//! peers only, and stops cleanly on SIGINT.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};
@@ -21,9 +22,21 @@ impl Drop for Devnet {
     }
 }
 
+/// A loopback port nothing listens on now (the peers need theirs before they start).
+fn free_port() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    format!("127.0.0.1:{}", listener.local_addr().expect("addr").port())
+}
+
 fn start() -> Devnet {
+    start_with(&[])
+}
+
+fn start_with(extra: &[&str]) -> Devnet {
+    let started = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_blixtra-devnet"))
-        .args(["--http", "127.0.0.1:0", "--proxy", "127.0.0.1:0"])
+        .args(["--http", "127.0.0.1:0", "--proxy", "127.0.0.1:0", "--hub", &free_port(), "--shop", &free_port()])
+        .args(extra)
         .stdout(Stdio::piped())
         .spawn()
         .expect("the devnet starts");
@@ -38,6 +51,9 @@ fn start() -> Devnet {
             break;
         }
     }
+    // The bound is 60 s from start to a proven route; a debug build on a loaded CI machine
+    // gets twice that before this test calls it a failure.
+    assert!(started.elapsed() < Duration::from_secs(120), "ready after {:?}", started.elapsed());
     // Keep draining stdout so the devnet never blocks on a full pipe.
     std::thread::spawn(move || lines.for_each(drop));
     Devnet { child, http: http.expect("the devnet prints its Esplora URL before 'ready'") }
@@ -91,26 +107,116 @@ fn the_devnet_serves_config_faucet_and_control_and_stops_on_sigint() {
     let status: Value = get(&format!("{}/tx/{}/status", devnet.http, auto["txid"].as_str().expect("txid"))).json().expect("json");
     assert_eq!(status["confirmed"], true, "automine confirmed the broadcast at once");
 
-    bridges_through_the_proxy(&config);
+    hub_pays_shop_and_the_control_api_reports_it(&devnet, &config);
+    hub_opens_and_closes_a_channel(&devnet, &config);
+    bridges_through_the_proxy_to_the_peers_only(&config);
     stops_on_sigint(devnet);
 }
 
-fn bridges_through_the_proxy(config: &Value) {
-    let echo = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = echo.local_addr().expect("addr").port();
-    std::thread::spawn(move || {
-        if let Ok((mut stream, _)) = echo.accept() {
-            let mut buf = [0u8; 64];
-            if let Ok(n) = stream.read(&mut buf) {
-                let _ = stream.write_all(&buf[..n]);
-            }
-        }
+#[test]
+fn a_data_directory_keeps_the_chain_and_the_peers_across_restarts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data_dir = dir.path().to_str().expect("utf-8 path");
+    let first = start_with(&["--data-dir", data_dir]);
+    let tip_before = get(&format!("{}/blocks/tip/hash", first.http)).as_str().expect("text").to_owned();
+    let hub_before: Value = get(&format!("{}/devnet/nodes/hub", first.http)).json().expect("json");
+    stops_on_sigint(first);
+
+    let second = start_with(&["--data-dir", data_dir]);
+    assert_eq!(get(&format!("{}/blocks/tip/hash", second.http)).as_str().expect("text"), tip_before, "no new funding or channel on restart");
+    let hub_after: Value = get(&format!("{}/devnet/nodes/hub", second.http)).json().expect("json");
+    assert_eq!(hub_after["node_id"], hub_before["node_id"]);
+    assert_eq!(hub_after["channels"].as_array().expect("channels").len(), 1);
+    assert_eq!(hub_after["channels"][0]["channel_id"], hub_before["channels"][0]["channel_id"]);
+    assert_eq!(hub_after["channels"][0]["is_usable"], true, "ready means shop is reachable again");
+    stops_on_sigint(second);
+}
+
+fn hub_pays_shop_and_the_control_api_reports_it(devnet: &Devnet, config: &Value) {
+    let hub: Value = get(&format!("{}/devnet/nodes/hub", devnet.http)).json().expect("json");
+    assert_eq!(config["hub"], hub["uri"], "devnet.json names hub as node_id@host:port");
+    let channel = &hub["channels"][0];
+    assert_eq!(channel["is_usable"], true, "{hub}");
+    assert_eq!(channel["is_announced"], true, "{hub}");
+    let before = channel["outbound_msat"].as_u64().expect("outbound");
+
+    let invoice: Value = post(&format!("{}/devnet/nodes/shop/invoice", devnet.http), json!({ "amount_msat": 21_000_000, "description": "a coffee", "expiry_secs": 600 })).json().expect("json");
+    let paid = post(&format!("{}/devnet/nodes/hub/pay", devnet.http), json!({ "invoice": invoice["invoice"] }));
+    assert_eq!(paid.status_code, 200, "{}", paid.as_str().unwrap_or_default());
+    let paid: Value = paid.json().expect("json");
+    assert_eq!(paid["status"], "succeeded");
+    assert_eq!(paid["amount_msat"], 21_000_000);
+    assert_eq!(paid["payment_hash"], invoice["payment_hash"]);
+    let preimage = paid["preimage"].as_str().expect("a preimage once paid");
+
+    let received: Value = get(&format!("{}/devnet/nodes/shop/payments", devnet.http)).json().expect("json");
+    let received = received.as_array().expect("a list").iter().find(|p| p["payment_hash"] == invoice["payment_hash"]).expect("shop lists the payment").clone();
+    assert_eq!(received["direction"], "inbound");
+    assert_eq!(received["status"], "succeeded");
+    assert_eq!(received["amount_msat"], 21_000_000);
+    assert_eq!(received["preimage"], preimage);
+    let sent: Value = get(&format!("{}/devnet/nodes/hub/payments", devnet.http)).json().expect("json");
+    assert!(sent.as_array().expect("a list").iter().any(|p| p["payment_hash"] == invoice["payment_hash"] && p["direction"] == "outbound"));
+    let hub: Value = get(&format!("{}/devnet/nodes/hub", devnet.http)).json().expect("json");
+    assert_eq!(hub["channels"][0]["outbound_msat"].as_u64().expect("outbound"), before - 21_000_000);
+
+    // Paying twice, garbage and unknown nodes: refused with words, nothing paid.
+    let again = post(&format!("{}/devnet/nodes/hub/pay", devnet.http), json!({ "invoice": invoice["invoice"] }));
+    assert_eq!(again.status_code, 400);
+    let garbage = post(&format!("{}/devnet/nodes/hub/pay", devnet.http), json!({ "invoice": "lnbcrt1notaninvoice" }));
+    assert_eq!(garbage.status_code, 400);
+    assert!(garbage.as_str().expect("text").starts_with("not a BOLT11 invoice"));
+    assert_eq!(get(&format!("{}/devnet/nodes/carol", devnet.http)).status_code, 404);
+    let hub_after: Value = get(&format!("{}/devnet/nodes/hub", devnet.http)).json().expect("json");
+    assert_eq!(hub_after["channels"][0]["outbound_msat"], hub["channels"][0]["outbound_msat"]);
+}
+
+/// Hub opens a second, unannounced channel to shop, as it would to give a wallet inbound liquidity,
+/// then closes it cooperatively. Mining through the control API answers once the peers have synced.
+fn hub_opens_and_closes_a_channel(devnet: &Devnet, config: &Value) {
+    let opened = post(&format!("{}/devnet/nodes/hub/channels", devnet.http), json!({ "node": config["shop"], "amount_sat": 400_000, "push_msat": 0 }));
+    assert_eq!(opened.status_code, 200, "{}", opened.as_str().unwrap_or_default());
+    let user_channel_id = opened.json::<Value>().expect("json")["user_channel_id"].as_str().expect("id").to_owned();
+    let channel = || -> Option<Value> {
+        let hub: Value = get(&format!("{}/devnet/nodes/hub", devnet.http)).json().expect("json");
+        hub["channels"].as_array().expect("channels").iter().find(|c| c["user_channel_id"] == user_channel_id.as_str()).cloned()
+    };
+    wait_until("the funding transaction", || channel().is_some_and(|c| c["funding_txid"].is_string()));
+    // The funding transaction may reach the mempool a moment after hub records it.
+    wait_until("the funding in the mempool", || {
+        let txid = channel().and_then(|c| c["funding_txid"].as_str().map(str::to_owned)).expect("txid");
+        get(&format!("{}/tx/{txid}/status", devnet.http)).status_code == 200
     });
+    post(&format!("{}/devnet/mine", devnet.http), json!({ "blocks": 6 }));
+    wait_until("the new channel to be usable", || channel().is_some_and(|c| c["is_usable"] == true && c["is_announced"] == false));
+
+    let refused = post(&format!("{}/devnet/nodes/hub/channels", devnet.http), json!({ "node": "not-a-node", "amount_sat": 400_000 }));
+    assert_eq!(refused.status_code, 400);
+
+    let shop_id = config["shop"].as_str().expect("shop").split('@').next().expect("id");
+    let closed = post(&format!("{}/devnet/nodes/hub/channels/close", devnet.http), json!({ "user_channel_id": user_channel_id, "counterparty_node_id": shop_id }));
+    assert_eq!(closed.status_code, 200, "{}", closed.as_str().unwrap_or_default());
+    wait_until("the channel to close", || {
+        post(&format!("{}/devnet/mine", devnet.http), json!({ "blocks": 1 }));
+        channel().is_none()
+    });
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(started.elapsed() < Duration::from_secs(30), "{what} did not happen within 30 s");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Opens a WebSocket through the proxy with a hand-written handshake; returns the stream after a
+/// 101, or the status line.
+fn websocket(config: &Value, host: &str, port: &str) -> Result<std::net::TcpStream, String> {
     let template = config["proxy_url_template"].as_str().expect("template");
-    let url = template.replace("{host}", "127.0.0.1").replace("{port}", &port.to_string());
+    let url = template.replace("{host}", host).replace("{port}", port);
     let proxy = url.trim_start_matches("ws://").split('/').next().expect("host:port").to_owned();
     let path = url.trim_start_matches("ws://").trim_start_matches(&proxy).to_owned();
-    // A hand-written WebSocket handshake and one masked binary frame: enough to see bytes cross.
     let mut stream = std::net::TcpStream::connect(&proxy).expect("connect to the proxy");
     stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
     write!(stream, "GET {path} HTTP/1.1\r\nHost: {proxy}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").expect("write");
@@ -120,19 +226,35 @@ fn bridges_through_the_proxy(config: &Value) {
         stream.read_exact(&mut byte).expect("handshake response");
         response.push(byte[0]);
     }
-    assert!(String::from_utf8_lossy(&response).starts_with("HTTP/1.1 101"), "{}", String::from_utf8_lossy(&response));
+    let response = String::from_utf8_lossy(&response).into_owned();
+    if response.starts_with("HTTP/1.1 101") { Ok(stream) } else { Err(response.lines().next().unwrap_or_default().to_owned()) }
+}
+
+fn bridges_through_the_proxy_to_the_peers_only(config: &Value) {
+    // Any other loopback port is refused, even one that listens.
+    let other = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let refused = websocket(config, "127.0.0.1", &other.local_addr().expect("addr").port().to_string());
+    assert_eq!(refused.err().as_deref(), Some("HTTP/1.1 403 Forbidden"));
+
+    // Hub's port is bridged: an invalid Noise act one (50 bytes, a zero public key) reaches hub,
+    // which hangs up; the proxy passes the hang-up back as a close.
+    let hub_port = config["hub"].as_str().expect("hub").rsplit(':').next().expect("port");
+    let mut stream = websocket(config, "127.0.0.1", hub_port).expect("a bridge to hub");
     let mask = [1u8, 2, 3, 4];
-    let payload = b"ping";
-    let mut frame = vec![0x82, 0x80 | payload.len() as u8];
+    let act_one = [0u8; 50];
+    let mut frame = vec![0x82, 0x80 | act_one.len() as u8];
     frame.extend_from_slice(&mask);
-    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    frame.extend(act_one.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
     stream.write_all(&frame).expect("frame");
+    // The bridge tells apart a target that hung up (1000, "the target closed the connection") from
+    // one it could not reach (1011).
     let mut header = [0u8; 2];
-    stream.read_exact(&mut header).expect("echo frame");
-    assert_eq!(header, [0x82, payload.len() as u8], "an unmasked binary frame from the server");
-    let mut echoed = [0u8; 4];
-    stream.read_exact(&mut echoed).expect("echo payload");
-    assert_eq!(&echoed, payload);
+    stream.read_exact(&mut header).expect("a close frame");
+    assert_eq!(header[0], 0x88, "a close frame, not data: {header:?}");
+    let mut payload = vec![0u8; usize::from(header[1] & 0x7f)];
+    stream.read_exact(&mut payload).expect("the close payload");
+    assert_eq!(u16::from_be_bytes([payload[0], payload[1]]), 1000);
+    assert_eq!(String::from_utf8_lossy(&payload[2..]), "the target closed the connection");
 }
 
 fn stops_on_sigint(mut devnet: Devnet) {

@@ -3,6 +3,7 @@
 //! - `setup`: installs what is missing (wasm target, Debian packages, wasm-bindgen-cli, wasm-pack, trunk)
 //! - `test`: setup, the invariant checks, native tests, clippy, browser tests, and an app build
 //! - `demo`: setup, then builds the app and serves it at http://127.0.0.1:8080
+//! - `devnet [options]`: the local Lightning network (`cargo run -p devnet`), options passed through
 //!
 //! Written with the standard library only, so it builds in seconds on a fresh machine.
 
@@ -12,7 +13,7 @@ mod shell;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask <setup | test | demo>";
+const USAGE: &str = "usage: cargo xtask <setup | test | demo | devnet [options]>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -20,6 +21,7 @@ fn main() -> ExitCode {
         Some("setup") => setup::run(),
         Some("test") => test(),
         Some("demo") => demo(),
+        Some("devnet") => devnet(&args[1..]),
         _ => Err(USAGE.to_owned()),
     };
     match result {
@@ -46,11 +48,13 @@ fn test() -> Result<(), String> {
     shell::run_tests(&root, &cargo, &["test", "-p", "blixtra-core"], &mut tally)?;
     shell::run_tests(&root, &cargo, &["test", "-p", "xtask"], &mut tally)?;
     shell::run_tests(&root, &cargo, &["test", "-p", "blixtra-proxy"], &mut tally)?;
-    shell::run_tests(&root, &cargo, &["test", "-p", "blixtra-devnet"], &mut tally)?;
+    shell::run_tests(&root, &cargo, &["test", "-p", "devnet"], &mut tally)?;
     shell::run_tests(&root, &cargo, &["test", "-p", "blixtra", "--lib"], &mut tally)?;
 
     shell::step("clippy");
-    shell::cargo(&root, &["clippy", "-p", "blixtra-core", "-p", "blixtra-proxy", "-p", "blixtra-devnet", "-p", "xtask", "--all-targets", "--", "-D", "warnings"])?;
+    // The devnet (ldk-node turns on `lightning/std`) is linted on its own, like it is tested.
+    shell::cargo(&root, &["clippy", "-p", "blixtra-core", "-p", "blixtra-proxy", "-p", "xtask", "--all-targets", "--", "-D", "warnings"])?;
+    shell::cargo(&root, &["clippy", "-p", "devnet", "--all-targets", "--", "-D", "warnings"])?;
     shell::cargo(&root, &["clippy", "-p", "blixtra", "--target", "wasm32-unknown-unknown", "--all-targets", "--", "-D", "warnings"])?;
 
     shell::step("browser tests (wasm-pack, headless Chromium)");
@@ -61,6 +65,15 @@ fn test() -> Result<(), String> {
     // A closing line in the plain form CI reads: the sum over every harness above.
     println!("\nxtask: {} passed, {} failed", tally.passed, tally.failed);
     Ok(())
+}
+
+/// Runs the devnet in the foreground until Ctrl-C (see `crates/devnet`).
+fn devnet(options: &[String]) -> Result<(), String> {
+    setup::devnet()?;
+    let root = shell::workspace_root()?;
+    let mut args = vec!["run", "-p", "devnet", "--"];
+    args.extend(options.iter().map(String::as_str));
+    shell::cargo(&root, &args)
 }
 
 /// Builds the app and serves it at http://127.0.0.1:8080 until interrupted.

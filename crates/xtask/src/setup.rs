@@ -27,7 +27,7 @@ pub fn run_and_locate() -> Result<Tools, String> {
     shell::step("setup: checking tools");
     put_cargo_bin_on_path();
     ensure_wasm_target()?;
-    ensure_debian_packages()?;
+    ensure_debian_packages(&DEBIAN_PACKAGES)?;
     let root = shell::workspace_root()?;
     let lock = std::fs::read_to_string(root.join("Cargo.lock")).map_err(|e| format!("cannot read Cargo.lock: {e}"))?;
     let bindgen = lock_version(&lock, "wasm-bindgen").ok_or("Cargo.lock has no wasm-bindgen")?;
@@ -62,9 +62,15 @@ fn ensure_wasm_target() -> Result<(), String> {
     shell::run(&shell::workspace_root()?, "rustup", &["target", "add", WASM_TARGET])
 }
 
-fn ensure_debian_packages() -> Result<(), String> {
-    let missing: Vec<&str> = DEBIAN_PACKAGES
-        .into_iter()
+/// What the devnet alone needs: Bitcoin Core's kernel builds from source with cmake and Boost.
+pub fn devnet() -> Result<(), String> {
+    ensure_debian_packages(&["cmake", "libboost-dev"])
+}
+
+fn ensure_debian_packages(packages: &[&str]) -> Result<(), String> {
+    let missing: Vec<&str> = packages
+        .iter()
+        .copied()
         .filter(|p| !shell::output("dpkg-query", &["-W", "-f=${Status}", p]).is_some_and(|s| s.contains("install ok installed")))
         .collect();
     if missing.is_empty() {

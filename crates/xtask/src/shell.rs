@@ -24,7 +24,7 @@ impl Tally {
 /// Like [`run`], but also reads the test summaries on its standard output into `tally`.
 pub fn run_tests(dir: &Path, program: &str, args: &[&str], tally: &mut Tally) -> Result<(), String> {
     println!("$ {program} {}", args.join(" "));
-    let mut child = Command::new(program).args(args).current_dir(dir).stdout(Stdio::piped()).spawn().map_err(|e| format!("could not start {program}: {e}"))?;
+    let mut child = command(dir, program, args).stdout(Stdio::piped()).spawn().map_err(|e| format!("could not start {program}: {e}"))?;
     let stdout = child.stdout.take().expect("stdout was piped");
     for line in BufReader::new(stdout).lines().map_while(Result::ok) {
         println!("{line}");
@@ -39,6 +39,21 @@ pub fn run_tests(dir: &Path, program: &str, args: &[&str], tally: &mut Tally) ->
     }
 }
 
+/// A command in `dir` without the variables cargo set for this xtask's own run (`CARGO_MANIFEST_DIR`,
+/// `CARGO_PKG_*`, …): build scripts that watch them (ring's does) would otherwise rebuild whenever a
+/// crate is built once by hand and once through xtask.
+pub fn command(dir: &Path, program: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(program);
+    command.args(args).current_dir(dir);
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name == "CARGO_MANIFEST_DIR" || name == "CARGO_MANIFEST_PATH" || name == "CARGO_CRATE_NAME" || name == "CARGO_PRIMARY_PACKAGE" || name.starts_with("CARGO_PKG_") || name.starts_with("CARGO_BIN_") {
+            command.env_remove(name.as_ref());
+        }
+    }
+    command
+}
+
 /// Prints a step heading.
 pub fn step(title: &str) {
     println!("\n==> {title}");
@@ -47,7 +62,7 @@ pub fn step(title: &str) {
 /// Runs `program args` in `dir`, inheriting the terminal; fails if it exits non-zero.
 pub fn run(dir: &Path, program: &str, args: &[&str]) -> Result<(), String> {
     println!("$ {program} {}", args.join(" "));
-    let status = Command::new(program).args(args).current_dir(dir).status().map_err(|e| format!("could not start {program}: {e}"))?;
+    let status = command(dir, program, args).status().map_err(|e| format!("could not start {program}: {e}"))?;
     if status.success() {
         Ok(())
     } else {
