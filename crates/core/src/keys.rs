@@ -22,3 +22,8 @@ pub const SEED_KEY: &str = "mnemonic";
 /// Namespace of wallet settings that reveal something about the user (later: peers, limits).
 /// Written by the settings page; non-secret UI preferences live in the browser's localStorage instead.
 pub const SETTINGS_NAMESPACE: &str = "settings";
+
+/// Kind of every record LDK writes (channel monitors and their updates, the channel manager, the
+/// network graph, the scorer): sealed namespace `ldk/{primary}/{secondary}`, written by
+/// [`crate::node::ldk_store::LdkStore`] whenever LDK persists, read at node start.
+pub const LDK_NAMESPACE_KIND: &str = "ldk";

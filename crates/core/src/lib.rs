@@ -6,6 +6,7 @@
 
 pub mod keys;
 pub mod mnemonic;
+pub mod node;
 pub mod onboarding;
 pub mod seal;
 pub mod store;

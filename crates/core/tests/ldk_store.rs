@@ -1,0 +1,149 @@
+//! LDK's `KVStore` over the sealed store: round trips, namespaces, the write-ordering contract, and
+//! that a write is acknowledged only once the backing store's commit has completed.
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+use blixtra_core::node::ldk_store::LdkStore;
+use blixtra_core::seal::SecretKey;
+use blixtra_core::{KvStore, MemoryStore, Op, SealedStore, StoreError};
+use futures::task::noop_waker;
+use lightning::io::ErrorKind;
+use lightning::util::persist::KVStore;
+use pollster::block_on;
+
+fn store() -> (MemoryStore, LdkStore<MemoryStore>) {
+    let backing = MemoryStore::new();
+    (backing.clone(), LdkStore::new(SealedStore::new(backing, &SecretKey::random())))
+}
+
+#[test]
+fn records_round_trip_by_namespace_and_list_by_namespace() {
+    let (_, ldk) = store();
+    block_on(ldk.write("monitors", "", "abc_0", b"monitor".to_vec())).expect("write");
+    block_on(ldk.write("monitor_updates", "abc_0", "1", b"update 1".to_vec())).expect("write");
+    block_on(ldk.write("monitor_updates", "abc_0", "2", b"update 2".to_vec())).expect("write");
+    block_on(ldk.write("monitor_updates", "def_1", "1", b"other".to_vec())).expect("write");
+    assert_eq!(block_on(ldk.read("monitors", "", "abc_0")).expect("read"), b"monitor");
+    assert_eq!(block_on(ldk.list("monitor_updates", "abc_0")).expect("list"), ["1", "2"]);
+    assert_eq!(block_on(ldk.list("monitor_updates", "def_1")).expect("list"), ["1"]);
+    assert!(block_on(ldk.list("monitor_updates", "none")).expect("list").is_empty());
+
+    block_on(ldk.remove("monitor_updates", "abc_0", "1", true)).expect("remove");
+    assert_eq!(block_on(ldk.list("monitor_updates", "abc_0")).expect("list"), ["2"]);
+    let missing = block_on(ldk.read("monitor_updates", "abc_0", "1")).expect_err("removed");
+    assert_eq!(missing.kind(), ErrorKind::NotFound);
+    // Removing what is not there succeeds.
+    block_on(ldk.remove("monitor_updates", "abc_0", "1", false)).expect("remove again");
+}
+
+#[test]
+fn nothing_readable_reaches_the_backing_store() {
+    let (backing, ldk) = store();
+    block_on(ldk.write("manager", "", "manager", b"channel manager bytes".to_vec())).expect("write");
+    for (key, value) in backing.raw_entries() {
+        assert!(!key.contains("manager"), "{key}");
+        assert!(!value.windows(7).any(|w| w == b"manager"), "a value in the clear");
+    }
+}
+
+#[test]
+fn a_later_write_awaited_first_is_never_overwritten_by_an_earlier_one() {
+    let (_, ldk) = store();
+    let first = ldk.write("manager", "", "manager", b"version 1".to_vec());
+    let second = ldk.write("manager", "", "manager", b"version 2".to_vec());
+    block_on(second).expect("second write");
+    block_on(first).expect("the first write completes, doing nothing");
+    assert_eq!(block_on(ldk.read("manager", "", "manager")).expect("read"), b"version 2");
+
+    // A removal issued after a write wins the same way, and a write after it brings the key back.
+    let write = ldk.write("graph", "", "graph", b"graph".to_vec());
+    let remove = ldk.remove("graph", "", "graph", false);
+    block_on(remove).expect("remove");
+    block_on(write).expect("write");
+    assert_eq!(block_on(ldk.read("graph", "", "graph")).expect_err("removed").kind(), ErrorKind::NotFound);
+    block_on(ldk.write("graph", "", "graph", b"graph again".to_vec())).expect("write");
+    assert_eq!(block_on(ldk.read("graph", "", "graph")).expect("read"), b"graph again");
+}
+
+/// A backing store whose commits wait until the test opens the gate, as IndexedDB's do until its
+/// transaction completes.
+#[derive(Clone, Default)]
+struct GatedStore {
+    inner: MemoryStore,
+    open: Rc<Cell<bool>>,
+    commits_started: Rc<RefCell<usize>>,
+}
+
+struct Gate(Rc<Cell<bool>>);
+
+impl Future for Gate {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+        if self.0.get() { Poll::Ready(()) } else { Poll::Pending }
+    }
+}
+
+impl KvStore for GatedStore {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.get(key).await
+    }
+    async fn scan(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        self.inner.scan(prefix).await
+    }
+    async fn commit(&self, ops: Vec<Op>) -> Result<(), StoreError> {
+        *self.commits_started.borrow_mut() += 1;
+        Gate(self.open.clone()).await;
+        self.inner.commit(ops).await
+    }
+}
+
+fn poll_once<F: Future + ?Sized>(future: Pin<&mut F>) -> Poll<F::Output> {
+    let waker = noop_waker();
+    future.poll(&mut Context::from_waker(&waker))
+}
+
+#[test]
+fn a_write_is_acknowledged_only_after_its_commit_completes() {
+    let gated = GatedStore::default();
+    let ldk = LdkStore::new(SealedStore::new(gated.clone(), &SecretKey::random()));
+    let mut write = ldk.write("monitors", "", "abc_0", b"monitor".to_vec());
+    assert!(poll_once(write.as_mut()).is_pending(), "not done while the commit is pending");
+    assert_eq!(*gated.commits_started.borrow(), 1);
+    assert!(gated.inner.raw_entries().is_empty());
+    assert!(poll_once(write.as_mut()).is_pending());
+
+    // A second write to the same key waits for the first rather than racing it to the disk.
+    let mut second = ldk.write("monitors", "", "abc_0", b"monitor v2".to_vec());
+    assert!(poll_once(second.as_mut()).is_pending());
+    assert_eq!(*gated.commits_started.borrow(), 1, "the second commit has not started");
+
+    gated.open.set(true);
+    assert!(matches!(poll_once(write.as_mut()), Poll::Ready(Ok(()))));
+    assert_eq!(gated.inner.raw_entries().len(), 1);
+    assert!(matches!(poll_once(second.as_mut()), Poll::Ready(Ok(()))));
+    assert_eq!(block_on(ldk.read("monitors", "", "abc_0")).expect("read"), b"monitor v2");
+}
+
+#[test]
+fn a_failed_commit_is_reported_to_ldk() {
+    #[derive(Clone)]
+    struct FullStore;
+    impl KvStore for FullStore {
+        async fn get(&self, _: &str) -> Result<Option<Vec<u8>>, StoreError> {
+            Ok(None)
+        }
+        async fn scan(&self, _: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+            Ok(Vec::new())
+        }
+        async fn commit(&self, _: Vec<Op>) -> Result<(), StoreError> {
+            Err(StoreError::QuotaExceeded)
+        }
+    }
+    let ldk = LdkStore::new(SealedStore::new(FullStore, &SecretKey::random()));
+    let error = block_on(ldk.write("monitors", "", "abc_0", b"monitor".to_vec())).expect_err("the disk is full");
+    assert!(error.to_string().contains("storage is full"), "{error}");
+}
