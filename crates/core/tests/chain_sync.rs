@@ -1,0 +1,317 @@
+//! The chain sync against a scripted chain: confirmations proven by merkle proofs, reorgs that take
+//! confirmations back, spends of watched outputs, and servers that lie.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use bitcoin::block::{Header, Version};
+use bitcoin::hashes::Hash;
+use bitcoin::{absolute, transaction, Amount, Block, BlockHash, CompactTarget, MerkleBlock, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxMerkleNode, TxOut, Txid, Witness};
+use blixtra_core::node::chain_sync::{ChainError, ChainSource, ChainSync};
+use esplora_client::{BlockStatus, OutputStatus, TxStatus};
+use lightning::chain::transaction::TransactionData;
+use lightning::chain::{Confirm, Filter, WatchedOutput};
+use pollster::block_on;
+
+/// How a scripted server lies, when it does.
+#[derive(Clone, Copy, PartialEq)]
+enum Lie {
+    None,
+    /// Proves a transaction with a merkle block from another block.
+    ProofFromAnotherBlock,
+    /// Says a transaction still in the mempool is confirmed in the tip block.
+    UnminedIsConfirmed,
+}
+
+struct ScriptedChain {
+    active: RefCell<Vec<Block>>,
+    stale: RefCell<Vec<(u32, Block)>>,
+    mempool: RefCell<Vec<Transaction>>,
+    lie: RefCell<Lie>,
+}
+
+fn coinbase(height: u32, tag: u8) -> Transaction {
+    Transaction {
+        version: transaction::Version::TWO,
+        lock_time: absolute::LockTime::ZERO,
+        input: vec![TxIn { previous_output: OutPoint::null(), script_sig: ScriptBuf::from_bytes(vec![4, height as u8, (height >> 8) as u8, 0, tag]), sequence: Sequence::MAX, witness: Witness::new() }],
+        output: vec![TxOut { value: Amount::from_sat(50), script_pubkey: ScriptBuf::new() }],
+    }
+}
+
+/// A transaction spending `from` (any outpoint; the scripted chain checks nothing).
+fn spend(from: OutPoint, tag: u64) -> Transaction {
+    Transaction {
+        version: transaction::Version::TWO,
+        lock_time: absolute::LockTime::ZERO,
+        input: vec![TxIn { previous_output: from, script_sig: ScriptBuf::new(), sequence: Sequence::MAX, witness: Witness::new() }],
+        output: vec![TxOut { value: Amount::from_sat(1000 + tag), script_pubkey: ScriptBuf::new_op_return([1u8; 4]) }],
+    }
+}
+
+fn some_outpoint(n: u8) -> OutPoint {
+    OutPoint { txid: Txid::from_byte_array([n; 32]), vout: 0 }
+}
+
+impl ScriptedChain {
+    fn new() -> Self {
+        let chain = ScriptedChain { active: RefCell::new(Vec::new()), stale: RefCell::new(Vec::new()), mempool: RefCell::new(Vec::new()), lie: RefCell::new(Lie::None) };
+        chain.mine_block(Vec::new(), 0);
+        chain
+    }
+
+    fn height(&self) -> u32 {
+        self.active.borrow().len() as u32 - 1
+    }
+
+    fn mine_block(&self, txs: Vec<Transaction>, tag: u8) {
+        let height = self.active.borrow().len() as u32;
+        let prev = self.active.borrow().last().map(|b| b.block_hash()).unwrap_or_else(BlockHash::all_zeros);
+        let mut txdata = vec![coinbase(height, tag)];
+        txdata.extend(txs);
+        let mut block = Block {
+            header: Header { version: Version::TWO, prev_blockhash: prev, merkle_root: TxMerkleNode::all_zeros(), time: 1_700_000_000 + height, bits: CompactTarget::from_consensus(0x207f_ffff), nonce: 0 },
+            txdata,
+        };
+        block.header.merkle_root = block.compute_merkle_root().expect("transactions");
+        self.mempool.borrow_mut().retain(|t| !block.txdata.contains(t));
+        self.active.borrow_mut().push(block);
+    }
+
+    /// Mines the mempool into one block.
+    fn mine(&self) {
+        let txs = self.mempool.borrow().clone();
+        self.mine_block(txs, 0);
+    }
+
+    fn broadcast(&self, tx: &Transaction) {
+        self.mempool.borrow_mut().push(tx.clone());
+    }
+
+    /// Replaces the last `depth` blocks by `depth + 1` empty ones; their transactions go back to the
+    /// mempool.
+    fn reorg(&self, depth: usize) {
+        for _ in 0..depth {
+            let block = self.active.borrow_mut().pop().expect("a block");
+            let height = self.active.borrow().len() as u32;
+            self.mempool.borrow_mut().extend(block.txdata.iter().skip(1).cloned());
+            self.stale.borrow_mut().push((height, block));
+        }
+        for _ in 0..=depth {
+            self.mine_block(Vec::new(), 1);
+        }
+    }
+
+    fn find_block(&self, hash: &BlockHash) -> Option<(u32, Block, bool)> {
+        if let Some((h, b)) = self.active.borrow().iter().enumerate().find(|(_, b)| b.block_hash() == *hash) {
+            return Some((h as u32, b.clone(), true));
+        }
+        self.stale.borrow().iter().find(|(_, b)| b.block_hash() == *hash).map(|(h, b)| (*h, b.clone(), false))
+    }
+
+    fn confirmed_in(&self, txid: &Txid) -> Option<(u32, Block)> {
+        self.active.borrow().iter().enumerate().find(|(_, b)| b.txdata.iter().any(|t| t.compute_txid() == *txid)).map(|(h, b)| (h as u32, b.clone()))
+    }
+}
+
+impl ChainSource for ScriptedChain {
+    async fn tip_hash(&self) -> Result<BlockHash, ChainError> {
+        Ok(self.active.borrow().last().expect("genesis").block_hash())
+    }
+    async fn header(&self, block: &BlockHash) -> Result<Header, ChainError> {
+        self.find_block(block).map(|(_, b, _)| b.header).ok_or(ChainError::Http { status: 404, message: "Block not found".into() })
+    }
+    async fn block_status(&self, block: &BlockHash) -> Result<BlockStatus, ChainError> {
+        Ok(match self.find_block(block) {
+            Some((height, _, in_best_chain)) => BlockStatus { in_best_chain, height: Some(height), next_best: None },
+            None => BlockStatus { in_best_chain: false, height: None, next_best: None },
+        })
+    }
+    async fn tx_status(&self, txid: &Txid) -> Result<TxStatus, ChainError> {
+        if *self.lie.borrow() == Lie::UnminedIsConfirmed && self.mempool.borrow().iter().any(|t| t.compute_txid() == *txid) {
+            let tip = self.active.borrow().last().expect("tip").block_hash();
+            return Ok(TxStatus { confirmed: true, block_height: Some(self.height()), block_hash: Some(tip), block_time: None });
+        }
+        Ok(match self.confirmed_in(txid) {
+            Some((height, block)) => TxStatus { confirmed: true, block_height: Some(height), block_hash: Some(block.block_hash()), block_time: None },
+            None => TxStatus { confirmed: false, block_height: None, block_hash: None, block_time: None },
+        })
+    }
+    async fn tx(&self, txid: &Txid) -> Result<Option<Transaction>, ChainError> {
+        let mined = self.active.borrow().iter().flat_map(|b| b.txdata.clone()).find(|t| t.compute_txid() == *txid);
+        Ok(mined.or_else(|| self.mempool.borrow().iter().find(|t| t.compute_txid() == *txid).cloned()))
+    }
+    async fn merkle_block(&self, txid: &Txid) -> Result<Option<MerkleBlock>, ChainError> {
+        match *self.lie.borrow() {
+            Lie::ProofFromAnotherBlock => {
+                let genesis = self.active.borrow()[0].clone();
+                Ok(Some(MerkleBlock::from_block_with_predicate(&genesis, |_| true)))
+            }
+            Lie::UnminedIsConfirmed if self.confirmed_in(txid).is_none() => {
+                let tip = self.active.borrow().last().expect("tip").clone();
+                Ok(Some(MerkleBlock::from_block_with_predicate(&tip, |t| t == txid)))
+            }
+            _ => Ok(self.confirmed_in(txid).map(|(_, block)| MerkleBlock::from_block_with_predicate(&block, |t| t == txid))),
+        }
+    }
+    async fn output_status(&self, txid: &Txid, index: u64) -> Result<Option<OutputStatus>, ChainError> {
+        let outpoint = OutPoint { txid: *txid, vout: index as u32 };
+        for (height, block) in self.active.borrow().iter().enumerate() {
+            for tx in &block.txdata {
+                if let Some(vin) = tx.input.iter().position(|i| i.previous_output == outpoint) {
+                    let status = TxStatus { confirmed: true, block_height: Some(height as u32), block_hash: Some(block.block_hash()), block_time: None };
+                    return Ok(Some(OutputStatus { spent: true, txid: Some(tx.compute_txid()), vin: Some(vin as u64), status: Some(status) }));
+                }
+            }
+        }
+        Ok(Some(OutputStatus { spent: false, txid: None, vin: None, status: None }))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Seen {
+    Confirmed { txid: Txid, height: u32, position: usize },
+    Unconfirmed(Txid),
+    Tip(u32),
+}
+
+/// A `Confirm` that records what it is told and lists what it holds confirmed, as LDK does.
+#[derive(Default)]
+struct Recorder {
+    seen: RefCell<Vec<Seen>>,
+    confirmed: RefCell<BTreeMap<Txid, (u32, BlockHash)>>,
+}
+
+impl Recorder {
+    fn take(&self) -> Vec<Seen> {
+        std::mem::take(&mut *self.seen.borrow_mut())
+    }
+}
+
+impl Confirm for Recorder {
+    fn transactions_confirmed(&self, header: &Header, txdata: &TransactionData, height: u32) {
+        for (position, tx) in txdata {
+            let txid = tx.compute_txid();
+            self.seen.borrow_mut().push(Seen::Confirmed { txid, height, position: *position });
+            self.confirmed.borrow_mut().insert(txid, (height, header.block_hash()));
+        }
+    }
+    fn transaction_unconfirmed(&self, txid: &Txid) {
+        self.seen.borrow_mut().push(Seen::Unconfirmed(*txid));
+        self.confirmed.borrow_mut().remove(txid);
+    }
+    fn best_block_updated(&self, _header: &Header, height: u32) {
+        self.seen.borrow_mut().push(Seen::Tip(height));
+    }
+    fn get_relevant_txids(&self) -> Vec<(Txid, u32, Option<BlockHash>)> {
+        self.confirmed.borrow().iter().map(|(txid, (height, hash))| (*txid, *height, Some(*hash))).collect()
+    }
+}
+
+fn sync(sync: &ChainSync, chain: &ScriptedChain, recorder: &Recorder) -> Result<Vec<Seen>, ChainError> {
+    block_on(sync.sync(chain, &[recorder]))?;
+    Ok(recorder.take())
+}
+
+#[test]
+fn a_watched_transaction_is_confirmed_with_its_height_and_position_once_mined() {
+    let (chain, sync_state, recorder) = (ScriptedChain::new(), ChainSync::new(), Recorder::default());
+    let tx = spend(some_outpoint(1), 1);
+    let txid = tx.compute_txid();
+    sync_state.watch_list().register_tx(&txid, &ScriptBuf::new());
+    chain.broadcast(&spend(some_outpoint(9), 9));
+    chain.broadcast(&tx);
+    assert_eq!(sync(&sync_state, &chain, &recorder).expect("sync"), [Seen::Tip(0)], "in the mempool: not confirmed");
+
+    chain.mine();
+    assert_eq!(sync(&sync_state, &chain, &recorder).expect("sync"), [Seen::Tip(1), Seen::Confirmed { txid, height: 1, position: 2 }]);
+    assert!(!sync_state.watch_list().is_watching_tx(&txid), "LDK lists it from now on");
+    // Nothing new: nothing said.
+    assert_eq!(sync(&sync_state, &chain, &recorder).expect("sync"), []);
+    chain.mine();
+    assert_eq!(sync(&sync_state, &chain, &recorder).expect("sync"), [Seen::Tip(2)]);
+}
+
+#[test]
+fn a_reorg_unconfirms_and_the_transaction_is_confirmed_again_where_it_lands() {
+    let (chain, sync_state, recorder) = (ScriptedChain::new(), ChainSync::new(), Recorder::default());
+    let tx = spend(some_outpoint(2), 2);
+    let txid = tx.compute_txid();
+    sync_state.watch_list().register_tx(&txid, &ScriptBuf::new());
+    chain.broadcast(&tx);
+    chain.mine();
+    chain.mine();
+    sync(&sync_state, &chain, &recorder).expect("sync");
+    assert_eq!(recorder.confirmed.borrow().get(&txid).map(|c| c.0), Some(1));
+
+    // Blocks 1 and 2 are replaced by three empty ones: the transaction is back in the mempool.
+    chain.reorg(2);
+    assert_eq!(sync(&sync_state, &chain, &recorder).expect("sync"), [Seen::Unconfirmed(txid), Seen::Tip(3)]);
+    assert!(sync_state.watch_list().is_watching_tx(&txid), "watched again after the reorg");
+
+    chain.mine();
+    assert_eq!(sync(&sync_state, &chain, &recorder).expect("sync"), [Seen::Tip(4), Seen::Confirmed { txid, height: 4, position: 1 }]);
+}
+
+#[test]
+fn a_reorg_that_mines_the_transaction_again_moves_its_confirmation_in_one_sync() {
+    let (chain, sync_state, recorder) = (ScriptedChain::new(), ChainSync::new(), Recorder::default());
+    let tx = spend(some_outpoint(3), 3);
+    let txid = tx.compute_txid();
+    sync_state.watch_list().register_tx(&txid, &ScriptBuf::new());
+    chain.broadcast(&tx);
+    chain.mine();
+    sync(&sync_state, &chain, &recorder).expect("sync");
+    chain.reorg(1);
+    chain.mine();
+    assert_eq!(sync(&sync_state, &chain, &recorder).expect("sync"), [Seen::Unconfirmed(txid), Seen::Tip(3), Seen::Confirmed { txid, height: 3, position: 1 }]);
+}
+
+#[test]
+fn the_spend_of_a_watched_output_is_reported_and_the_output_dropped() {
+    let (chain, sync_state, recorder) = (ScriptedChain::new(), ChainSync::new(), Recorder::default());
+    let funding = spend(some_outpoint(4), 4);
+    chain.broadcast(&funding);
+    chain.mine();
+    let watched = OutPoint { txid: funding.compute_txid(), vout: 0 };
+    sync_state.watch_list().register_output(WatchedOutput { block_hash: None, outpoint: lightning::chain::transaction::OutPoint { txid: watched.txid, index: watched.vout as u16 }, script_pubkey: funding.output[0].script_pubkey.clone() });
+    assert_eq!(sync(&sync_state, &chain, &recorder).expect("sync"), [Seen::Tip(1)]);
+
+    let sweep = spend(watched, 5);
+    chain.broadcast(&sweep);
+    chain.mine();
+    assert_eq!(sync(&sync_state, &chain, &recorder).expect("sync"), [Seen::Tip(2), Seen::Confirmed { txid: sweep.compute_txid(), height: 2, position: 1 }]);
+    assert!(!sync_state.watch_list().is_watching_output(&watched));
+}
+
+#[test]
+fn a_proof_from_another_block_is_refused_and_nothing_is_confirmed() {
+    let (chain, sync_state, recorder) = (ScriptedChain::new(), ChainSync::new(), Recorder::default());
+    let tx = spend(some_outpoint(6), 6);
+    sync_state.watch_list().register_tx(&tx.compute_txid(), &ScriptBuf::new());
+    chain.broadcast(&tx);
+    chain.mine();
+    *chain.lie.borrow_mut() = Lie::ProofFromAnotherBlock;
+    let error = sync(&sync_state, &chain, &recorder).expect_err("a lying server");
+    assert!(matches!(error, ChainError::Inconsistent(_)), "{error}");
+    assert!(recorder.confirmed.borrow().is_empty());
+    assert!(sync_state.watch_list().is_watching_tx(&tx.compute_txid()));
+
+    // Honest again: the next sync confirms it.
+    *chain.lie.borrow_mut() = Lie::None;
+    let seen = sync(&sync_state, &chain, &recorder).expect("sync");
+    assert!(seen.contains(&Seen::Confirmed { txid: tx.compute_txid(), height: 1, position: 1 }), "{seen:?}");
+}
+
+#[test]
+fn an_unmined_transaction_claimed_confirmed_is_refused() {
+    let (chain, sync_state, recorder) = (ScriptedChain::new(), ChainSync::new(), Recorder::default());
+    let tx = spend(some_outpoint(7), 7);
+    sync_state.watch_list().register_tx(&tx.compute_txid(), &ScriptBuf::new());
+    chain.broadcast(&tx);
+    chain.mine_block(Vec::new(), 2);
+    *chain.lie.borrow_mut() = Lie::UnminedIsConfirmed;
+    let error = sync(&sync_state, &chain, &recorder).expect_err("a lying server");
+    assert!(error.to_string().contains("proves other transactions"), "{error}");
+    assert!(recorder.confirmed.borrow().is_empty());
+}
