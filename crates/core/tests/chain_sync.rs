@@ -166,6 +166,13 @@ impl ChainSource for ScriptedChain {
         }
         Ok(Some(OutputStatus { spent: false, txid: None, vin: None, status: None }))
     }
+    async fn fee_estimates(&self) -> Result<std::collections::HashMap<u16, f64>, ChainError> {
+        Ok(std::collections::HashMap::new())
+    }
+    async fn broadcast(&self, tx: &Transaction) -> Result<(), ChainError> {
+        ScriptedChain::broadcast(self, tx);
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

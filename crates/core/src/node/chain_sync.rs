@@ -15,7 +15,7 @@
 //! 3. if the tip moved meanwhile, it starts over (a few times at most).
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use bitcoin::block::Header;
 use bitcoin::{BlockHash, MerkleBlock, Transaction, Txid};
@@ -47,6 +47,9 @@ pub trait ChainSource {
     async fn tx(&self, txid: &Txid) -> Result<Option<Transaction>, ChainError>;
     async fn merkle_block(&self, txid: &Txid) -> Result<Option<MerkleBlock>, ChainError>;
     async fn output_status(&self, txid: &Txid, index: u64) -> Result<Option<OutputStatus>, ChainError>;
+    /// Fee rates in sat/vB by confirmation target in blocks (Esplora's `/fee-estimates`).
+    async fn fee_estimates(&self) -> Result<HashMap<u16, f64>, ChainError>;
+    async fn broadcast(&self, tx: &Transaction) -> Result<(), ChainError>;
 }
 
 impl From<esplora_client::Error> for ChainError {
@@ -81,6 +84,12 @@ impl<S: esplora_client::Sleeper> ChainSource for esplora_client::AsyncClient<S> 
     }
     async fn output_status(&self, txid: &Txid, index: u64) -> Result<Option<OutputStatus>, ChainError> {
         Ok(self.get_output_status(txid, index).await?)
+    }
+    async fn fee_estimates(&self) -> Result<HashMap<u16, f64>, ChainError> {
+        Ok(self.get_fee_estimates().await?)
+    }
+    async fn broadcast(&self, tx: &Transaction) -> Result<(), ChainError> {
+        Ok(esplora_client::AsyncClient::broadcast(self, tx).await?)
     }
 }
 

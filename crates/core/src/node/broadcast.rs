@@ -1,0 +1,74 @@
+//! Transactions LDK (and the on-chain wallet) want on the network, posted to Esplora.
+//!
+//! LDK hands transactions over synchronously (`BroadcasterInterface`); they wait in a queue that
+//! [`Broadcaster::flush`] posts. A post that fails for want of a server (unreachable, 5xx, 429) is
+//! kept for the next flush; one the server refuses (4xx: invalid, conflicting, already confirmed) is
+//! dropped with the server's reason, as retrying would not change the answer. LDK itself
+//! rebroadcasts what still matters on its timers.
+
+use std::cell::RefCell;
+
+use bitcoin::{Transaction, Txid};
+use lightning::chain::chaininterface::BroadcasterInterface;
+
+use super::chain_sync::{ChainError, ChainSource};
+
+#[derive(Default)]
+pub struct Broadcaster {
+    queue: RefCell<Vec<Transaction>>,
+}
+
+/// What one flush did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct FlushReport {
+    pub sent: Vec<Txid>,
+    /// Kept for the next flush, with why.
+    pub retry: Vec<(Txid, String)>,
+    /// Refused by the server, with its reason.
+    pub refused: Vec<(Txid, String)>,
+}
+
+impl Broadcaster {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn pending(&self) -> usize {
+        self.queue.borrow().len()
+    }
+
+    /// Posts every queued transaction, in the order given (a child after its parent).
+    pub async fn flush<C: ChainSource>(&self, source: &C) -> FlushReport {
+        let queued = std::mem::take(&mut *self.queue.borrow_mut());
+        let mut report = FlushReport::default();
+        let mut keep = Vec::new();
+        for tx in queued {
+            let txid = tx.compute_txid();
+            match source.broadcast(&tx).await {
+                Ok(()) => report.sent.push(txid),
+                Err(error @ (ChainError::Unreachable(_) | ChainError::Http { status: 429 | 500..=599, .. })) => {
+                    report.retry.push((txid, error.to_string()));
+                    keep.push(tx);
+                }
+                Err(error) => report.refused.push((txid, error.to_string())),
+            }
+        }
+        // Anything queued during the flush goes after what is kept, preserving order.
+        let mut queue = self.queue.borrow_mut();
+        keep.append(&mut queue);
+        *queue = keep;
+        report
+    }
+}
+
+impl BroadcasterInterface for Broadcaster {
+    fn broadcast_transactions(&self, txs: &[&Transaction]) {
+        let mut queue = self.queue.borrow_mut();
+        for tx in txs {
+            let txid = tx.compute_txid();
+            if !queue.iter().any(|queued| queued.compute_txid() == txid) {
+                queue.push((*tx).clone());
+            }
+        }
+    }
+}
