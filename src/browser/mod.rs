@@ -4,6 +4,7 @@
 
 pub mod idb_store;
 pub mod js_future;
+pub mod sleeper;
 pub mod storage_persistence;
 pub mod web_lock;
 

@@ -8,6 +8,7 @@
 //! Written with the standard library only, so it builds in seconds on a fresh machine.
 
 mod checks;
+mod devnet;
 mod setup;
 mod shell;
 
@@ -21,7 +22,7 @@ fn main() -> ExitCode {
         Some("setup") => setup::run(),
         Some("test") => test(),
         Some("demo") => demo(),
-        Some("devnet") => devnet(&args[1..]),
+        Some("devnet") => run_devnet(&args[1..]),
         _ => Err(USAGE.to_owned()),
     };
     match result {
@@ -57,8 +58,12 @@ fn test() -> Result<(), String> {
     shell::cargo(&root, &["clippy", "-p", "devnet", "--all-targets", "--", "-D", "warnings"])?;
     shell::cargo(&root, &["clippy", "-p", "blixtra", "--target", "wasm32-unknown-unknown", "--all-targets", "--", "-D", "warnings"])?;
 
-    shell::step("browser tests (wasm-pack, headless Chromium)");
+    shell::step("browser tests (wasm-pack, headless Chromium, against a devnet)");
+    let devnet = devnet::RunningDevnet::start(&root)?;
+    // The tests read it at compile time: a page under test has no environment.
+    std::env::set_var("BLIXTRA_DEVNET_URL", &devnet.url);
     shell::run_tests(&root, "wasm-pack", &["test", "--headless", "--chrome", "--chromedriver", &tools.chromedriver], &mut tally)?;
+    drop(devnet);
 
     shell::step("app build (trunk)");
     shell::run(&root, "trunk", &["build"])?;
@@ -68,7 +73,7 @@ fn test() -> Result<(), String> {
 }
 
 /// Runs the devnet in the foreground until Ctrl-C (see `crates/devnet`).
-fn devnet(options: &[String]) -> Result<(), String> {
+fn run_devnet(options: &[String]) -> Result<(), String> {
     setup::devnet()?;
     let root = shell::workspace_root()?;
     let mut args = vec!["run", "-p", "devnet", "--"];

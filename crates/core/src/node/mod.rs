@@ -6,3 +6,6 @@ pub mod chain_sync;
 pub mod fees;
 pub mod keys;
 pub mod ldk_store;
+
+// The wallet's Esplora client, for the browser seam to build with its own sleeper.
+pub use esplora_client;

@@ -1,0 +1,87 @@
+//! The devnet as the browser tests use it: `blixtra-devnet` started on free loopback ports, waited for
+//! until it prints `ready`, and stopped when the handle is dropped, whatever the tests did.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Twice the devnet's own 60 s promise: a debug build on a busy two-core CI machine.
+const READY_WITHIN: Duration = Duration::from_secs(120);
+
+/// A running `blixtra-devnet`; killed on drop, so no test run leaves one behind.
+pub struct RunningDevnet {
+    child: Child,
+    /// The Esplora and control APIs' base URL, e.g. `http://127.0.0.1:41234`.
+    pub url: String,
+}
+
+impl Drop for RunningDevnet {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl RunningDevnet {
+    /// Builds and starts the devnet on free loopback ports and returns once it is ready.
+    pub fn start(root: &Path) -> Result<Self, String> {
+        crate::shell::cargo(root, &["build", "-p", "devnet"])?;
+        let binary = root.join("target/debug/blixtra-devnet");
+        let (hub, shop) = (free_port()?, free_port()?);
+        println!("$ {} --http 127.0.0.1:0 --proxy 127.0.0.1:0 --hub {hub} --shop {shop}", binary.display());
+        let mut child = Command::new(&binary)
+            .args(["--http", "127.0.0.1:0", "--proxy", "127.0.0.1:0", "--hub", &hub, "--shop", &shop])
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+        let stdout = child.stdout.take().expect("stdout was piped");
+        let (sender, receiver) = std::sync::mpsc::channel();
+        // A thread reads the devnet's output for as long as it runs, so it never blocks on a full pipe.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                println!("devnet: {line}");
+                let _ = sender.send(line);
+            }
+        });
+        let devnet = RunningDevnet { child, url: String::new() };
+        devnet.wait_until_ready(&receiver)
+    }
+
+    fn wait_until_ready(mut self, lines: &std::sync::mpsc::Receiver<String>) -> Result<Self, String> {
+        let deadline = Instant::now() + READY_WITHIN;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = lines.recv_timeout(left).map_err(|_| format!("the devnet was not ready within {READY_WITHIN:?} (or it exited)"))?;
+            if let Some(url) = esplora_url(&line) {
+                self.url = url.to_owned();
+            }
+            if line == "ready" {
+                return if self.url.is_empty() { Err("the devnet said ready without printing its Esplora URL".to_owned()) } else { Ok(self) };
+            }
+        }
+    }
+}
+
+/// Returns the URL of the devnet's `esplora: URL  (config: …)` line.
+pub fn esplora_url(line: &str) -> Option<&str> {
+    line.strip_prefix("esplora: ")?.split_whitespace().next()
+}
+
+/// A loopback port nothing listens on now: the peers need theirs named before they start.
+fn free_port() -> Result<String, String> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot find a free port: {e}"))?;
+    let port = listener.local_addr().map_err(|e| format!("cannot find a free port: {e}"))?.port();
+    Ok(format!("127.0.0.1:{port}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_esplora_url_is_read_from_the_devnets_banner() {
+        assert_eq!(esplora_url("esplora: http://127.0.0.1:3002  (config: http://127.0.0.1:3002/devnet.json)"), Some("http://127.0.0.1:3002"));
+        assert_eq!(esplora_url("proxy:   ws://127.0.0.1:9736/v1/{host}/{port}"), None);
+    }
+}
