@@ -27,3 +27,10 @@ pub const SETTINGS_NAMESPACE: &str = "settings";
 /// network graph, the scorer): sealed namespace `ldk/{primary}/{secondary}`, written by
 /// [`crate::node::ldk_store::LdkStore`] whenever LDK persists, read at node start.
 pub const LDK_NAMESPACE_KIND: &str = "ldk";
+
+/// Namespace of the on-chain wallet (BDK's merged change set, as JSON). Written by
+/// [`crate::node::onchain::OnchainWallet`] whenever BDK stages a change (address handed out, sync,
+/// broadcast), read when the node starts.
+pub const ONCHAIN_NAMESPACE: &str = "onchain";
+/// Key of the on-chain wallet's one record within [`ONCHAIN_NAMESPACE`].
+pub const ONCHAIN_KEY: &str = "wallet";

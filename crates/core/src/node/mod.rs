@@ -6,6 +6,7 @@ pub mod chain_sync;
 pub mod fees;
 pub mod keys;
 pub mod ldk_store;
+pub mod onchain;
 
 // The wallet's Esplora client, for the browser seam to build with its own sleeper.
 pub use esplora_client;

@@ -1,0 +1,260 @@
+//! The on-chain wallet: BDK over BIP84 descriptors from the vault's phrase (see [`super::keys`]), its
+//! state sealed in the wallet's store, synced over Esplora with `bdk_esplora`.
+//!
+//! **Persistence.** BDK stages what each change adds ([`Wallet::take_staged`]); this wallet keeps the
+//! merged whole and writes it as one sealed record in one commit, so a crash leaves either the old or
+//! the new state, never half. An address is handed out only after the reveal that made it is
+//! committed: a restore scans at least that far.
+//!
+//! BDK's `AsyncWalletPersister` is not used: it wants `Send` futures, and IndexedDB's are not.
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use bdk_esplora::EsploraAsyncExt;
+use bdk_wallet::chain::Merge;
+use bdk_wallet::error::CreateTxError;
+use bdk_wallet::{Balance, ChangeSet, KeychainKind, LoadError, SignOptions, Wallet};
+use bitcoin::{Address, Amount, FeeRate, Network, ScriptBuf, Transaction, Txid};
+
+use super::keys::NodeKeys;
+use crate::keys::{ONCHAIN_KEY, ONCHAIN_NAMESPACE};
+use crate::store::sealed::{SealedError, SealedStore};
+use crate::store::KvStore;
+
+/// Addresses past the last used one that a full scan looks at before it stops (BIP44's gap).
+const STOP_GAP: usize = 20;
+/// Esplora requests a sync keeps in flight at once.
+const PARALLEL_REQUESTS: usize = 4;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OnchainError {
+    #[error(transparent)]
+    Store(#[from] SealedError),
+    #[error("the stored on-chain wallet cannot be read: {0}")]
+    Corrupt(String),
+    /// The stored wallet was made from other keys or for another network.
+    #[error("the stored on-chain wallet does not belong to this wallet's keys and network: {0}")]
+    Mismatch(String),
+    #[error("the on-chain sync failed: {0}")]
+    Chain(String),
+    #[error("not enough on-chain funds: {needed} needed, {available} available")]
+    InsufficientFunds { needed: Amount, available: Amount },
+    #[error("not a bitcoin address: {0}")]
+    InvalidAddress(String),
+    #[error("the address is for {found}, this wallet is on {expected}")]
+    WrongNetwork { expected: Network, found: String },
+    #[error("the amount is below the dust limit: too small to send on chain")]
+    Dust,
+    #[error("the transaction cannot be built: {0}")]
+    Build(String),
+}
+
+/// How much to send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendAmount {
+    Exactly(Amount),
+    /// Everything the wallet holds, less the fee.
+    All,
+}
+
+/// A signed transaction, not yet broadcast, and what it costs.
+#[derive(Debug, Clone)]
+pub struct SignedTx {
+    pub tx: Transaction,
+    pub fee: Amount,
+}
+
+/// What one sync changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncSummary {
+    pub full_scan: bool,
+    pub tip_height: u32,
+    pub balance_before: Amount,
+    pub balance_after: Amount,
+}
+
+pub struct OnchainWallet<S> {
+    wallet: Wallet,
+    /// Everything ever staged, merged: what the store holds.
+    persisted: ChangeSet,
+    sealed: Rc<SealedStore<S>>,
+}
+
+impl<S: KvStore> OnchainWallet<S> {
+    /// Opens the wallet stored in `sealed`, or creates it (and commits it) if there is none.
+    pub async fn open(keys: &NodeKeys, network: Network, sealed: Rc<SealedStore<S>>) -> Result<Self, OnchainError> {
+        let (external, internal) = (keys.descriptor(KeychainKind::External), keys.descriptor(KeychainKind::Internal));
+        let stored = match sealed.get(ONCHAIN_NAMESPACE, ONCHAIN_KEY).await? {
+            Some(bytes) => serde_json::from_slice::<ChangeSet>(&bytes).map_err(|e| OnchainError::Corrupt(e.to_string()))?,
+            None => ChangeSet::default(),
+        };
+        let loaded = Wallet::load()
+            .descriptor(KeychainKind::External, Some(external.clone()))
+            .descriptor(KeychainKind::Internal, Some(internal.clone()))
+            .check_network(network)
+            .extract_keys()
+            .load_wallet_no_persist(stored.clone())
+            .map_err(load_error)?;
+        let mut opened = match loaded {
+            Some(wallet) => Self { wallet, persisted: stored, sealed },
+            None => {
+                let wallet = Wallet::create(external, internal).network(network).create_wallet_no_persist().map_err(|e| OnchainError::Build(e.to_string()))?;
+                Self { wallet, persisted: ChangeSet::default(), sealed }
+            }
+        };
+        opened.persist().await?;
+        Ok(opened)
+    }
+
+    /// Commits what changed since the last commit, if anything did.
+    async fn persist(&mut self) -> Result<(), OnchainError> {
+        let Some(staged) = self.wallet.take_staged() else { return Ok(()) };
+        let mut whole = self.persisted.clone();
+        whole.merge(staged);
+        let bytes = serde_json::to_vec(&whole).map_err(|e| OnchainError::Corrupt(e.to_string()))?;
+        self.sealed.put(ONCHAIN_NAMESPACE, ONCHAIN_KEY, &bytes).await?;
+        self.persisted = whole;
+        Ok(())
+    }
+
+    pub fn network(&self) -> Network {
+        self.wallet.network()
+    }
+
+    pub fn balance(&self) -> Balance {
+        self.wallet.balance()
+    }
+
+    /// Returns an address to receive coins at, unused so far; committed before it is returned.
+    pub async fn receive_address(&mut self) -> Result<Address, OnchainError> {
+        let address = self.wallet.next_unused_address(KeychainKind::External).address;
+        self.persist().await?;
+        Ok(address)
+    }
+
+    /// Whether `script` pays this wallet.
+    pub fn is_mine(&self, script: &ScriptBuf) -> bool {
+        self.wallet.is_mine(script.clone())
+    }
+
+    /// Brings the wallet up to the server's chain. The first sync of a wallet that has never synced
+    /// (a new or restored one) scans every keychain up to the gap; later ones ask only about the
+    /// addresses handed out. `now` stamps what is seen in the mempool.
+    pub async fn sync<C: EsploraAsyncExt>(&mut self, client: &C, now: Duration) -> Result<SyncSummary, OnchainError> {
+        let balance_before = self.balance().total();
+        let full_scan = self.wallet.latest_checkpoint().height() == 0;
+        let update: bdk_wallet::Update = if full_scan {
+            let request = self.wallet.start_full_scan_at(now.as_secs());
+            client.full_scan(request, STOP_GAP, PARALLEL_REQUESTS).await.map_err(|e| OnchainError::Chain(e.to_string()))?.into()
+        } else {
+            let request = self.wallet.start_sync_with_revealed_spks_at(now.as_secs());
+            client.sync(request, PARALLEL_REQUESTS).await.map_err(|e| OnchainError::Chain(e.to_string()))?.into()
+        };
+        self.wallet.apply_update(update).map_err(|e| OnchainError::Chain(format!("the server's chain does not connect to ours: {e}")))?;
+        self.persist().await?;
+        Ok(SyncSummary { full_scan, tip_height: self.wallet.latest_checkpoint().height(), balance_before, balance_after: self.balance().total() })
+    }
+
+    /// Builds and signs a payment to `to`. Nothing is recorded until [`Self::record_broadcast`]: a
+    /// transaction that never reaches the network leaves the wallet as it was.
+    pub fn sign_payment(&mut self, to: &Address, amount: SendAmount, fee_rate: FeeRate) -> Result<SignedTx, OnchainError> {
+        let mut builder = self.wallet.build_tx();
+        builder.fee_rate(fee_rate);
+        match amount {
+            SendAmount::Exactly(amount) => {
+                builder.add_recipient(to.script_pubkey(), amount);
+            }
+            SendAmount::All => {
+                builder.drain_wallet().drain_to(to.script_pubkey());
+            }
+        }
+        let psbt = builder.finish().map_err(create_tx_error)?;
+        self.finish_signing(psbt)
+    }
+
+    /// Builds and signs a channel's funding transaction: `value` to LDK's `script`.
+    pub fn sign_funding(&mut self, script: ScriptBuf, value: Amount, fee_rate: FeeRate) -> Result<SignedTx, OnchainError> {
+        let mut builder = self.wallet.build_tx();
+        builder.fee_rate(fee_rate).add_recipient(script, value);
+        let psbt = builder.finish().map_err(create_tx_error)?;
+        self.finish_signing(psbt)
+    }
+
+    fn finish_signing(&mut self, mut psbt: bitcoin::Psbt) -> Result<SignedTx, OnchainError> {
+        let fee = psbt.fee().map_err(|e| OnchainError::Build(e.to_string()))?;
+        let finalized = self.wallet.sign(&mut psbt, SignOptions::default()).map_err(|e| OnchainError::Build(e.to_string()))?;
+        if !finalized {
+            return Err(OnchainError::Build("not every input could be signed".to_owned()));
+        }
+        let tx = psbt.extract_tx().map_err(|e| OnchainError::Build(e.to_string()))?;
+        Ok(SignedTx { tx, fee })
+    }
+
+    /// Gives back the change address a signed transaction took, when it will not be broadcast.
+    pub fn abandon(&mut self, tx: &Transaction) {
+        self.wallet.cancel_tx(tx);
+    }
+
+    /// Records a transaction the network accepted, if it touches this wallet (others are ignored):
+    /// its inputs are spent and its outputs pending until a sync sees it confirmed.
+    pub async fn record_broadcast(&mut self, tx: &Transaction, now: Duration) -> Result<bool, OnchainError> {
+        let (sent, received) = self.wallet.sent_and_received(tx);
+        if sent == Amount::ZERO && received == Amount::ZERO {
+            return Ok(false);
+        }
+        self.wallet.apply_unconfirmed_txs([(tx.clone(), now.as_secs())]);
+        self.persist().await?;
+        Ok(true)
+    }
+
+    /// Transactions touching the wallet: id, received, sent, confirmation height.
+    pub fn history(&self) -> Vec<OnchainTx> {
+        self.wallet
+            .transactions()
+            .map(|wallet_tx| {
+                let (sent, received) = self.wallet.sent_and_received(&wallet_tx.tx_node.tx);
+                let height = wallet_tx.chain_position.confirmation_height_upper_bound().filter(|_| wallet_tx.chain_position.is_confirmed());
+                OnchainTx { txid: wallet_tx.tx_node.txid, sent, received, confirmation_height: height }
+            })
+            .collect()
+    }
+}
+
+/// One transaction as the wallet sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OnchainTx {
+    pub txid: Txid,
+    pub sent: Amount,
+    pub received: Amount,
+    pub confirmation_height: Option<u32>,
+}
+
+fn load_error(error: LoadError) -> OnchainError {
+    match error {
+        LoadError::Mismatch(mismatch) => OnchainError::Mismatch(format!("{mismatch:?}")),
+        other => OnchainError::Corrupt(other.to_string()),
+    }
+}
+
+fn create_tx_error(error: CreateTxError) -> OnchainError {
+    match error {
+        CreateTxError::CoinSelection(short) => OnchainError::InsufficientFunds { needed: short.needed, available: short.available },
+        CreateTxError::OutputBelowDustLimit(_) => OnchainError::Dust,
+        other => OnchainError::Build(other.to_string()),
+    }
+}
+
+/// Parses a pasted address and checks it is for `network`.
+pub fn parse_address(text: &str, network: Network) -> Result<Address, OnchainError> {
+    let unchecked: Address<bitcoin::address::NetworkUnchecked> = text.trim().parse().map_err(|e: bitcoin::address::ParseError| OnchainError::InvalidAddress(e.to_string()))?;
+    if unchecked.is_valid_for_network(network) {
+        return Ok(unchecked.assume_checked());
+    }
+    // Testnet and signet share their prefixes: name them together.
+    let found = [(Network::Bitcoin, "mainnet"), (Network::Testnet, "testnet or signet"), (Network::Regtest, "regtest")]
+        .into_iter()
+        .find(|(n, _)| unchecked.is_valid_for_network(*n))
+        .map_or("another network", |(_, name)| name);
+    Err(OnchainError::WrongNetwork { expected: network, found: found.to_owned() })
+}
