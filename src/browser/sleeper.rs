@@ -1,21 +1,23 @@
 //! Waiting in the browser between esplora-client's retries: its default sleeper is tokio's, which does
-//! not run in a page or worker. `Send` does not matter here: a timer future lives on one thread.
+//! not run in a page or worker. A browser timer is not `Send`; bdk_esplora asks for one that is, so
+//! it is wrapped in a `SendWrapper`, which would panic if it ever left its thread (wasm32 has one).
 
 use std::time::Duration;
 
 use blixtra_core::node::chain_sync::ChainError;
 use blixtra_core::node::esplora_client::{AsyncClient, Builder, Sleeper};
 use gloo_timers::future::TimeoutFuture;
+use send_wrapper::SendWrapper;
 
 /// Sleeps on the browser's `setTimeout`.
 #[derive(Debug, Clone, Copy)]
 pub struct GlooSleeper;
 
 impl Sleeper for GlooSleeper {
-    type Sleep = TimeoutFuture;
+    type Sleep = SendWrapper<TimeoutFuture>;
 
     fn sleep(duration: Duration) -> Self::Sleep {
-        TimeoutFuture::new(u32::try_from(duration.as_millis()).unwrap_or(u32::MAX))
+        SendWrapper::new(TimeoutFuture::new(u32::try_from(duration.as_millis()).unwrap_or(u32::MAX)))
     }
 }
 

@@ -5,6 +5,8 @@
 //! beside the wrapped key so they can be raised later, and authenticates them with it: lowering them in
 //! storage makes the unwrap fail instead of weakening the next unlock.
 
+use std::rc::Rc;
+
 use zeroize::Zeroizing;
 
 use crate::keys::{SEED_KEY, SEED_NAMESPACE, VAULT_HEADER};
@@ -89,7 +91,8 @@ impl From<StoreError> for VaultError {
 /// An unlocked vault: the only way to the wallet's sealed records. Dropping it locks the wallet (its keys
 /// are wiped from memory).
 pub struct Vault<S> {
-    store: SealedStore<S>,
+    /// Shared with the node's parts (LDK's store, the on-chain wallet) while it runs.
+    store: Rc<SealedStore<S>>,
 }
 
 impl<S: KvStore> Vault<S> {
@@ -126,7 +129,7 @@ impl<S: KvStore> Vault<S> {
         // One atomic commit: a crash leaves either no vault or a whole one. `Insert` keeps a vault that
         // another tab created a moment ago from being overwritten.
         store.commit(vec![Op::Insert { key: VAULT_HEADER.into(), value: header }, seed_op]).await?;
-        Ok(Self { store })
+        Ok(Self { store: Rc::new(store) })
     }
 
     /// Unlocks the vault in `backing` with `passphrase`.
@@ -136,7 +139,7 @@ impl<S: KvStore> Vault<S> {
         let wrapping_key = params.derive_key(passphrase, salt)?;
         let data_key = wrapping_key.open(&header[..AUTHENTICATED_LEN], wrapped).map_err(|_| VaultError::WrongPassphrase)?;
         let data_key: [u8; KEY_LEN] = data_key[..].try_into().map_err(|_| VaultError::Integrity { kind: "vault header".into() })?;
-        let vault = Self { store: SealedStore::new(backing, &SecretKey::from_bytes(data_key)) };
+        let vault = Self { store: Rc::new(SealedStore::new(backing, &SecretKey::from_bytes(data_key))) };
         // Open the seed now so a damaged vault says so at unlock, not later in the middle of a payment.
         vault.recovery_phrase().await?;
         Ok(vault)
@@ -166,6 +169,14 @@ impl<S: KvStore> Vault<S> {
     /// Returns the sealed store, where all other wallet state lives.
     pub fn store(&self) -> &SealedStore<S> {
         &self.store
+    }
+
+    /// Returns the sealed store for a part of the wallet that keeps it (the node).
+    ///
+    /// **Warning:** the data key lives as long as the last holder: locking the wallet must stop the
+    /// node too, or its keys stay in memory.
+    pub fn shared_store(&self) -> Rc<SealedStore<S>> {
+        self.store.clone()
     }
 }
 

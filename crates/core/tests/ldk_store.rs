@@ -17,7 +17,7 @@ use pollster::block_on;
 
 fn store() -> (MemoryStore, LdkStore<MemoryStore>) {
     let backing = MemoryStore::new();
-    (backing.clone(), LdkStore::new(SealedStore::new(backing, &SecretKey::random())))
+    (backing.clone(), LdkStore::new(Rc::new(SealedStore::new(backing, &SecretKey::random()))))
 }
 
 #[test]
@@ -109,7 +109,7 @@ fn poll_once<F: Future + ?Sized>(future: Pin<&mut F>) -> Poll<F::Output> {
 #[test]
 fn a_write_is_acknowledged_only_after_its_commit_completes() {
     let gated = GatedStore::default();
-    let ldk = LdkStore::new(SealedStore::new(gated.clone(), &SecretKey::random()));
+    let ldk = LdkStore::new(Rc::new(SealedStore::new(gated.clone(), &SecretKey::random())));
     let mut write = ldk.write("monitors", "", "abc_0", b"monitor".to_vec());
     assert!(poll_once(write.as_mut()).is_pending(), "not done while the commit is pending");
     assert_eq!(*gated.commits_started.borrow(), 1);
@@ -143,7 +143,7 @@ fn a_failed_commit_is_reported_to_ldk() {
             Err(StoreError::QuotaExceeded)
         }
     }
-    let ldk = LdkStore::new(SealedStore::new(FullStore, &SecretKey::random()));
+    let ldk = LdkStore::new(Rc::new(SealedStore::new(FullStore, &SecretKey::random())));
     let error = block_on(ldk.write("monitors", "", "abc_0", b"monitor".to_vec())).expect_err("the disk is full");
     assert!(error.to_string().contains("storage is full"), "{error}");
 }

@@ -37,7 +37,7 @@ impl<S> Clone for LdkStore<S> {
 }
 
 struct Inner<S> {
-    sealed: SealedStore<S>,
+    sealed: Rc<SealedStore<S>>,
     keys: RefCell<HashMap<String, Rc<KeyOrder>>>,
 }
 
@@ -57,7 +57,7 @@ fn io_error(error: SealedError) -> io::Error {
 }
 
 impl<S: KvStore + 'static> LdkStore<S> {
-    pub fn new(sealed: SealedStore<S>) -> Self {
+    pub fn new(sealed: Rc<SealedStore<S>>) -> Self {
         Self { inner: Rc::new(Inner { sealed, keys: RefCell::new(HashMap::new()) }) }
     }
 
