@@ -1,5 +1,6 @@
-//! The chain sync in the browser against the devnet that `cargo xtask test` starts: esplora-client
-//! over fetch, a confirmation proven by merkle proof, a reorg taken back and confirmed again.
+//! The chain in the browser against the devnet that `cargo xtask test` starts: LDK's chain sync over
+//! fetch (a confirmation proven by merkle proof, a reorg taken back and confirmed again), and the
+//! on-chain wallet over IndexedDB (funded by the faucet, a payment sent, all there after a reopen).
 //!
 //! The devnet's URL arrives at compile time in `BLIXTRA_DEVNET_URL` (set by `cargo xtask test`).
 
@@ -8,8 +9,15 @@ use std::collections::BTreeMap;
 
 use bitcoin::block::Header;
 use bitcoin::{BlockHash, Txid};
+use std::time::Duration;
+
+use bitcoin::{Amount, FeeRate, Network};
 use blixtra::browser::sleeper::esplora;
+use blixtra::browser::{now_ms, IdbStore};
 use blixtra_core::node::chain_sync::{ChainSource, ChainSync};
+use blixtra_core::node::keys::NodeKeys;
+use blixtra_core::node::onchain::{parse_address, OnchainWallet, SendAmount};
+use blixtra_core::{RecoveryPhrase, Vault};
 use lightning::chain::transaction::TransactionData;
 use lightning::chain::{Confirm, Filter};
 use serde_json::{json, Value};
@@ -91,4 +99,47 @@ async fn an_unreachable_server_is_a_clear_error() {
     let client = esplora("http://127.0.0.1:9").expect("a client");
     let error = ChainSync::new().sync(&client, &[]).await.expect_err("nothing listens on port 9");
     assert!(error.to_string().starts_with("the chain server cannot be reached"), "{error}");
+}
+
+fn now() -> Duration {
+    Duration::from_millis(now_ms() as u64)
+}
+
+const PASSPHRASE: &str = "devnet passphrase";
+/// A regtest address of nobody in these tests.
+const STRANGER: &str = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080";
+
+#[wasm_bindgen_test]
+async fn the_onchain_wallet_is_funded_pays_and_comes_back_the_same_from_indexeddb() {
+    let client = esplora(devnet_url()).expect("a client");
+    let name = format!("blixtra-test-onchain-{}", js_sys::Math::random());
+    let phrase = RecoveryPhrase::generate();
+    let keys = NodeKeys::derive(&phrase, Network::Regtest);
+    let vault = Vault::create(IdbStore::open(&name).await.expect("open"), &phrase, PASSPHRASE).await.expect("a vault");
+    let mut wallet = OnchainWallet::open(&keys, Network::Regtest, vault.shared_store()).await.expect("a new wallet");
+
+    let address = wallet.receive_address().await.expect("an address");
+    control("faucet", json!({ "address": address.to_string(), "amount_sat": 200_000 })).await;
+    let first = wallet.sync(&client, now()).await.expect("sync");
+    assert!(first.full_scan, "a new wallet scans its keychains");
+    assert_eq!(wallet.balance().confirmed, Amount::from_sat(200_000));
+
+    let to = parse_address(STRANGER, Network::Regtest).expect("valid");
+    let signed = wallet.sign_payment(&to, SendAmount::Exactly(Amount::from_sat(50_000)), FeeRate::from_sat_per_vb(2).expect("rate")).expect("signed");
+    ChainSource::broadcast(&client, &signed.tx).await.expect("the devnet accepts it");
+    wallet.record_broadcast(&signed.tx, now()).await.expect("recorded");
+    let left = Amount::from_sat(150_000) - signed.fee;
+    assert_eq!(wallet.balance().total(), left);
+    drop((wallet, vault));
+
+    // As after a reload: a new store instance, unlocked again.
+    let vault = Vault::unlock(IdbStore::open(&name).await.expect("reopen"), PASSPHRASE).await.expect("unlock");
+    let mut wallet = OnchainWallet::open(&keys, Network::Regtest, vault.shared_store()).await.expect("the stored wallet");
+    assert_eq!(wallet.balance().total(), left);
+    let mined = control("mine", json!({ "blocks": 1 })).await;
+    let synced = wallet.sync(&client, now()).await.expect("sync");
+    assert!(!synced.full_scan, "a synced wallet asks only about its addresses");
+    assert_eq!(u64::from(synced.tip_height), mined["tip"].as_u64().expect("height"));
+    assert_eq!(wallet.balance().confirmed, left);
+    assert!(wallet.history().iter().all(|tx| tx.confirmation_height.is_some()));
 }
