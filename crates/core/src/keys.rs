@@ -34,3 +34,12 @@ pub const LDK_NAMESPACE_KIND: &str = "ldk";
 pub const ONCHAIN_NAMESPACE: &str = "onchain";
 /// Key of the on-chain wallet's one record within [`ONCHAIN_NAMESPACE`].
 pub const ONCHAIN_KEY: &str = "wallet";
+
+/// Namespace of the payment history: one record per payment, keyed by its payment hash (hex), as
+/// JSON. Written by [`crate::node::payments::PaymentStore`] before a payment is sent or an invoice
+/// handed out, and whenever LDK reports on it.
+pub const PAYMENTS_NAMESPACE: &str = "payments";
+
+/// Namespace of outputs a closed channel left to this wallet (LDK's `SpendableOutputDescriptor`,
+/// encoded), keyed `{txid}_{vout}`. Written when LDK reports them (once), read by the sweeper.
+pub const SPENDABLE_OUTPUTS_NAMESPACE: &str = "spendable";

@@ -39,13 +39,21 @@ impl Broadcaster {
 
     /// Posts every queued transaction, in the order given (a child after its parent).
     pub async fn flush<C: ChainSource>(&self, source: &C) -> FlushReport {
+        self.flush_collecting(source).await.1
+    }
+
+    /// Like [`Self::flush`], and also returns the transactions the server took.
+    pub async fn flush_collecting<C: ChainSource>(&self, source: &C) -> (Vec<Transaction>, FlushReport) {
         let queued = std::mem::take(&mut *self.queue.borrow_mut());
         let mut report = FlushReport::default();
-        let mut keep = Vec::new();
+        let (mut keep, mut taken) = (Vec::new(), Vec::new());
         for tx in queued {
             let txid = tx.compute_txid();
             match source.broadcast(&tx).await {
-                Ok(()) => report.sent.push(txid),
+                Ok(()) => {
+                    report.sent.push(txid);
+                    taken.push(tx);
+                }
                 Err(error @ (ChainError::Unreachable(_) | ChainError::Http { status: 429 | 500..=599, .. })) => {
                     report.retry.push((txid, error.to_string()));
                     keep.push(tx);
@@ -57,7 +65,7 @@ impl Broadcaster {
         let mut queue = self.queue.borrow_mut();
         keep.append(&mut queue);
         *queue = keep;
-        report
+        (taken, report)
     }
 }
 

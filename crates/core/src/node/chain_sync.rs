@@ -145,6 +145,16 @@ pub struct ChainSync {
     last_tip: RefCell<Option<BlockHash>>,
 }
 
+/// LDK registers what to watch with the sync itself (the `ChainMonitor`'s and the sweeper's filter).
+impl Filter for ChainSync {
+    fn register_tx(&self, txid: &Txid, script_pubkey: &bitcoin::Script) {
+        self.watch.register_tx(txid, script_pubkey);
+    }
+    fn register_output(&self, output: WatchedOutput) {
+        self.watch.register_output(output);
+    }
+}
+
 impl ChainSync {
     pub fn new() -> Self {
         Self::default()

@@ -1,0 +1,205 @@
+//! Starting the node, in named phases: restore the channel monitors, wire the chain, restore the
+//! channel manager (or make one), wire the peers. Each phase is one short function; the result is a
+//! [`Parts`] that [`super::lightning_node::LightningNode`] runs.
+
+use std::cell::RefCell;
+use std::io::Cursor;
+use std::rc::Rc;
+
+use bitcoin::{BlockHash, Network};
+use lightning::chain::chainmonitor::ChainMonitor as LdkChainMonitor;
+use lightning::chain::channelmonitor::ChannelMonitor;
+use lightning::chain::BestBlock;
+use lightning::ln::channelmanager::{ChainParameters, ChannelManagerReadArgs};
+use lightning::ln::peer_handler::{IgnoringMessageHandler, MessageHandler};
+use lightning::onion_message::messenger::OnionMessenger as LdkOnionMessenger;
+use lightning::routing::gossip::{NetworkGraph, P2PGossipSync as LdkP2PGossipSync};
+use lightning::routing::router::DefaultRouter;
+use lightning::routing::scoring::{ProbabilisticScorer, ProbabilisticScoringDecayParameters, ProbabilisticScoringFeeParameters};
+use lightning::sign::{EntropySource, InMemorySigner, KeysManager, NodeSigner};
+use lightning::util::config::UserConfig;
+use lightning::util::persist::{
+    KVStore, CHANNEL_MANAGER_PERSISTENCE_KEY, CHANNEL_MANAGER_PERSISTENCE_PRIMARY_NAMESPACE, CHANNEL_MANAGER_PERSISTENCE_SECONDARY_NAMESPACE, NETWORK_GRAPH_PERSISTENCE_KEY, NETWORK_GRAPH_PERSISTENCE_PRIMARY_NAMESPACE,
+    NETWORK_GRAPH_PERSISTENCE_SECONDARY_NAMESPACE, SCORER_PERSISTENCE_KEY, SCORER_PERSISTENCE_PRIMARY_NAMESPACE, SCORER_PERSISTENCE_SECONDARY_NAMESPACE,
+};
+use lightning::util::ser::{ReadableArgs, Writeable};
+
+use super::broadcast::Broadcaster;
+use super::chain_sync::ChainSync;
+use super::fees::FeeEstimates;
+use super::ldk_store::LdkStore;
+use super::logger::NodeLogger;
+use super::platform::Platform;
+use super::types::{ChainMonitor, ChannelManager, Graph, MessageRouter, MonitorPersister, OnionMessenger, P2PGossipSync, PeerManager, Router, ScorerCell};
+use super::NodeError;
+
+/// How many monitor updates are written as deltas before the whole monitor is written again.
+const MAX_PENDING_MONITOR_UPDATES: u64 = 100;
+
+/// The node's LDK objects, wired.
+pub struct Parts<P: Platform> {
+    pub keys: Rc<KeysManager>,
+    pub logger: Rc<NodeLogger>,
+    pub store: Rc<LdkStore<P::Store>>,
+    pub fees: Rc<FeeEstimates>,
+    pub broadcaster: Rc<Broadcaster>,
+    pub chain_sync: Rc<ChainSync>,
+    pub chain_monitor: Rc<ChainMonitor<P::Store>>,
+    pub channel_manager: Rc<ChannelManager<P::Store>>,
+    pub graph: Rc<Graph>,
+    pub scorer: Rc<ScorerCell>,
+    pub gossip: Rc<P2PGossipSync>,
+    pub onion_messenger: Rc<OnionMessenger<P::Store>>,
+    pub peer_manager: Rc<PeerManager<P::Store, <P::Connector as super::net::Connector>::Socket>>,
+}
+
+/// What the builder needs besides the platform.
+pub struct BuildInputs<'a, P: Platform> {
+    pub platform: &'a P,
+    pub keys: Rc<KeysManager>,
+    pub logger: Rc<NodeLogger>,
+    pub store: Rc<LdkStore<P::Store>>,
+    pub network: Network,
+    /// The chain tip a new channel manager starts at (a new wallet has no history before it).
+    pub tip: BestBlock,
+}
+
+pub type Monitors = Vec<(BlockHash, ChannelMonitor<InMemorySigner>)>;
+
+/// The channel settings: anchor outputs, unannounced channels, inbound channels accepted by hand.
+pub fn user_config() -> UserConfig {
+    let mut config = UserConfig::default();
+    config.channel_handshake_config.negotiate_anchors_zero_fee_htlc_tx = true;
+    config.channel_handshake_config.announce_for_forwarding = false;
+    config.channel_handshake_limits.force_announced_channel_preference = false;
+    // Anchor channels need on-chain funds to bump a force close: we decide which inbound ones to take.
+    config.manually_accept_inbound_channels = true;
+    config
+}
+
+/// Wires every part, reading what the store holds.
+pub async fn build<P: Platform>(inputs: BuildInputs<'_, P>) -> Result<Parts<P>, NodeError> {
+    let (fees, broadcaster, chain_sync) = (Rc::new(FeeEstimates::new()), Rc::new(Broadcaster::new()), Rc::new(ChainSync::new()));
+    let persister = monitor_persister(&inputs, &fees, &broadcaster);
+    let monitors = persister.read_all_channel_monitors_with_updates().await.map_err(|e| NodeError::Storage(format!("cannot read the channel monitors: {e}")))?;
+    let chain_monitor = Rc::new(LdkChainMonitor::new_async_beta(Some(chain_sync.clone()), broadcaster.clone(), inputs.logger.clone(), fees.clone(), persister, inputs.keys.clone(), inputs.keys.get_peer_storage_key()));
+    let (graph, scorer) = restore_graph_and_scorer(&inputs).await?;
+    let router = Rc::new(DefaultRouter::new(graph.clone(), inputs.logger.clone(), inputs.keys.clone(), scorer.clone(), ProbabilisticScoringFeeParameters::default()));
+    let message_router = Rc::new(MessageRouter::new(graph.clone(), inputs.keys.clone()));
+    let wiring = ManagerWiring { chain_monitor: &chain_monitor, broadcaster: &broadcaster, fees: &fees, router, message_router: message_router.clone() };
+    let channel_manager = restore_channel_manager(&inputs, &wiring, &monitors).await?;
+    watch_monitors(&chain_monitor, monitors)?;
+    let gossip = Rc::new(LdkP2PGossipSync::new(graph.clone(), None::<Rc<dyn lightning::routing::utxo::UtxoLookup>>, inputs.logger.clone()));
+    let onion_messenger = Rc::new(LdkOnionMessenger::new(
+        inputs.keys.clone(),
+        inputs.keys.clone(),
+        inputs.logger.clone(),
+        channel_manager.clone(),
+        message_router,
+        channel_manager.clone(),
+        IgnoringMessageHandler {},
+        IgnoringMessageHandler {},
+        IgnoringMessageHandler {},
+    ));
+    let peer_manager = wire_peers(&inputs, &channel_manager, &gossip, &onion_messenger, &chain_monitor);
+    Ok(Parts { keys: inputs.keys, logger: inputs.logger, store: inputs.store, fees, broadcaster, chain_sync, chain_monitor, channel_manager, graph, scorer, gossip, onion_messenger, peer_manager })
+}
+
+fn monitor_persister<P: Platform>(inputs: &BuildInputs<'_, P>, fees: &Rc<FeeEstimates>, broadcaster: &Rc<Broadcaster>) -> MonitorPersister<P::Store> {
+    MonitorPersister::new(inputs.store.clone(), inputs.platform.spawner(), inputs.logger.clone(), MAX_PENDING_MONITOR_UPDATES, inputs.keys.clone(), inputs.keys.clone(), broadcaster.clone(), fees.clone())
+}
+
+/// Reads `key` of LDK's, or `None` if it was never written.
+async fn read_ldk<S: crate::KvStore + 'static>(store: &LdkStore<S>, primary: &str, secondary: &str, key: &str) -> Result<Option<Vec<u8>>, NodeError> {
+    match KVStore::read(store, primary, secondary, key).await {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == lightning::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(NodeError::Storage(format!("cannot read {primary}/{key}: {e}"))),
+    }
+}
+
+/// The network graph and the scorer: stored ones if readable, else new (both are caches that the
+/// node relearns; a damaged one costs routing knowledge, not funds).
+async fn restore_graph_and_scorer<P: Platform>(inputs: &BuildInputs<'_, P>) -> Result<(Rc<Graph>, Rc<ScorerCell>), NodeError> {
+    let logger = inputs.logger.clone();
+    let stored_graph = read_ldk(&inputs.store, NETWORK_GRAPH_PERSISTENCE_PRIMARY_NAMESPACE, NETWORK_GRAPH_PERSISTENCE_SECONDARY_NAMESPACE, NETWORK_GRAPH_PERSISTENCE_KEY).await?;
+    let graph = stored_graph.and_then(|bytes| NetworkGraph::read(&mut Cursor::new(bytes), logger.clone()).ok()).filter(|g: &Graph| g.get_chain_hash() == bitcoin::constants::ChainHash::using_genesis_block(inputs.network));
+    let graph = Rc::new(graph.unwrap_or_else(|| NetworkGraph::new(inputs.network, logger.clone())));
+    let stored_scorer = read_ldk(&inputs.store, SCORER_PERSISTENCE_PRIMARY_NAMESPACE, SCORER_PERSISTENCE_SECONDARY_NAMESPACE, SCORER_PERSISTENCE_KEY).await?;
+    let decay = ProbabilisticScoringDecayParameters::default();
+    let scorer = stored_scorer.and_then(|bytes| ProbabilisticScorer::read(&mut Cursor::new(bytes), (decay, graph.clone(), logger.clone())).ok());
+    let scorer = scorer.unwrap_or_else(|| ProbabilisticScorer::new(decay, graph.clone(), logger));
+    Ok((graph, Rc::new(ScorerCell(RefCell::new(scorer)))))
+}
+
+struct ManagerWiring<'a, S: crate::KvStore + 'static> {
+    chain_monitor: &'a Rc<ChainMonitor<S>>,
+    broadcaster: &'a Rc<Broadcaster>,
+    fees: &'a Rc<FeeEstimates>,
+    router: Rc<Router>,
+    message_router: Rc<MessageRouter>,
+}
+
+/// The stored channel manager, checked against the monitors by LDK; or a new one for a new wallet.
+///
+/// A manager older than its monitors is LDK's to judge: where that could lose funds its read fails
+/// (`DangerousValue`) and the node does not start, rather than drop a channel; otherwise LDK
+/// force-closes the affected channels itself and says so in the log.
+async fn restore_channel_manager<P: Platform>(inputs: &BuildInputs<'_, P>, wiring: &ManagerWiring<'_, P::Store>, monitors: &Monitors) -> Result<Rc<ChannelManager<P::Store>>, NodeError> {
+    let stored = read_ldk(&inputs.store, CHANNEL_MANAGER_PERSISTENCE_PRIMARY_NAMESPACE, CHANNEL_MANAGER_PERSISTENCE_SECONDARY_NAMESPACE, CHANNEL_MANAGER_PERSISTENCE_KEY).await?;
+    let Some(bytes) = stored else {
+        if !monitors.is_empty() {
+            return Err(NodeError::Storage(format!("{} channel monitors are stored but no channel manager: restore from a backup of the whole wallet", monitors.len())));
+        }
+        let params = ChainParameters { network: inputs.network, best_block: inputs.tip };
+        let now = inputs.platform.now().as_secs() as u32;
+        return Ok(Rc::new(ChannelManager::new(wiring.fees.clone(), wiring.chain_monitor.clone(), wiring.broadcaster.clone(), wiring.router.clone(), wiring.message_router.clone(), inputs.logger.clone(), inputs.keys.clone(), inputs.keys.clone(), inputs.keys.clone(), user_config(), params, now)));
+    };
+    let args = ChannelManagerReadArgs::new(
+        inputs.keys.clone(),
+        inputs.keys.clone(),
+        inputs.keys.clone(),
+        wiring.fees.clone(),
+        wiring.chain_monitor.clone(),
+        wiring.broadcaster.clone(),
+        wiring.router.clone(),
+        wiring.message_router.clone(),
+        inputs.logger.clone(),
+        user_config(),
+        monitors.iter().map(|(_, monitor)| monitor).collect(),
+    );
+    let (_, manager) = <(BlockHash, ChannelManager<P::Store>)>::read(&mut Cursor::new(bytes), args).map_err(|e| NodeError::Storage(format!("the stored channel manager cannot be used with its monitors ({e:?}); nothing was changed")))?;
+    Ok(Rc::new(manager))
+}
+
+/// Hands the restored monitors to the chain monitor (after the manager has read them).
+fn watch_monitors<S: crate::KvStore + 'static>(chain_monitor: &ChainMonitor<S>, monitors: Monitors) -> Result<(), NodeError> {
+    for (_, monitor) in monitors {
+        let channel_id = monitor.channel_id();
+        chain_monitor.load_existing_monitor(channel_id, monitor).map_err(|()| NodeError::Storage(format!("channel monitor {channel_id} could not be loaded")))?;
+    }
+    Ok(())
+}
+
+fn wire_peers<P: Platform>(
+    inputs: &BuildInputs<'_, P>,
+    channel_manager: &Rc<ChannelManager<P::Store>>,
+    gossip: &Rc<P2PGossipSync>,
+    onion_messenger: &Rc<OnionMessenger<P::Store>>,
+    chain_monitor: &Rc<ChainMonitor<P::Store>>,
+) -> Rc<PeerManager<P::Store, <P::Connector as super::net::Connector>::Socket>> {
+    let handler = MessageHandler {
+        chan_handler: channel_manager.clone(),
+        route_handler: gossip.clone(),
+        onion_message_handler: onion_messenger.clone(),
+        custom_message_handler: IgnoringMessageHandler {},
+        send_only_message_handler: chain_monitor.clone(),
+    };
+    let now = inputs.platform.now().as_secs() as u32;
+    Rc::new(PeerManager::new(handler, now, &inputs.keys.get_secure_random_bytes(), inputs.logger.clone(), inputs.keys.clone()))
+}
+
+/// Writes the encoded `value` of LDK's under its key (the graph and scorer on stop, for instance).
+pub async fn write_ldk<S: crate::KvStore + 'static>(store: &LdkStore<S>, primary: &str, secondary: &str, key: &str, value: &impl Writeable) -> Result<(), NodeError> {
+    KVStore::write(store, primary, secondary, key, value.encode()).await.map_err(|e| NodeError::Storage(format!("cannot write {primary}/{key}: {e}")))
+}

@@ -1,0 +1,192 @@
+//! LDK's events, one line each in [`LightningNode::handle_event`], each handled by an `on_*` method.
+//! A handler that could not store what it must returns `ReplayEvent`: LDK hands the event over
+//! again instead of losing it.
+
+use std::rc::Rc;
+
+use bitcoin::secp256k1::PublicKey;
+use bitcoin::{Amount, FeeRate, ScriptBuf};
+use lightning::events::{ClosureReason, Event, PaymentFailureReason, PaymentPurpose, ReplayEvent};
+use lightning::ln::channelmanager::PaymentId;
+use lightning::ln::types::ChannelId;
+use lightning::sign::{EntropySource, SpendableOutputDescriptor};
+use lightning::types::payment::{PaymentHash, PaymentPreimage};
+use lightning::util::logger::Logger as _;
+use lightning::util::ser::Writeable;
+use lightning::{log_error, log_info, log_warn};
+
+use super::lightning_node::{hash_hex, LightningNode, NodeEvent};
+use super::payments::{PaymentDirection, PaymentRecord, PaymentStatus};
+use super::platform::Platform;
+use super::NodeError;
+use crate::keys::SPENDABLE_OUTPUTS_NAMESPACE;
+
+/// Funding transactions aim to confirm within about an hour.
+const FUNDING_TARGET_BLOCKS: u16 = 6;
+
+impl<P: Platform> LightningNode<P> {
+    pub(super) async fn handle_event(self: &Rc<Self>, event: Event) -> Result<(), ReplayEvent> {
+        match event {
+            Event::FundingGenerationReady { temporary_channel_id, counterparty_node_id, channel_value_satoshis, output_script, .. } => self.on_funding_generation_ready(temporary_channel_id, counterparty_node_id, Amount::from_sat(channel_value_satoshis), output_script).await,
+            Event::OpenChannelRequest { temporary_channel_id, counterparty_node_id, funding_satoshis, .. } => self.on_open_channel_request(&temporary_channel_id, &counterparty_node_id, funding_satoshis),
+            Event::ChannelPending { channel_id, .. } => self.on_channel_state(NodeEvent::ChannelPending { channel_id: channel_id.to_string() }),
+            Event::ChannelReady { channel_id, .. } => self.on_channel_state(NodeEvent::ChannelReady { channel_id: channel_id.to_string() }),
+            Event::ChannelClosed { channel_id, reason, .. } => self.on_channel_closed(channel_id, &reason),
+            Event::PaymentClaimable { payment_hash, purpose, amount_msat, .. } => self.on_payment_claimable(payment_hash, &purpose, amount_msat),
+            Event::PaymentClaimed { payment_hash, amount_msat, purpose, .. } => self.on_payment_claimed(payment_hash, amount_msat, purpose.preimage()).await,
+            Event::PaymentSent { payment_id, payment_preimage, payment_hash, fee_paid_msat, amount_msat, .. } => self.on_payment_sent(payment_id, payment_hash, payment_preimage, amount_msat, fee_paid_msat).await,
+            Event::PaymentFailed { payment_id, payment_hash, reason } => self.on_payment_failed(payment_id, payment_hash, reason).await,
+            Event::SpendableOutputs { outputs, .. } => self.on_spendable_outputs(&outputs).await,
+            Event::ConnectionNeeded { node_id, .. } => self.on_connection_needed(node_id),
+            Event::BumpTransaction(_) => self.on_bump_transaction(),
+            Event::DiscardFunding { channel_id, .. } => self.on_discard_funding(channel_id),
+            // Routing and probing results feed the scorer (the background processor does that);
+            // forwarding, interception, splicing and BOLT12 server roles are not this wallet's.
+            _ => Ok(()),
+        }
+    }
+
+    /// Builds, signs and hands LDK the funding transaction from the on-chain wallet; LDK broadcasts
+    /// it once the peer has signed the first commitment. If the wallet cannot pay, the channel is
+    /// abandoned before anything reaches the chain.
+    async fn on_funding_generation_ready(&self, temporary_channel_id: ChannelId, counterparty: PublicKey, value: Amount, script: ScriptBuf) -> Result<(), ReplayEvent> {
+        let rate = FeeRate::from_sat_per_vb(self.parts.fees.sat_per_vb(FUNDING_TARGET_BLOCKS).ceil() as u64).unwrap_or(FeeRate::BROADCAST_MIN);
+        let signed = self.onchain.lock().await.sign_funding(script, value, rate);
+        let manager = &self.parts.channel_manager;
+        let outcome = match signed {
+            Ok(signed) => manager.funding_transaction_generated(temporary_channel_id, counterparty, signed.tx).map_err(|e| format!("{e:?}")),
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(why) = outcome {
+            log_error!(self.parts.logger, "cannot fund channel {temporary_channel_id}: {why}");
+            let _ = manager.force_close_broadcasting_latest_txn(&temporary_channel_id, &counterparty, "funding failed".to_owned());
+            self.notify(NodeEvent::ChannelClosed { channel_id: temporary_channel_id.to_string(), reason: format!("the channel could not be funded: {why}") });
+        }
+        Ok(())
+    }
+
+    /// Accepts channels from the peers the wallet chose to know (hub, for inbound liquidity); others
+    /// are refused, as an anchor channel commits the wallet's on-chain funds to fee bumping.
+    fn on_open_channel_request(&self, temporary_channel_id: &ChannelId, counterparty: &PublicKey, funding_sat: u64) -> Result<(), ReplayEvent> {
+        let manager = &self.parts.channel_manager;
+        if self.peers.borrow().contains_key(counterparty) {
+            let user_channel_id = u128::from_be_bytes(self.parts.keys.get_secure_random_bytes()[..16].try_into().expect("16 of 32 bytes"));
+            if let Err(e) = manager.accept_inbound_channel(temporary_channel_id, counterparty, user_channel_id, None) {
+                log_warn!(self.parts.logger, "could not accept a {funding_sat}-sat channel from {counterparty}: {e:?}");
+            }
+        } else {
+            log_info!(self.parts.logger, "refused a {funding_sat}-sat channel from unknown peer {counterparty}");
+            let _ = manager.force_close_broadcasting_latest_txn(temporary_channel_id, counterparty, "unsolicited channel".to_owned());
+        }
+        Ok(())
+    }
+
+    fn on_channel_state(&self, event: NodeEvent) -> Result<(), ReplayEvent> {
+        self.notify(event);
+        Ok(())
+    }
+
+    fn on_channel_closed(&self, channel_id: ChannelId, reason: &ClosureReason) -> Result<(), ReplayEvent> {
+        self.notify(NodeEvent::ChannelClosed { channel_id: channel_id.to_string(), reason: reason.to_string() });
+        Ok(())
+    }
+
+    /// Claims what pays an invoice of ours (LDK knows the preimage); anything else is left to fail.
+    fn on_payment_claimable(&self, payment_hash: PaymentHash, purpose: &PaymentPurpose, amount_msat: u64) -> Result<(), ReplayEvent> {
+        match purpose.preimage() {
+            Some(preimage) => self.parts.channel_manager.claim_funds(preimage),
+            None => {
+                log_warn!(self.parts.logger, "a payment of {amount_msat} msat for an unknown invoice was refused");
+                self.parts.channel_manager.fail_htlc_backwards(&payment_hash);
+            }
+        }
+        Ok(())
+    }
+
+    async fn on_payment_claimed(&self, payment_hash: PaymentHash, amount_msat: u64, preimage: Option<PaymentPreimage>) -> Result<(), ReplayEvent> {
+        let (hash, now) = (hash_hex(&payment_hash), self.platform.now());
+        let mut record = self.payments.get(&hash).await.map_err(|e| self.replay(e))?.unwrap_or_else(|| PaymentRecord::new(PaymentDirection::Inbound, hash.clone(), Some(amount_msat), now));
+        record.status = PaymentStatus::Succeeded;
+        record.amount_msat = Some(amount_msat);
+        record.preimage = preimage.map(|p| p.0.iter().map(|b| format!("{b:02x}")).collect());
+        record.updated_at_secs = now.as_secs();
+        self.payments.upsert(record).await.map_err(|e| self.replay(e))?;
+        self.notify(NodeEvent::PaymentReceived { payment_hash: hash, amount_msat });
+        Ok(())
+    }
+
+    async fn on_payment_sent(&self, payment_id: Option<PaymentId>, payment_hash: PaymentHash, preimage: PaymentPreimage, amount_msat: Option<u64>, fee_paid_msat: Option<u64>) -> Result<(), ReplayEvent> {
+        let (hash, now) = (hash_hex(&payment_hash), self.platform.now().as_secs());
+        let updated = self
+            .payments
+            .update(&hash, |r| {
+                r.status = PaymentStatus::Succeeded;
+                r.preimage = Some(preimage.0.iter().map(|b| format!("{b:02x}")).collect());
+                r.fee_paid_msat = fee_paid_msat;
+                r.amount_msat = amount_msat.or(r.amount_msat);
+                r.updated_at_secs = now;
+            })
+            .await
+            .map_err(|e| self.replay(e))?;
+        let fee = fee_paid_msat.unwrap_or(0);
+        self.notify(NodeEvent::PaymentSent { payment_hash: hash.clone(), fee_paid_msat: fee });
+        if let (Some(id), Some(record)) = (payment_id, updated) {
+            if let Some(waiter) = self.pending_sends.borrow_mut().remove(&id) {
+                let _ = waiter.send(Ok(record));
+            }
+        }
+        Ok(())
+    }
+
+    async fn on_payment_failed(&self, payment_id: PaymentId, payment_hash: Option<PaymentHash>, reason: Option<PaymentFailureReason>) -> Result<(), ReplayEvent> {
+        let why = reason.map_or_else(|| "unknown reason".to_owned(), |r| format!("{r:?}"));
+        let hash = payment_hash.map(|h| hash_hex(&h)).unwrap_or_default();
+        let now = self.platform.now().as_secs();
+        self.payments
+            .update(&hash, |r| {
+                r.status = PaymentStatus::Failed;
+                r.updated_at_secs = now;
+            })
+            .await
+            .map_err(|e| self.replay(e))?;
+        self.notify(NodeEvent::PaymentFailed { payment_hash: hash, reason: why.clone() });
+        if let Some(waiter) = self.pending_sends.borrow_mut().remove(&payment_id) {
+            let _ = waiter.send(Err(NodeError::PaymentFailed(why)));
+        }
+        Ok(())
+    }
+
+    /// Keeps what a closed channel left us, sealed, until the sweeper spends it into the wallet: LDK
+    /// reports these once, and losing the record would lose the funds.
+    async fn on_spendable_outputs(&self, outputs: &[SpendableOutputDescriptor]) -> Result<(), ReplayEvent> {
+        for output in outputs {
+            let outpoint = output.spendable_outpoint();
+            let key = format!("{}_{}", outpoint.txid, outpoint.index);
+            self.parts.store.sealed().put(SPENDABLE_OUTPUTS_NAMESPACE, &key, &output.encode()).await.map_err(|e| self.replay(NodeError::Storage(e.to_string())))?;
+        }
+        Ok(())
+    }
+
+    fn on_connection_needed(self: &Rc<Self>, node_id: PublicKey) -> Result<(), ReplayEvent> {
+        // Reconnects to known peers run in the background (see `tasks`); an unknown one has no address here.
+        if !self.peers.borrow().contains_key(&node_id) {
+            log_info!(self.parts.logger, "LDK wants a connection to {node_id}, whose address the wallet does not know");
+        }
+        Ok(())
+    }
+
+    fn on_bump_transaction(&self) -> Result<(), ReplayEvent> {
+        log_warn!(self.parts.logger, "a force-close transaction needs a fee bump, which this wallet does not do yet");
+        Ok(())
+    }
+
+    fn on_discard_funding(&self, channel_id: ChannelId) -> Result<(), ReplayEvent> {
+        log_info!(self.parts.logger, "the funding of channel {channel_id} was discarded; its inputs are free again at the next sync");
+        Ok(())
+    }
+
+    fn replay(&self, error: NodeError) -> ReplayEvent {
+        log_error!(self.parts.logger, "an event will be handled again: {error}");
+        ReplayEvent()
+    }
+}

@@ -1,0 +1,29 @@
+//! What the node needs from the platform it runs on, in one trait: the browser implements it with
+//! IndexedDB, WebSockets to the proxy, `fetch` and `setTimeout`; native tests with memory and pipes.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use super::net::Connector;
+use super::spawn::TaskSpawner;
+use crate::store::KvStore;
+
+pub trait Platform: 'static {
+    type Store: KvStore + 'static;
+    type Connector: Connector + 'static;
+    /// esplora-client's waits between retries. bdk_esplora asks for `Send` here (see the browser's).
+    type Sleeper: esplora_client::Sleeper<Sleep = Self::Sleep> + Clone + Send + Sync;
+    type Sleep: Future<Output = ()> + Send;
+
+    /// Returns the wall-clock time since the Unix epoch (`std::time` panics in wasm32).
+    fn now(&self) -> Duration;
+
+    /// Returns a future that completes after `duration`.
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()>>>;
+
+    /// Returns the executor for background tasks.
+    fn spawner(&self) -> TaskSpawner;
+
+    fn connector(&self) -> &Self::Connector;
+}

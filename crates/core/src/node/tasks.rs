@@ -1,0 +1,105 @@
+//! The node's background tasks: LDK's background processor (events, persistence of the channel
+//! manager, graph and scorer, timers) and the chain loop (chain sync, fees, broadcasts, reconnects).
+//! Both end after their current step once the node is stopping.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::time::Duration;
+
+use bitcoin::ScriptBuf;
+use lightning::sign::ChangeDestinationSource;
+use lightning::util::async_poll::AsyncResult;
+use lightning::util::logger::Logger as _;
+use lightning::util::sweep::OutputSweeper;
+use lightning::{log_error, log_warn};
+use lightning_background_processor::{process_events_async, GossipSync, NO_LIQUIDITY_MANAGER};
+
+use super::broadcast::Broadcaster;
+use super::chain_sync::ChainSync;
+use super::fees::FeeEstimates;
+use super::ldk_store::LdkStore;
+use super::lightning_node::LightningNode;
+use super::platform::Platform;
+use super::types::Logger;
+
+/// How often fee estimates are refreshed, in chain polls.
+const FEE_REFRESH_EVERY: u32 = 30;
+/// How often the chain is polled.
+const CHAIN_POLL: Duration = Duration::from_secs(2);
+
+pub(super) fn start<P: Platform>(node: &Rc<LightningNode<P>>) {
+    let spawner = node.platform.spawner();
+    spawner.spawn_local(run_background_processor(node.clone()));
+    spawner.spawn_local(run_chain_loop(node.clone()));
+}
+
+/// LDK's background processor takes an optional output sweeper. Until this wallet's is wired
+/// (spendable outputs are kept sealed meanwhile, see `events.rs`), this names the absent one's type;
+/// it is never made.
+pub(super) struct NoSweeperYet;
+
+impl ChangeDestinationSource for NoSweeperYet {
+    fn get_change_destination_script<'a>(&'a self) -> AsyncResult<'a, ScriptBuf, ()> {
+        Box::pin(async { Err(()) })
+    }
+}
+
+type AbsentSweeper<S> = OutputSweeper<Rc<Broadcaster>, Rc<NoSweeperYet>, Rc<FeeEstimates>, Rc<ChainSync>, Rc<LdkStore<S>>, Rc<Logger>, Rc<lightning::sign::KeysManager>>;
+
+async fn run_background_processor<P: Platform>(node: Rc<LightningNode<P>>) {
+    let parts = &node.parts;
+    let handler_node = node.clone();
+    let event_handler = move |event| {
+        let node = handler_node.clone();
+        async move { node.handle_event(event).await }
+    };
+    let sleeper_node = node.clone();
+    let sleeper = move |duration: Duration| -> Pin<Box<dyn Future<Output = bool>>> {
+        let node = sleeper_node.clone();
+        Box::pin(async move {
+            node.platform.sleep(duration).await;
+            node.stopping.get()
+        })
+    };
+    let clock_node = node.clone();
+    let result = process_events_async(
+        parts.store.clone(),
+        event_handler,
+        parts.chain_monitor.clone(),
+        parts.channel_manager.clone(),
+        Some(parts.onion_messenger.clone()),
+        GossipSync::p2p(parts.gossip.clone()),
+        parts.peer_manager.clone(),
+        NO_LIQUIDITY_MANAGER,
+        None::<Rc<AbsentSweeper<P::Store>>>,
+        parts.logger.clone(),
+        Some(parts.scorer.clone()),
+        sleeper,
+        false,
+        move || Some(clock_node.platform.now()),
+    )
+    .await;
+    if let Err(e) = result {
+        log_error!(parts.logger, "LDK's background processing stopped: {e}");
+    }
+}
+
+async fn run_chain_loop<P: Platform>(node: Rc<LightningNode<P>>) {
+    let mut reconnects = HashMap::new();
+    let mut round: u32 = 0;
+    while !node.stopping.get() {
+        if round % FEE_REFRESH_EVERY == 0 {
+            if let Err(e) = node.parts.fees.refresh(&node.esplora).await {
+                log_warn!(node.parts.logger, "fee estimates not refreshed: {e}");
+            }
+        }
+        if let Err(e) = node.sync_chain().await {
+            log_warn!(node.parts.logger, "chain sync failed, trying again in {CHAIN_POLL:?}: {e}");
+        }
+        node.reconnect_peers(&mut reconnects).await;
+        round = round.wrapping_add(1);
+        node.platform.sleep(CHAIN_POLL).await;
+    }
+}

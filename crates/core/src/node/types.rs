@@ -1,0 +1,68 @@
+//! LDK's generic types spelled out once for this node: everything else names `Rc<ChannelManager>`
+//! and friends. Upgrading LDK touches this file first.
+//!
+//! LDK takes any `Deref`: without `lightning/std` nothing needs to be `Send`, so the node's parts are
+//! shared with `Rc`, and the store (`Rc` inside) and chain pieces (`RefCell` inside) fit as they are.
+
+use std::cell::{Ref, RefCell, RefMut};
+use std::rc::Rc;
+
+use lightning::chain::chainmonitor;
+use lightning::ln::peer_handler::IgnoringMessageHandler;
+use lightning::routing::gossip;
+use lightning::routing::router::DefaultRouter;
+use lightning::routing::scoring::{LockableScore, ProbabilisticScorer, ProbabilisticScoringFeeParameters};
+use lightning::sign::{InMemorySigner, KeysManager};
+use lightning::util::ser::{Writeable, Writer};
+
+use super::broadcast::Broadcaster;
+use super::chain_sync::ChainSync;
+use super::fees::FeeEstimates;
+use super::ldk_store::LdkStore;
+use super::logger::NodeLogger;
+use super::spawn::TaskSpawner;
+
+pub type Logger = NodeLogger;
+pub type Graph = gossip::NetworkGraph<Rc<Logger>>;
+pub type Scorer = ProbabilisticScorer<Rc<Graph>, Rc<Logger>>;
+
+pub type MonitorPersister<S> = lightning::util::persist::MonitorUpdatingPersisterAsync<Rc<LdkStore<S>>, TaskSpawner, Rc<Logger>, Rc<KeysManager>, Rc<KeysManager>, Rc<Broadcaster>, Rc<FeeEstimates>>;
+pub type ChainMonitorPersister<S> = chainmonitor::AsyncPersister<Rc<LdkStore<S>>, TaskSpawner, Rc<Logger>, Rc<KeysManager>, Rc<KeysManager>, Rc<Broadcaster>, Rc<FeeEstimates>>;
+pub type ChainMonitor<S> = chainmonitor::ChainMonitor<InMemorySigner, Rc<ChainSync>, Rc<Broadcaster>, Rc<FeeEstimates>, Rc<Logger>, ChainMonitorPersister<S>, Rc<KeysManager>>;
+
+pub type Router = DefaultRouter<Rc<Graph>, Rc<Logger>, Rc<KeysManager>, Rc<ScorerCell>, ProbabilisticScoringFeeParameters, Scorer>;
+pub type MessageRouter = lightning::onion_message::messenger::DefaultMessageRouter<Rc<Graph>, Rc<Logger>, Rc<KeysManager>>;
+
+pub type ChannelManager<S> = lightning::ln::channelmanager::ChannelManager<Rc<ChainMonitor<S>>, Rc<Broadcaster>, Rc<KeysManager>, Rc<KeysManager>, Rc<KeysManager>, Rc<FeeEstimates>, Rc<Router>, Rc<MessageRouter>, Rc<Logger>>;
+
+pub type OnionMessenger<S> = lightning::onion_message::messenger::OnionMessenger<Rc<KeysManager>, Rc<KeysManager>, Rc<Logger>, Rc<ChannelManager<S>>, Rc<MessageRouter>, Rc<ChannelManager<S>>, IgnoringMessageHandler, IgnoringMessageHandler, IgnoringMessageHandler>;
+
+/// Gossip is learned from peers (the devnet's hub announces its channels); no UTXO lookup: a light
+/// wallet trusts announcements it only uses to find routes.
+pub type P2PGossipSync = gossip::P2PGossipSync<Rc<Graph>, Rc<dyn lightning::routing::utxo::UtxoLookup>, Rc<Logger>>;
+
+pub type PeerManager<S, D> = lightning::ln::peer_handler::PeerManager<D, Rc<ChannelManager<S>>, Rc<P2PGossipSync>, Rc<OnionMessenger<S>>, Rc<Logger>, IgnoringMessageHandler, Rc<KeysManager>, Rc<ChainMonitor<S>>>;
+
+/// The scorer behind a `RefCell`, persistable: LDK's own lock-and-write wrappers need `std` or are
+/// for its C bindings, and a `RefCell` alone is not `Writeable`.
+pub struct ScorerCell(pub RefCell<Scorer>);
+
+impl<'a> LockableScore<'a> for ScorerCell {
+    type ScoreUpdate = Scorer;
+    type ScoreLookUp = Scorer;
+    type WriteLocked = RefMut<'a, Scorer>;
+    type ReadLocked = Ref<'a, Scorer>;
+
+    fn read_lock(&'a self) -> Self::ReadLocked {
+        self.0.borrow()
+    }
+    fn write_lock(&'a self) -> Self::WriteLocked {
+        self.0.borrow_mut()
+    }
+}
+
+impl Writeable for ScorerCell {
+    fn write<W: Writer>(&self, writer: &mut W) -> Result<(), lightning::io::Error> {
+        self.0.borrow().write(writer)
+    }
+}
