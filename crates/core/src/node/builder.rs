@@ -29,6 +29,7 @@ use super::chain_sync::ChainSync;
 use super::fees::FeeEstimates;
 use super::ldk_store::LdkStore;
 use super::logger::NodeLogger;
+use super::signer::WalletSigner;
 use super::platform::Platform;
 use super::types::{ChainMonitor, ChannelManager, Graph, MessageRouter, MonitorPersister, OnionMessenger, P2PGossipSync, PeerManager, Router, ScorerCell};
 use super::NodeError;
@@ -57,6 +58,7 @@ pub struct Parts<P: Platform> {
 pub struct BuildInputs<'a, P: Platform> {
     pub platform: &'a P,
     pub keys: Rc<KeysManager>,
+    pub signer: Rc<WalletSigner>,
     pub logger: Rc<NodeLogger>,
     pub store: Rc<LdkStore<P::Store>>,
     pub network: Network,
@@ -106,7 +108,7 @@ pub async fn build<P: Platform>(inputs: BuildInputs<'_, P>) -> Result<Parts<P>, 
 }
 
 fn monitor_persister<P: Platform>(inputs: &BuildInputs<'_, P>, fees: &Rc<FeeEstimates>, broadcaster: &Rc<Broadcaster>) -> MonitorPersister<P::Store> {
-    MonitorPersister::new(inputs.store.clone(), inputs.platform.spawner(), inputs.logger.clone(), MAX_PENDING_MONITOR_UPDATES, inputs.keys.clone(), inputs.keys.clone(), broadcaster.clone(), fees.clone())
+    MonitorPersister::new(inputs.store.clone(), inputs.platform.spawner(), inputs.logger.clone(), MAX_PENDING_MONITOR_UPDATES, inputs.keys.clone(), inputs.signer.clone(), broadcaster.clone(), fees.clone())
 }
 
 /// Reads `key` of LDK's, or `None` if it was never written.
@@ -153,12 +155,12 @@ async fn restore_channel_manager<P: Platform>(inputs: &BuildInputs<'_, P>, wirin
         }
         let params = ChainParameters { network: inputs.network, best_block: inputs.tip };
         let now = inputs.platform.now().as_secs() as u32;
-        return Ok(Rc::new(ChannelManager::new(wiring.fees.clone(), wiring.chain_monitor.clone(), wiring.broadcaster.clone(), wiring.router.clone(), wiring.message_router.clone(), inputs.logger.clone(), inputs.keys.clone(), inputs.keys.clone(), inputs.keys.clone(), user_config(), params, now)));
+        return Ok(Rc::new(ChannelManager::new(wiring.fees.clone(), wiring.chain_monitor.clone(), wiring.broadcaster.clone(), wiring.router.clone(), wiring.message_router.clone(), inputs.logger.clone(), inputs.keys.clone(), inputs.keys.clone(), inputs.signer.clone(), user_config(), params, now)));
     };
     let args = ChannelManagerReadArgs::new(
         inputs.keys.clone(),
         inputs.keys.clone(),
-        inputs.keys.clone(),
+        inputs.signer.clone(),
         wiring.fees.clone(),
         wiring.chain_monitor.clone(),
         wiring.broadcaster.clone(),

@@ -30,8 +30,10 @@ use super::ldk_store::LdkStore;
 use super::logger::NodeLogger;
 use super::net::{drive_connection, Connector};
 use super::onchain::OnchainWallet;
+use crate::keys::PEERS_NAMESPACE;
 use super::payments::{PaymentDirection, PaymentRecord, PaymentStatus, PaymentStore};
 use super::platform::Platform;
+use super::signer::WalletSigner;
 use super::NodeError;
 use crate::store::sealed::SealedStore;
 
@@ -57,6 +59,16 @@ pub struct PeerUri {
     pub node_id: PublicKey,
     pub host: String,
     pub port: u16,
+}
+
+impl std::fmt::Display for PeerUri {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "{}@[{}]:{}", self.node_id, self.host, self.port)
+        } else {
+            write!(f, "{}@{}:{}", self.node_id, self.host, self.port)
+        }
+    }
 }
 
 impl FromStr for PeerUri {
@@ -114,6 +126,8 @@ pub struct LightningNode<P: Platform> {
     pub(super) stopping: Cell<bool>,
     /// The tip the on-chain wallet last synced to.
     onchain_tip: RefCell<Option<bitcoin::BlockHash>>,
+    /// Complete when the background tasks have ended.
+    task_ends: RefCell<Vec<oneshot::Receiver<()>>>,
 }
 
 impl<P: Platform> LightningNode<P> {
@@ -123,10 +137,12 @@ impl<P: Platform> LightningNode<P> {
         let esplora = esplora_client::Builder::new(&config.esplora_url).max_retries(3).build_async_with_sleeper::<P::Sleeper>().map_err(|e| NodeError::Chain(e.to_string()))?;
         let tip = current_tip(&esplora).await?;
         let keys_manager = Rc::new(keys.keys_manager(platform.now()));
+        let mut onchain = OnchainWallet::open(keys, config.network, sealed.clone()).await?;
+        let funds_back_to = onchain.close_address().await?;
+        let signer = Rc::new(WalletSigner::new(keys_manager.clone(), funds_back_to.script_pubkey()).map_err(|_| NodeError::Onchain("the wallet's address cannot receive a channel's funds".to_owned()))?);
         let store = Rc::new(LdkStore::new(sealed.clone()));
-        let inputs = BuildInputs { platform: &platform, keys: keys_manager, logger: Rc::new(logger), store, network: config.network, tip };
+        let inputs = BuildInputs { platform: &platform, keys: keys_manager, signer, logger: Rc::new(logger), store, network: config.network, tip };
         let parts = builder::build(inputs).await?;
-        let onchain = OnchainWallet::open(keys, config.network, sealed.clone()).await?;
         let payments = PaymentStore::open(sealed).await?;
         let node = Rc::new(Self {
             platform,
@@ -140,12 +156,14 @@ impl<P: Platform> LightningNode<P> {
             peers: RefCell::new(HashMap::new()),
             stopping: Cell::new(false),
             onchain_tip: RefCell::new(None),
+            task_ends: RefCell::new(Vec::new()),
         });
+        node.load_peers().await?;
         // Fee estimates and the chain before anything talks to peers: a channel manager behind the
         // chain would act on old news.
         let _ = node.parts.fees.refresh(&node.esplora).await;
         node.sync_chain().await?;
-        super::tasks::start(&node);
+        *node.task_ends.borrow_mut() = super::tasks::start(&node);
         Ok(node)
     }
 
@@ -201,7 +219,7 @@ impl<P: Platform> LightningNode<P> {
     /// Connects to a peer (and keeps reconnecting while the node runs). Returns once LDK's handshake
     /// is done.
     pub async fn connect(self: &Rc<Self>, peer: &PeerUri) -> Result<(), NodeError> {
-        self.peers.borrow_mut().insert(peer.node_id, peer.clone());
+        self.remember_peer(peer).await?;
         if self.is_connected(&peer.node_id) {
             return Ok(());
         }
@@ -351,10 +369,41 @@ impl<P: Platform> LightningNode<P> {
         self.payments.all().await
     }
 
-    /// Stops the background tasks after their current step; state is already stored.
-    pub fn stop(&self) {
+    /// Stops the node and returns once its tasks have ended: LDK's background processor writes the
+    /// channel manager, graph and scorer on its way out. Another node may use the store after.
+    pub async fn stop(&self) {
         self.stopping.set(true);
         self.parts.peer_manager.disconnect_all_peers();
+        let ends = std::mem::take(&mut *self.task_ends.borrow_mut());
+        for end in ends {
+            let _ = end.await;
+        }
+    }
+
+    /// How many channels of the network the node knows: routes beyond its own channels need them.
+    pub fn known_network_channels(&self) -> usize {
+        self.parts.graph.read_only().channels().len()
+    }
+
+    /// Reads the peers to stay connected to.
+    async fn load_peers(&self) -> Result<(), NodeError> {
+        let sealed = self.parts.store.sealed();
+        for key in sealed.list(PEERS_NAMESPACE, "").await.map_err(|e| NodeError::Storage(e.to_string()))? {
+            let Some(uri) = sealed.get(PEERS_NAMESPACE, &key).await.map_err(|e| NodeError::Storage(e.to_string()))? else { continue };
+            let peer: PeerUri = std::str::from_utf8(&uri).map_err(|_| NodeError::Storage("a stored peer address is not text".to_owned()))?.parse()?;
+            self.peers.borrow_mut().insert(peer.node_id, peer);
+        }
+        Ok(())
+    }
+
+    /// Remembers a peer to reconnect to after a restart (stored before the first connection).
+    async fn remember_peer(&self, peer: &PeerUri) -> Result<(), NodeError> {
+        if self.peers.borrow().get(&peer.node_id) == Some(peer) {
+            return Ok(());
+        }
+        self.parts.store.sealed().put(PEERS_NAMESPACE, &peer.node_id.to_string(), peer.to_string().as_bytes()).await.map_err(|e| NodeError::Storage(e.to_string()))?;
+        self.peers.borrow_mut().insert(peer.node_id, peer.clone());
+        Ok(())
     }
 
     /// Reconnects to every known peer that is not connected, with backoff per peer.

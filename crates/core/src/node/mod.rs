@@ -15,6 +15,7 @@ pub mod net;
 pub mod onchain;
 pub mod payments;
 pub mod platform;
+pub mod signer;
 pub mod spawn;
 mod tasks;
 pub mod types;

@@ -133,6 +133,14 @@ impl<S: KvStore> OnchainWallet<S> {
         Ok(address)
     }
 
+    /// Returns a change-keychain address for channel funds coming back (closes, claims); committed
+    /// before it is returned, so a restore watches it.
+    pub async fn close_address(&mut self) -> Result<Address, OnchainError> {
+        let address = self.wallet.next_unused_address(KeychainKind::Internal).address;
+        self.persist().await?;
+        Ok(address)
+    }
+
     /// Whether `script` pays this wallet.
     pub fn is_mine(&self, script: &ScriptBuf) -> bool {
         self.wallet.is_mine(script.clone())

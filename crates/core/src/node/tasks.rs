@@ -9,6 +9,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use bitcoin::ScriptBuf;
+use futures::channel::oneshot;
 use lightning::sign::ChangeDestinationSource;
 use lightning::util::async_poll::AsyncResult;
 use lightning::util::logger::Logger as _;
@@ -29,10 +30,22 @@ const FEE_REFRESH_EVERY: u32 = 30;
 /// How often the chain is polled.
 const CHAIN_POLL: Duration = Duration::from_secs(2);
 
-pub(super) fn start<P: Platform>(node: &Rc<LightningNode<P>>) {
+/// Starts the tasks; each receiver completes when its task has ended.
+pub(super) fn start<P: Platform>(node: &Rc<LightningNode<P>>) -> Vec<oneshot::Receiver<()>> {
     let spawner = node.platform.spawner();
-    spawner.spawn_local(run_background_processor(node.clone()));
-    spawner.spawn_local(run_chain_loop(node.clone()));
+    let (processor_done, processor_ended) = oneshot::channel();
+    let (chain_done, chain_ended) = oneshot::channel();
+    let processor = run_background_processor(node.clone());
+    spawner.spawn_local(async move {
+        processor.await;
+        let _ = processor_done.send(());
+    });
+    let chain = run_chain_loop(node.clone());
+    spawner.spawn_local(async move {
+        chain.await;
+        let _ = chain_done.send(());
+    });
+    vec![processor_ended, chain_ended]
 }
 
 /// LDK's background processor takes an optional output sweeper. Until this wallet's is wired

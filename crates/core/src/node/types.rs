@@ -20,20 +20,21 @@ use super::chain_sync::ChainSync;
 use super::fees::FeeEstimates;
 use super::ldk_store::LdkStore;
 use super::logger::NodeLogger;
+use super::signer::WalletSigner;
 use super::spawn::TaskSpawner;
 
 pub type Logger = NodeLogger;
 pub type Graph = gossip::NetworkGraph<Rc<Logger>>;
 pub type Scorer = ProbabilisticScorer<Rc<Graph>, Rc<Logger>>;
 
-pub type MonitorPersister<S> = lightning::util::persist::MonitorUpdatingPersisterAsync<Rc<LdkStore<S>>, TaskSpawner, Rc<Logger>, Rc<KeysManager>, Rc<KeysManager>, Rc<Broadcaster>, Rc<FeeEstimates>>;
-pub type ChainMonitorPersister<S> = chainmonitor::AsyncPersister<Rc<LdkStore<S>>, TaskSpawner, Rc<Logger>, Rc<KeysManager>, Rc<KeysManager>, Rc<Broadcaster>, Rc<FeeEstimates>>;
+pub type MonitorPersister<S> = lightning::util::persist::MonitorUpdatingPersisterAsync<Rc<LdkStore<S>>, TaskSpawner, Rc<Logger>, Rc<KeysManager>, Rc<WalletSigner>, Rc<Broadcaster>, Rc<FeeEstimates>>;
+pub type ChainMonitorPersister<S> = chainmonitor::AsyncPersister<Rc<LdkStore<S>>, TaskSpawner, Rc<Logger>, Rc<KeysManager>, Rc<WalletSigner>, Rc<Broadcaster>, Rc<FeeEstimates>>;
 pub type ChainMonitor<S> = chainmonitor::ChainMonitor<InMemorySigner, Rc<ChainSync>, Rc<Broadcaster>, Rc<FeeEstimates>, Rc<Logger>, ChainMonitorPersister<S>, Rc<KeysManager>>;
 
 pub type Router = DefaultRouter<Rc<Graph>, Rc<Logger>, Rc<KeysManager>, Rc<ScorerCell>, ProbabilisticScoringFeeParameters, Scorer>;
 pub type MessageRouter = lightning::onion_message::messenger::DefaultMessageRouter<Rc<Graph>, Rc<Logger>, Rc<KeysManager>>;
 
-pub type ChannelManager<S> = lightning::ln::channelmanager::ChannelManager<Rc<ChainMonitor<S>>, Rc<Broadcaster>, Rc<KeysManager>, Rc<KeysManager>, Rc<KeysManager>, Rc<FeeEstimates>, Rc<Router>, Rc<MessageRouter>, Rc<Logger>>;
+pub type ChannelManager<S> = lightning::ln::channelmanager::ChannelManager<Rc<ChainMonitor<S>>, Rc<Broadcaster>, Rc<KeysManager>, Rc<KeysManager>, Rc<WalletSigner>, Rc<FeeEstimates>, Rc<Router>, Rc<MessageRouter>, Rc<Logger>>;
 
 pub type OnionMessenger<S> = lightning::onion_message::messenger::OnionMessenger<Rc<KeysManager>, Rc<KeysManager>, Rc<Logger>, Rc<ChannelManager<S>>, Rc<MessageRouter>, Rc<ChannelManager<S>>, IgnoringMessageHandler, IgnoringMessageHandler, IgnoringMessageHandler>;
 
