@@ -126,6 +126,8 @@ pub struct LightningNode<P: Platform> {
     pub(super) stopping: Cell<bool>,
     /// The tip the on-chain wallet last synced to.
     onchain_tip: RefCell<Option<bitcoin::BlockHash>>,
+    /// One chain sync at a time (the chain loop's and the wallet's own).
+    sync_lock: AsyncMutex<()>,
     /// Complete when the background tasks have ended.
     task_ends: RefCell<Vec<oneshot::Receiver<()>>>,
 }
@@ -156,6 +158,7 @@ impl<P: Platform> LightningNode<P> {
             peers: RefCell::new(HashMap::new()),
             stopping: Cell::new(false),
             onchain_tip: RefCell::new(None),
+            sync_lock: AsyncMutex::new(()),
             task_ends: RefCell::new(Vec::new()),
         });
         node.load_peers().await?;
@@ -189,6 +192,7 @@ impl<P: Platform> LightningNode<P> {
     /// Brings LDK and the on-chain wallet up to the chain server's best chain, then posts what waits
     /// to be broadcast.
     pub async fn sync_chain(&self) -> Result<u32, NodeError> {
+        let _one_at_a_time = self.sync_lock.lock().await;
         let confirmables: [&dyn lightning::chain::Confirm; 2] = [&*self.parts.channel_manager, &*self.parts.chain_monitor];
         let report = self.parts.chain_sync.sync(&self.esplora, &confirmables).await.map_err(|e| NodeError::Chain(e.to_string()))?;
         // The on-chain wallet asks about its addresses only when a block came (or never did yet).

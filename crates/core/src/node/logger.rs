@@ -3,7 +3,8 @@
 //! LDK logs no keys, but from `Info` down it names peers, channels and amounts: the default level is
 //! `Warn`, so what reaches a console is what someone needs to diagnose a failure.
 
-use lightning::util::logger::{Level, Logger, Record};
+pub use lightning::util::logger::Level;
+use lightning::util::logger::{Logger, Record};
 
 /// Where log lines go: the platform decides (console, test capture).
 pub type LogSink = Box<dyn Fn(Level, &str)>;
