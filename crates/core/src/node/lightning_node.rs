@@ -351,22 +351,9 @@ impl<P: Platform> LightningNode<P> {
         outcome.await.map_err(|_| NodeError::Stopped)?
     }
 
-    /// Parses and checks an invoice: form, network, expiry, amount.
+    /// Parses and checks an invoice for this node (see [`check_invoice`]).
     pub fn check_invoice(&self, text: &str, amount_msat: Option<u64>) -> Result<Bolt11Invoice, NodeError> {
-        let text = text.trim();
-        let text = text.strip_prefix("lightning:").or_else(|| text.strip_prefix("LIGHTNING:")).unwrap_or(text);
-        let invoice = Bolt11Invoice::from_str(text).map_err(|e| NodeError::InvalidInvoice(e.to_string()))?;
-        if invoice.network() != self.config.network {
-            return Err(NodeError::WrongNetwork { invoice: invoice.network(), wallet: self.config.network });
-        }
-        if invoice.would_expire(self.platform.now()) {
-            return Err(NodeError::InvoiceExpired);
-        }
-        match (invoice.amount_milli_satoshis(), amount_msat) {
-            (None, None) => Err(NodeError::AmountNeeded),
-            (None, Some(0)) => Err(NodeError::AmountNeeded),
-            _ => Ok(invoice),
-        }
+        check_invoice(text, self.config.network, self.platform.now(), amount_msat)
     }
 
     pub async fn payments(&self) -> Result<Vec<PaymentRecord>, NodeError> {
@@ -429,6 +416,24 @@ impl<P: Platform> LightningNode<P> {
                 lightning::log_warn!(self.parts.logger, "cannot reach peer {}: {e}; next try in {wait:?}", peer.node_id);
             }
         }
+    }
+}
+
+/// Parses and checks a pasted invoice before anything is sent: its form (a `lightning:` prefix is
+/// allowed), its network, its expiry at `now`, and that an amount is known.
+pub fn check_invoice(text: &str, network: Network, now: Duration, amount_msat: Option<u64>) -> Result<Bolt11Invoice, NodeError> {
+    let text = text.trim();
+    let text = text.get(..10).filter(|p| p.eq_ignore_ascii_case("lightning:")).map_or(text, |_| &text[10..]);
+    let invoice = Bolt11Invoice::from_str(text).map_err(|e| NodeError::InvalidInvoice(e.to_string()))?;
+    if invoice.network() != network {
+        return Err(NodeError::WrongNetwork { invoice: invoice.network(), wallet: network });
+    }
+    if invoice.would_expire(now) {
+        return Err(NodeError::InvoiceExpired);
+    }
+    match (invoice.amount_milli_satoshis(), amount_msat) {
+        (None, None | Some(0)) => Err(NodeError::AmountNeeded),
+        _ => Ok(invoice),
     }
 }
 

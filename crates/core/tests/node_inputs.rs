@@ -1,0 +1,130 @@
+//! What a person hands the node is checked before anything happens: invoices (form, network,
+//! expiry, amount), peer addresses, the proxy URL template; and the payment history keeps what it
+//! is told across a reopen. Channel funds come back to the on-chain wallet's script.
+
+use std::rc::Rc;
+use std::str::FromStr;
+use std::time::Duration;
+
+use bitcoin::hashes::{sha256, Hash};
+use bitcoin::secp256k1::{Secp256k1, SecretKey};
+use bitcoin::{Network, ScriptBuf};
+use blixtra_core::node::lightning_node::{check_invoice, PeerUri};
+use blixtra_core::node::net::{proxy_url, ConnectError};
+use blixtra_core::node::payments::{PaymentDirection, PaymentRecord, PaymentStatus, PaymentStore};
+use blixtra_core::node::signer::WalletSigner;
+use blixtra_core::node::NodeError;
+use blixtra_core::seal::SecretKey as DataKey;
+use blixtra_core::{MemoryStore, SealedStore};
+use lightning::sign::{KeysManager, SignerProvider};
+use lightning_invoice::{Currency, InvoiceBuilder};
+use lightning_types::payment::PaymentSecret;
+use pollster::block_on;
+
+const NOW: Duration = Duration::from_secs(1_800_000_000);
+const HUB: &str = "027cf7c81dc777e46572ff964f17650a0f6f783319fcc140fb9a69425e2fbdc93c";
+
+fn invoice(currency: Currency, amount_msat: Option<u64>, created: Duration, expiry: Duration) -> String {
+    let key = SecretKey::from_slice(&[0x11; 32]).expect("a key");
+    let builder = InvoiceBuilder::new(currency)
+        .description("coffee".into())
+        .payment_hash(sha256::Hash::from_byte_array([1; 32]))
+        .payment_secret(PaymentSecret([2; 32]))
+        .duration_since_epoch(created)
+        .min_final_cltv_expiry_delta(144)
+        .expiry_time(expiry);
+    let signed = match amount_msat {
+        Some(amount) => builder.amount_milli_satoshis(amount).build_signed(|hash| Secp256k1::new().sign_ecdsa_recoverable(hash, &key)),
+        None => builder.build_signed(|hash| Secp256k1::new().sign_ecdsa_recoverable(hash, &key)),
+    };
+    signed.expect("a valid invoice").to_string()
+}
+
+#[test]
+fn a_good_invoice_passes_with_or_without_the_lightning_prefix() {
+    let text = invoice(Currency::Regtest, Some(21_000), NOW - Duration::from_secs(60), Duration::from_secs(3600));
+    assert_eq!(check_invoice(&text, Network::Regtest, NOW, None).expect("valid").amount_milli_satoshis(), Some(21_000));
+    assert!(check_invoice(&format!("  LIGHTNING:{text}\n"), Network::Regtest, NOW, None).is_ok());
+}
+
+#[test]
+fn garbage_is_not_an_invoice() {
+    let refused = check_invoice("lnbcrt1garbage", Network::Regtest, NOW, None).expect_err("garbage");
+    assert!(matches!(refused, NodeError::InvalidInvoice(_)), "{refused}");
+    assert!(refused.to_string().starts_with("not a valid Lightning invoice"));
+}
+
+#[test]
+fn an_invoice_of_another_network_is_refused_naming_both() {
+    let mainnet = invoice(Currency::Bitcoin, Some(21_000), NOW, Duration::from_secs(3600));
+    let refused = check_invoice(&mainnet, Network::Regtest, NOW, None).expect_err("mainnet on regtest");
+    assert_eq!(refused, NodeError::WrongNetwork { invoice: Network::Bitcoin, wallet: Network::Regtest });
+}
+
+#[test]
+fn an_expired_invoice_is_refused() {
+    let old = invoice(Currency::Regtest, Some(21_000), NOW - Duration::from_secs(7200), Duration::from_secs(3600));
+    assert_eq!(check_invoice(&old, Network::Regtest, NOW, None).expect_err("expired"), NodeError::InvoiceExpired);
+}
+
+#[test]
+fn an_invoice_without_an_amount_needs_one() {
+    let open = invoice(Currency::Regtest, None, NOW, Duration::from_secs(3600));
+    assert_eq!(check_invoice(&open, Network::Regtest, NOW, None).expect_err("no amount"), NodeError::AmountNeeded);
+    assert_eq!(check_invoice(&open, Network::Regtest, NOW, Some(0)).expect_err("zero"), NodeError::AmountNeeded);
+    assert!(check_invoice(&open, Network::Regtest, NOW, Some(5_000)).is_ok());
+}
+
+#[test]
+fn peer_addresses_parse_and_print_back() {
+    let peer = PeerUri::from_str(&format!(" {HUB}@127.0.0.1:9735 ")).expect("valid");
+    assert_eq!((peer.host.as_str(), peer.port), ("127.0.0.1", 9735));
+    assert_eq!(peer.to_string(), format!("{HUB}@127.0.0.1:9735"));
+    let v6 = PeerUri::from_str(&format!("{HUB}@[2001:db8::1]:9735")).expect("valid");
+    assert_eq!(v6.host, "2001:db8::1");
+    assert_eq!(PeerUri::from_str(&v6.to_string()).expect("round trip"), v6);
+}
+
+#[test]
+fn bad_peer_addresses_say_what_is_wrong() {
+    for (text, why) in [("127.0.0.1:9735", "no '@'"), ("02abc@127.0.0.1:9735", "not a public key"), (&format!("{HUB}@127.0.0.1") as &str, "no port"), (&format!("{HUB}@127.0.0.1:http") as &str, "not a number")] {
+        let refused = PeerUri::from_str(text).expect_err(text);
+        assert!(refused.to_string().contains(why), "{text}: {refused}");
+    }
+}
+
+#[test]
+fn the_proxy_template_is_filled_and_checked() {
+    assert_eq!(proxy_url("ws://127.0.0.1:9736/v1/{host}/{port}", "127.0.0.1", 9735).expect("valid"), "ws://127.0.0.1:9736/v1/127.0.0.1/9735");
+    assert_eq!(proxy_url("wss://p.example/v1/{host}/{port}", "2001:db8::1", 9735).expect("valid"), "wss://p.example/v1/[2001:db8::1]/9735");
+    assert!(matches!(proxy_url("https://p.example/v1/{host}/{port}", "h", 1), Err(ConnectError::Invalid { .. })));
+    assert!(matches!(proxy_url("ws://p.example/v1/", "h", 1), Err(ConnectError::Invalid { .. })));
+}
+
+#[test]
+fn the_payment_history_survives_a_reopen_newest_first() {
+    let sealed = Rc::new(SealedStore::new(MemoryStore::new(), &DataKey::random()));
+    let store = block_on(PaymentStore::open(sealed.clone())).expect("open");
+    block_on(store.upsert(PaymentRecord::new(PaymentDirection::Outbound, "aa".repeat(32), Some(1_000), NOW))).expect("stored");
+    block_on(store.upsert(PaymentRecord::new(PaymentDirection::Inbound, "bb".repeat(32), None, NOW + Duration::from_secs(5)))).expect("stored");
+    let updated = block_on(store.update(&"aa".repeat(32), |r| r.status = PaymentStatus::Succeeded)).expect("updated");
+    assert_eq!(updated.map(|r| r.status), Some(PaymentStatus::Succeeded));
+    assert_eq!(block_on(store.update("unknown", |r| r.status = PaymentStatus::Failed)).expect("nothing to update"), None);
+
+    let reopened = block_on(PaymentStore::open(sealed)).expect("open");
+    let all = block_on(reopened.all()).expect("listed");
+    assert_eq!(all.iter().map(|r| r.payment_hash[..2].to_owned()).collect::<Vec<_>>(), ["bb", "aa"]);
+    assert_eq!(all[1].status, PaymentStatus::Succeeded);
+    assert_eq!(all[0].status, PaymentStatus::Pending);
+}
+
+#[test]
+fn channel_funds_come_back_to_the_wallets_script() {
+    let keys = Rc::new(KeysManager::new(&[7; 32], 1, 2, true));
+    let wallet_script = ScriptBuf::new_p2wpkh(&bitcoin::WPubkeyHash::from_byte_array([9; 20]));
+    let signer = WalletSigner::new(keys.clone(), wallet_script.clone()).expect("P2WPKH can be closed to");
+    assert_eq!(signer.get_shutdown_scriptpubkey().expect("a script").into_inner(), wallet_script);
+    assert_eq!(signer.get_destination_script([0; 32]).expect("a script"), wallet_script);
+    assert_ne!(keys.get_shutdown_scriptpubkey().expect("LDK's own").into_inner(), wallet_script);
+    assert!(WalletSigner::new(keys, ScriptBuf::from_bytes(vec![0x6a, 0x01, 0x00])).is_err(), "an OP_RETURN cannot receive funds");
+}
