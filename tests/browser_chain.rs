@@ -20,20 +20,14 @@ use blixtra_core::node::onchain::{parse_address, OnchainWallet, SendAmount};
 use blixtra_core::{RecoveryPhrase, Vault};
 use lightning::chain::transaction::TransactionData;
 use lightning::chain::{Confirm, Filter};
-use serde_json::{json, Value};
+use serde_json::json;
 use wasm_bindgen_test::*;
 
+mod support;
+
+use support::{control, devnet_url};
+
 wasm_bindgen_test_configure!(run_in_browser);
-
-fn devnet_url() -> &'static str {
-    option_env!("BLIXTRA_DEVNET_URL").expect("BLIXTRA_DEVNET_URL: run the browser tests through `cargo xtask test`, which starts the devnet")
-}
-
-async fn control(path: &str, body: Value) -> Value {
-    let response = gloo_net::http::Request::post(&format!("{}/devnet/{path}", devnet_url())).json(&body).expect("json").send().await.expect("the devnet answers");
-    assert!(response.ok(), "{path}: {}", response.text().await.unwrap_or_default());
-    response.json().await.expect("json")
-}
 
 /// Records what LDK would be told, and lists what it holds confirmed.
 #[derive(Default)]

@@ -4,9 +4,11 @@
 
 pub mod idb_store;
 pub mod js_future;
+pub mod platform;
 pub mod sleeper;
 pub mod storage_persistence;
 pub mod web_lock;
+pub mod ws_socket;
 
 pub use idb_store::IdbStore;
 pub use web_lock::WebLock;

@@ -230,25 +230,30 @@ impl<P: Platform> LightningNode<P> {
         let (mut socket, events) = self.platform.connector().connect(&peer.host, peer.port).await.map_err(|e| NodeError::PeerUnreachable(e.to_string()))?;
         let first_bytes = self.parts.peer_manager.new_outbound_connection(peer.node_id, socket.clone(), None).map_err(|_| NodeError::PeerUnreachable(format!("{} refused the connection", peer.node_id)))?;
         socket.send_data(&first_bytes, true);
-        let node = self.clone();
-        let node_id = peer.node_id;
+        // The proxy accepts before it reaches the peer: an unreachable one shows as an early close.
+        let closed: Rc<RefCell<Option<String>>> = Rc::default();
+        let (node, node_id, closed_by_task) = (self.clone(), peer.node_id, closed.clone());
         self.platform.spawner().spawn_local(async move {
             let reason = drive_connection(&*node.parts.peer_manager, socket, events).await;
+            *closed_by_task.borrow_mut() = Some(reason.to_string());
             node.notify(NodeEvent::PeerDisconnected { node_id, reason: reason.to_string() });
         });
-        self.await_handshake(&peer.node_id).await?;
+        self.await_handshake(&peer.node_id, &closed).await?;
         self.notify(NodeEvent::PeerConnected(peer.node_id));
         Ok(())
     }
 
-    /// Waits until LDK lists the peer. LDK raises no event for a finished handshake, so this looks
-    /// every few milliseconds, within [`HANDSHAKE_TIMEOUT`].
-    async fn await_handshake(&self, node_id: &PublicKey) -> Result<(), NodeError> {
+    /// Waits until LDK lists the peer, or the connection closes. LDK raises no event for a finished
+    /// handshake, so this looks every few milliseconds, within [`HANDSHAKE_TIMEOUT`].
+    async fn await_handshake(&self, node_id: &PublicKey, closed: &RefCell<Option<String>>) -> Result<(), NodeError> {
         let step = Duration::from_millis(20);
         let mut waited = Duration::ZERO;
         while waited < HANDSHAKE_TIMEOUT {
             if self.is_connected(node_id) {
                 return Ok(());
+            }
+            if let Some(reason) = closed.borrow().clone() {
+                return Err(NodeError::PeerUnreachable(format!("{node_id}: {reason}")));
             }
             self.platform.sleep(step).await;
             waited += step;

@@ -1,0 +1,137 @@
+//! The light node in the browser against the devnet that `cargo xtask test` starts, from an empty
+//! vault: fund the on-chain wallet, open a channel to hub, pay shop through hub (two hops, a fee),
+//! receive from shop, restart the node from IndexedDB as after a reload, pay again, close the channel
+//! cooperatively and see the funds back on chain. Each wait is bounded.
+#![cfg(target_arch = "wasm32")]
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use bitcoin::{Amount, Network};
+use blixtra::browser::platform::{console_logger, BrowserPlatform};
+use blixtra::browser::IdbStore;
+use blixtra_core::node::keys::NodeKeys;
+use blixtra_core::node::lightning_node::{LightningNode, NodeConfig, NodeEvent};
+use blixtra_core::node::logger::Level;
+use blixtra_core::node::payments::PaymentStatus;
+use blixtra_core::node::NodeError;
+use blixtra_core::{RecoveryPhrase, Vault};
+use futures::channel::mpsc::UnboundedReceiver;
+use futures::{FutureExt, StreamExt};
+use gloo_timers::future::TimeoutFuture;
+use serde_json::json;
+use wasm_bindgen_test::*;
+
+mod support;
+
+use support::{control, devnet, Devnet};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const PASSPHRASE: &str = "node test passphrase";
+
+type Node = Rc<LightningNode<BrowserPlatform>>;
+
+async fn start(devnet: &Devnet, keys: &NodeKeys, vault: &Vault<IdbStore>) -> Node {
+    let config = NodeConfig { network: Network::Regtest, esplora_url: devnet.esplora_url.clone(), max_channel: Amount::from_sat(1_000_000) };
+    LightningNode::start(BrowserPlatform::new(&devnet.proxy_url_template), keys, vault.shared_store(), config, console_logger(Level::Warn)).await.expect("the node starts")
+}
+
+/// Waits for the first event `wanted` accepts, for at most `limit`.
+async fn wait_for(events: &mut UnboundedReceiver<NodeEvent>, limit: Duration, what: &str, wanted: impl Fn(&NodeEvent) -> bool) -> NodeEvent {
+    let mut deadline = TimeoutFuture::new(limit.as_millis() as u32).fuse();
+    loop {
+        futures::select! {
+            event = events.next() => {
+                let event = event.expect("the node is running");
+                if wanted(&event) {
+                    return event;
+                }
+            }
+            () = deadline => panic!("no {what} within {limit:?}"),
+        }
+    }
+}
+
+/// Polls `check` every 200 ms for at most `limit` (for states LDK raises no event for).
+async fn eventually(limit: Duration, what: &str, check: impl Fn() -> bool) {
+    let step = 200;
+    for _ in 0..(limit.as_millis() as u32 / step) {
+        if check() {
+            return;
+        }
+        TimeoutFuture::new(step).await;
+    }
+    panic!("{what} did not happen within {limit:?}");
+}
+
+async fn shop_invoice(amount_msat: u64, description: &str) -> String {
+    control("nodes/shop/invoice", json!({ "amount_msat": amount_msat, "description": description })).await["invoice"].as_str().expect("an invoice").to_owned()
+}
+
+#[wasm_bindgen_test]
+async fn a_new_wallet_funds_a_channel_pays_receives_survives_a_restart_and_closes() {
+    let devnet = devnet().await;
+    let name = format!("blixtra-test-node-{}", js_sys::Math::random());
+    let phrase = RecoveryPhrase::generate();
+    let keys = NodeKeys::derive(&phrase, Network::Regtest);
+    let vault = Vault::create(IdbStore::open(&name).await.expect("open"), &phrase, PASSPHRASE).await.expect("a vault");
+    let node = start(&devnet, &keys, &vault).await;
+    let mut events = node.subscribe();
+
+    // Fund the on-chain wallet from the faucet.
+    let address = node.onchain_address().await.expect("an address");
+    control("faucet", json!({ "address": address.to_string(), "amount_sat": 500_000 })).await;
+    node.sync_chain().await.expect("sync");
+    assert_eq!(node.balances().await.onchain_confirmed, Amount::from_sat(500_000));
+
+    // Open a channel to hub and confirm it.
+    let too_big = node.open_channel(&devnet.hub, Amount::from_sat(2_000_000)).await.expect_err("above the maximum");
+    assert!(matches!(too_big, NodeError::ChannelTooLarge { .. }), "{too_big}");
+    node.open_channel(&devnet.hub, Amount::from_sat(300_000)).await.expect("the channel opens");
+    wait_for(&mut events, Duration::from_secs(30), "ChannelPending", |e| matches!(e, NodeEvent::ChannelPending { .. })).await;
+    node.sync_chain().await.expect("the funding transaction is posted");
+    control("mine", json!({ "blocks": 6 })).await;
+    node.sync_chain().await.expect("sync");
+    wait_for(&mut events, Duration::from_secs(30), "ChannelReady", |e| matches!(e, NodeEvent::ChannelReady { .. })).await;
+    let channel_id = node.channels()[0].channel_id.to_string();
+
+    // Pay a shop invoice: wallet → hub → shop, with hub's fee.
+    eventually(Duration::from_secs(30), "learning hub's channel to shop", || node.known_network_channels() > 0).await;
+    let paid = node.pay_invoice(&shop_invoice(20_000_000, "coffee").await, None, 50_000).await.expect("paid");
+    assert_eq!(paid.status, PaymentStatus::Succeeded);
+    assert!(paid.fee_paid_msat.is_some_and(|fee| fee > 0), "two hops cost a fee: {paid:?}");
+    assert!(paid.preimage.is_some());
+
+    // Receive from shop.
+    let invoice = node.create_invoice(Some(5_000_000), "refund", Duration::from_secs(3600)).await.expect("an invoice");
+    control("nodes/shop/pay", json!({ "invoice": invoice.to_string() })).await;
+    wait_for(&mut events, Duration::from_secs(30), "PaymentReceived", |e| matches!(e, NodeEvent::PaymentReceived { amount_msat: 5_000_000, .. })).await;
+    let before_restart = node.balances().await;
+
+    // Restart from IndexedDB, as after a reload.
+    node.stop().await;
+    drop((node, events, vault));
+    let vault = Vault::unlock(IdbStore::open(&name).await.expect("reopen"), PASSPHRASE).await.expect("unlock");
+    let node = start(&devnet, &keys, &vault).await;
+    let mut events = node.subscribe();
+    assert_eq!(node.channels().iter().map(|c| c.channel_id.to_string()).collect::<Vec<_>>(), std::slice::from_ref(&channel_id));
+    assert_eq!(node.balances().await, before_restart);
+    assert_eq!(node.payments().await.expect("history").len(), 2);
+    eventually(Duration::from_secs(30), "the channel usable again", || node.channels().iter().any(|c| c.is_usable)).await;
+
+    // Pay again.
+    let again = node.pay_invoice(&shop_invoice(1_000_000, "cookie").await, None, 50_000).await.expect("paid again");
+    assert_eq!(again.status, PaymentStatus::Succeeded);
+
+    // Close cooperatively; the funds come back on chain.
+    let onchain_before = node.balances().await.onchain_confirmed;
+    node.close_channel(&channel_id, false).expect("closing");
+    wait_for(&mut events, Duration::from_secs(30), "ChannelClosed", |e| matches!(e, NodeEvent::ChannelClosed { .. })).await;
+    node.sync_chain().await.expect("the closing transaction is posted");
+    control("mine", json!({ "blocks": 1 })).await;
+    node.sync_chain().await.expect("sync");
+    let back = node.balances().await.onchain_confirmed - onchain_before;
+    assert!(back > Amount::from_sat(250_000), "the channel's funds came back on chain: {back}");
+    node.stop().await;
+}
