@@ -62,6 +62,8 @@ fn test() -> Result<(), String> {
     let devnet = devnet::RunningDevnet::start(&root)?;
     // The tests read it at compile time: a page under test has no environment.
     std::env::set_var("BLIXTRA_DEVNET_URL", &devnet.url);
+    // The node's end-to-end test opens, uses and closes a channel: more than the runner's default 20 s.
+    std::env::set_var("WASM_BINDGEN_TEST_TIMEOUT", "300");
     shell::run_tests(&root, "wasm-pack", &["test", "--headless", "--chrome", "--chromedriver", &tools.chromedriver], &mut tally)?;
     drop(devnet);
 

@@ -73,8 +73,13 @@ impl<S: esplora_client::Sleeper> ChainSource for esplora_client::AsyncClient<S> 
     async fn block_status(&self, block: &BlockHash) -> Result<BlockStatus, ChainError> {
         Ok(self.get_block_status(block).await?)
     }
+    /// A transaction the server does not know (not yet broadcast, or dropped) is unconfirmed, not
+    /// an error: some servers answer 404 for it.
     async fn tx_status(&self, txid: &Txid) -> Result<TxStatus, ChainError> {
-        Ok(self.get_tx_status(txid).await?)
+        match self.get_tx_status(txid).await {
+            Err(esplora_client::Error::HttpResponse { status: 404, .. }) => Ok(TxStatus { confirmed: false, block_height: None, block_hash: None, block_time: None }),
+            other => Ok(other?),
+        }
     }
     async fn tx(&self, txid: &Txid) -> Result<Option<Transaction>, ChainError> {
         Ok(self.get_tx(txid).await?)

@@ -193,6 +193,8 @@ impl<P: Platform> LightningNode<P> {
     /// to be broadcast.
     pub async fn sync_chain(&self) -> Result<u32, NodeError> {
         let _one_at_a_time = self.sync_lock.lock().await;
+        // What waits to be broadcast goes first: LDK watches its own transactions as soon as it makes them.
+        self.flush_broadcasts().await?;
         let confirmables: [&dyn lightning::chain::Confirm; 2] = [&*self.parts.channel_manager, &*self.parts.chain_monitor];
         let report = self.parts.chain_sync.sync(&self.esplora, &confirmables).await.map_err(|e| NodeError::Chain(e.to_string()))?;
         // The on-chain wallet asks about its addresses only when a block came (or never did yet).
