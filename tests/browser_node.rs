@@ -13,6 +13,7 @@ use blixtra::browser::IdbStore;
 use blixtra_core::node::keys::NodeKeys;
 use blixtra_core::node::lightning_node::{LightningNode, NodeConfig, NodeEvent};
 use blixtra_core::node::logger::Level;
+use blixtra_core::node::onchain::SendAmount;
 use blixtra_core::node::payments::PaymentStatus;
 use blixtra_core::node::NodeError;
 use blixtra_core::{RecoveryPhrase, Vault};
@@ -96,6 +97,13 @@ async fn a_new_wallet_funds_a_channel_pays_receives_survives_a_restart_and_close
     wait_for(&mut events, Duration::from_secs(30), "ChannelReady", |e| matches!(e, NodeEvent::ChannelReady { .. })).await;
     let channel_id = node.channels()[0].channel_id.to_string();
 
+    // Bad input changes nothing: garbage, and more than the channel holds.
+    let garbage = node.pay_invoice("lnbcrt1notaninvoice", None, 50_000).await.expect_err("garbage");
+    assert!(matches!(garbage, NodeError::InvalidInvoice(_)), "{garbage}");
+    let too_much = node.pay_invoice(&shop_invoice(400_000_000, "car").await, None, 50_000).await.expect_err("above the channel");
+    assert!(matches!(too_much, NodeError::InsufficientFunds { .. }), "{too_much}");
+    assert!(node.payments().await.expect("history").is_empty(), "refused payments leave no record");
+
     // Pay a shop invoice: wallet → hub → shop, with hub's fee.
     eventually(Duration::from_secs(30), "learning hub's channel to shop", || node.known_network_channels() > 0).await;
     let paid = node.pay_invoice(&shop_invoice(20_000_000, "coffee").await, None, 50_000).await.expect("paid");
@@ -133,5 +141,12 @@ async fn a_new_wallet_funds_a_channel_pays_receives_survives_a_restart_and_close
     node.sync_chain().await.expect("sync");
     let back = node.balances().await.onchain_confirmed - onchain_before;
     assert!(back > Amount::from_sat(250_000), "the channel's funds came back on chain: {back}");
+
+    // And they can be spent on chain.
+    let stranger = control("nodes/hub/address", json!({})).await["address"].as_str().expect("an address").to_owned();
+    let rate = bitcoin::FeeRate::from_sat_per_vb(2).expect("a rate");
+    node.send_onchain(&stranger, SendAmount::Exactly(Amount::from_sat(100_000)), rate).await.expect("sent on chain");
+    let refused = node.send_onchain("bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", SendAmount::Exactly(Amount::from_sat(1_000)), rate).await.expect_err("a mainnet address");
+    assert!(refused.to_string().contains("mainnet"), "{refused}");
     node.stop().await;
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use bitcoin::hashes::Hash as _;
 use bitcoin::secp256k1::PublicKey;
-use bitcoin::{Amount, Network};
+use bitcoin::{Amount, FeeRate, Network, Txid};
 use esplora_client::AsyncClient;
 use futures::channel::{mpsc, oneshot};
 use futures::lock::Mutex as AsyncMutex;
@@ -29,7 +29,8 @@ use super::keys::NodeKeys;
 use super::ldk_store::LdkStore;
 use super::logger::NodeLogger;
 use super::net::{drive_connection, Connector};
-use super::onchain::OnchainWallet;
+use super::chain_sync::ChainSource;
+use super::onchain::{parse_address, OnchainWallet, SendAmount};
 use crate::keys::PEERS_NAMESPACE;
 use super::payments::{PaymentDirection, PaymentRecord, PaymentStatus, PaymentStore};
 use super::platform::Platform;
@@ -309,6 +310,20 @@ impl<P: Platform> LightningNode<P> {
     /// Returns a fresh on-chain address of the wallet.
     pub async fn onchain_address(&self) -> Result<bitcoin::Address, NodeError> {
         Ok(self.onchain.lock().await.receive_address().await?)
+    }
+
+    /// Sends on chain from the wallet to a pasted address, at `fee_rate`; returns the transaction id
+    /// once the chain server has taken it. Nothing changes if it refuses.
+    pub async fn send_onchain(&self, address: &str, amount: SendAmount, fee_rate: FeeRate) -> Result<Txid, NodeError> {
+        let to = parse_address(address, self.config.network)?;
+        let mut onchain = self.onchain.lock().await;
+        let signed = onchain.sign_payment(&to, amount, fee_rate)?;
+        if let Err(e) = ChainSource::broadcast(&self.esplora, &signed.tx).await {
+            onchain.abandon(&signed.tx);
+            return Err(NodeError::Chain(e.to_string()));
+        }
+        onchain.record_broadcast(&signed.tx, self.platform.now()).await?;
+        Ok(signed.tx.compute_txid())
     }
 
     /// Makes a BOLT11 invoice. `amount_msat` `None` lets the payer choose.
