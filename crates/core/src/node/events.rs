@@ -4,6 +4,7 @@
 
 use std::rc::Rc;
 
+use bitcoin::hex::DisplayHex;
 use bitcoin::secp256k1::PublicKey;
 use bitcoin::{Amount, FeeRate, ScriptBuf};
 use lightning::events::{ClosureReason, Event, PaymentFailureReason, PaymentPurpose, ReplayEvent};
@@ -108,7 +109,7 @@ impl<P: Platform> LightningNode<P> {
         let mut record = self.payments.get(&hash).await.map_err(|e| self.replay(e))?.unwrap_or_else(|| PaymentRecord::new(PaymentDirection::Inbound, hash.clone(), Some(amount_msat), now));
         record.status = PaymentStatus::Succeeded;
         record.amount_msat = Some(amount_msat);
-        record.preimage = preimage.map(|p| p.0.iter().map(|b| format!("{b:02x}")).collect());
+        record.preimage = preimage.map(|p| p.0.to_lower_hex_string());
         record.updated_at_secs = now.as_secs();
         self.payments.upsert(record).await.map_err(|e| self.replay(e))?;
         self.notify(NodeEvent::PaymentReceived { payment_hash: hash, amount_msat });
@@ -116,24 +117,18 @@ impl<P: Platform> LightningNode<P> {
     }
 
     async fn on_payment_sent(&self, payment_id: Option<PaymentId>, payment_hash: PaymentHash, preimage: PaymentPreimage, amount_msat: Option<u64>, fee_paid_msat: Option<u64>) -> Result<(), ReplayEvent> {
-        let (hash, now) = (hash_hex(&payment_hash), self.platform.now().as_secs());
-        let updated = self
-            .payments
-            .update(&hash, |r| {
-                r.status = PaymentStatus::Succeeded;
-                r.preimage = Some(preimage.0.iter().map(|b| format!("{b:02x}")).collect());
-                r.fee_paid_msat = fee_paid_msat;
-                r.amount_msat = amount_msat.or(r.amount_msat);
-                r.updated_at_secs = now;
-            })
-            .await
-            .map_err(|e| self.replay(e))?;
-        let fee = fee_paid_msat.unwrap_or(0);
-        self.notify(NodeEvent::PaymentSent { payment_hash: hash.clone(), fee_paid_msat: fee });
-        if let (Some(id), Some(record)) = (payment_id, updated) {
-            if let Some(waiter) = self.pending_sends.borrow_mut().remove(&id) {
-                let _ = waiter.send(Ok(record));
-            }
+        let (hash, now) = (hash_hex(&payment_hash), self.platform.now());
+        // A record is always written before sending; one missing (a damaged store) is made anew.
+        let mut record = self.payments.get(&hash).await.map_err(|e| self.replay(e))?.unwrap_or_else(|| PaymentRecord::new(PaymentDirection::Outbound, hash.clone(), amount_msat, now));
+        record.status = PaymentStatus::Succeeded;
+        record.preimage = Some(preimage.0.to_lower_hex_string());
+        record.fee_paid_msat = fee_paid_msat;
+        record.amount_msat = amount_msat.or(record.amount_msat);
+        record.updated_at_secs = now.as_secs();
+        self.payments.upsert(record.clone()).await.map_err(|e| self.replay(e))?;
+        self.notify(NodeEvent::PaymentSent { payment_hash: hash, fee_paid_msat: fee_paid_msat.unwrap_or(0) });
+        if let Some(waiter) = payment_id.and_then(|id| self.pending_sends.borrow_mut().remove(&id)) {
+            let _ = waiter.send(Ok(record));
         }
         Ok(())
     }

@@ -9,6 +9,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use bitcoin::hashes::Hash as _;
+use bitcoin::hex::DisplayHex;
 use bitcoin::secp256k1::PublicKey;
 use bitcoin::{Amount, FeeRate, Network, Txid};
 use esplora_client::AsyncClient;
@@ -466,7 +467,7 @@ async fn current_tip<S: esplora_client::Sleeper>(esplora: &AsyncClient<S>) -> Re
 }
 
 pub(super) fn hash_hex(hash: &PaymentHash) -> String {
-    hash.0.iter().map(|b| format!("{b:02x}")).collect()
+    hash.0.to_lower_hex_string()
 }
 
 fn invoice_description(invoice: &Bolt11Invoice) -> Option<String> {
