@@ -150,3 +150,44 @@ async fn a_new_wallet_funds_a_channel_pays_receives_survives_a_restart_and_close
     assert!(refused.to_string().contains("mainnet"), "{refused}");
     node.stop().await;
 }
+
+#[wasm_bindgen_test]
+async fn a_force_closed_channel_comes_back_to_the_wallet_after_the_delay() {
+    let devnet = devnet().await;
+    let name = format!("blixtra-test-force-close-{}", js_sys::Math::random());
+    let phrase = RecoveryPhrase::generate();
+    let keys = NodeKeys::derive(&phrase, Network::Regtest);
+    let vault = Vault::create(IdbStore::open(&name).await.expect("open"), &phrase, PASSPHRASE).await.expect("a vault");
+    let node = start(&devnet, &keys, &vault).await;
+    let mut events = node.subscribe();
+    let address = node.onchain_address().await.expect("an address");
+    control("faucet", json!({ "address": address.to_string(), "amount_sat": 400_000 })).await;
+    node.sync_chain().await.expect("sync");
+    node.open_channel(&devnet.hub, Amount::from_sat(200_000)).await.expect("the channel opens");
+    wait_for(&mut events, Duration::from_secs(30), "ChannelPending", |e| matches!(e, NodeEvent::ChannelPending { .. })).await;
+    node.sync_chain().await.expect("the funding transaction is posted");
+    control("mine", json!({ "blocks": 6 })).await;
+    node.sync_chain().await.expect("sync");
+    wait_for(&mut events, Duration::from_secs(30), "ChannelReady", |e| matches!(e, NodeEvent::ChannelReady { .. })).await;
+    let channel_id = node.channels()[0].channel_id.to_string();
+    let before = node.balances().await.onchain_confirmed;
+
+    node.close_channel(&channel_id, true).expect("force-closing");
+    wait_for(&mut events, Duration::from_secs(30), "ChannelClosed", |e| matches!(e, NodeEvent::ChannelClosed { .. })).await;
+    // The commitment goes out with a fee-paying child from the wallet's coins; our share waits for
+    // the delay hub set (144 blocks on LDK Node), then the sweeper spends it into the wallet.
+    let mut back = Amount::ZERO;
+    for _ in 0..40 {
+        node.sync_chain().await.expect("sync");
+        control("mine", json!({ "blocks": 10 })).await;
+        node.sync_chain().await.expect("sync");
+        back = node.balances().await.onchain_confirmed.checked_sub(before).unwrap_or(Amount::ZERO);
+        if back > Amount::from_sat(150_000) {
+            break;
+        }
+        TimeoutFuture::new(500).await;
+    }
+    assert!(back > Amount::from_sat(150_000), "the channel's funds came back on chain after the delay: {back}");
+    assert!(node.channels().is_empty());
+    node.stop().await;
+}

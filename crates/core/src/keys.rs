@@ -40,10 +40,6 @@ pub const ONCHAIN_KEY: &str = "wallet";
 /// handed out, and whenever LDK reports on it.
 pub const PAYMENTS_NAMESPACE: &str = "payments";
 
-/// Namespace of outputs a closed channel left to this wallet (LDK's `SpendableOutputDescriptor`,
-/// encoded), keyed `{txid}_{vout}`. Written when LDK reports them (once), read by the sweeper.
-pub const SPENDABLE_OUTPUTS_NAMESPACE: &str = "spendable";
-
 /// Namespace of the peers the node stays connected to: key the node id (hex), value
 /// `node_id@host:port`. Written the first time the wallet connects to a peer, read at node start.
 pub const PEERS_NAMESPACE: &str = "peers";

@@ -19,7 +19,7 @@ use lightning::routing::scoring::{ProbabilisticScorer, ProbabilisticScoringDecay
 use lightning::sign::{EntropySource, InMemorySigner, KeysManager, NodeSigner};
 use lightning::util::config::UserConfig;
 use lightning::util::persist::{
-    KVStore, CHANNEL_MANAGER_PERSISTENCE_KEY, CHANNEL_MANAGER_PERSISTENCE_PRIMARY_NAMESPACE, CHANNEL_MANAGER_PERSISTENCE_SECONDARY_NAMESPACE, NETWORK_GRAPH_PERSISTENCE_KEY, NETWORK_GRAPH_PERSISTENCE_PRIMARY_NAMESPACE,
+    KVStore, CHANNEL_MANAGER_PERSISTENCE_KEY, OUTPUT_SWEEPER_PERSISTENCE_KEY, OUTPUT_SWEEPER_PERSISTENCE_PRIMARY_NAMESPACE, OUTPUT_SWEEPER_PERSISTENCE_SECONDARY_NAMESPACE, CHANNEL_MANAGER_PERSISTENCE_PRIMARY_NAMESPACE, CHANNEL_MANAGER_PERSISTENCE_SECONDARY_NAMESPACE, NETWORK_GRAPH_PERSISTENCE_KEY, NETWORK_GRAPH_PERSISTENCE_PRIMARY_NAMESPACE,
     NETWORK_GRAPH_PERSISTENCE_SECONDARY_NAMESPACE, SCORER_PERSISTENCE_KEY, SCORER_PERSISTENCE_PRIMARY_NAMESPACE, SCORER_PERSISTENCE_SECONDARY_NAMESPACE,
 };
 use lightning::util::ser::{ReadableArgs, Writeable};
@@ -31,7 +31,8 @@ use super::ldk_store::LdkStore;
 use super::logger::NodeLogger;
 use super::signer::WalletSigner;
 use super::platform::Platform;
-use super::types::{ChainMonitor, ChannelManager, Graph, MessageRouter, MonitorPersister, OnionMessenger, P2PGossipSync, PeerManager, Router, ScorerCell};
+use super::bump::OnchainCoins;
+use super::types::{BumpHandler, ChainMonitor, ChannelManager, Graph, MessageRouter, MonitorPersister, OnionMessenger, P2PGossipSync, PeerManager, Router, ScorerCell, Sweeper};
 use super::NodeError;
 
 /// How many monitor updates are written as deltas before the whole monitor is written again.
@@ -52,6 +53,8 @@ pub struct Parts<P: Platform> {
     pub gossip: Rc<P2PGossipSync>,
     pub onion_messenger: Rc<OnionMessenger<P::Store>>,
     pub peer_manager: Rc<PeerManager<P::Store, <P::Connector as super::net::Connector>::Socket>>,
+    pub sweeper: Rc<Sweeper<P::Store>>,
+    pub bump: BumpHandler<P::Store>,
 }
 
 /// What the builder needs besides the platform.
@@ -59,6 +62,8 @@ pub struct BuildInputs<'a, P: Platform> {
     pub platform: &'a P,
     pub keys: Rc<KeysManager>,
     pub signer: Rc<WalletSigner>,
+    /// The on-chain wallet, for fee bumps and sweeps.
+    pub coins: Rc<OnchainCoins<P::Store>>,
     pub logger: Rc<NodeLogger>,
     pub store: Rc<LdkStore<P::Store>>,
     pub network: Network,
@@ -104,7 +109,10 @@ pub async fn build<P: Platform>(inputs: BuildInputs<'_, P>) -> Result<Parts<P>, 
         IgnoringMessageHandler {},
     ));
     let peer_manager = wire_peers(&inputs, &channel_manager, &gossip, &onion_messenger, &chain_monitor);
-    Ok(Parts { keys: inputs.keys, logger: inputs.logger, store: inputs.store, fees, broadcaster, chain_sync, chain_monitor, channel_manager, graph, scorer, gossip, onion_messenger, peer_manager })
+    let sweeper = restore_sweeper(&inputs, &fees, &broadcaster, &chain_sync).await?;
+    let coin_selection = Rc::new(lightning::events::bump_transaction::Wallet::new(inputs.coins.clone(), inputs.logger.clone()));
+    let bump = BumpHandler::new(broadcaster.clone(), coin_selection, inputs.signer.clone(), inputs.logger.clone());
+    Ok(Parts { keys: inputs.keys, logger: inputs.logger, store: inputs.store, fees, broadcaster, chain_sync, chain_monitor, channel_manager, graph, scorer, gossip, onion_messenger, peer_manager, sweeper, bump })
 }
 
 fn monitor_persister<P: Platform>(inputs: &BuildInputs<'_, P>, fees: &Rc<FeeEstimates>, broadcaster: &Rc<Broadcaster>) -> MonitorPersister<P::Store> {
@@ -181,6 +189,20 @@ fn watch_monitors<S: crate::KvStore + 'static>(chain_monitor: &ChainMonitor<S>, 
         chain_monitor.load_existing_monitor(channel_id, monitor).map_err(|()| NodeError::Storage(format!("channel monitor {channel_id} could not be loaded")))?;
     }
     Ok(())
+}
+
+/// The output sweeper with what it was tracking, or a new one. Unlike the graph, its state is funds:
+/// a stored one that cannot be read stops the start.
+async fn restore_sweeper<P: Platform>(inputs: &BuildInputs<'_, P>, fees: &Rc<FeeEstimates>, broadcaster: &Rc<Broadcaster>, chain_sync: &Rc<ChainSync>) -> Result<Rc<Sweeper<P::Store>>, NodeError> {
+    let stored = read_ldk(&inputs.store, OUTPUT_SWEEPER_PERSISTENCE_PRIMARY_NAMESPACE, OUTPUT_SWEEPER_PERSISTENCE_SECONDARY_NAMESPACE, OUTPUT_SWEEPER_PERSISTENCE_KEY).await?;
+    let sweeper = match stored {
+        Some(bytes) => {
+            let args = (broadcaster.clone(), fees.clone(), Some(chain_sync.clone()), inputs.keys.clone(), inputs.coins.clone(), inputs.store.clone(), inputs.logger.clone());
+            <(BestBlock, Sweeper<P::Store>)>::read(&mut Cursor::new(bytes), args).map_err(|e| NodeError::Storage(format!("the output sweeper's state cannot be read ({e:?})")))?.1
+        }
+        None => Sweeper::new(inputs.tip, broadcaster.clone(), fees.clone(), Some(chain_sync.clone()), inputs.keys.clone(), inputs.coins.clone(), inputs.store.clone(), inputs.logger.clone()),
+    };
+    Ok(Rc::new(sweeper))
 }
 
 fn wire_peers<P: Platform>(

@@ -14,7 +14,7 @@
 //!    trusted to say "confirmed";
 //! 3. if the tip moved meanwhile, it starts over (a few times at most).
 
-use std::cell::RefCell;
+use std::sync::{Mutex, MutexGuard};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use bitcoin::block::Header;
@@ -98,29 +98,41 @@ impl<S: esplora_client::Sleeper> ChainSource for esplora_client::AsyncClient<S> 
     }
 }
 
+/// Locks a mutex that no thread can hold across a panic here: the node runs on one thread, and the
+/// `Mutex` (not a `RefCell`) is only so that LDK's sweeper, which asks for a `Sync` filter, accepts it.
+trait LockNow<T> {
+    fn lock_now(&self) -> MutexGuard<'_, T>;
+}
+
+impl<T> LockNow<T> for Mutex<T> {
+    fn lock_now(&self) -> MutexGuard<'_, T> {
+        self.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
 /// What LDK asked to be told about (`Filter`): transactions, and outputs whose spends matter.
 #[derive(Default)]
 pub struct WatchList {
-    txs: RefCell<HashSet<Txid>>,
-    outputs: RefCell<HashSet<WatchedOutput>>,
+    txs: Mutex<HashSet<Txid>>,
+    outputs: Mutex<HashSet<WatchedOutput>>,
 }
 
 impl Filter for WatchList {
     fn register_tx(&self, txid: &Txid, _script_pubkey: &bitcoin::Script) {
-        self.txs.borrow_mut().insert(*txid);
+        self.txs.lock_now().insert(*txid);
     }
     fn register_output(&self, output: WatchedOutput) {
-        self.outputs.borrow_mut().insert(output);
+        self.outputs.lock_now().insert(output);
     }
 }
 
 impl WatchList {
     pub fn is_watching_tx(&self, txid: &Txid) -> bool {
-        self.txs.borrow().contains(txid)
+        self.txs.lock_now().contains(txid)
     }
 
     pub fn is_watching_output(&self, outpoint: &bitcoin::OutPoint) -> bool {
-        self.outputs.borrow().iter().any(|o| o.outpoint.into_bitcoin_outpoint() == *outpoint)
+        self.outputs.lock_now().iter().any(|o| o.outpoint.into_bitcoin_outpoint() == *outpoint)
     }
 }
 
@@ -147,7 +159,7 @@ const MAX_ROUNDS: usize = 5;
 #[derive(Default)]
 pub struct ChainSync {
     watch: WatchList,
-    last_tip: RefCell<Option<BlockHash>>,
+    last_tip: Mutex<Option<BlockHash>>,
 }
 
 /// LDK registers what to watch with the sync itself (the `ChainMonitor`'s and the sweeper's filter).
@@ -177,7 +189,7 @@ impl ChainSync {
             let tip = source.tip_hash().await?;
             let tip_status = source.block_status(&tip).await?;
             let height = tip_status.height.filter(|_| tip_status.in_best_chain).ok_or_else(|| ChainError::Inconsistent(format!("the tip {tip} is not in the best chain")))?;
-            if *self.last_tip.borrow() != Some(tip) {
+            if *self.last_tip.lock_now() != Some(tip) {
                 unconfirmed.extend(self.unconfirm_reorged(source, confirmables).await?);
                 let header = source.header(&tip).await?;
                 if header.block_hash() != tip {
@@ -196,11 +208,11 @@ impl ChainSync {
             let confirmed_ids: Vec<Txid> = confirmed.iter().map(|c| c.tx.compute_txid()).collect();
             // Confirmed: LDK now lists them in `get_relevant_txids`, which step 1 checks on every new tip.
             {
-                let mut txs = self.watch.txs.borrow_mut();
+                let mut txs = self.watch.txs.lock_now();
                 for txid in &confirmed_ids {
                     txs.remove(txid);
                 }
-                let mut outputs = self.watch.outputs.borrow_mut();
+                let mut outputs = self.watch.outputs.lock_now();
                 for (output, spender) in spent_outputs {
                     if confirmed_ids.contains(&spender) {
                         outputs.remove(&output);
@@ -208,11 +220,11 @@ impl ChainSync {
                 }
             }
             if source.tip_hash().await? == tip {
-                *self.last_tip.borrow_mut() = Some(tip);
+                *self.last_tip.lock_now() = Some(tip);
                 return Ok(SyncReport { tip, height, confirmed: confirmed_ids, unconfirmed });
             }
             // The tip moved while we looked: what we reported may already be stale; look again.
-            *self.last_tip.borrow_mut() = None;
+            *self.last_tip.lock_now() = None;
         }
         Err(ChainError::Inconsistent("the tip kept moving during sync".to_owned()))
     }
@@ -241,7 +253,7 @@ impl ChainSync {
             for confirmable in confirmables {
                 confirmable.transaction_unconfirmed(txid);
             }
-            self.watch.txs.borrow_mut().insert(*txid);
+            self.watch.txs.lock_now().insert(*txid);
         }
         Ok(gone)
     }
@@ -249,8 +261,8 @@ impl ChainSync {
     /// Watched transactions and spends of watched outputs now confirmed, proven, in chain order; and
     /// the watched outputs with a confirmed spender.
     async fn find_confirmed<C: ChainSource>(&self, source: &C, tip_height: u32) -> Result<(Vec<Confirmed>, Vec<(WatchedOutput, Txid)>), ChainError> {
-        let mut candidates: Vec<Txid> = self.watch.txs.borrow().iter().copied().collect();
-        let outputs: Vec<WatchedOutput> = self.watch.outputs.borrow().iter().cloned().collect();
+        let mut candidates: Vec<Txid> = self.watch.txs.lock_now().iter().copied().collect();
+        let outputs: Vec<WatchedOutput> = self.watch.outputs.lock_now().iter().cloned().collect();
         let mut spent = Vec::new();
         for output in outputs {
             let status = source.output_status(&output.outpoint.txid, u64::from(output.outpoint.index)).await?;

@@ -7,20 +7,19 @@ use std::rc::Rc;
 use bitcoin::hex::DisplayHex;
 use bitcoin::secp256k1::PublicKey;
 use bitcoin::{Amount, FeeRate, ScriptBuf};
+use lightning::events::bump_transaction::BumpTransactionEvent;
 use lightning::events::{ClosureReason, Event, PaymentFailureReason, PaymentPurpose, ReplayEvent};
 use lightning::ln::channelmanager::PaymentId;
 use lightning::ln::types::ChannelId;
 use lightning::sign::{EntropySource, SpendableOutputDescriptor};
 use lightning::types::payment::{PaymentHash, PaymentPreimage};
 use lightning::util::logger::Logger as _;
-use lightning::util::ser::Writeable;
 use lightning::{log_error, log_info, log_warn};
 
 use super::lightning_node::{hash_hex, LightningNode, NodeEvent};
 use super::payments::{PaymentDirection, PaymentRecord, PaymentStatus};
 use super::platform::Platform;
 use super::NodeError;
-use crate::keys::SPENDABLE_OUTPUTS_NAMESPACE;
 
 /// Funding transactions aim to confirm within about an hour.
 const FUNDING_TARGET_BLOCKS: u16 = 6;
@@ -37,9 +36,9 @@ impl<P: Platform> LightningNode<P> {
             Event::PaymentClaimed { payment_hash, amount_msat, purpose, .. } => self.on_payment_claimed(payment_hash, amount_msat, purpose.preimage()).await,
             Event::PaymentSent { payment_id, payment_preimage, payment_hash, fee_paid_msat, amount_msat, .. } => self.on_payment_sent(payment_id, payment_hash, payment_preimage, amount_msat, fee_paid_msat).await,
             Event::PaymentFailed { payment_id, payment_hash, reason } => self.on_payment_failed(payment_id, payment_hash, reason).await,
-            Event::SpendableOutputs { outputs, .. } => self.on_spendable_outputs(&outputs).await,
+            Event::SpendableOutputs { outputs, channel_id } => self.on_spendable_outputs(outputs, channel_id).await,
             Event::ConnectionNeeded { node_id, .. } => self.on_connection_needed(node_id),
-            Event::BumpTransaction(_) => self.on_bump_transaction(),
+            Event::BumpTransaction(event) => self.on_bump_transaction(&event).await,
             Event::DiscardFunding { channel_id, .. } => self.on_discard_funding(channel_id),
             // Routing and probing results feed the scorer (the background processor does that);
             // forwarding, interception, splicing and BOLT12 server roles are not this wallet's.
@@ -151,15 +150,10 @@ impl<P: Platform> LightningNode<P> {
         Ok(())
     }
 
-    /// Keeps what a closed channel left us, sealed, until the sweeper spends it into the wallet: LDK
-    /// reports these once, and losing the record would lose the funds.
-    async fn on_spendable_outputs(&self, outputs: &[SpendableOutputDescriptor]) -> Result<(), ReplayEvent> {
-        for output in outputs {
-            let outpoint = output.spendable_outpoint();
-            let key = format!("{}_{}", outpoint.txid, outpoint.index);
-            self.parts.store.sealed().put(SPENDABLE_OUTPUTS_NAMESPACE, &key, &output.encode()).await.map_err(|e| self.replay(NodeError::Storage(e.to_string())))?;
-        }
-        Ok(())
+    /// Hands what a closed channel left us to the sweeper, which spends it into the on-chain wallet
+    /// once it matures and persists what it tracks; if that write fails, LDK hands the event again.
+    async fn on_spendable_outputs(&self, outputs: Vec<SpendableOutputDescriptor>, channel_id: Option<ChannelId>) -> Result<(), ReplayEvent> {
+        self.parts.sweeper.track_spendable_outputs(outputs, channel_id, false, None).await.map_err(|()| self.replay(NodeError::Storage("the sweeper could not store the outputs to spend".to_owned())))
     }
 
     fn on_connection_needed(self: &Rc<Self>, node_id: PublicKey) -> Result<(), ReplayEvent> {
@@ -170,8 +164,10 @@ impl<P: Platform> LightningNode<P> {
         Ok(())
     }
 
-    fn on_bump_transaction(&self) -> Result<(), ReplayEvent> {
-        log_warn!(self.parts.logger, "a force-close transaction needs a fee bump, which this wallet does not do yet");
+    /// Pays a force close's (or an HTLC claim's) fee with the on-chain wallet's coins; LDK retries
+    /// with a higher fee on later blocks if it does not confirm.
+    async fn on_bump_transaction(&self, event: &BumpTransactionEvent) -> Result<(), ReplayEvent> {
+        self.parts.bump.handle_event(event).await;
         Ok(())
     }
 

@@ -30,6 +30,7 @@ use super::keys::NodeKeys;
 use super::ldk_store::LdkStore;
 use super::logger::NodeLogger;
 use super::net::{drive_connection, Connector};
+use super::bump::OnchainCoins;
 use super::chain_sync::ChainSource;
 use super::onchain::{parse_address, OnchainWallet, SendAmount};
 use crate::keys::PEERS_NAMESPACE;
@@ -118,7 +119,7 @@ pub struct LightningNode<P: Platform> {
     pub(super) config: NodeConfig,
     pub(super) parts: Parts<P>,
     pub(super) esplora: AsyncClient<P::Sleeper>,
-    pub(super) onchain: AsyncMutex<OnchainWallet<P::Store>>,
+    pub(super) onchain: Rc<AsyncMutex<OnchainWallet<P::Store>>>,
     pub(super) payments: PaymentStore<P::Store>,
     pub(super) subscribers: RefCell<Vec<mpsc::UnboundedSender<NodeEvent>>>,
     /// Outgoing payments waiting for LDK's verdict.
@@ -145,7 +146,9 @@ impl<P: Platform> LightningNode<P> {
         let funds_back_to = onchain.close_address().await?;
         let signer = Rc::new(WalletSigner::new(keys_manager.clone(), funds_back_to.script_pubkey()).map_err(|_| NodeError::Onchain("the wallet's address cannot receive a channel's funds".to_owned()))?);
         let store = Rc::new(LdkStore::new(sealed.clone()));
-        let inputs = BuildInputs { platform: &platform, keys: keys_manager, signer, logger: Rc::new(logger), store, network: config.network, tip };
+        let onchain = Rc::new(AsyncMutex::new(onchain));
+        let coins = Rc::new(OnchainCoins::new(onchain.clone()));
+        let inputs = BuildInputs { platform: &platform, keys: keys_manager, signer, coins, logger: Rc::new(logger), store, network: config.network, tip };
         let parts = builder::build(inputs).await?;
         let payments = PaymentStore::open(sealed).await?;
         let node = Rc::new(Self {
@@ -153,7 +156,7 @@ impl<P: Platform> LightningNode<P> {
             config,
             parts,
             esplora,
-            onchain: AsyncMutex::new(onchain),
+            onchain,
             payments,
             subscribers: RefCell::new(Vec::new()),
             pending_sends: RefCell::new(HashMap::new()),
@@ -197,12 +200,15 @@ impl<P: Platform> LightningNode<P> {
         let _one_at_a_time = self.sync_lock.lock().await;
         // What waits to be broadcast goes first: LDK watches its own transactions as soon as it makes them.
         self.flush_broadcasts().await?;
-        let confirmables: [&dyn lightning::chain::Confirm; 2] = [&*self.parts.channel_manager, &*self.parts.chain_monitor];
+        let confirmables: [&dyn lightning::chain::Confirm; 3] = [&*self.parts.channel_manager, &*self.parts.chain_monitor, &*self.parts.sweeper];
         let report = self.parts.chain_sync.sync(&self.esplora, &confirmables).await.map_err(|e| NodeError::Chain(e.to_string()))?;
         // The on-chain wallet asks about its addresses only when a block came (or never did yet).
         if self.onchain_tip.borrow().as_ref() != Some(&report.tip) {
             self.onchain.lock().await.sync(&self.esplora, self.platform.now()).await?;
             *self.onchain_tip.borrow_mut() = Some(report.tip);
+            // A new block may have matured what a closed channel left us: sweep it now rather than at
+            // the background processor's next 30-second round.
+            let _ = self.parts.sweeper.regenerate_and_broadcast_spend_if_necessary().await;
         }
         self.flush_broadcasts().await?;
         let height = report.height;

@@ -4,6 +4,7 @@
 
 pub mod broadcast;
 pub mod builder;
+pub mod bump;
 pub mod chain_sync;
 mod events;
 pub mod fees;

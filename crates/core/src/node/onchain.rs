@@ -199,6 +199,19 @@ impl<S: KvStore> OnchainWallet<S> {
         Ok(SignedTx { tx, fee })
     }
 
+    /// Returns the wallet's confirmed, unspent coins (what LDK may use to bump a force close).
+    pub fn confirmed_coins(&self) -> Vec<(bitcoin::OutPoint, bitcoin::TxOut)> {
+        self.wallet.list_unspent().filter(|coin| coin.chain_position.is_confirmed()).map(|coin| (coin.outpoint, coin.txout)).collect()
+    }
+
+    /// Signs the inputs of `psbt` that are the wallet's and leaves the others (LDK's anchor input)
+    /// for their owner; returns the transaction with the wallet's inputs finalized.
+    pub fn sign_own_inputs(&self, mut psbt: bitcoin::Psbt) -> Result<Transaction, OnchainError> {
+        let options = SignOptions { trust_witness_utxo: true, ..SignOptions::default() };
+        self.wallet.sign(&mut psbt, options).map_err(|e| OnchainError::Build(e.to_string()))?;
+        Ok(psbt.extract_tx_unchecked_fee_rate())
+    }
+
     /// Gives back the change address a signed transaction took, when it will not be broadcast.
     pub fn abandon(&mut self, tx: &Transaction) {
         self.wallet.cancel_tx(tx);

@@ -8,22 +8,13 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::time::Duration;
 
-use bitcoin::ScriptBuf;
 use futures::channel::oneshot;
-use lightning::sign::ChangeDestinationSource;
-use lightning::util::async_poll::AsyncResult;
 use lightning::util::logger::Logger as _;
-use lightning::util::sweep::OutputSweeper;
 use lightning::{log_error, log_warn};
 use lightning_background_processor::{process_events_async, GossipSync, NO_LIQUIDITY_MANAGER};
 
-use super::broadcast::Broadcaster;
-use super::chain_sync::ChainSync;
-use super::fees::FeeEstimates;
-use super::ldk_store::LdkStore;
 use super::lightning_node::LightningNode;
 use super::platform::Platform;
-use super::types::Logger;
 
 /// How often fee estimates are refreshed, in chain polls.
 const FEE_REFRESH_EVERY: u32 = 30;
@@ -47,19 +38,6 @@ pub(super) fn start<P: Platform>(node: &Rc<LightningNode<P>>) -> Vec<oneshot::Re
     });
     vec![processor_ended, chain_ended]
 }
-
-/// LDK's background processor takes an optional output sweeper. Until this wallet's is wired
-/// (spendable outputs are kept sealed meanwhile, see `events.rs`), this names the absent one's type;
-/// it is never made.
-pub(super) struct NoSweeperYet;
-
-impl ChangeDestinationSource for NoSweeperYet {
-    fn get_change_destination_script<'a>(&'a self) -> AsyncResult<'a, ScriptBuf, ()> {
-        Box::pin(async { Err(()) })
-    }
-}
-
-type AbsentSweeper<S> = OutputSweeper<Rc<Broadcaster>, Rc<NoSweeperYet>, Rc<FeeEstimates>, Rc<ChainSync>, Rc<LdkStore<S>>, Rc<Logger>, Rc<lightning::sign::KeysManager>>;
 
 async fn run_background_processor<P: Platform>(node: Rc<LightningNode<P>>) {
     let parts = &node.parts;
@@ -86,7 +64,7 @@ async fn run_background_processor<P: Platform>(node: Rc<LightningNode<P>>) {
         GossipSync::p2p(parts.gossip.clone()),
         parts.peer_manager.clone(),
         NO_LIQUIDITY_MANAGER,
-        None::<Rc<AbsentSweeper<P::Store>>>,
+        Some(parts.sweeper.clone()),
         parts.logger.clone(),
         Some(parts.scorer.clone()),
         sleeper,

@@ -16,6 +16,7 @@ use lightning::sign::{InMemorySigner, KeysManager};
 use lightning::util::ser::{Writeable, Writer};
 
 use super::broadcast::Broadcaster;
+use super::bump::OnchainCoins;
 use super::chain_sync::ChainSync;
 use super::fees::FeeEstimates;
 use super::ldk_store::LdkStore;
@@ -41,6 +42,12 @@ pub type OnionMessenger<S> = lightning::onion_message::messenger::OnionMessenger
 /// Gossip is learned from peers (the devnet's hub announces its channels); no UTXO lookup: a light
 /// wallet trusts announcements it only uses to find routes.
 pub type P2PGossipSync = gossip::P2PGossipSync<Rc<Graph>, Rc<dyn lightning::routing::utxo::UtxoLookup>, Rc<Logger>>;
+
+/// Spends what closed channels left us into the on-chain wallet, when it matures.
+pub type Sweeper<S> = lightning::util::sweep::OutputSweeper<Rc<Broadcaster>, Rc<OnchainCoins<S>>, Rc<FeeEstimates>, Rc<ChainSync>, Rc<LdkStore<S>>, Rc<Logger>, Rc<KeysManager>>;
+
+/// Pays a force close's fee with a child transaction from the on-chain wallet's coins.
+pub type BumpHandler<S> = lightning::events::bump_transaction::BumpTransactionEventHandler<Rc<Broadcaster>, Rc<lightning::events::bump_transaction::Wallet<Rc<OnchainCoins<S>>, Rc<Logger>>>, Rc<WalletSigner>, Rc<Logger>>;
 
 pub type PeerManager<S, D> = lightning::ln::peer_handler::PeerManager<D, Rc<ChannelManager<S>>, Rc<P2PGossipSync>, Rc<OnionMessenger<S>>, Rc<Logger>, IgnoringMessageHandler, Rc<KeysManager>, Rc<ChainMonitor<S>>>;
 
