@@ -27,7 +27,7 @@ mod support;
 
 use support::{control, devnet, Devnet};
 
-wasm_bindgen_test_configure!(run_in_browser);
+wasm_bindgen_test_configure!(run_in_dedicated_worker);
 
 const PASSPHRASE: &str = "node test passphrase";
 
