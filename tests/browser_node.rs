@@ -25,7 +25,7 @@ use wasm_bindgen_test::*;
 
 mod support;
 
-use support::{control, devnet, Devnet};
+use support::{control, control_get, devnet, Devnet};
 
 wasm_bindgen_test_configure!(run_in_dedicated_worker);
 
@@ -64,6 +64,15 @@ async fn eventually(limit: Duration, what: &str, check: impl Fn() -> bool) {
         TimeoutFuture::new(step).await;
     }
     panic!("{what} did not happen within {limit:?}");
+}
+
+/// Stops the node and starts a new one from the same IndexedDB database, as after a page reload.
+async fn reload(node: Node, vault: Vault<IdbStore>, devnet: &Devnet, keys: &NodeKeys, name: &str) -> (Node, Vault<IdbStore>) {
+    node.stop().await;
+    drop((node, vault));
+    let vault = Vault::unlock(IdbStore::open(name).await.expect("reopen"), PASSPHRASE).await.expect("unlock");
+    let node = start(devnet, keys, &vault).await;
+    (node, vault)
 }
 
 async fn shop_invoice(amount_msat: u64, description: &str) -> String {
@@ -118,11 +127,7 @@ async fn a_new_wallet_funds_a_channel_pays_receives_survives_a_restart_and_close
     let before_restart = node.balances().await;
 
     // Restart from IndexedDB, as after a reload.
-    node.stop().await;
-    drop((node, events, vault));
-    let vault = Vault::unlock(IdbStore::open(&name).await.expect("reopen"), PASSPHRASE).await.expect("unlock");
-    let node = start(&devnet, &keys, &vault).await;
-    let mut events = node.subscribe();
+    let (node, vault) = reload(node, vault, &devnet, &keys, &name).await;
     assert_eq!(node.channels().iter().map(|c| c.channel_id.to_string()).collect::<Vec<_>>(), std::slice::from_ref(&channel_id));
     assert_eq!(node.balances().await, before_restart);
     assert_eq!(node.payments().await.expect("history").len(), 2);
@@ -131,6 +136,38 @@ async fn a_new_wallet_funds_a_channel_pays_receives_survives_a_restart_and_close
     // Pay again.
     let again = node.pay_invoice(&shop_invoice(1_000_000, "cookie").await, None, 50_000).await.expect("paid again");
     assert_eq!(again.status, PaymentStatus::Succeeded);
+
+    // A reload while a payment is in flight: it ends once, paid, and cannot be paid twice.
+    let invoice = shop_invoice(2_000_000, "tea").await;
+    let hash = node.check_invoice(&invoice, None).expect("an invoice").payment_hash().to_string();
+    let paying = node.clone();
+    let in_flight = invoice.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = paying.pay_invoice(&in_flight, None, 50_000).await;
+    });
+    // Its HTLC (2,000,000 msat and hub's fee), not the last payment's, which may still be settling.
+    let in_flight = || node.channels().iter().any(|c| c.pending_outbound_htlcs.iter().any(|h| h.amount_msat >= 2_000_000));
+    eventually(Duration::from_secs(10), "the payment in flight", in_flight).await;
+    let (node, _vault) = reload(node, vault, &devnet, &keys, &name).await;
+    let mut events = node.subscribe();
+    let settled = |node: &Node| {
+        let node = node.clone();
+        let hash = hash.clone();
+        async move { node.payments().await.expect("history").into_iter().find(|p| p.payment_hash == hash).map(|p| p.status) }
+    };
+    for _ in 0..150 {
+        if settled(&node).await == Some(PaymentStatus::Succeeded) {
+            break;
+        }
+        TimeoutFuture::new(200).await;
+    }
+    let history = node.payments().await.expect("history");
+    assert_eq!(settled(&node).await, Some(PaymentStatus::Succeeded), "the payment in flight ({hash}) settled after the reload: {history:?}");
+    let twice = node.pay_invoice(&invoice, None, 50_000).await.expect_err("already paid");
+    assert!(matches!(twice, NodeError::AlreadyPaid(PaymentStatus::Succeeded)), "{twice}");
+    let shop_payments = control_get("nodes/shop/payments").await;
+    let received = shop_payments.as_array().expect("a list").iter().filter(|p| p["payment_hash"] == hash.as_str() && p["status"] == "succeeded").count();
+    assert_eq!(received, 1, "shop was paid exactly once");
 
     // Close cooperatively; the funds come back on chain.
     let onchain_before = node.balances().await.onchain_confirmed;

@@ -37,3 +37,10 @@ pub async fn control(path: &str, body: Value) -> Value {
     assert!((200..300).contains(&status), "{path}: {status} {text}");
     serde_json::from_str(&text).expect("json")
 }
+
+/// Reads the devnet's control API (`GET /devnet/{path}`).
+pub async fn control_get(path: &str) -> Value {
+    let response = gloo_net::http::Request::get(&format!("{}/devnet/{path}", devnet_url())).send().await.expect("the devnet answers");
+    assert!(response.ok(), "{path}: {}", response.status());
+    response.json().await.expect("json")
+}

@@ -394,6 +394,10 @@ impl<P: Platform> LightningNode<P> {
     pub async fn stop(&self) {
         self.stopping.set(true);
         self.parts.peer_manager.disconnect_all_peers();
+        // Payments in flight are LDK's to finish after a restart; whoever waits here is told now.
+        for (_, waiter) in self.pending_sends.borrow_mut().drain() {
+            let _ = waiter.send(Err(NodeError::Stopped));
+        }
         let ends = std::mem::take(&mut *self.task_ends.borrow_mut());
         for end in ends {
             let _ = end.await;
