@@ -9,7 +9,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use bitcoin::hashes::Hash as _;
-use bitcoin::hex::DisplayHex;
+use bitcoin::hex::{DisplayHex, FromHex};
 use bitcoin::secp256k1::PublicKey;
 use bitcoin::{Amount, FeeRate, Network, Txid};
 use esplora_client::AsyncClient;
@@ -17,7 +17,7 @@ use futures::channel::{mpsc, oneshot};
 use futures::lock::Mutex as AsyncMutex;
 use lightning::chain::BestBlock;
 use lightning::ln::channel_state::ChannelDetails;
-use lightning::ln::channelmanager::{Bolt11InvoiceParameters, PaymentId, Retry};
+use lightning::ln::channelmanager::{Bolt11InvoiceParameters, PaymentId, RecentPaymentDetails, Retry};
 use lightning::ln::peer_handler::SocketDescriptor;
 use lightning::routing::router::RouteParametersConfig;
 use lightning::sign::EntropySource;
@@ -167,6 +167,7 @@ impl<P: Platform> LightningNode<P> {
             task_ends: RefCell::new(Vec::new()),
         });
         node.load_peers().await?;
+        node.reconcile_payments().await?;
         // Fee estimates and the chain before anything talks to peers: a channel manager behind the
         // chain would act on old news.
         let _ = node.parts.fees.refresh(&node.esplora).await;
@@ -409,6 +410,26 @@ impl<P: Platform> LightningNode<P> {
         self.parts.graph.read_only().channels().len()
     }
 
+    /// Marks failed the outgoing payments the wallet recorded but LDK never sent (a reload came
+    /// between the record and the send): nothing left the wallet, and they may be paid again. One
+    /// LDK knows is left to its events (sent, failed, or replayed after the restart).
+    async fn reconcile_payments(&self) -> Result<(), NodeError> {
+        let known: Vec<PaymentId> = self.parts.channel_manager.list_recent_payments().iter().map(recent_payment_id).collect();
+        let now = self.platform.now().as_secs();
+        for record in self.payments.all().await? {
+            let id = payment_id_of(&record.payment_hash);
+            if record.direction == PaymentDirection::Outbound && record.status == PaymentStatus::Pending && id.is_some_and(|id| !known.contains(&id)) {
+                self.payments
+                    .update(&record.payment_hash, |r| {
+                        r.status = PaymentStatus::Failed;
+                        r.updated_at_secs = now;
+                    })
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Reads the peers to stay connected to.
     async fn load_peers(&self) -> Result<(), NodeError> {
         let sealed = self.parts.store.sealed();
@@ -474,6 +495,17 @@ async fn current_tip<S: esplora_client::Sleeper>(esplora: &AsyncClient<S>) -> Re
     let hash = esplora.get_tip_hash().await.map_err(|e| NodeError::Chain(e.to_string()))?;
     let height = esplora.get_height().await.map_err(|e| NodeError::Chain(e.to_string()))?;
     Ok(BestBlock::new(hash, height))
+}
+
+fn recent_payment_id(payment: &RecentPaymentDetails) -> PaymentId {
+    match payment {
+        RecentPaymentDetails::AwaitingInvoice { payment_id } | RecentPaymentDetails::Pending { payment_id, .. } | RecentPaymentDetails::Fulfilled { payment_id, .. } | RecentPaymentDetails::Abandoned { payment_id, .. } => *payment_id,
+    }
+}
+
+/// The payment id this wallet uses for an outgoing payment: its payment hash (hex).
+fn payment_id_of(hash_hex: &str) -> Option<PaymentId> {
+    <[u8; 32]>::from_hex(hash_hex).ok().map(PaymentId)
 }
 
 pub(super) fn hash_hex(hash: &PaymentHash) -> String {
