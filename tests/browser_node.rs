@@ -15,6 +15,7 @@ use blixtra_core::node::lightning_node::{LightningNode, NodeConfig, NodeEvent};
 use blixtra_core::node::logger::Level;
 use blixtra_core::node::onchain::SendAmount;
 use blixtra_core::node::payments::PaymentStatus;
+use blixtra_core::node::protocol::{answer, Answer, Command, FromNode};
 use blixtra_core::node::NodeError;
 use blixtra_core::{RecoveryPhrase, Vault};
 use futures::channel::mpsc::UnboundedReceiver;
@@ -241,5 +242,49 @@ async fn a_force_closed_channel_comes_back_to_the_wallet_after_the_delay() {
     }
     assert!(back > Amount::from_sat(150_000), "the channel's funds came back on chain after the delay: {back}");
     assert!(node.channels().is_empty());
+    node.stop().await;
+}
+
+#[wasm_bindgen_test]
+async fn the_ui_protocol_answers_with_data_and_refuses_bad_input_with_its_error() {
+    let devnet = devnet().await;
+    let name = format!("blixtra-test-protocol-{}", js_sys::Math::random());
+    let phrase = RecoveryPhrase::generate();
+    let keys = NodeKeys::derive(&phrase, Network::Regtest);
+    let vault = Vault::create(IdbStore::open(&name).await.expect("open"), &phrase, PASSPHRASE).await.expect("a vault");
+    let node = start(&devnet, &keys, &vault).await;
+    // Every answer crosses as JSON, as it will through postMessage.
+    let ask = |command: Command| {
+        let node = node.clone();
+        async move {
+            let reply = FromNode::Reply { id: 1, result: answer(&node, command).await };
+            match serde_json::from_str(&serde_json::to_string(&reply).expect("json")).expect("parses") {
+                FromNode::Reply { result, .. } => result,
+                other => panic!("not a reply: {other:?}"),
+            }
+        }
+    };
+
+    let Ok(Answer::Address { address }) = ask(Command::NewAddress).await else { panic!("an address") };
+    control("faucet", json!({ "address": address, "amount_sat": 100_000 })).await;
+    assert!(matches!(ask(Command::Sync).await, Ok(Answer::Synced { .. })));
+    let balances = ask(Command::Balances).await.expect("balances");
+    assert_eq!(balances, Answer::Balances { onchain_confirmed_sat: 100_000, onchain_pending_sat: 0, lightning_msat: 0 });
+
+    let shop = shop_invoice(1_000_000, "tea").await;
+    let Ok(Answer::InvoiceDetails { amount_msat, description, payee, .. }) = ask(Command::CheckInvoice { invoice: shop.clone(), amount_msat: None }).await else { panic!("details") };
+    assert_eq!((amount_msat, description.as_deref()), (Some(1_000_000), Some("tea")));
+    assert!(payee.is_some());
+    let garbage = ask(Command::PayInvoice { invoice: "not an invoice".into(), amount_msat: None, max_fee_msat: 1_000 }).await;
+    assert!(matches!(garbage, Err(NodeError::InvalidInvoice(_))), "{garbage:?}");
+    let no_channel = ask(Command::PayInvoice { invoice: shop, amount_msat: None, max_fee_msat: 1_000 }).await;
+    assert_eq!(no_channel, Err(NodeError::InsufficientFunds { needed_msat: 1_000_000, available_msat: 0 }));
+    let bad_peer = ask(Command::OpenChannel { peer: "hub".into(), amount_sat: 50_000 }).await;
+    assert!(matches!(bad_peer, Err(NodeError::InvalidPeer(_))), "{bad_peer:?}");
+    let too_much = ask(Command::OpenChannel { peer: devnet.hub.to_string(), amount_sat: 500_000 }).await;
+    assert_eq!(too_much, Err(NodeError::InsufficientFunds { needed_msat: 500_000_000, available_msat: 100_000_000 }));
+    assert_eq!(ask(Command::Channels).await, Ok(Answer::Channels { channels: vec![] }));
+    let Ok(Answer::Payments { payments }) = ask(Command::Payments).await else { panic!("payments") };
+    assert!(payments.is_empty(), "refusals leave no record: {payments:?}");
     node.stop().await;
 }

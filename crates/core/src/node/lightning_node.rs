@@ -92,7 +92,8 @@ impl FromStr for PeerUri {
 }
 
 /// What the node tells the wallet as it happens.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
 pub enum NodeEvent {
     PeerConnected(PublicKey),
     PeerDisconnected { node_id: PublicKey, reason: String },

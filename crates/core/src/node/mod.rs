@@ -16,6 +16,7 @@ pub mod net;
 pub mod onchain;
 pub mod payments;
 pub mod platform;
+pub mod protocol;
 pub mod signer;
 pub mod spawn;
 mod tasks;
@@ -30,7 +31,8 @@ use self::onchain::OnchainError;
 use self::payments::PaymentStatus;
 
 /// What the node refuses or fails at, each with what a person needs to know.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "error", content = "detail", rename_all = "snake_case")]
 pub enum NodeError {
     #[error("the wallet's storage failed: {0}")]
     Storage(String),

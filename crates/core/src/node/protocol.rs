@@ -1,0 +1,155 @@
+//! The typed protocol between the wallet's UI and its node: commands in, answers and events out, all
+//! plain data (no LDK type crosses), serialisable so the node can live in a Web Worker and speak
+//! through `postMessage`. [`answer`] carries out one command on a running node.
+//!
+//! Versioned: both sides say [`PROTOCOL_VERSION`] first (`Hello`) and refuse a mismatch, as a page
+//! and a worker from different deployments must not talk.
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use bitcoin::{Amount, FeeRate};
+use lightning::ln::channel_state::ChannelDetails;
+use serde::{Deserialize, Serialize};
+
+use super::lightning_node::{LightningNode, NodeEvent, PeerUri};
+use super::onchain::SendAmount;
+use super::payments::PaymentRecord;
+use super::platform::Platform;
+use super::NodeError;
+
+/// Changes whenever a message changes shape.
+pub const PROTOCOL_VERSION: u16 = 1;
+
+/// What the UI sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ToNode {
+    Hello { version: u16 },
+    Request { id: u64, command: Command },
+    Stop,
+}
+
+/// What the node sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FromNode {
+    Hello { version: u16 },
+    /// The answer to request `id`.
+    Reply { id: u64, result: Result<Answer, NodeError> },
+    Event { event: NodeEvent },
+    Stopped,
+}
+
+/// One thing the UI asks of the node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum Command {
+    Sync,
+    Balances,
+    NewAddress,
+    Channels,
+    OpenChannel { peer: String, amount_sat: u64 },
+    CloseChannel { channel_id: String, force: bool },
+    CreateInvoice { amount_msat: Option<u64>, description: String, expiry_secs: u64 },
+    /// Checks an invoice without paying it (what the send page shows before confirming).
+    CheckInvoice { invoice: String, amount_msat: Option<u64> },
+    PayInvoice { invoice: String, amount_msat: Option<u64>, max_fee_msat: u64 },
+    /// `amount_sat` `None` sends everything.
+    SendOnchain { address: String, amount_sat: Option<u64>, sat_per_vb: u64 },
+    Payments,
+}
+
+/// The node's answer to a [`Command`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "answer", rename_all = "snake_case")]
+pub enum Answer {
+    Synced { height: u32 },
+    Balances { onchain_confirmed_sat: u64, onchain_pending_sat: u64, lightning_msat: u64 },
+    Address { address: String },
+    Channels { channels: Vec<ChannelView> },
+    ChannelOpening { channel_id: String },
+    Closing,
+    Invoice { invoice: String },
+    InvoiceDetails { amount_msat: Option<u64>, description: Option<String>, payee: Option<String>, expires_at_secs: u64 },
+    Payment { payment: PaymentRecord },
+    Sent { txid: String },
+    Payments { payments: Vec<PaymentRecord> },
+}
+
+/// A channel as a person sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelView {
+    pub channel_id: String,
+    pub peer: String,
+    pub capacity_sat: u64,
+    pub can_send_msat: u64,
+    pub can_receive_msat: u64,
+    pub state: ChannelState,
+    /// Confirmations of the funding so far, and how many the channel waits for.
+    pub confirmations: Option<u32>,
+    pub confirmations_required: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelState {
+    /// Waiting for its funding to confirm.
+    Opening,
+    /// Ready, with the peer connected.
+    Usable,
+    /// Ready, but the peer is not connected now.
+    Offline,
+}
+
+impl From<&ChannelDetails> for ChannelView {
+    fn from(channel: &ChannelDetails) -> Self {
+        let state = match (channel.is_channel_ready, channel.is_usable) {
+            (false, _) => ChannelState::Opening,
+            (true, true) => ChannelState::Usable,
+            (true, false) => ChannelState::Offline,
+        };
+        ChannelView {
+            channel_id: channel.channel_id.to_string(),
+            peer: channel.counterparty.node_id.to_string(),
+            capacity_sat: channel.channel_value_satoshis,
+            can_send_msat: channel.outbound_capacity_msat,
+            can_receive_msat: channel.inbound_capacity_msat,
+            state,
+            confirmations: channel.confirmations,
+            confirmations_required: channel.confirmations_required,
+        }
+    }
+}
+
+/// Carries out `command` on `node`.
+pub async fn answer<P: Platform>(node: &Rc<LightningNode<P>>, command: Command) -> Result<Answer, NodeError> {
+    match command {
+        Command::Sync => Ok(Answer::Synced { height: node.sync_chain().await? }),
+        Command::Balances => {
+            let balances = node.balances().await;
+            Ok(Answer::Balances { onchain_confirmed_sat: balances.onchain_confirmed.to_sat(), onchain_pending_sat: balances.onchain_pending.to_sat(), lightning_msat: balances.lightning_msat })
+        }
+        Command::NewAddress => Ok(Answer::Address { address: node.onchain_address().await?.to_string() }),
+        Command::Channels => Ok(Answer::Channels { channels: node.channels().iter().map(ChannelView::from).collect() }),
+        Command::OpenChannel { peer, amount_sat } => Ok(Answer::ChannelOpening { channel_id: node.open_channel(&peer.parse::<PeerUri>()?, Amount::from_sat(amount_sat)).await? }),
+        Command::CloseChannel { channel_id, force } => node.close_channel(&channel_id, force).map(|()| Answer::Closing),
+        Command::CreateInvoice { amount_msat, description, expiry_secs } => Ok(Answer::Invoice { invoice: node.create_invoice(amount_msat, &description, Duration::from_secs(expiry_secs)).await?.to_string() }),
+        Command::CheckInvoice { invoice, amount_msat } => {
+            let invoice = node.check_invoice(&invoice, amount_msat)?;
+            let description = match invoice.description() {
+                lightning_invoice::Bolt11InvoiceDescriptionRef::Direct(d) => Some(d.to_string()),
+                lightning_invoice::Bolt11InvoiceDescriptionRef::Hash(_) => None,
+            };
+            let expires_at_secs = invoice.expires_at().map_or(u64::MAX, |at| at.as_secs());
+            Ok(Answer::InvoiceDetails { amount_msat: invoice.amount_milli_satoshis(), description, payee: invoice.payee_pub_key().map(ToString::to_string).or_else(|| Some(invoice.recover_payee_pub_key().to_string())), expires_at_secs })
+        }
+        Command::PayInvoice { invoice, amount_msat, max_fee_msat } => Ok(Answer::Payment { payment: node.pay_invoice(&invoice, amount_msat, max_fee_msat).await? }),
+        Command::SendOnchain { address, amount_sat, sat_per_vb } => {
+            let amount = amount_sat.map_or(SendAmount::All, |sat| SendAmount::Exactly(Amount::from_sat(sat)));
+            let rate = FeeRate::from_sat_per_vb(sat_per_vb).ok_or_else(|| NodeError::Onchain(format!("{sat_per_vb} sat/vB is not a usable fee rate")))?;
+            Ok(Answer::Sent { txid: node.send_onchain(&address, amount, rate).await?.to_string() })
+        }
+        Command::Payments => Ok(Answer::Payments { payments: node.payments().await? }),
+    }
+}
