@@ -87,6 +87,42 @@ async fn shop_received(hash: &str) -> usize {
     payments.as_array().expect("a list").iter().filter(|p| p["payment_hash"] == hash && p["status"] == "succeeded").count()
 }
 
+/// A new wallet: its IndexedDB database's name, keys, vault and running node.
+struct NewWallet {
+    name: String,
+    keys: NodeKeys,
+    vault: Vault<IdbStore>,
+    node: Node,
+}
+
+async fn new_wallet(devnet: &Devnet, label: &str) -> NewWallet {
+    let name = format!("blixtra-test-{label}-{}", js_sys::Math::random());
+    let phrase = RecoveryPhrase::generate();
+    let keys = NodeKeys::derive(&phrase, Network::Regtest);
+    let vault = Vault::create(IdbStore::open(&name).await.expect("open"), &phrase, PASSPHRASE).await.expect("a vault");
+    let node = start(devnet, &keys, &vault).await;
+    NewWallet { name, keys, vault, node }
+}
+
+/// Funds the on-chain wallet from the faucet with `amount` and waits until it is confirmed there.
+async fn fund(node: &Node, amount: Amount) {
+    let address = node.onchain_address().await.expect("an address");
+    control("faucet", json!({ "address": address.to_string(), "amount_sat": amount.to_sat() })).await;
+    node.sync_chain().await.expect("sync");
+    assert_eq!(node.balances().await.onchain_confirmed, amount);
+}
+
+/// Opens a channel of `amount` to hub, confirms it, and returns its id once it is ready.
+async fn open_confirmed_channel(node: &Node, events: &mut UnboundedReceiver<NodeEvent>, devnet: &Devnet, amount: Amount) -> String {
+    node.open_channel(&devnet.hub, amount).await.expect("the channel opens");
+    wait_for(events, Duration::from_secs(30), "ChannelPending", |e| matches!(e, NodeEvent::ChannelPending { .. })).await;
+    node.sync_chain().await.expect("the funding transaction is posted");
+    control("mine", json!({ "blocks": 6 })).await;
+    node.sync_chain().await.expect("sync");
+    wait_for(events, Duration::from_secs(30), "ChannelReady", |e| matches!(e, NodeEvent::ChannelReady { .. })).await;
+    node.channels()[0].channel_id.to_string()
+}
+
 async fn shop_invoice(amount_msat: u64, description: &str) -> String {
     control("nodes/shop/invoice", json!({ "amount_msat": amount_msat, "description": description })).await["invoice"].as_str().expect("an invoice").to_owned()
 }
@@ -94,29 +130,12 @@ async fn shop_invoice(amount_msat: u64, description: &str) -> String {
 #[wasm_bindgen_test]
 async fn a_new_wallet_funds_a_channel_pays_receives_survives_a_restart_and_closes() {
     let devnet = devnet().await;
-    let name = format!("blixtra-test-node-{}", js_sys::Math::random());
-    let phrase = RecoveryPhrase::generate();
-    let keys = NodeKeys::derive(&phrase, Network::Regtest);
-    let vault = Vault::create(IdbStore::open(&name).await.expect("open"), &phrase, PASSPHRASE).await.expect("a vault");
-    let node = start(&devnet, &keys, &vault).await;
+    let NewWallet { name, keys, vault, node } = new_wallet(&devnet, "node").await;
     let mut events = node.subscribe();
-
-    // Fund the on-chain wallet from the faucet.
-    let address = node.onchain_address().await.expect("an address");
-    control("faucet", json!({ "address": address.to_string(), "amount_sat": 500_000 })).await;
-    node.sync_chain().await.expect("sync");
-    assert_eq!(node.balances().await.onchain_confirmed, Amount::from_sat(500_000));
-
-    // Open a channel to hub and confirm it.
+    fund(&node, Amount::from_sat(500_000)).await;
     let too_big = node.open_channel(&devnet.hub, Amount::from_sat(2_000_000)).await.expect_err("above the maximum");
     assert!(matches!(too_big, NodeError::ChannelTooLarge { .. }), "{too_big}");
-    node.open_channel(&devnet.hub, Amount::from_sat(300_000)).await.expect("the channel opens");
-    wait_for(&mut events, Duration::from_secs(30), "ChannelPending", |e| matches!(e, NodeEvent::ChannelPending { .. })).await;
-    node.sync_chain().await.expect("the funding transaction is posted");
-    control("mine", json!({ "blocks": 6 })).await;
-    node.sync_chain().await.expect("sync");
-    wait_for(&mut events, Duration::from_secs(30), "ChannelReady", |e| matches!(e, NodeEvent::ChannelReady { .. })).await;
-    let channel_id = node.channels()[0].channel_id.to_string();
+    let channel_id = open_confirmed_channel(&node, &mut events, &devnet, Amount::from_sat(300_000)).await;
 
     // Bad input changes nothing: garbage, and more than the channel holds.
     let garbage = node.pay_invoice("lnbcrt1notaninvoice", None, 50_000).await.expect_err("garbage");
@@ -207,22 +226,10 @@ async fn a_new_wallet_funds_a_channel_pays_receives_survives_a_restart_and_close
 #[wasm_bindgen_test]
 async fn a_force_closed_channel_comes_back_to_the_wallet_after_the_delay() {
     let devnet = devnet().await;
-    let name = format!("blixtra-test-force-close-{}", js_sys::Math::random());
-    let phrase = RecoveryPhrase::generate();
-    let keys = NodeKeys::derive(&phrase, Network::Regtest);
-    let vault = Vault::create(IdbStore::open(&name).await.expect("open"), &phrase, PASSPHRASE).await.expect("a vault");
-    let node = start(&devnet, &keys, &vault).await;
+    let NewWallet { node, .. } = new_wallet(&devnet, "force-close").await;
     let mut events = node.subscribe();
-    let address = node.onchain_address().await.expect("an address");
-    control("faucet", json!({ "address": address.to_string(), "amount_sat": 400_000 })).await;
-    node.sync_chain().await.expect("sync");
-    node.open_channel(&devnet.hub, Amount::from_sat(200_000)).await.expect("the channel opens");
-    wait_for(&mut events, Duration::from_secs(30), "ChannelPending", |e| matches!(e, NodeEvent::ChannelPending { .. })).await;
-    node.sync_chain().await.expect("the funding transaction is posted");
-    control("mine", json!({ "blocks": 6 })).await;
-    node.sync_chain().await.expect("sync");
-    wait_for(&mut events, Duration::from_secs(30), "ChannelReady", |e| matches!(e, NodeEvent::ChannelReady { .. })).await;
-    let channel_id = node.channels()[0].channel_id.to_string();
+    fund(&node, Amount::from_sat(400_000)).await;
+    let channel_id = open_confirmed_channel(&node, &mut events, &devnet, Amount::from_sat(200_000)).await;
     let before = node.balances().await.onchain_confirmed;
 
     node.close_channel(&channel_id, true).expect("force-closing");
@@ -248,11 +255,7 @@ async fn a_force_closed_channel_comes_back_to_the_wallet_after_the_delay() {
 #[wasm_bindgen_test]
 async fn the_ui_protocol_answers_with_data_and_refuses_bad_input_with_its_error() {
     let devnet = devnet().await;
-    let name = format!("blixtra-test-protocol-{}", js_sys::Math::random());
-    let phrase = RecoveryPhrase::generate();
-    let keys = NodeKeys::derive(&phrase, Network::Regtest);
-    let vault = Vault::create(IdbStore::open(&name).await.expect("open"), &phrase, PASSPHRASE).await.expect("a vault");
-    let node = start(&devnet, &keys, &vault).await;
+    let NewWallet { node, .. } = new_wallet(&devnet, "protocol").await;
     // Every answer crosses as JSON, as it will through postMessage.
     let ask = |command: Command| {
         let node = node.clone();
