@@ -22,6 +22,10 @@ fn requests_and_replies_survive_json() {
     round_trip(FromNode::Reply { id: 9, result: Err(NodeError::AlreadyPaid(PaymentStatus::Succeeded)) });
     round_trip(FromNode::Reply { id: 11, result: Err(NodeError::InvalidInvoice("bad checksum".into())) });
     round_trip(FromNode::Event { event: NodeEvent::PaymentSent { payment_hash: "ab".repeat(32), fee_paid_msat: 1_000 } });
+    let node_id = "027cf7c81dc777e46572ff964f17650a0f6f783319fcc140fb9a69425e2fbdc93c".parse().expect("a key");
+    round_trip(FromNode::Event { event: NodeEvent::PeerConnected { node_id } });
+    round_trip(FromNode::Event { event: NodeEvent::PeerDisconnected { node_id, reason: "closed by the other side".into() } });
+    round_trip(FromNode::Event { event: NodeEvent::Synced { height: 101 } });
     let channel = ChannelView { channel_id: "cd".repeat(32), peer: "02".to_owned() + &"ef".repeat(32), capacity_sat: 300_000, can_send_msat: 1, can_receive_msat: 2, state: ChannelState::Opening, confirmations: Some(1), confirmations_required: Some(3) };
     round_trip(FromNode::Reply { id: 10, result: Ok(Answer::Channels { channels: vec![channel] }) });
 }

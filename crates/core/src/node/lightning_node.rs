@@ -21,30 +21,30 @@ use lightning::ln::channelmanager::{Bolt11InvoiceParameters, PaymentId, RecentPa
 use lightning::ln::peer_handler::SocketDescriptor;
 use lightning::routing::router::RouteParametersConfig;
 use lightning::sign::EntropySource;
-use lightning::util::logger::Logger as _;
 use lightning::types::payment::PaymentHash;
+use lightning::util::logger::Logger as _;
 use lightning_invoice::{Bolt11Invoice, Bolt11InvoiceDescription, Description};
 
 use super::builder::{self, BuildInputs, Parts};
+use super::bump::OnchainCoins;
+use super::chain_sync::ChainSource;
 use super::keys::NodeKeys;
 use super::ldk_store::LdkStore;
 use super::logger::NodeLogger;
 use super::net::{drive_connection, Connector};
-use super::bump::OnchainCoins;
-use super::chain_sync::ChainSource;
 use super::onchain::{parse_address, OnchainWallet, SendAmount};
-use crate::keys::PEERS_NAMESPACE;
 use super::payments::{PaymentDirection, PaymentRecord, PaymentStatus, PaymentStore};
 use super::platform::Platform;
 use super::signer::WalletSigner;
 use super::NodeError;
+use crate::keys::PEERS_NAMESPACE;
 use crate::store::sealed::SealedStore;
 
 /// How long a peer connection may take to finish LDK's handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Payment attempts over different routes before a payment counts as failed.
 const PAYMENT_ATTEMPTS: u32 = 3;
-/// Waits between reconnection attempts to a peer with channels: doubled up to the last.
+/// Waits between reconnection attempts to a known peer, after 1, 2, 3 and more failures.
 const RECONNECT_BACKOFF: [Duration; 4] = [Duration::from_secs(1), Duration::from_secs(2), Duration::from_secs(5), Duration::from_secs(15)];
 
 /// What the wallet sets.
@@ -95,7 +95,7 @@ impl FromStr for PeerUri {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum NodeEvent {
-    PeerConnected(PublicKey),
+    PeerConnected { node_id: PublicKey },
     PeerDisconnected { node_id: PublicKey, reason: String },
     ChannelPending { channel_id: String },
     ChannelReady { channel_id: String },
@@ -251,7 +251,7 @@ impl<P: Platform> LightningNode<P> {
             node.notify(NodeEvent::PeerDisconnected { node_id, reason: reason.to_string() });
         });
         self.await_handshake(&peer.node_id, &closed).await?;
-        self.notify(NodeEvent::PeerConnected(peer.node_id));
+        self.notify(NodeEvent::PeerConnected { node_id: peer.node_id });
         Ok(())
     }
 
