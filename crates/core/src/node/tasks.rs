@@ -1,5 +1,6 @@
 //! The node's background tasks: LDK's background processor (events, persistence of the channel
-//! manager, graph and scorer, timers) and the chain loop (chain sync, fees, broadcasts, reconnects).
+//! manager, graph and scorer, timers, the output sweeper's rounds) and the chain loop (chain sync,
+//! fees, broadcasts, reconnects).
 //! Both end after their current step once the node is stopping.
 
 use std::collections::HashMap;
