@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod browser;
+pub mod node_host;
 mod components;
 mod pages;
 pub mod prefs;

@@ -4,18 +4,20 @@
 //! cooperatively and see the funds back on chain. Each wait is bounded.
 #![cfg(target_arch = "wasm32")]
 
+use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
 use bitcoin::{Amount, Network};
 use blixtra::browser::platform::{console_logger, BrowserPlatform};
 use blixtra::browser::IdbStore;
+use blixtra::node_host::NodeHost;
 use blixtra_core::node::keys::NodeKeys;
 use blixtra_core::node::lightning_node::{LightningNode, NodeConfig, NodeEvent};
 use blixtra_core::node::logger::Level;
 use blixtra_core::node::onchain::SendAmount;
 use blixtra_core::node::payments::PaymentStatus;
-use blixtra_core::node::protocol::{answer, Answer, Command, FromNode};
+use blixtra_core::node::protocol::{answer, Answer, Command, FromNode, StartNode, ToNode, PROTOCOL_VERSION};
 use blixtra_core::node::NodeError;
 use blixtra_core::{RecoveryPhrase, Vault};
 use futures::channel::mpsc::UnboundedReceiver;
@@ -290,4 +292,38 @@ async fn the_ui_protocol_answers_with_data_and_refuses_bad_input_with_its_error(
     let Ok(Answer::Payments { payments }) = ask(Command::Payments).await else { panic!("payments") };
     assert!(payments.is_empty(), "refusals leave no record: {payments:?}");
     node.stop().await;
+}
+
+#[wasm_bindgen_test]
+async fn the_worker_host_starts_the_node_from_the_vault_and_speaks_the_protocol() {
+    let devnet = devnet().await;
+    let NewWallet { name, node, .. } = new_wallet(&devnet, "host").await;
+    node.stop().await;
+    drop(node);
+    let sent: Rc<RefCell<Vec<FromNode>>> = Rc::default();
+    let outbox = sent.clone();
+    let host = NodeHost::new(move |message| outbox.borrow_mut().push(message));
+    let last = || sent.borrow().last().cloned().expect("an answer");
+    let start = |passphrase: &str| StartNode { database: name.clone(), passphrase: passphrase.to_owned(), network: Network::Regtest, esplora_url: devnet.esplora_url.clone(), proxy_url_template: devnet.proxy_url_template.clone(), max_channel_sat: 1_000_000 };
+
+    host.handle(ToNode::Hello { version: PROTOCOL_VERSION }).await;
+    assert_eq!(last(), FromNode::Hello { version: PROTOCOL_VERSION });
+    host.handle(ToNode::Hello { version: PROTOCOL_VERSION + 1 }).await;
+    assert!(matches!(last(), FromNode::StartFailed { error } if error.contains("reload the page")));
+    host.handle(ToNode::Request { id: 1, command: Command::Balances }).await;
+    assert_eq!(last(), FromNode::Reply { id: 1, result: Err(NodeError::Stopped) });
+    host.handle(ToNode::Start(start("not the passphrase"))).await;
+    assert_eq!(last(), FromNode::StartFailed { error: "wrong passphrase".to_owned() });
+
+    host.handle(ToNode::Start(start(PASSPHRASE))).await;
+    assert!(matches!(last(), FromNode::Started { node_id } if node_id.len() == 66));
+    host.handle(ToNode::Start(start(PASSPHRASE))).await;
+    assert!(matches!(last(), FromNode::StartFailed { error } if error.contains("already running")));
+    host.handle(ToNode::Request { id: 2, command: Command::Balances }).await;
+    assert_eq!(last(), FromNode::Reply { id: 2, result: Ok(Answer::Balances { onchain_confirmed_sat: 0, onchain_pending_sat: 0, lightning_msat: 0 }) });
+    host.handle(ToNode::Request { id: 3, command: Command::Sync }).await;
+    TimeoutFuture::new(100).await; // The forwarding task runs after the reply.
+    assert!(sent.borrow().iter().any(|m| matches!(m, FromNode::Event { event: NodeEvent::Synced { .. } })), "the node's events are forwarded");
+    host.handle(ToNode::Stop).await;
+    assert_eq!(last(), FromNode::Stopped);
 }

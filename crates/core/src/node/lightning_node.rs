@@ -14,6 +14,7 @@ use bitcoin::secp256k1::PublicKey;
 use bitcoin::{Amount, FeeRate, Network, Txid};
 use esplora_client::AsyncClient;
 use futures::channel::{mpsc, oneshot};
+use futures::future::{FutureExt, Shared};
 use futures::lock::Mutex as AsyncMutex;
 use lightning::chain::BestBlock;
 use lightning::ln::channel_state::ChannelDetails;
@@ -134,6 +135,9 @@ pub struct LightningNode<P: Platform> {
     sync_lock: AsyncMutex<()>,
     /// Complete when the background tasks have ended.
     task_ends: RefCell<Vec<oneshot::Receiver<()>>>,
+    /// Fired by `stop`, so that sleeping tasks wake at once instead of at the end of their sleep.
+    stop_trigger: RefCell<Option<oneshot::Sender<()>>>,
+    stop_signal: Shared<oneshot::Receiver<()>>,
 }
 
 impl<P: Platform> LightningNode<P> {
@@ -152,6 +156,7 @@ impl<P: Platform> LightningNode<P> {
         let inputs = BuildInputs { platform: &platform, keys: keys_manager, signer, coins, logger: Rc::new(logger), store, network: config.network, tip };
         let parts = builder::build(inputs).await?;
         let payments = PaymentStore::open(sealed).await?;
+        let (stop_trigger, stop_signal) = oneshot::channel();
         let node = Rc::new(Self {
             platform,
             config,
@@ -166,6 +171,8 @@ impl<P: Platform> LightningNode<P> {
             onchain_tip: RefCell::new(None),
             sync_lock: AsyncMutex::new(()),
             task_ends: RefCell::new(Vec::new()),
+            stop_trigger: RefCell::new(Some(stop_trigger)),
+            stop_signal: stop_signal.shared(),
         });
         node.load_peers().await?;
         node.reconcile_payments().await?;
@@ -395,6 +402,9 @@ impl<P: Platform> LightningNode<P> {
     /// channel manager, graph and scorer on its way out. Another node may use the store after.
     pub async fn stop(&self) {
         self.stopping.set(true);
+        if let Some(trigger) = self.stop_trigger.borrow_mut().take() {
+            let _ = trigger.send(());
+        }
         self.parts.peer_manager.disconnect_all_peers();
         // Payments in flight are LDK's to finish after a restart; whoever waits here is told now.
         for (_, waiter) in self.pending_sends.borrow_mut().drain() {
@@ -404,6 +414,13 @@ impl<P: Platform> LightningNode<P> {
         for end in ends {
             let _ = end.await;
         }
+    }
+
+    /// Sleeps for `duration`, or less if the node stops meanwhile; returns whether it is stopping.
+    pub(super) async fn sleep_unless_stopped(&self, duration: Duration) -> bool {
+        let sleep = self.platform.sleep(duration);
+        futures::future::select(sleep, self.stop_signal.clone()).await;
+        self.stopping.get()
     }
 
     /// How many channels of the network the node knows: routes beyond its own channels need them.

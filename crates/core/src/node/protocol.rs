@@ -26,8 +26,29 @@ pub const PROTOCOL_VERSION: u16 = 1;
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ToNode {
     Hello { version: u16 },
+    /// Opens the wallet's database, unlocks its vault and starts the node. The passphrase crosses
+    /// only in memory (`postMessage` within the tab) and is dropped once the vault is open.
+    Start(StartNode),
     Request { id: u64, command: Command },
     Stop,
+}
+
+/// What starting the node needs.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StartNode {
+    pub database: String,
+    pub passphrase: String,
+    pub network: bitcoin::Network,
+    pub esplora_url: String,
+    pub proxy_url_template: String,
+    pub max_channel_sat: u64,
+}
+
+/// Never prints the passphrase.
+impl std::fmt::Debug for StartNode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StartNode").field("database", &self.database).field("network", &self.network).field("esplora_url", &self.esplora_url).finish_non_exhaustive()
+    }
 }
 
 /// What the node sends.
@@ -35,6 +56,9 @@ pub enum ToNode {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum FromNode {
     Hello { version: u16 },
+    Started { node_id: String },
+    /// The node did not start (wrong passphrase, storage or chain server failing, another version).
+    StartFailed { error: String },
     /// The answer to request `id`.
     Reply { id: u64, result: Result<Answer, NodeError> },
     Event { event: NodeEvent },

@@ -50,10 +50,7 @@ async fn run_background_processor<P: Platform>(node: Rc<LightningNode<P>>) {
     let sleeper_node = node.clone();
     let sleeper = move |duration: Duration| -> Pin<Box<dyn Future<Output = bool>>> {
         let node = sleeper_node.clone();
-        Box::pin(async move {
-            node.platform.sleep(duration).await;
-            node.stopping.get()
-        })
+        Box::pin(async move { node.sleep_unless_stopped(duration).await })
     };
     let clock_node = node.clone();
     let result = process_events_async(
@@ -92,6 +89,6 @@ async fn run_chain_loop<P: Platform>(node: Rc<LightningNode<P>>) {
         }
         node.reconnect_peers(&mut reconnects).await;
         round = round.wrapping_add(1);
-        node.platform.sleep(CHAIN_POLL).await;
+        node.sleep_unless_stopped(CHAIN_POLL).await;
     }
 }

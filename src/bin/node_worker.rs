@@ -1,0 +1,35 @@
+//! The node's Web Worker: JSON messages of the UI protocol in through `onmessage`, out through
+//! `postMessage`; everything else is `NodeHost`'s. (Trunk builds it as a worker once the pages use it.)
+
+use std::rc::Rc;
+
+use blixtra::node_host::NodeHost;
+use blixtra_core::node::protocol::{FromNode, ToNode};
+use wasm_bindgen::prelude::Closure;
+use wasm_bindgen::JsCast;
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+fn main() {
+    console_error_panic_hook::set_once();
+    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    let outbox = scope.clone();
+    let host = Rc::new(NodeHost::new(move |message: FromNode| match serde_json::to_string(&message) {
+        Ok(text) => {
+            let _ = outbox.post_message(&text.into());
+        }
+        Err(e) => web_sys::console::error_1(&format!("a node message could not be encoded: {e}").into()),
+    }));
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        let Some(text) = event.data().as_string() else { return };
+        match serde_json::from_str::<ToNode>(&text) {
+            Ok(message) => {
+                let host = host.clone();
+                wasm_bindgen_futures::spawn_local(async move { host.handle(message).await });
+            }
+            Err(e) => web_sys::console::error_1(&format!("not a message of the node protocol: {e}").into()),
+        }
+    });
+    scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    // The handler lives as long as the worker does.
+    on_message.forget();
+}

@@ -1,0 +1,87 @@
+//! The node's end of the UI protocol in the browser (it runs in the node's Web Worker): takes
+//! [`ToNode`] messages, starts the node from the wallet's IndexedDB vault, answers requests with
+//! `protocol::answer`, forwards the node's events, and stops it. Single-threaded, like everything here.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use lightning::bitcoin::Amount;
+use blixtra_core::node::keys::NodeKeys;
+use blixtra_core::node::lightning_node::{LightningNode, NodeConfig};
+use blixtra_core::node::logger::Level;
+use blixtra_core::node::protocol::{answer, FromNode, StartNode, ToNode, PROTOCOL_VERSION};
+use blixtra_core::node::NodeError;
+use blixtra_core::Vault;
+use futures::StreamExt;
+
+use crate::browser::platform::{console_logger, BrowserPlatform};
+use crate::browser::IdbStore;
+
+type Node = Rc<LightningNode<BrowserPlatform>>;
+
+pub struct NodeHost {
+    node: RefCell<Option<Node>>,
+    send: Rc<dyn Fn(FromNode)>,
+}
+
+impl NodeHost {
+    /// A host that sends its messages with `send` (the worker's `postMessage`).
+    pub fn new(send: impl Fn(FromNode) + 'static) -> Self {
+        Self { node: RefCell::new(None), send: Rc::new(send) }
+    }
+
+    /// Handles one message; answers go out through `send`.
+    pub async fn handle(&self, message: ToNode) {
+        match message {
+            ToNode::Hello { version } if version == PROTOCOL_VERSION => (self.send)(FromNode::Hello { version }),
+            ToNode::Hello { version } => (self.send)(FromNode::StartFailed { error: format!("the page speaks protocol {version}, this node {PROTOCOL_VERSION}: reload the page") }),
+            ToNode::Start(start) => {
+                let outcome = self.start(start).await;
+                (self.send)(match outcome {
+                    Ok(node_id) => FromNode::Started { node_id },
+                    Err(error) => FromNode::StartFailed { error },
+                });
+            }
+            ToNode::Request { id, command } => {
+                let node = self.node.borrow().clone();
+                let result = match node {
+                    Some(node) => answer(&node, command).await,
+                    None => Err(NodeError::Stopped),
+                };
+                (self.send)(FromNode::Reply { id, result });
+            }
+            ToNode::Stop => {
+                let node = self.node.borrow_mut().take();
+                if let Some(node) = node {
+                    node.stop().await;
+                }
+                (self.send)(FromNode::Stopped);
+            }
+        }
+    }
+
+    async fn start(&self, start: StartNode) -> Result<String, String> {
+        if self.node.borrow().is_some() {
+            return Err("the node is already running".to_owned());
+        }
+        let store = IdbStore::open(&start.database).await.map_err(|e| e.to_string())?;
+        let vault = Vault::unlock(store, &start.passphrase).await.map_err(|e| e.to_string())?;
+        let keys = NodeKeys::derive(&vault.recovery_phrase().await.map_err(|e| e.to_string())?, start.network);
+        let config = NodeConfig { network: start.network, esplora_url: start.esplora_url, max_channel: Amount::from_sat(start.max_channel_sat) };
+        let platform = BrowserPlatform::new(&start.proxy_url_template);
+        let node = LightningNode::start(platform, &keys, vault.shared_store(), config, console_logger(Level::Warn)).await.map_err(|e| e.to_string())?;
+        self.forward_events(&node);
+        let node_id = node.node_id().to_string();
+        *self.node.borrow_mut() = Some(node);
+        Ok(node_id)
+    }
+
+    fn forward_events(&self, node: &Node) {
+        let (mut events, send) = (node.subscribe(), self.send.clone());
+        wasm_bindgen_futures::spawn_local(async move {
+            while let Some(event) = events.next().await {
+                send(FromNode::Event { event });
+            }
+        });
+    }
+}
