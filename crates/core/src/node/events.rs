@@ -11,7 +11,7 @@ use lightning::events::bump_transaction::BumpTransactionEvent;
 use lightning::events::{ClosureReason, Event, PaymentFailureReason, PaymentPurpose, ReplayEvent};
 use lightning::ln::channelmanager::PaymentId;
 use lightning::ln::types::ChannelId;
-use lightning::sign::{EntropySource, SpendableOutputDescriptor};
+use lightning::sign::SpendableOutputDescriptor;
 use lightning::types::payment::{PaymentHash, PaymentPreimage};
 use lightning::util::logger::Logger as _;
 use lightning::{log_error, log_info, log_warn};
@@ -70,7 +70,7 @@ impl<P: Platform> LightningNode<P> {
     fn on_open_channel_request(&self, temporary_channel_id: &ChannelId, counterparty: &PublicKey, funding_sat: u64) -> Result<(), ReplayEvent> {
         let manager = &self.parts.channel_manager;
         if self.peers.borrow().contains_key(counterparty) {
-            let user_channel_id = u128::from_be_bytes(self.parts.keys.get_secure_random_bytes()[..16].try_into().expect("16 of 32 bytes"));
+            let user_channel_id = self.new_user_channel_id();
             if let Err(e) = manager.accept_inbound_channel(temporary_channel_id, counterparty, user_channel_id, None) {
                 log_warn!(self.parts.logger, "could not accept a {funding_sat}-sat channel from {counterparty}: {e:?}");
             }

@@ -280,6 +280,11 @@ impl<P: Platform> LightningNode<P> {
         Err(NodeError::PeerUnreachable(format!("{node_id} did not complete the handshake within {HANDSHAKE_TIMEOUT:?}")))
     }
 
+    /// Returns a random id for a new channel, ours to recognise it by.
+    pub(super) fn new_user_channel_id(&self) -> u128 {
+        u128::from_be_bytes(self.parts.keys.get_secure_random_bytes()[..16].try_into().expect("16 of 32 bytes"))
+    }
+
     pub fn is_connected(&self, node_id: &PublicKey) -> bool {
         self.parts.peer_manager.peer_by_node_id(node_id).is_some()
     }
@@ -295,7 +300,7 @@ impl<P: Platform> LightningNode<P> {
             return Err(NodeError::InsufficientFunds { needed_msat: amount.to_sat() * 1000, available_msat: available.to_sat() * 1000 });
         }
         self.connect(peer).await?;
-        let user_channel_id = u128::from_be_bytes(self.parts.keys.get_secure_random_bytes()[..16].try_into().expect("16 of 32 bytes"));
+        let user_channel_id = self.new_user_channel_id();
         let channel_id = self.parts.channel_manager.create_channel(peer.node_id, amount.to_sat(), 0, user_channel_id, None, None).map_err(|e| NodeError::Refused(format!("{e:?}")))?;
         Ok(channel_id.to_string())
     }
@@ -530,7 +535,8 @@ pub(super) fn hash_hex(hash: &PaymentHash) -> String {
     hash.0.to_lower_hex_string()
 }
 
-fn invoice_description(invoice: &Bolt11Invoice) -> Option<String> {
+/// The invoice's description, when it carries one (not only its hash).
+pub(super) fn invoice_description(invoice: &Bolt11Invoice) -> Option<String> {
     match invoice.description() {
         lightning_invoice::Bolt11InvoiceDescriptionRef::Direct(d) => Some(d.to_string()),
         lightning_invoice::Bolt11InvoiceDescriptionRef::Hash(_) => None,

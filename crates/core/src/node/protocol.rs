@@ -12,7 +12,7 @@ use bitcoin::{Amount, FeeRate};
 use lightning::ln::channel_state::ChannelDetails;
 use serde::{Deserialize, Serialize};
 
-use super::lightning_node::{LightningNode, NodeEvent, PeerUri};
+use super::lightning_node::{invoice_description, LightningNode, NodeEvent, PeerUri};
 use super::onchain::SendAmount;
 use super::payments::PaymentRecord;
 use super::platform::Platform;
@@ -161,10 +161,7 @@ pub async fn answer<P: Platform>(node: &Rc<LightningNode<P>>, command: Command) 
         Command::CreateInvoice { amount_msat, description, expiry_secs } => Ok(Answer::Invoice { invoice: node.create_invoice(amount_msat, &description, Duration::from_secs(expiry_secs)).await?.to_string() }),
         Command::CheckInvoice { invoice, amount_msat } => {
             let invoice = node.check_invoice(&invoice, amount_msat)?;
-            let description = match invoice.description() {
-                lightning_invoice::Bolt11InvoiceDescriptionRef::Direct(d) => Some(d.to_string()),
-                lightning_invoice::Bolt11InvoiceDescriptionRef::Hash(_) => None,
-            };
+            let description = invoice_description(&invoice);
             let expires_at_secs = invoice.expires_at().map_or(u64::MAX, |at| at.as_secs());
             Ok(Answer::InvoiceDetails { amount_msat: invoice.amount_milli_satoshis(), description, payee: invoice.payee_pub_key().map(ToString::to_string).or_else(|| Some(invoice.recover_payee_pub_key().to_string())), expires_at_secs })
         }
