@@ -65,6 +65,7 @@ pub fn App() -> impl IntoView {
         last_activity_ms: StoredValue::new(now_ms()),
     };
     provide_context(ctx);
+    crate::i18n::set_lang(prefs::language());
     spawn_local(start(ctx));
     watch_for_idleness(ctx);
 

@@ -1,6 +1,8 @@
 //! Blixtra, the browser app: the Leptos UI and the browser seams it stands on. The wallet's logic lives
 //! in `blixtra-core`; this crate connects it to a browser and to people.
 
+#[macro_use]
+pub mod i18n;
 pub mod app;
 pub mod browser;
 pub mod node_host;
