@@ -12,7 +12,11 @@ use leptos_router::{path, NavigateOptions};
 use crate::browser::now_ms;
 use crate::browser::storage_persistence::{self, Persistence};
 use crate::pages::{CreatePage, HomePage, ImportPage, OtherTabPage, SettingsPage, UnavailablePage, UnlockPage, WelcomePage};
+use crate::devnet_link::{self, DevnetInfo};
+use crate::node_session;
+use crate::node_state::NodeState;
 use crate::session::{AutoLock, Phase};
+use crate::settings::Settings;
 use crate::wallet::{Opening, Wallet};
 use crate::prefs;
 
@@ -22,6 +26,13 @@ pub struct AppContext {
     pub phase: RwSignal<Phase>,
     pub auto_lock: RwSignal<AutoLock>,
     pub persistence: RwSignal<Option<Persistence>>,
+    pub settings: RwSignal<Settings>,
+    /// The node as last heard of (see `node_session`).
+    pub node: RwSignal<NodeState>,
+    /// The devnet's addresses, when the settings name one and it answered.
+    pub devnet: RwSignal<Option<DevnetInfo>>,
+    pub(crate) refresh_running: StoredValue<bool>,
+    pub(crate) refresh_again: StoredValue<bool>,
     wallet: StoredValue<Option<Wallet>, LocalStorage>,
     last_activity_ms: StoredValue<f64>,
 }
@@ -32,12 +43,19 @@ impl AppContext {
         self.wallet.get_value()
     }
 
-    /// Locks the wallet now.
+    /// Locks the wallet now; its node stops.
     pub fn lock(&self) {
         if let Some(wallet) = self.wallet() {
             wallet.lock();
         }
+        node_session::forget_node(*self);
         self.phase.set(Phase::Locked);
+    }
+
+    /// Marks the wallet unlocked and starts its node with the passphrase that opened it.
+    pub fn unlocked(&self, passphrase: String) {
+        self.phase.set(Phase::Unlocked);
+        node_session::start_node(*self, passphrase);
     }
 
     /// Asks for persistent storage and records the answer (settings shows it).
@@ -61,6 +79,11 @@ pub fn App() -> impl IntoView {
         phase: RwSignal::new(Phase::Starting),
         auto_lock: RwSignal::new(prefs::auto_lock()),
         persistence: RwSignal::new(None),
+        settings: RwSignal::new(Settings::load()),
+        node: RwSignal::new(NodeState::default()),
+        devnet: RwSignal::new(None),
+        refresh_running: StoredValue::new(false),
+        refresh_again: StoredValue::new(false),
         wallet: StoredValue::new_local(None),
         last_activity_ms: StoredValue::new(now_ms()),
     };
@@ -94,8 +117,19 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Takes the tab lock and opens storage, then sets the phase.
+/// Takes the tab lock and opens storage, then sets the phase. Meanwhile asks the devnet, if the
+/// settings name one, for its addresses.
 async fn start(ctx: AppContext) {
+    if let Some(url) = ctx.settings.get_untracked().devnet().map(str::to_owned) {
+        spawn_local(async move {
+            if let Ok(info) = devnet_link::fetch_info(&url).await {
+                if !Settings::saved() {
+                    ctx.settings.update(|s| s.use_devnet(&info.esplora_url, &info.proxy_url_template));
+                }
+                ctx.devnet.set(Some(info));
+            }
+        });
+    }
     let phase = match Wallet::open().await {
         Opening::Ready(wallet, phase) => {
             ctx.wallet.set_value(Some(wallet));

@@ -5,9 +5,14 @@
 pub mod i18n;
 pub mod app;
 pub mod browser;
+pub mod devnet_link;
+pub mod node_client;
 pub mod node_host;
+pub mod node_session;
+pub mod node_state;
 mod components;
 mod pages;
 pub mod prefs;
 pub mod session;
+pub mod settings;
 pub mod wallet;

@@ -2,7 +2,7 @@
 //! [`ToNode`] messages, starts the node from the wallet's IndexedDB vault, answers requests with
 //! `protocol::answer`, forwards the node's events, and stops it. Single-threaded, like everything here.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use lightning::bitcoin::Amount;
@@ -21,13 +21,15 @@ type Node = Rc<LightningNode<BrowserPlatform>>;
 
 pub struct NodeHost {
     node: RefCell<Option<Node>>,
+    /// Set while a start is under way, so that a second `Start` cannot race it into two nodes.
+    starting: Cell<bool>,
     send: Rc<dyn Fn(FromNode)>,
 }
 
 impl NodeHost {
     /// A host that sends its messages with `send` (the worker's `postMessage`).
     pub fn new(send: impl Fn(FromNode) + 'static) -> Self {
-        Self { node: RefCell::new(None), send: Rc::new(send) }
+        Self { node: RefCell::new(None), starting: Cell::new(false), send: Rc::new(send) }
     }
 
     /// Handles one message; answers go out through `send`.
@@ -61,13 +63,19 @@ impl NodeHost {
     }
 
     async fn start(&self, start: StartNode) -> Result<String, String> {
-        if self.node.borrow().is_some() {
+        if self.node.borrow().is_some() || self.starting.replace(true) {
             return Err("the node is already running".to_owned());
         }
+        let outcome = self.start_from_vault(start).await;
+        self.starting.set(false);
+        outcome
+    }
+
+    async fn start_from_vault(&self, start: StartNode) -> Result<String, String> {
         let store = IdbStore::open(&start.database).await.map_err(|e| e.to_string())?;
         let vault = Vault::unlock(store, &start.passphrase).await.map_err(|e| e.to_string())?;
         let keys = NodeKeys::derive(&vault.recovery_phrase().await.map_err(|e| e.to_string())?, start.network);
-        let config = NodeConfig { network: start.network, esplora_url: start.esplora_url, max_channel: Amount::from_sat(start.max_channel_sat) };
+        let config = NodeConfig { network: start.network, esplora_url: start.esplora_url.clone(), max_channel: Amount::from_sat(start.max_channel_sat) };
         let platform = BrowserPlatform::new(&start.proxy_url_template);
         let node = LightningNode::start(platform, &keys, vault.shared_store(), config, console_logger(Level::Warn)).await.map_err(|e| e.to_string())?;
         self.forward_events(&node);

@@ -1,13 +1,17 @@
-//! The wallet handle the UI holds: the IndexedDB store, this tab's lock on the wallet, and the vault
-//! while it is unlocked. Locking drops the vault, which wipes its keys from memory.
+//! The wallet handle the UI holds: the IndexedDB store, this tab's lock on the wallet, the vault
+//! while it is unlocked, and the node's worker while it runs. Locking drops the vault, which wipes its
+//! keys from memory, and stops the node.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use blixtra_core::node::protocol::StartNode;
 use blixtra_core::{RecoveryPhrase, Vault, VaultError};
+use futures::lock::Mutex as AsyncMutex;
 
 use crate::browser::web_lock::{LockError, WALLET_LOCK};
 use crate::browser::{IdbStore, WebLock};
+use crate::node_client::{NodeCallError, NodeClient, NodeNotice};
 use crate::session::Phase;
 
 /// The IndexedDB database that holds the wallet.
@@ -21,6 +25,11 @@ pub struct Wallet {
 struct Inner {
     store: IdbStore,
     vault: RefCell<Option<Vault<IdbStore>>>,
+    /// The running node's client, for requests.
+    node: RefCell<Option<NodeClient>>,
+    /// Held while a node starts or stops: a new node never opens the store before the last one
+    /// finished writing its state on the way out.
+    node_turn: AsyncMutex<()>,
     /// Held for the life of the page: the browser releases it when the tab closes.
     _tab_lock: WebLock,
 }
@@ -49,7 +58,7 @@ impl Wallet {
             Ok(false) => Phase::NoWallet,
             Err(e) => return Opening::Unavailable(e.to_string()),
         };
-        Opening::Ready(Wallet { inner: Rc::new(Inner { store, vault: RefCell::new(None), _tab_lock: tab_lock }) }, phase)
+        Opening::Ready(Wallet { inner: Rc::new(Inner { store, vault: RefCell::new(None), node: RefCell::new(None), node_turn: AsyncMutex::new(()), _tab_lock: tab_lock }) }, phase)
     }
 
     /// Creates the vault and leaves it unlocked.
@@ -65,14 +74,59 @@ impl Wallet {
         Ok(())
     }
 
+    /// Drops the vault's keys now; the node stops in the background (see [`Wallet::stop_node`]).
     pub fn lock(&self) {
         self.inner.vault.borrow_mut().take();
+        let wallet = self.clone();
+        wasm_bindgen_futures::spawn_local(async move { wallet.stop_node().await });
     }
 
-    /// Locks, then deletes every record of the wallet.
+    /// Locks, stops the node, then deletes every record of the wallet.
     pub async fn wipe(&self) -> Result<(), VaultError> {
         self.lock();
+        self.stop_node().await;
         Vault::wipe(&self.inner.store).await
+    }
+
+    /// Starts the node in its worker (which unlocks the vault with the passphrase on its own thread).
+    /// Waits for a node stopping before. Returns the node id.
+    pub async fn start_node(&self, start: StartNode, on_notice: impl Fn(NodeNotice) + 'static) -> Result<String, NodeCallError> {
+        let _turn = self.inner.node_turn.lock().await;
+        let old = self.inner.node.borrow_mut().take();
+        if let Some(old) = old {
+            old.stop().await;
+        }
+        let client = NodeClient::spawn(on_notice)?;
+        let node_id = client.start(start).await;
+        match node_id {
+            Ok(node_id) => {
+                *self.inner.node.borrow_mut() = Some(client);
+                Ok(node_id)
+            }
+            Err(e) => {
+                client.stop().await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Stops the node, if one runs, and returns once it wrote its state.
+    pub async fn stop_node(&self) {
+        let _turn = self.inner.node_turn.lock().await;
+        let client = self.inner.node.borrow_mut().take();
+        if let Some(client) = client {
+            client.stop().await;
+        }
+    }
+
+    /// Returns the running node's client.
+    pub fn node(&self) -> Option<NodeClient> {
+        self.inner.node.borrow().clone()
+    }
+
+    /// The IndexedDB database's name, for the node's worker to open.
+    pub fn database(&self) -> &'static str {
+        DATABASE
     }
 
     /// Returns the number of words of the recovery phrase, if unlocked.

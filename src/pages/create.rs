@@ -9,7 +9,6 @@ use leptos::task::spawn_local;
 use super::yield_to_paint;
 use crate::app::use_app;
 use crate::components::{sentence, Alert, Busy, NewPassphraseFields};
-use crate::session::Phase;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Step {
@@ -47,10 +46,10 @@ pub fn CreatePage() -> impl IntoView {
             busy.set(None);
             match result {
                 Ok(()) => {
+                    ctx.unlocked(passphrase.get_untracked());
                     passphrase.set(String::new());
                     confirmation.set(String::new());
                     ctx.request_persistence();
-                    ctx.phase.set(Phase::Unlocked);
                 }
                 Err(e) => error.set(Some(sentence(&e))),
             }
@@ -68,7 +67,7 @@ pub fn CreatePage() -> impl IntoView {
                 <form on:submit=create>
                     <NewPassphraseFields passphrase=passphrase confirmation=confirmation/>
                     <div class="actions">
-                        <button type="submit" class="primary" prop:disabled=move || busy.get().is_some()>"Create wallet"</button>
+                        <button type="submit" class="primary" data-testid="create-wallet" prop:disabled=move || busy.get().is_some()>"Create wallet"</button>
                     </div>
                 </form>
             }.into_any(),
@@ -89,11 +88,11 @@ fn ShowWords(words: Vec<&'static str>, on_done: impl Fn() + 'static) -> impl Int
             {words.into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}
         </ol>
         <label class="check">
-            <input type="checkbox" bind:checked=written/>
+            <input type="checkbox" data-testid="words-written" bind:checked=written/>
             "I have written down all 24 words"
         </label>
         <div class="actions">
-            <button type="button" class="primary" prop:disabled=move || !written.get() on:click=move |_| on_done()>"Continue"</button>
+            <button type="button" class="primary" data-testid="words-continue" prop:disabled=move || !written.get() on:click=move |_| on_done()>"Continue"</button>
         </div>
     }
 }
@@ -129,7 +128,7 @@ fn CheckWords(
             }).collect_view()}
             <div class="actions">
                 <button type="button" on:click=move |_| on_back()>"Show the words again"</button>
-                <button type="submit" class="primary">"Check"</button>
+                <button type="submit" class="primary" data-testid="check-words">"Check"</button>
             </div>
         </form>
     }

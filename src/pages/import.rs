@@ -8,7 +8,6 @@ use leptos::task::spawn_local;
 use super::yield_to_paint;
 use crate::app::use_app;
 use crate::components::{sentence, Alert, Busy, NewPassphraseFields};
-use crate::session::Phase;
 
 #[component]
 pub fn ImportPage() -> impl IntoView {
@@ -39,7 +38,7 @@ pub fn ImportPage() -> impl IntoView {
                 Ok(()) => {
                     words.set(String::new());
                     ctx.request_persistence();
-                    ctx.phase.set(Phase::Unlocked);
+                    ctx.unlocked(passphrase.get_untracked());
                 }
                 Err(e) => error.set(Some(sentence(&e))),
             }

@@ -6,7 +6,6 @@ use leptos::task::spawn_local;
 use super::yield_to_paint;
 use crate::app::use_app;
 use crate::components::{sentence, Alert, Busy, WipeWallet};
-use crate::session::Phase;
 
 #[component]
 pub fn UnlockPage() -> impl IntoView {
@@ -27,9 +26,9 @@ pub fn UnlockPage() -> impl IntoView {
             busy.set(None);
             match result {
                 Ok(()) => {
+                    ctx.unlocked(passphrase.get_untracked());
                     passphrase.set(String::new());
                     ctx.request_persistence();
-                    ctx.phase.set(Phase::Unlocked);
                 }
                 Err(e) => error.set(Some(sentence(&e))),
             }
@@ -42,7 +41,7 @@ pub fn UnlockPage() -> impl IntoView {
             <label for="passphrase">"Passphrase"</label>
             <input id="passphrase" type="password" autocomplete="current-password" required autofocus bind:value=passphrase/>
             <div class="actions">
-                <button type="submit" class="primary" prop:disabled=move || busy.get().is_some()>"Unlock"</button>
+                <button type="submit" class="primary" data-testid="unlock" prop:disabled=move || busy.get().is_some()>"Unlock"</button>
             </div>
         </form>
         <Busy message=busy/>

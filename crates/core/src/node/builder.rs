@@ -50,6 +50,8 @@ pub struct Parts<P: Platform> {
     pub channel_manager: Rc<ChannelManager<P::Store>>,
     pub graph: Rc<Graph>,
     pub scorer: Rc<ScorerCell>,
+    /// The router the channel manager pays with; also asked for fee estimates before a payment.
+    pub router: Rc<Router>,
     pub gossip: Rc<P2PGossipSync>,
     pub onion_messenger: Rc<OnionMessenger<P::Store>>,
     pub peer_manager: Rc<PeerManager<P::Store, <P::Connector as super::net::Connector>::Socket>>,
@@ -93,7 +95,7 @@ pub async fn build<P: Platform>(inputs: BuildInputs<'_, P>) -> Result<Parts<P>, 
     let (graph, scorer) = restore_graph_and_scorer(&inputs).await?;
     let router = Rc::new(DefaultRouter::new(graph.clone(), inputs.logger.clone(), inputs.keys.clone(), scorer.clone(), ProbabilisticScoringFeeParameters::default()));
     let message_router = Rc::new(MessageRouter::new(graph.clone(), inputs.keys.clone()));
-    let wiring = ManagerWiring { chain_monitor: &chain_monitor, broadcaster: &broadcaster, fees: &fees, router, message_router: message_router.clone() };
+    let wiring = ManagerWiring { chain_monitor: &chain_monitor, broadcaster: &broadcaster, fees: &fees, router: router.clone(), message_router: message_router.clone() };
     let channel_manager = restore_channel_manager(&inputs, &wiring, &monitors).await?;
     watch_monitors(&chain_monitor, monitors)?;
     let gossip = Rc::new(LdkP2PGossipSync::new(graph.clone(), None::<Rc<dyn lightning::routing::utxo::UtxoLookup>>, inputs.logger.clone()));
@@ -112,7 +114,7 @@ pub async fn build<P: Platform>(inputs: BuildInputs<'_, P>) -> Result<Parts<P>, 
     let sweeper = restore_sweeper(&inputs, &fees, &broadcaster, &chain_sync).await?;
     let coin_selection = Rc::new(lightning::events::bump_transaction::Wallet::new(inputs.coins.clone(), inputs.logger.clone()));
     let bump = BumpHandler::new(broadcaster.clone(), coin_selection, inputs.signer.clone(), inputs.logger.clone());
-    Ok(Parts { keys: inputs.keys, logger: inputs.logger, store: inputs.store, fees, broadcaster, chain_sync, chain_monitor, channel_manager, graph, scorer, gossip, onion_messenger, peer_manager, sweeper, bump })
+    Ok(Parts { keys: inputs.keys, logger: inputs.logger, store: inputs.store, fees, broadcaster, chain_sync, chain_monitor, channel_manager, graph, scorer, router, gossip, onion_messenger, peer_manager, sweeper, bump })
 }
 
 fn monitor_persister<P: Platform>(inputs: &BuildInputs<'_, P>, fees: &Rc<FeeEstimates>, broadcaster: &Rc<Broadcaster>) -> MonitorPersister<P::Store> {

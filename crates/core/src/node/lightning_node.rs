@@ -20,7 +20,7 @@ use lightning::chain::BestBlock;
 use lightning::ln::channel_state::ChannelDetails;
 use lightning::ln::channelmanager::{Bolt11InvoiceParameters, PaymentId, RecentPaymentDetails, Retry};
 use lightning::ln::peer_handler::SocketDescriptor;
-use lightning::routing::router::RouteParametersConfig;
+use lightning::routing::router::{InFlightHtlcs, PaymentParameters, RouteParameters, RouteParametersConfig, Router as _};
 use lightning::sign::EntropySource;
 use lightning::types::payment::PaymentHash;
 use lightning::util::logger::Logger as _;
@@ -105,6 +105,16 @@ pub enum NodeEvent {
     PaymentSent { payment_hash: String, fee_paid_msat: u64 },
     PaymentFailed { payment_hash: String, reason: String },
     Synced { height: u32 },
+}
+
+/// Where the node stands, for the wallet's status line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeStatus {
+    /// The chain height LDK has seen.
+    pub height: u32,
+    /// Peers the node keeps connections to, and how many of them are connected now.
+    pub peers_known: usize,
+    pub peers_connected: usize,
 }
 
 /// The balances a person sees.
@@ -392,6 +402,26 @@ impl<P: Platform> LightningNode<P> {
             return Err(NodeError::PaymentFailed(format!("{e:?}")));
         }
         outcome.await.map_err(|_| NodeError::Stopped)?
+    }
+
+    /// Returns the routing fee the node expects to pay for `amount_msat` to the invoice's payee, from
+    /// a route found now; `None` when no route is known yet (the payment itself searches again).
+    pub fn estimate_fee_msat(&self, invoice: &Bolt11Invoice, amount_msat: u64) -> Option<u64> {
+        let params = RouteParameters::from_payment_params_and_value(PaymentParameters::from_bolt11_invoice(invoice), amount_msat);
+        let first_hops = self.parts.channel_manager.list_usable_channels();
+        let first_hops: Vec<&ChannelDetails> = first_hops.iter().collect();
+        let route = self.parts.router.find_route(&self.node_id(), &params, Some(&first_hops), InFlightHtlcs::new()).ok()?;
+        Some(route.get_total_fees())
+    }
+
+    /// Returns where the node stands: chain height and peers.
+    pub fn status(&self) -> NodeStatus {
+        let peers = self.peers.borrow();
+        NodeStatus {
+            height: self.parts.channel_manager.current_best_block().height,
+            peers_known: peers.len(),
+            peers_connected: peers.keys().filter(|id| self.is_connected(id)).count(),
+        }
     }
 
     /// Parses and checks an invoice for this node (see [`check_invoice`]).

@@ -9,17 +9,19 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use bitcoin::{Amount, FeeRate};
+use bitcoin::hashes::Hash as _;
 use lightning::ln::channel_state::ChannelDetails;
+use lightning::types::payment::PaymentHash;
 use serde::{Deserialize, Serialize};
 
-use super::lightning_node::{invoice_description, LightningNode, NodeEvent, PeerUri};
+use super::lightning_node::{hash_hex, invoice_description, LightningNode, NodeEvent, PeerUri};
 use super::onchain::SendAmount;
 use super::payments::PaymentRecord;
 use super::platform::Platform;
 use super::NodeError;
 
 /// Changes whenever a message changes shape.
-pub const PROTOCOL_VERSION: u16 = 1;
+pub const PROTOCOL_VERSION: u16 = 2;
 
 /// What the UI sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,6 +44,13 @@ pub struct StartNode {
     pub esplora_url: String,
     pub proxy_url_template: String,
     pub max_channel_sat: u64,
+}
+
+/// Wipes the passphrase from memory when the message is dropped (the vault keeps only its own key).
+impl Drop for StartNode {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.passphrase);
+    }
 }
 
 /// Never prints the passphrase.
@@ -70,6 +79,7 @@ pub enum FromNode {
 #[serde(tag = "command", rename_all = "snake_case")]
 pub enum Command {
     Sync,
+    Status,
     Balances,
     NewAddress,
     Channels,
@@ -89,13 +99,16 @@ pub enum Command {
 #[serde(tag = "answer", rename_all = "snake_case")]
 pub enum Answer {
     Synced { height: u32 },
+    Status { node_id: String, height: u32, peers_known: usize, peers_connected: usize },
     Balances { onchain_confirmed_sat: u64, onchain_pending_sat: u64, lightning_msat: u64 },
     Address { address: String },
     Channels { channels: Vec<ChannelView> },
     ChannelOpening { channel_id: String },
     Closing,
-    Invoice { invoice: String },
-    InvoiceDetails { amount_msat: Option<u64>, description: Option<String>, payee: Option<String>, expires_at_secs: u64 },
+    /// `payment_hash` (hex) names the payment in events and the history.
+    Invoice { invoice: String, payment_hash: String },
+    /// `estimated_fee_msat`: the routing fee of a route found now, if one was (needs an amount).
+    InvoiceDetails { amount_msat: Option<u64>, description: Option<String>, payee: Option<String>, expires_at_secs: u64, estimated_fee_msat: Option<u64> },
     Payment { payment: PaymentRecord },
     Sent { txid: String },
     Payments { payments: Vec<PaymentRecord> },
@@ -150,6 +163,10 @@ impl From<&ChannelDetails> for ChannelView {
 pub async fn answer<P: Platform>(node: &Rc<LightningNode<P>>, command: Command) -> Result<Answer, NodeError> {
     match command {
         Command::Sync => Ok(Answer::Synced { height: node.sync_chain().await? }),
+        Command::Status => {
+            let status = node.status();
+            Ok(Answer::Status { node_id: node.node_id().to_string(), height: status.height, peers_known: status.peers_known, peers_connected: status.peers_connected })
+        }
         Command::Balances => {
             let balances = node.balances().await;
             Ok(Answer::Balances { onchain_confirmed_sat: balances.onchain_confirmed.to_sat(), onchain_pending_sat: balances.onchain_pending.to_sat(), lightning_msat: balances.lightning_msat })
@@ -158,12 +175,16 @@ pub async fn answer<P: Platform>(node: &Rc<LightningNode<P>>, command: Command) 
         Command::Channels => Ok(Answer::Channels { channels: node.channels().iter().map(ChannelView::from).collect() }),
         Command::OpenChannel { peer, amount_sat } => Ok(Answer::ChannelOpening { channel_id: node.open_channel(&peer.parse::<PeerUri>()?, Amount::from_sat(amount_sat)).await? }),
         Command::CloseChannel { channel_id, force } => node.close_channel(&channel_id, force).map(|()| Answer::Closing),
-        Command::CreateInvoice { amount_msat, description, expiry_secs } => Ok(Answer::Invoice { invoice: node.create_invoice(amount_msat, &description, Duration::from_secs(expiry_secs)).await?.to_string() }),
+        Command::CreateInvoice { amount_msat, description, expiry_secs } => {
+            let invoice = node.create_invoice(amount_msat, &description, Duration::from_secs(expiry_secs)).await?;
+            Ok(Answer::Invoice { payment_hash: hash_hex(&PaymentHash(invoice.payment_hash().to_byte_array())), invoice: invoice.to_string() })
+        }
         Command::CheckInvoice { invoice, amount_msat } => {
             let invoice = node.check_invoice(&invoice, amount_msat)?;
             let description = invoice_description(&invoice);
             let expires_at_secs = invoice.expires_at().map_or(u64::MAX, |at| at.as_secs());
-            Ok(Answer::InvoiceDetails { amount_msat: invoice.amount_milli_satoshis(), description, payee: invoice.payee_pub_key().map(ToString::to_string).or_else(|| Some(invoice.recover_payee_pub_key().to_string())), expires_at_secs })
+            let estimated_fee_msat = invoice.amount_milli_satoshis().or(amount_msat).and_then(|amount| node.estimate_fee_msat(&invoice, amount));
+            Ok(Answer::InvoiceDetails { amount_msat: invoice.amount_milli_satoshis(), description, payee: invoice.payee_pub_key().map(ToString::to_string).or_else(|| Some(invoice.recover_payee_pub_key().to_string())), expires_at_secs, estimated_fee_msat })
         }
         Command::PayInvoice { invoice, amount_msat, max_fee_msat } => Ok(Answer::Payment { payment: node.pay_invoice(&invoice, amount_msat, max_fee_msat).await? }),
         Command::SendOnchain { address, amount_sat, sat_per_vb } => {

@@ -1,0 +1,80 @@
+//! The node as the pages use it: starting it after an unlock with the current settings, asking it
+//! things, and keeping the app's [`NodeState`] signal current from its answers and events.
+
+use blixtra_core::node::protocol::{Answer, Command, StartNode};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::app::AppContext;
+use crate::node_client::{NodeCallError, NodeNotice};
+use crate::node_state::{NodePhase, NodeState};
+
+/// Starts the node with `passphrase` (the worker unlocks its own copy of the vault with it).
+pub fn start_node(ctx: AppContext, passphrase: String) {
+    let Some(wallet) = ctx.wallet() else { return };
+    ctx.node.set(NodeState { phase: NodePhase::Starting, ..NodeState::default() });
+    let settings = ctx.settings.get_untracked();
+    let start = StartNode { database: wallet.database().to_owned(), passphrase, network: settings.network, esplora_url: settings.esplora_url.clone(), proxy_url_template: settings.proxy_url_template.clone(), max_channel_sat: settings.max_channel_sat };
+    spawn_local(async move {
+        let started = wallet.start_node(start, move |notice| on_notice(ctx, notice)).await;
+        match started {
+            Ok(node_id) => {
+                ctx.node.update(|state| {
+                    state.phase = NodePhase::Running;
+                    state.node_id = Some(node_id);
+                });
+                refresh(ctx);
+            }
+            Err(e) => ctx.node.update(|state| state.phase = NodePhase::Failed(e.to_string())),
+        }
+    });
+}
+
+/// Forgets the node's state (after a lock; the wallet stops the node itself).
+pub fn forget_node(ctx: AppContext) {
+    ctx.node.set(NodeState::default());
+}
+
+fn on_notice(ctx: AppContext, notice: NodeNotice) {
+    match notice {
+        NodeNotice::Event(event) => {
+            if ctx.node.try_update(|state| state.apply_event(&event)).unwrap_or(false) {
+                refresh(ctx);
+            }
+        }
+        NodeNotice::WorkerFailed(reason) => ctx.node.update(|state| state.phase = NodePhase::Failed(reason)),
+    }
+}
+
+/// Asks the node; an answer that carries state also updates the app's [`NodeState`].
+pub async fn ask(ctx: AppContext, command: Command) -> Result<Answer, NodeCallError> {
+    let client = ctx.wallet().and_then(|w| w.node()).ok_or(NodeCallError::Node(blixtra_core::node::NodeError::Stopped))?;
+    let answer = client.request(command).await?;
+    ctx.node.update(|state| state.apply_answer(answer.clone()));
+    Ok(answer)
+}
+
+/// Asks again for status, balances, channels and payments. Calls that come while one runs make it
+/// run once more after, rather than pile up.
+pub fn refresh(ctx: AppContext) {
+    if ctx.refresh_running.get_value() {
+        ctx.refresh_again.set_value(true);
+        return;
+    }
+    ctx.refresh_running.set_value(true);
+    spawn_local(async move {
+        loop {
+            ctx.refresh_again.set_value(false);
+            for command in [Command::Status, Command::Balances, Command::Channels, Command::Payments] {
+                if let Err(e) = ask(ctx, command).await {
+                    ctx.node.update(|state| state.last_problem = Some(e.to_string()));
+                    break;
+                }
+            }
+            if !ctx.refresh_again.get_value() {
+                break;
+            }
+        }
+        ctx.refresh_running.set_value(false);
+    });
+}

@@ -1,0 +1,150 @@
+//! The wallet's network settings and limits: which chain, which Esplora server and WebSocket proxy,
+//! the routing-fee cap, the largest channel, the high-balance notice. Kept in localStorage (they say
+//! nothing about the wallet's funds or keys). The default is the local devnet this build was made
+//! for (`BLIXTRA_DEVNET_URL` at compile time, else http://127.0.0.1:3002): signet or mainnet is a
+//! change of settings, never of code.
+
+use gloo_storage::{LocalStorage, Storage};
+use lightning::bitcoin::Network;
+use serde::{Deserialize, Serialize};
+
+const SETTINGS: &str = "blixtra.settings";
+
+/// The devnet this build talks to by default.
+pub const DEFAULT_DEVNET_URL: &str = match option_env!("BLIXTRA_DEVNET_URL") {
+    Some(url) => url,
+    None => "http://127.0.0.1:3002",
+};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    pub network: Network,
+    pub esplora_url: String,
+    /// `ws(s)://HOST/v1/{host}/{port}`: the proxy that carries Lightning's TCP over WebSockets.
+    pub proxy_url_template: String,
+    /// The most a payment may cost in routing fees, in percent of its amount…
+    pub max_fee_percent: u32,
+    /// …but never less than this many sats (tiny payments need a few sats of fees).
+    pub min_fee_cap_sat: u64,
+    pub max_channel_sat: u64,
+    /// Above this total the wallet suggests moving savings elsewhere; 0 never does.
+    pub balance_notice_sat: u64,
+    /// A devnet's control URL (regtest only): enables the faucet and the one-click channel to hub.
+    pub devnet_url: Option<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            network: Network::Regtest,
+            esplora_url: DEFAULT_DEVNET_URL.to_owned(),
+            proxy_url_template: "ws://127.0.0.1:9736/v1/{host}/{port}".to_owned(),
+            max_fee_percent: 1,
+            min_fee_cap_sat: 10,
+            max_channel_sat: 1_000_000,
+            balance_notice_sat: 1_000_000,
+            devnet_url: Some(DEFAULT_DEVNET_URL.to_owned()),
+        }
+    }
+}
+
+/// Why a setting was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingsError {
+    #[error("the Esplora URL must start with http:// or https://")]
+    EsploraUrl,
+    #[error("the proxy URL must start with ws:// or wss:// and contain {{host}} and {{port}}")]
+    ProxyTemplate,
+    #[error("the fee cap must be between 0 and 100 percent")]
+    FeePercent,
+    #[error("the largest channel must be at least 20,000 sats")]
+    ChannelSize,
+}
+
+impl Settings {
+    /// Returns the saved settings, or the defaults if none were saved or they cannot be read.
+    pub fn load() -> Settings {
+        LocalStorage::get::<Settings>(SETTINGS).ok().filter(|s| s.validate().is_ok()).unwrap_or_default()
+    }
+
+    /// Tells whether the person ever saved settings (else the devnet's own addresses may fill them).
+    pub fn saved() -> bool {
+        LocalStorage::raw().get_item(SETTINGS).ok().flatten().is_some()
+    }
+
+    /// Takes the chain server and proxy a devnet names, for a wallet that kept the defaults.
+    pub fn use_devnet(&mut self, esplora_url: &str, proxy_url_template: &str) {
+        self.esplora_url = esplora_url.to_owned();
+        self.proxy_url_template = proxy_url_template.to_owned();
+    }
+
+    /// Checks, then saves. Nothing is saved when a value is refused.
+    pub fn save(&self) -> Result<(), SettingsError> {
+        self.validate()?;
+        let _ = LocalStorage::set(SETTINGS, self);
+        Ok(())
+    }
+
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        let url = self.esplora_url.trim();
+        if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 10 {
+            return Err(SettingsError::EsploraUrl);
+        }
+        let proxy = self.proxy_url_template.trim();
+        if !(proxy.starts_with("ws://") || proxy.starts_with("wss://")) || !proxy.contains("{host}") || !proxy.contains("{port}") {
+            return Err(SettingsError::ProxyTemplate);
+        }
+        if self.max_fee_percent > 100 {
+            return Err(SettingsError::FeePercent);
+        }
+        if self.max_channel_sat < 20_000 {
+            return Err(SettingsError::ChannelSize);
+        }
+        Ok(())
+    }
+
+    /// Returns the most a payment of `amount_msat` may pay in routing fees.
+    pub fn max_fee_msat(&self, amount_msat: u64) -> u64 {
+        (amount_msat / 100).saturating_mul(u64::from(self.max_fee_percent)).max(self.min_fee_cap_sat * 1000)
+    }
+
+    /// The devnet's control URL, when the wallet is on regtest.
+    pub fn devnet(&self) -> Option<&str> {
+        self.devnet_url.as_deref().filter(|_| self.network == Network::Regtest)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_the_devnet_and_valid() {
+        let settings = Settings::default();
+        assert_eq!(settings.validate(), Ok(()));
+        assert_eq!(settings.devnet(), Some(DEFAULT_DEVNET_URL));
+    }
+
+    #[test]
+    fn a_devnet_counts_only_on_regtest() {
+        let settings = Settings { network: Network::Signet, ..Settings::default() };
+        assert_eq!(settings.devnet(), None);
+    }
+
+    #[test]
+    fn each_bad_value_is_named() {
+        let base = Settings::default();
+        assert_eq!(Settings { esplora_url: "ftp://x.example".into(), ..base.clone() }.validate(), Err(SettingsError::EsploraUrl));
+        assert_eq!(Settings { proxy_url_template: "ws://p.example/v1/{host}".into(), ..base.clone() }.validate(), Err(SettingsError::ProxyTemplate));
+        assert_eq!(Settings { proxy_url_template: "https://p.example/{host}/{port}".into(), ..base.clone() }.validate(), Err(SettingsError::ProxyTemplate));
+        assert_eq!(Settings { max_fee_percent: 101, ..base.clone() }.validate(), Err(SettingsError::FeePercent));
+        assert_eq!(Settings { max_channel_sat: 10_000, ..base }.validate(), Err(SettingsError::ChannelSize));
+    }
+
+    #[test]
+    fn the_fee_cap_is_a_percentage_with_a_floor() {
+        let settings = Settings { max_fee_percent: 1, min_fee_cap_sat: 10, ..Settings::default() };
+        assert_eq!(settings.max_fee_msat(100_000_000), 1_000_000);
+        assert_eq!(settings.max_fee_msat(21_000), 10_000, "a tiny payment may still pay 10 sats");
+    }
+}
