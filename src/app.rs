@@ -11,7 +11,8 @@ use leptos_router::{path, NavigateOptions};
 
 use crate::browser::now_ms;
 use crate::browser::storage_persistence::{self, Persistence};
-use crate::pages::{CreatePage, HomePage, ImportPage, OtherTabPage, SettingsPage, UnavailablePage, UnlockPage, WelcomePage};
+use crate::components::NavBar;
+use crate::pages::{ChannelsPage, CreatePage, HomePage, ImportPage, OtherTabPage, ReceivePage, SendPage, SettingsPage, UnavailablePage, UnlockPage, WelcomePage};
 use crate::devnet_link::{self, DevnetInfo};
 use crate::node_session;
 use crate::node_state::NodeState;
@@ -98,6 +99,9 @@ pub fn App() -> impl IntoView {
                 <span class="brand" aria-hidden="true">"⚡"</span>
                 <span class="brand">"Blixtra"</span>
             </header>
+            <Show when=move || ctx.phase.get() == Phase::Unlocked>
+                <NavBar/>
+            </Show>
             <PhaseGuard/>
             <main id="main">
                 <Show when=move || ctx.phase.get() != Phase::Starting fallback=|| view! { <p role="status" class="busy">"Opening your wallet…"</p> }>
@@ -107,6 +111,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/import") view=ImportPage/>
                         <Route path=path!("/unlock") view=UnlockPage/>
                         <Route path=path!("/home") view=HomePage/>
+                        <Route path=path!("/receive") view=ReceivePage/>
+                        <Route path=path!("/send") view=SendPage/>
+                        <Route path=path!("/channels") view=ChannelsPage/>
                         <Route path=path!("/settings") view=SettingsPage/>
                         <Route path=path!("/other-tab") view=OtherTabPage/>
                         <Route path=path!("/unavailable") view=UnavailablePage/>

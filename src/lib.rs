@@ -6,6 +6,7 @@ pub mod i18n;
 pub mod app;
 pub mod browser;
 pub mod devnet_link;
+pub mod error_text;
 pub mod node_client;
 pub mod node_host;
 pub mod node_session;

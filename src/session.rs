@@ -24,6 +24,9 @@ pub mod paths {
     pub const UNLOCK: &str = "/unlock";
     pub const HOME: &str = "/home";
     pub const SETTINGS: &str = "/settings";
+    pub const RECEIVE: &str = "/receive";
+    pub const SEND: &str = "/send";
+    pub const CHANNELS: &str = "/channels";
     pub const OTHER_TAB: &str = "/other-tab";
     pub const UNAVAILABLE: &str = "/unavailable";
 }
@@ -38,7 +41,7 @@ impl Phase {
             Phase::Unavailable(_) => (&[UNAVAILABLE], UNAVAILABLE),
             Phase::NoWallet => (&[WELCOME, CREATE, IMPORT], WELCOME),
             Phase::Locked => (&[UNLOCK], UNLOCK),
-            Phase::Unlocked => (&[HOME, SETTINGS], HOME),
+            Phase::Unlocked => (&[HOME, RECEIVE, SEND, CHANNELS, SETTINGS], HOME),
         };
         (!allowed.contains(&path)).then_some(home)
     }
@@ -75,6 +78,8 @@ mod tests {
         assert_eq!(Phase::Locked.redirect(paths::CREATE), Some(paths::UNLOCK));
         assert_eq!(Phase::Unlocked.redirect(paths::UNLOCK), Some(paths::HOME));
         assert_eq!(Phase::Unlocked.redirect(paths::SETTINGS), None);
+        assert_eq!(Phase::Unlocked.redirect(paths::SEND), None);
+        assert_eq!(Phase::Locked.redirect(paths::SEND), Some(paths::UNLOCK));
         assert_eq!(Phase::OtherTab.redirect(paths::HOME), Some(paths::OTHER_TAB));
         assert_eq!(Phase::Unavailable("x".into()).redirect("/nonsense"), Some(paths::UNAVAILABLE));
     }

@@ -148,9 +148,14 @@ async fn a_new_wallet_funds_a_channel_pays_receives_survives_a_restart_and_close
 
     // Pay a shop invoice: wallet → hub → shop, with hub's fee.
     eventually(Duration::from_secs(30), "learning hub's channel to shop", || node.known_network_channels() > 0).await;
-    let paid = node.pay_invoice(&shop_invoice(20_000_000, "coffee").await, None, 50_000).await.expect("paid");
+    let coffee = shop_invoice(20_000_000, "coffee").await;
+    let estimate = node.estimate_fee_msat(&node.check_invoice(&coffee, None).expect("a good invoice"), 20_000_000);
+    let status = node.status();
+    assert_eq!((status.peers_known, status.peers_connected), (1, 1), "hub, connected: {status:?}");
+    let paid = node.pay_invoice(&coffee, None, 50_000).await.expect("paid");
     assert_eq!(paid.status, PaymentStatus::Succeeded);
     assert!(paid.fee_paid_msat.is_some_and(|fee| fee > 0), "two hops cost a fee: {paid:?}");
+    assert_eq!(estimate, paid.fee_paid_msat, "the estimate before paying is the fee the route took");
     assert!(paid.preimage.is_some());
 
     // Receive from shop.

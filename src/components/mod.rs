@@ -1,11 +1,23 @@
 //! Reusable pieces of the UI, one public component per file.
 
+mod activity_list;
 mod alert;
+mod copy_button;
+mod nav_bar;
+mod node_status_line;
 mod new_passphrase_fields;
+mod qr_code;
+mod qr_scanner;
 mod wipe_wallet;
 
+pub use activity_list::ActivityList;
 pub use alert::{Alert, Busy};
+pub use copy_button::CopyButton;
+pub use nav_bar::NavBar;
+pub use node_status_line::NodeStatusLine;
 pub use new_passphrase_fields::NewPassphraseFields;
+pub use qr_code::QrCode;
+pub use qr_scanner::QrScanner;
 pub use wipe_wallet::WipeWallet;
 
 /// Turns an error's `Display` (lower case, no stop, as Rust errors are written) into a sentence.

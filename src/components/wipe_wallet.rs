@@ -17,26 +17,29 @@ pub fn WipeWallet() -> impl IntoView {
         let Some(wallet) = ctx.wallet() else { return };
         spawn_local(async move {
             match wallet.wipe().await {
-                Ok(()) => ctx.phase.set(Phase::NoWallet),
+                Ok(()) => {
+                    crate::node_session::forget_node(ctx);
+                    ctx.phase.set(Phase::NoWallet);
+                }
                 Err(e) => error.set(Some(sentence(&e))),
             }
         });
     };
     view! {
         <section class="danger" aria-labelledby="wipe-heading">
-            <h2 id="wipe-heading">"Wipe this wallet"</h2>
-            <p>"Deletes the wallet from this browser. Only your recovery phrase can bring back its funds."</p>
+            <h2 id="wipe-heading">{move || t!("Wipe this wallet", "Radera plånboken")}</h2>
+            <p>{move || t!("Deletes the wallet from this browser. Only your recovery phrase can bring back its funds.", "Raderar plånboken från den här webbläsaren. Bara din återställningsfras kan få tillbaka pengarna.")}</p>
             <Show when=move || asked_once.get() fallback=move || view! {
-                <button type="button" class="danger" on:click=move |_| asked_once.set(true)>"Wipe this wallet…"</button>
+                <button type="button" class="danger" on:click=move |_| asked_once.set(true)>{move || t!("Wipe this wallet…", "Radera plånboken…")}</button>
             }>
-                <p role="alert" class="warning">"This cannot be undone. Without your recovery phrase, the funds in this wallet are lost."</p>
+                <p role="alert" class="warning">{move || t!("This cannot be undone. Without your recovery phrase, the funds in this wallet are lost.", "Det går inte att ångra. Utan din återställningsfras är pengarna i plånboken förlorade.")}</p>
                 <label class="check">
                     <input type="checkbox" bind:checked=understood/>
-                    "I have my recovery phrase, or I accept losing these funds"
+                    {move || t!("I have my recovery phrase, or I accept losing these funds", "Jag har min återställningsfras, eller accepterar att förlora pengarna")}
                 </label>
                 <div class="actions">
-                    <button type="button" on:click=move |_| { asked_once.set(false); understood.set(false); }>"Keep the wallet"</button>
-                    <button type="button" class="danger" prop:disabled=move || !understood.get() on:click=wipe>"Wipe everything"</button>
+                    <button type="button" on:click=move |_| { asked_once.set(false); understood.set(false); }>{move || t!("Keep the wallet", "Behåll plånboken")}</button>
+                    <button type="button" class="danger" prop:disabled=move || !understood.get() on:click=wipe>{move || t!("Wipe everything", "Radera allt")}</button>
                 </div>
             </Show>
             <Alert message=error/>

@@ -1,53 +1,142 @@
-//! The unlocked wallet's home: its state on this device, and the way to lock it.
+//! The unlocked wallet's home: one balance up front with its on-chain / Lightning split, the node's
+//! status, recent activity, the devnet's faucet for a newcomer, and the way to lock.
 
+use blixtra_core::node::protocol::{Answer, Command};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use leptos_router::components::A;
 
-use crate::app::use_app;
+use crate::app::{use_app, AppContext};
 use crate::browser::storage_persistence::Persistence;
+use crate::components::{ActivityList, Alert, Busy, NodeStatusLine};
+use crate::devnet_link;
+use crate::error_text::describe;
+use crate::i18n::sats;
+use crate::node_session::{ask, refresh};
+use crate::node_state::{balance_is_high, NodePhase};
 use crate::session::paths;
+
+/// What the faucet sends a newcomer: enough for a channel and a few coffees.
+const FAUCET_SAT: u64 = 500_000;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
     let ctx = use_app();
-    let word_count = LocalResource::new(move || {
-        let wallet = ctx.wallet();
-        async move {
-            match wallet {
-                Some(wallet) => wallet.phrase_word_count().await,
-                None => None,
-            }
-        }
-    });
-    let auto_lock = move || match ctx.auto_lock.get().minutes {
-        Some(1) => "after 1 minute without use".to_string(),
-        Some(m) => format!("after {m} minutes without use"),
-        None => "only when you lock it".to_string(),
-    };
-    let storage = move || match ctx.persistence.get() {
-        Some(Persistence::Granted) => "kept: the browser will not clear it to free space",
-        Some(Persistence::NotGranted) => "not yet protected: the browser may clear it when short of space (see Settings)",
-        Some(Persistence::Unsupported) | None => "without protection: this browser cannot promise to keep it",
-    };
+    let balances = move || ctx.node.get().balances;
+    let amount = move |pick: fn(&crate::node_state::BalancesView) -> u64| move || balances().map(|b| sats(pick(&b))).unwrap_or_else(|| "…".into());
+    let pending = move || balances().filter(|b| b.onchain_pending_sat > 0).map(|b| t!(format!("{} waiting for a confirmation", sats(b.onchain_pending_sat)), format!("{} väntar på bekräftelse", sats(b.onchain_pending_sat))));
+    let high = move || balances().is_some_and(|b| balance_is_high(b.total_sat(), ctx.settings.get().balance_notice_sat));
 
     view! {
-        <h1>"Your wallet"</h1>
-        <section class="card" aria-labelledby="wallet-state">
-            <h2 id="wallet-state">"On this device"</h2>
+        <h1>{move || t!("Your wallet", "Din plånbok")}</h1>
+        <section class="card balance" aria-labelledby="balance-heading">
+            <h2 id="balance-heading">{move || t!("Balance", "Saldo")}</h2>
+            <p class="total" data-testid="total-balance">{amount(|b| b.total_sat())}</p>
             <dl>
-                <dt>"Wallet"</dt>
-                <dd data-testid="wallet-state">"Unlocked, encrypted with your passphrase"</dd>
-                <dt>"Recovery phrase"</dt>
-                <dd>{move || word_count.get().flatten().map(|n| format!("{n} words, kept offline by you")).unwrap_or_default()}</dd>
-                <dt>"Locks itself"</dt>
+                <dt>{move || t!("Lightning (instant payments)", "Lightning (direktbetalningar)")}</dt>
+                <dd data-testid="lightning-balance">{amount(|b| b.lightning_msat / 1000)}</dd>
+                <dt>{move || t!("On chain (savings, channel funding)", "På kedjan (sparande, kanalfinansiering)")}</dt>
+                <dd data-testid="onchain-balance">{amount(|b| b.onchain_sat())}</dd>
+            </dl>
+            {move || pending().map(|text| view! { <p class="hint">{text}</p> })}
+        </section>
+        <Show when=high>
+            <p class="notice" role="note" data-testid="high-balance">{move || t!(
+                "Lightning is made for everyday amounts. Consider keeping larger savings in a wallet made for saving.",
+                "Lightning är gjort för vardagsbelopp. Överväg att hålla större sparande i en plånbok gjord för sparande.")}</p>
+        </Show>
+        <NodeStatusLine/>
+        <GettingStarted/>
+        <div class="actions">
+            <A href=paths::RECEIVE attr:class="button primary">{move || t!("Receive", "Ta emot")}</A>
+            <A href=paths::SEND attr:class="button primary">{move || t!("Send", "Skicka")}</A>
+        </div>
+        <section aria-labelledby="activity-heading">
+            <h2 id="activity-heading">{move || t!("Recent activity", "Senaste händelser")}</h2>
+            <ActivityList limit=10/>
+        </section>
+        <DeviceFacts/>
+        <div class="actions">
+            <button type="button" data-testid="lock" on:click=move |_| ctx.lock()>{move || t!("Lock", "Lås")}</button>
+        </div>
+    }
+}
+
+/// The next step for a newcomer: test coins from the devnet's faucet, then a channel.
+#[component]
+fn GettingStarted() -> impl IntoView {
+    let ctx = use_app();
+    let (busy, error) = (RwSignal::new(None::<String>), RwSignal::new(None::<String>));
+    let on_devnet = move || ctx.devnet.get().is_some() && ctx.settings.get().devnet().is_some();
+    let running = move || ctx.node.get().phase == NodePhase::Running;
+    let no_channel = move || ctx.node.get().channels.is_empty();
+    let funded = move || ctx.node.get().balances.is_some_and(|b| b.onchain_sat() > 0);
+    let get_coins = move |_| {
+        busy.set(Some(t!("Asking the devnet's faucet…".into(), "Ber devnetets kran om mynt…".into())));
+        error.set(None);
+        spawn_local(async move {
+            let outcome = fund_from_faucet(ctx).await;
+            busy.set(None);
+            error.set(outcome.err());
+        });
+    };
+    view! {
+        <Show when=move || running() && no_channel()>
+            <section class="card" aria-labelledby="start-heading">
+                <h2 id="start-heading">{move || t!("Getting started", "Kom igång")}</h2>
+                <Show when=move || !funded() fallback=move || view! {
+                    <p>{move || t!("Next: open a channel, your road to instant payments.", "Nästa steg: öppna en kanal, din väg till direktbetalningar.")}</p>
+                    <A href=paths::CHANNELS attr:class="button primary">{move || t!("Open a channel", "Öppna en kanal")}</A>
+                }>
+                    <p>{move || t!("First, put some bitcoin in the wallet: receive it to your on-chain address.", "Först behöver plånboken bitcoin: ta emot till din adress på kedjan.")}</p>
+                    <Show when=on_devnet>
+                        <p class="hint">{move || t!("This is a test network: its faucet gives free test coins.", "Det här är ett testnätverk: dess kran ger gratis testmynt.")}</p>
+                        <button type="button" class="primary" data-testid="faucet" on:click=get_coins disabled=move || busy.get().is_some()>
+                            {move || t!(format!("Get {} of test coins", sats(FAUCET_SAT)), format!("Hämta {} testmynt", sats(FAUCET_SAT)))}
+                        </button>
+                    </Show>
+                </Show>
+                <Busy message=busy/>
+                <Alert message=error/>
+            </section>
+        </Show>
+    }
+}
+
+async fn fund_from_faucet(ctx: AppContext) -> Result<(), String> {
+    let devnet = ctx.devnet.get_untracked().ok_or_else(|| t!("No devnet is configured.".to_owned(), "Inget devnet är inställt.".to_owned()))?;
+    let Answer::Address { address } = ask(ctx, Command::NewAddress).await.map_err(|e| describe(&e))? else { return Err("unexpected answer".into()) };
+    devnet_link::faucet(&devnet, &address, FAUCET_SAT).await.map_err(|e| crate::components::sentence(&e))?;
+    ask(ctx, Command::Sync).await.map_err(|e| describe(&e))?;
+    refresh(ctx);
+    Ok(())
+}
+
+/// How the wallet is kept on this device.
+#[component]
+fn DeviceFacts() -> impl IntoView {
+    let ctx = use_app();
+    let auto_lock = move || match ctx.auto_lock.get().minutes {
+        Some(1) => t!("after 1 minute without use".to_string(), "efter 1 minut utan användning".to_string()),
+        Some(m) => t!(format!("after {m} minutes without use"), format!("efter {m} minuter utan användning")),
+        None => t!("only when you lock it".to_string(), "bara när du låser den".to_string()),
+    };
+    let storage = move || match ctx.persistence.get() {
+        Some(Persistence::Granted) => t!("kept: the browser will not clear it to free space", "bevarad: webbläsaren rensar den inte för att frigöra utrymme"),
+        Some(Persistence::NotGranted) => t!("not yet protected: the browser may clear it when short of space (see Settings)", "inte skyddad ännu: webbläsaren kan rensa den vid platsbrist (se Inställningar)"),
+        Some(Persistence::Unsupported) | None => t!("without protection: this browser cannot promise to keep it", "utan skydd: webbläsaren kan inte lova att bevara den"),
+    };
+    view! {
+        <section aria-labelledby="device-heading">
+            <h2 id="device-heading">{move || t!("On this device", "På den här enheten")}</h2>
+            <dl>
+                <dt>{move || t!("Wallet", "Plånbok")}</dt>
+                <dd data-testid="wallet-state">{move || t!("Unlocked, encrypted with your passphrase", "Upplåst, krypterad med ditt lösenord")}</dd>
+                <dt>{move || t!("Locks itself", "Låser sig")}</dt>
                 <dd>{auto_lock}</dd>
-                <dt>"Storage"</dt>
+                <dt>{move || t!("Storage", "Lagring")}</dt>
                 <dd>{storage}</dd>
             </dl>
         </section>
-        <div class="actions">
-            <button type="button" class="primary" on:click=move |_| ctx.lock()>"Lock"</button>
-            <A href=paths::SETTINGS attr:class="button">"Settings"</A>
-        </div>
     }
 }

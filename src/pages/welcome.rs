@@ -11,8 +11,8 @@ pub fn WelcomePage() -> impl IntoView {
         <h1>"Welcome to Blixtra"</h1>
         <p>"A Bitcoin Lightning wallet that lives in this browser. You alone hold its keys: no account, no server that can spend for you."</p>
         <nav class="choices" aria-label="Get started">
-            <A href=paths::CREATE attr:class="button primary">"Create a new wallet"</A>
-            <A href=paths::IMPORT attr:class="button">"Restore from a recovery phrase"</A>
+            <A href=paths::CREATE attr:class="button primary" attr:data-testid="start-create">"Create a new wallet"</A>
+            <A href=paths::IMPORT attr:class="button" attr:data-testid="start-import">"Restore from a recovery phrase"</A>
         </nav>
     }
 }

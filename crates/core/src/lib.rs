@@ -8,6 +8,7 @@ pub mod keys;
 pub mod mnemonic;
 pub mod node;
 pub mod onboarding;
+pub mod payment_request;
 pub mod seal;
 pub mod store;
 pub mod vault;
