@@ -104,8 +104,8 @@ pub fn App() -> impl IntoView {
             </Show>
             <PhaseGuard/>
             <main id="main">
-                <Show when=move || ctx.phase.get() != Phase::Starting fallback=|| view! { <p role="status" class="busy">"Opening your wallet…"</p> }>
-                    <Routes fallback=|| view! { <p>"There is no such page."</p> }>
+                <Show when=move || ctx.phase.get() != Phase::Starting fallback=|| view! { <p role="status" class="busy">{move || t!("Opening your wallet…", "Öppnar din plånbok…")}</p> }>
+                    <Routes fallback=|| view! { <p>{move || t!("There is no such page.", "Den sidan finns inte.")}</p> }>
                         <Route path=path!("/") view=WelcomePage/>
                         <Route path=path!("/create") view=CreatePage/>
                         <Route path=path!("/import") view=ImportPage/>

@@ -128,16 +128,4 @@ impl Wallet {
     pub fn database(&self) -> &'static str {
         DATABASE
     }
-
-    /// Returns the number of words of the recovery phrase, if unlocked.
-    pub async fn phrase_word_count(&self) -> Option<usize> {
-        // Take the vault out of the cell for the await: a RefCell borrow must not be held across one.
-        let vault = self.inner.vault.borrow_mut().take()?;
-        let count = vault.recovery_phrase().await.ok().map(|p| p.words().len());
-        let mut slot = self.inner.vault.borrow_mut();
-        if slot.is_none() {
-            *slot = Some(vault);
-        }
-        count
-    }
 }

@@ -7,14 +7,14 @@ use leptos::prelude::*;
 pub fn NewPassphraseFields(passphrase: RwSignal<String>, confirmation: RwSignal<String>) -> impl IntoView {
     view! {
         <fieldset>
-            <legend>"Choose a passphrase"</legend>
+            <legend>{move || t!("Choose a passphrase", "Välj ett lösenord")}</legend>
             <p class="hint">
-                {format!("It locks the wallet on this device: at least {MIN_PASSPHRASE_CHARS} characters. ")}
-                "It is not part of your recovery phrase: if you forget it, you restore from the words."
+                {move || t!(format!("It locks the wallet on this device: at least {MIN_PASSPHRASE_CHARS} characters. "), format!("Det låser plånboken på den här enheten: minst {MIN_PASSPHRASE_CHARS} tecken. "))}
+                {move || t!("It is not part of your recovery phrase: if you forget it, you restore from the words.", "Det ingår inte i återställningsfrasen: glömmer du det återställer du från orden.")}
             </p>
-            <label for="new-passphrase">"Passphrase"</label>
+            <label for="new-passphrase">{move || t!("Passphrase", "Lösenord")}</label>
             <input id="new-passphrase" type="password" autocomplete="new-password" minlength=MIN_PASSPHRASE_CHARS required bind:value=passphrase/>
-            <label for="confirm-passphrase">"Passphrase again"</label>
+            <label for="confirm-passphrase">{move || t!("Passphrase again", "Lösenordet igen")}</label>
             <input id="confirm-passphrase" type="password" autocomplete="new-password" required bind:value=confirmation/>
         </fieldset>
     }

@@ -8,7 +8,8 @@ use leptos::task::spawn_local;
 
 use super::yield_to_paint;
 use crate::app::use_app;
-use crate::components::{sentence, Alert, Busy, NewPassphraseFields};
+use crate::components::{Alert, Busy, NewPassphraseFields};
+use crate::error_text;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Step {
@@ -35,11 +36,11 @@ pub fn CreatePage() -> impl IntoView {
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if let Err(e) = check_new_passphrase(&passphrase.get_untracked(), &confirmation.get_untracked()) {
-            return error.set(Some(sentence(&e)));
+            return error.set(Some(error_text::new_passphrase(&e)));
         }
         let Some(wallet) = ctx.wallet() else { return };
         error.set(None);
-        busy.set(Some("Encrypting your wallet…".into()));
+        busy.set(Some(t!("Encrypting your wallet…", "Krypterar din plånbok…").into()));
         spawn_local(async move {
             yield_to_paint().await;
             let result = wallet.create(&phrase.get_value(), &passphrase.get_untracked()).await;
@@ -51,13 +52,13 @@ pub fn CreatePage() -> impl IntoView {
                     confirmation.set(String::new());
                     ctx.request_persistence();
                 }
-                Err(e) => error.set(Some(sentence(&e))),
+                Err(e) => error.set(Some(error_text::vault(&e))),
             }
         });
     };
 
     view! {
-        <h1>"Create a new wallet"</h1>
+        <h1>{move || t!("Create a new wallet", "Skapa en ny plånbok")}</h1>
         {move || match step.get() {
             Step::ShowWords => view! { <ShowWords words=phrase.with_value(|p| p.words()) on_done=move || go(Step::CheckWords)/> }.into_any(),
             Step::CheckWords => view! {
@@ -67,7 +68,7 @@ pub fn CreatePage() -> impl IntoView {
                 <form on:submit=create>
                     <NewPassphraseFields passphrase=passphrase confirmation=confirmation/>
                     <div class="actions">
-                        <button type="submit" class="primary" data-testid="create-wallet" prop:disabled=move || busy.get().is_some()>"Create wallet"</button>
+                        <button type="submit" class="primary" data-testid="create-wallet" prop:disabled=move || busy.get().is_some()>{move || t!("Create wallet", "Skapa plånbok")}</button>
                     </div>
                 </form>
             }.into_any(),
@@ -82,17 +83,17 @@ pub fn CreatePage() -> impl IntoView {
 fn ShowWords(words: Vec<&'static str>, on_done: impl Fn() + 'static) -> impl IntoView {
     let written = RwSignal::new(false);
     view! {
-        <p>"These 24 words are your recovery phrase. Write them down on paper, in order, and keep them somewhere safe and offline."</p>
-        <p class="warning">"Anyone with these words can take your funds. Blixtra will not show them again."</p>
+        <p>{move || t!("These 24 words are your recovery phrase. Write them down on paper, in order, and keep them somewhere safe and offline.", "De här 24 orden är din återställningsfras. Skriv ner dem på papper, i ordning, och förvara dem säkert och offline.")}</p>
+        <p class="warning">{move || t!("Anyone with these words can take your funds. Blixtra will not show them again.", "Den som har orden kan ta dina pengar. Blixtra visar dem inte igen.")}</p>
         <ol class="words" data-testid="recovery-words">
             {words.into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}
         </ol>
         <label class="check">
             <input type="checkbox" data-testid="words-written" bind:checked=written/>
-            "I have written down all 24 words"
+            {move || t!("I have written down all 24 words", "Jag har skrivit ner alla 24 orden")}
         </label>
         <div class="actions">
-            <button type="button" class="primary" data-testid="words-continue" prop:disabled=move || !written.get() on:click=move |_| on_done()>"Continue"</button>
+            <button type="button" class="primary" data-testid="words-continue" prop:disabled=move || !written.get() on:click=move |_| on_done()>{move || t!("Continue", "Fortsätt")}</button>
         </div>
     }
 }
@@ -113,22 +114,22 @@ fn CheckWords(
         let given = answers.map(|a| a.get_untracked());
         match phrase.with_value(|p| check.verify(p, [&given[0], &given[1], &given[2]])) {
             Ok(()) => on_done(),
-            Err(e) => error.set(Some(sentence(&e))),
+            Err(e) => error.set(Some(error_text::word_check(&e))),
         }
     };
     view! {
         <form on:submit=submit>
-            <p>"To be sure you have them, type these words from your recovery phrase."</p>
+            <p>{move || t!("To be sure you have them, type these words from your recovery phrase.", "För att vara säker på att du har dem: skriv de här orden ur din återställningsfras.")}</p>
             {positions.into_iter().zip(answers).map(|(position, answer)| {
                 let id = format!("check-word-{position}");
                 view! {
-                    <label for=id.clone()>{format!("Word #{position}")}</label>
+                    <label for=id.clone()>{move || t!(format!("Word #{position}"), format!("Ord nr {position}"))}</label>
                     <input id=id type="text" autocomplete="off" autocapitalize="none" spellcheck="false" required bind:value=answer/>
                 }
             }).collect_view()}
             <div class="actions">
-                <button type="button" on:click=move |_| on_back()>"Show the words again"</button>
-                <button type="submit" class="primary" data-testid="check-words">"Check"</button>
+                <button type="button" on:click=move |_| on_back()>{move || t!("Show the words again", "Visa orden igen")}</button>
+                <button type="submit" class="primary" data-testid="check-words">{move || t!("Check", "Kontrollera")}</button>
             </div>
         </form>
     }

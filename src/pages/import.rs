@@ -7,7 +7,8 @@ use leptos::task::spawn_local;
 
 use super::yield_to_paint;
 use crate::app::use_app;
-use crate::components::{sentence, Alert, Busy, NewPassphraseFields};
+use crate::components::{Alert, Busy, NewPassphraseFields};
+use crate::error_text;
 
 #[component]
 pub fn ImportPage() -> impl IntoView {
@@ -22,14 +23,14 @@ pub fn ImportPage() -> impl IntoView {
         ev.prevent_default();
         let phrase = match RecoveryPhrase::parse(&words.get_untracked()) {
             Ok(phrase) => phrase,
-            Err(e) => return error.set(Some(sentence(&e))),
+            Err(e) => return error.set(Some(error_text::mnemonic(&e))),
         };
         if let Err(e) = check_new_passphrase(&passphrase.get_untracked(), &confirmation.get_untracked()) {
-            return error.set(Some(sentence(&e)));
+            return error.set(Some(error_text::new_passphrase(&e)));
         }
         let Some(wallet) = ctx.wallet() else { return };
         error.set(None);
-        busy.set(Some("Encrypting your wallet…".into()));
+        busy.set(Some(t!("Encrypting your wallet…", "Krypterar din plånbok…").into()));
         spawn_local(async move {
             yield_to_paint().await;
             let result = wallet.create(&phrase, &passphrase.get_untracked()).await;
@@ -40,20 +41,20 @@ pub fn ImportPage() -> impl IntoView {
                     ctx.request_persistence();
                     ctx.unlocked(passphrase.get_untracked());
                 }
-                Err(e) => error.set(Some(sentence(&e))),
+                Err(e) => error.set(Some(error_text::vault(&e))),
             }
         });
     };
 
     view! {
-        <h1>"Restore a wallet"</h1>
+        <h1>{move || t!("Restore a wallet", "Återställ en plånbok")}</h1>
         <form on:submit=restore>
-            <label for="recovery-words">"Recovery phrase (12 or 24 words)"</label>
+            <label for="recovery-words">{move || t!("Recovery phrase (12 or 24 words)", "Återställningsfras (12 eller 24 ord)")}</label>
             <textarea id="recovery-words" rows="4" autocomplete="off" autocapitalize="none" spellcheck="false" required
                 prop:value=move || words.get() on:input=move |ev| words.set(event_target_value(&ev))></textarea>
             <NewPassphraseFields passphrase=passphrase confirmation=confirmation/>
             <div class="actions">
-                <button type="submit" class="primary" prop:disabled=move || busy.get().is_some()>"Restore wallet"</button>
+                <button type="submit" class="primary" prop:disabled=move || busy.get().is_some()>{move || t!("Restore wallet", "Återställ plånbok")}</button>
             </div>
         </form>
         <Busy message=busy/>

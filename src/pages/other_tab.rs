@@ -8,10 +8,10 @@ use crate::app::{retry_start, use_app};
 pub fn OtherTabPage() -> impl IntoView {
     let ctx = use_app();
     view! {
-        <h1>"Blixtra is open in another tab"</h1>
-        <p>"Only one tab at a time can use your wallet, so that two never change it at once. Use the other tab, or close it and try again here."</p>
+        <h1>{move || t!("Blixtra is open in another tab", "Blixtra är öppen i en annan flik")}</h1>
+        <p>{move || t!("Only one tab at a time can use your wallet, so that two never change it at once. Use the other tab, or close it and try again here.", "Bara en flik åt gången kan använda plånboken, så att två aldrig ändrar den samtidigt. Använd den andra fliken, eller stäng den och försök igen här.")}</p>
         <div class="actions">
-            <button type="button" class="primary" on:click=move |_| retry_start(ctx)>"Try again"</button>
+            <button type="button" class="primary" on:click=move |_| retry_start(ctx)>{move || t!("Try again", "Försök igen")}</button>
         </div>
     }
 }

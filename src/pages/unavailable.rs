@@ -13,11 +13,11 @@ pub fn UnavailablePage() -> impl IntoView {
         _ => String::new(),
     };
     view! {
-        <h1>"Blixtra cannot store your wallet here"</h1>
+        <h1>{move || t!("Blixtra cannot store your wallet here", "Blixtra kan inte spara din plånbok här")}</h1>
         <p role="alert" class="error">{reason}</p>
-        <p>"Blixtra keeps your wallet, encrypted, in this browser's storage. Private windows and some privacy settings turn it off."</p>
+        <p>{move || t!("Blixtra keeps your wallet, encrypted, in this browser's storage. Private windows and some privacy settings turn it off.", "Blixtra sparar plånboken, krypterad, i webbläsarens lagring. Privata fönster och vissa integritetsinställningar stänger av den.")}</p>
         <div class="actions">
-            <button type="button" class="primary" on:click=move |_| retry_start(ctx)>"Try again"</button>
+            <button type="button" class="primary" on:click=move |_| retry_start(ctx)>{move || t!("Try again", "Försök igen")}</button>
         </div>
     }
 }

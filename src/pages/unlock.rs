@@ -5,7 +5,8 @@ use leptos::task::spawn_local;
 
 use super::yield_to_paint;
 use crate::app::use_app;
-use crate::components::{sentence, Alert, Busy, WipeWallet};
+use crate::components::{Alert, Busy, WipeWallet};
+use crate::error_text;
 
 #[component]
 pub fn UnlockPage() -> impl IntoView {
@@ -19,7 +20,7 @@ pub fn UnlockPage() -> impl IntoView {
         ev.prevent_default();
         let Some(wallet) = ctx.wallet() else { return };
         error.set(None);
-        busy.set(Some("Unlocking…".into()));
+        busy.set(Some(t!("Unlocking…", "Låser upp…").into()));
         spawn_local(async move {
             yield_to_paint().await;
             let result = wallet.unlock(&passphrase.get_untracked()).await;
@@ -30,26 +31,26 @@ pub fn UnlockPage() -> impl IntoView {
                     passphrase.set(String::new());
                     ctx.request_persistence();
                 }
-                Err(e) => error.set(Some(sentence(&e))),
+                Err(e) => error.set(Some(error_text::vault(&e))),
             }
         });
     };
 
     view! {
-        <h1>"Unlock your wallet"</h1>
+        <h1>{move || t!("Unlock your wallet", "Lås upp din plånbok")}</h1>
         <form on:submit=unlock>
-            <label for="passphrase">"Passphrase"</label>
+            <label for="passphrase">{move || t!("Passphrase", "Lösenord")}</label>
             <input id="passphrase" type="password" autocomplete="current-password" required autofocus bind:value=passphrase/>
             <div class="actions">
-                <button type="submit" class="primary" data-testid="unlock" prop:disabled=move || busy.get().is_some()>"Unlock"</button>
+                <button type="submit" class="primary" data-testid="unlock" prop:disabled=move || busy.get().is_some()>{move || t!("Unlock", "Lås upp")}</button>
             </div>
         </form>
         <Busy message=busy/>
         <Alert message=error/>
         <Show when=move || forgot.get() fallback=move || view! {
-            <button type="button" class="link" on:click=move |_| forgot.set(true)>"Forgot your passphrase?"</button>
+            <button type="button" class="link" on:click=move |_| forgot.set(true)>{move || t!("Forgot your passphrase?", "Glömt lösenordet?")}</button>
         }>
-            <p>"The passphrase cannot be recovered. You can wipe this wallet and restore it from your recovery phrase, with a new passphrase."</p>
+            <p>{move || t!("The passphrase cannot be recovered. You can wipe this wallet and restore it from your recovery phrase, with a new passphrase.", "Lösenordet går inte att få tillbaka. Du kan radera plånboken och återställa den från återställningsfrasen, med ett nytt lösenord.")}</p>
             <WipeWallet/>
         </Show>
     }

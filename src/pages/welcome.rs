@@ -8,11 +8,11 @@ use crate::session::paths;
 #[component]
 pub fn WelcomePage() -> impl IntoView {
     view! {
-        <h1>"Welcome to Blixtra"</h1>
-        <p>"A Bitcoin Lightning wallet that lives in this browser. You alone hold its keys: no account, no server that can spend for you."</p>
-        <nav class="choices" aria-label="Get started">
-            <A href=paths::CREATE attr:class="button primary" attr:data-testid="start-create">"Create a new wallet"</A>
-            <A href=paths::IMPORT attr:class="button" attr:data-testid="start-import">"Restore from a recovery phrase"</A>
+        <h1>{move || t!("Welcome to Blixtra", "Välkommen till Blixtra")}</h1>
+        <p>{move || t!("A Bitcoin Lightning wallet that lives in this browser. You alone hold its keys: no account, no server that can spend for you.", "En Bitcoin Lightning-plånbok som bor i den här webbläsaren. Bara du har nycklarna: inget konto, ingen server som kan spendera åt dig.")}</p>
+        <nav class="choices" aria-label=move || t!("Get started", "Kom igång")>
+            <A href=paths::CREATE attr:class="button primary" attr:data-testid="start-create">{move || t!("Create a new wallet", "Skapa en ny plånbok")}</A>
+            <A href=paths::IMPORT attr:class="button" attr:data-testid="start-import">{move || t!("Restore from a recovery phrase", "Återställ från en återställningsfras")}</A>
         </nav>
     }
 }
