@@ -129,6 +129,30 @@ fn a_write_is_acknowledged_only_after_its_commit_completes() {
 }
 
 #[test]
+fn waiting_for_the_next_write_needs_a_write_started_after_the_wait_and_committed() {
+    let gated = GatedStore::default();
+    let ldk = LdkStore::new(Rc::new(SealedStore::new(gated.clone(), &SecretKey::random())));
+    // A write already under way when the payment settled does not hold the news of it.
+    let mut earlier = ldk.write("", "", "manager", b"before".to_vec());
+    assert!(poll_once(earlier.as_mut()).is_pending());
+    let mut persisted = Box::pin(ldk.next_write_committed("", "", "manager"));
+    gated.open.set(true);
+    assert!(matches!(poll_once(earlier.as_mut()), Poll::Ready(Ok(()))));
+    assert!(poll_once(persisted.as_mut()).is_pending(), "the earlier write does not count");
+    // Another key's write does not count either.
+    block_on(ldk.write("", "", "graph", b"graph".to_vec())).expect("write");
+    assert!(poll_once(persisted.as_mut()).is_pending());
+
+    gated.open.set(false);
+    let mut next = ldk.write("", "", "manager", b"after".to_vec());
+    assert!(poll_once(next.as_mut()).is_pending());
+    assert!(poll_once(persisted.as_mut()).is_pending(), "started, not yet committed");
+    gated.open.set(true);
+    assert!(matches!(poll_once(next.as_mut()), Poll::Ready(Ok(()))));
+    assert!(poll_once(persisted.as_mut()).is_ready());
+}
+
+#[test]
 fn a_failed_commit_is_reported_to_ldk() {
     #[derive(Clone)]
     struct FullStore;

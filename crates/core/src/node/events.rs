@@ -3,6 +3,9 @@
 //! again instead of losing it.
 
 use std::rc::Rc;
+use std::time::Duration;
+
+use futures::channel::oneshot;
 
 use bitcoin::hex::DisplayHex;
 use bitcoin::secp256k1::PublicKey;
@@ -14,6 +17,7 @@ use lightning::ln::types::ChannelId;
 use lightning::sign::SpendableOutputDescriptor;
 use lightning::types::payment::{PaymentHash, PaymentPreimage};
 use lightning::util::logger::Logger as _;
+use lightning::util::persist::{CHANNEL_MANAGER_PERSISTENCE_KEY, CHANNEL_MANAGER_PERSISTENCE_PRIMARY_NAMESPACE, CHANNEL_MANAGER_PERSISTENCE_SECONDARY_NAMESPACE};
 use lightning::{log_error, log_info, log_warn};
 
 use super::lightning_node::{hash_hex, LightningNode, NodeEvent};
@@ -21,6 +25,8 @@ use super::payments::{PaymentDirection, PaymentRecord, PaymentStatus};
 use super::platform::Platform;
 use super::NodeError;
 
+/// How long a settled payment's report waits for the channel manager's next write.
+const MANAGER_WRITE_WAIT: Duration = Duration::from_secs(60);
 /// Funding transactions aim to confirm within about an hour.
 const FUNDING_TARGET_BLOCKS: u16 = 6;
 
@@ -103,7 +109,7 @@ impl<P: Platform> LightningNode<P> {
         Ok(())
     }
 
-    async fn on_payment_claimed(&self, payment_hash: PaymentHash, amount_msat: u64, preimage: Option<PaymentPreimage>) -> Result<(), ReplayEvent> {
+    async fn on_payment_claimed(self: &Rc<Self>, payment_hash: PaymentHash, amount_msat: u64, preimage: Option<PaymentPreimage>) -> Result<(), ReplayEvent> {
         let (hash, now) = (hash_hex(&payment_hash), self.platform.now());
         let mut record = self.payments.get(&hash).await.map_err(|e| self.replay(e))?.unwrap_or_else(|| PaymentRecord::new(PaymentDirection::Inbound, hash.clone(), Some(amount_msat), now));
         record.status = PaymentStatus::Succeeded;
@@ -111,11 +117,11 @@ impl<P: Platform> LightningNode<P> {
         record.preimage = preimage.map(|p| p.0.to_lower_hex_string());
         record.updated_at_secs = now.as_secs();
         self.payments.upsert(record).await.map_err(|e| self.replay(e))?;
-        self.notify(NodeEvent::PaymentReceived { payment_hash: hash, amount_msat });
+        self.report_once_manager_written(NodeEvent::PaymentReceived { payment_hash: hash, amount_msat }, None);
         Ok(())
     }
 
-    async fn on_payment_sent(&self, payment_id: Option<PaymentId>, payment_hash: PaymentHash, preimage: PaymentPreimage, amount_msat: Option<u64>, fee_paid_msat: Option<u64>) -> Result<(), ReplayEvent> {
+    async fn on_payment_sent(self: &Rc<Self>, payment_id: Option<PaymentId>, payment_hash: PaymentHash, preimage: PaymentPreimage, amount_msat: Option<u64>, fee_paid_msat: Option<u64>) -> Result<(), ReplayEvent> {
         let (hash, now) = (hash_hex(&payment_hash), self.platform.now());
         // A record is always written before sending; one missing (a damaged store) is made anew.
         let mut record = self.payments.get(&hash).await.map_err(|e| self.replay(e))?.unwrap_or_else(|| PaymentRecord::new(PaymentDirection::Outbound, hash.clone(), amount_msat, now));
@@ -125,11 +131,25 @@ impl<P: Platform> LightningNode<P> {
         record.amount_msat = amount_msat.or(record.amount_msat);
         record.updated_at_secs = now.as_secs();
         self.payments.upsert(record.clone()).await.map_err(|e| self.replay(e))?;
-        self.notify(NodeEvent::PaymentSent { payment_hash: hash, fee_paid_msat: fee_paid_msat.unwrap_or(0) });
-        if let Some(waiter) = payment_id.and_then(|id| self.pending_sends.borrow_mut().remove(&id)) {
-            let _ = waiter.send(Ok(record));
-        }
+        let waiter = payment_id.and_then(|id| self.pending_sends.borrow_mut().remove(&id)).map(|waiter| (waiter, record));
+        self.report_once_manager_written(NodeEvent::PaymentSent { payment_hash: hash, fee_paid_msat: fee_paid_msat.unwrap_or(0) }, waiter);
         Ok(())
+    }
+
+    /// Tells the wallet of a settled payment only once the channel manager written after this event
+    /// has committed: LDK persists it right after the handler returns, and a payment reported done
+    /// must survive a reload. (Were that write lost, LDK would replay the event, and this handler is
+    /// idempotent.) After a minute without a write, reports anyway: the payment itself is settled.
+    fn report_once_manager_written(self: &Rc<Self>, event: NodeEvent, waiter: Option<(oneshot::Sender<Result<PaymentRecord, NodeError>>, PaymentRecord)>) {
+        let written = self.parts.store.next_write_committed(CHANNEL_MANAGER_PERSISTENCE_PRIMARY_NAMESPACE, CHANNEL_MANAGER_PERSISTENCE_SECONDARY_NAMESPACE, CHANNEL_MANAGER_PERSISTENCE_KEY);
+        let node = self.clone();
+        self.platform.spawner().spawn_local(async move {
+            futures::future::select(Box::pin(written), node.platform.sleep(MANAGER_WRITE_WAIT)).await;
+            node.notify(event);
+            if let Some((waiter, record)) = waiter {
+                let _ = waiter.send(Ok(record));
+            }
+        });
     }
 
     async fn on_payment_failed(&self, payment_id: PaymentId, payment_hash: Option<PaymentHash>, reason: Option<PaymentFailureReason>) -> Result<(), ReplayEvent> {

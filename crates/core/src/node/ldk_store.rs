@@ -10,12 +10,15 @@
 //! already applied does nothing. Writes to different keys run side by side.
 //!
 //! **Durability.** A returned future resolves only once the backing store's commit has completed
-//! (IndexedDB: the transaction's `complete`), so LDK's "persisted" is true when it says so.
+//! (IndexedDB: the transaction's `complete`), so LDK's "persisted" is true when it says so. And the
+//! node can wait for the next committed write of a key (`next_write_committed`): a payment is
+//! reported done only once the channel manager that knows it is on disk.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
+use futures::channel::oneshot;
 use futures::lock::Mutex;
 use lightning::io;
 use lightning::util::async_poll::AsyncResult;
@@ -41,11 +44,25 @@ struct Inner<S> {
     keys: RefCell<HashMap<String, Rc<KeyOrder>>>,
 }
 
-/// The versions of one key: the last handed out, and (under the lock) the last applied.
+/// The versions of one key: the last handed out, and (under the lock) the last applied; who waits
+/// for a version to commit.
 #[derive(Default)]
 struct KeyOrder {
     issued: std::cell::Cell<u64>,
     applied: Mutex<u64>,
+    waiters: RefCell<Vec<(u64, oneshot::Sender<()>)>>,
+}
+
+impl KeyOrder {
+    /// Wakes whoever waits for `version` or an older one: it is on disk (or superseded by one that is).
+    fn committed(&self, version: u64) {
+        let waiters = std::mem::take(&mut *self.waiters.borrow_mut());
+        let (ready, waiting): (Vec<_>, Vec<_>) = waiters.into_iter().partition(|(wanted, _)| *wanted <= version);
+        *self.waiters.borrow_mut() = waiting;
+        for (_, waiter) in ready {
+            let _ = waiter.send(());
+        }
+    }
 }
 
 fn namespace(primary: &str, secondary: &str) -> String {
@@ -65,13 +82,27 @@ impl<S: KvStore + 'static> LdkStore<S> {
         &self.inner.sealed
     }
 
+    fn order(&self, namespace: &str, key: &str) -> Rc<KeyOrder> {
+        self.inner.keys.borrow_mut().entry(format!("{namespace}\0{key}")).or_default().clone()
+    }
+
     /// Takes the next version of a key, at call time (not when the future first runs).
     fn next_version(&self, namespace: &str, key: &str) -> (Rc<KeyOrder>, u64) {
-        let mut keys = self.inner.keys.borrow_mut();
-        let order = keys.entry(format!("{namespace}\0{key}")).or_default().clone();
+        let order = self.order(namespace, key);
         let version = order.issued.get() + 1;
         order.issued.set(version);
         (order, version)
+    }
+
+    /// Returns a future that completes once a write of the key started after this call has
+    /// committed. Registered now, so a write started before the future is first polled counts.
+    pub fn next_write_committed(&self, primary: &str, secondary: &str, key: &str) -> impl std::future::Future<Output = ()> + 'static {
+        let order = self.order(&namespace(primary, secondary), key);
+        let (sender, committed) = oneshot::channel();
+        order.waiters.borrow_mut().push((order.issued.get() + 1, sender));
+        async move {
+            let _ = committed.await;
+        }
     }
 
     /// Writes `value` (or removes the record, for `None`) unless a newer version got there first.
@@ -91,6 +122,7 @@ impl<S: KvStore + 'static> LdkStore<S> {
             };
             inner.sealed.commit(vec![op]).await.map_err(io_error)?;
             *applied = version;
+            order.committed(version);
             Ok(())
         })
     }
