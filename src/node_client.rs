@@ -52,6 +52,8 @@ struct Inner {
     worker: Worker,
     next_id: Cell<u64>,
     pending: RefCell<HashMap<u64, oneshot::Sender<Result<Answer, NodeCallError>>>>,
+    /// The worker's unasked hello, once its wasm has loaded and it listens.
+    hello: RefCell<Option<oneshot::Receiver<Result<FromNode, NodeCallError>>>>,
     /// Who waits for the next `Hello`, `Started`, `StartFailed` or `Stopped`.
     lifecycle: RefCell<Option<oneshot::Sender<Result<FromNode, NodeCallError>>>>,
     on_notice: Box<dyn Fn(NodeNotice)>,
@@ -64,6 +66,9 @@ impl NodeClient {
     /// Spawns the node's worker. `on_notice` hears every event and the worker's failure.
     pub fn spawn(on_notice: impl Fn(NodeNotice) + 'static) -> Result<NodeClient, NodeCallError> {
         let worker = Worker::new(WORKER_SCRIPT).map_err(|e| NodeCallError::WorkerFailed(format!("{e:?}")))?;
+        // The worker speaks first (see src/bin/node_worker.rs): whatever the page sent before its
+        // wasm loaded would be lost.
+        let (hello_sender, hello) = oneshot::channel();
         let inner = Rc::new_cyclic(|weak: &Weak<Inner>| {
             let on_message = {
                 let weak = weak.clone();
@@ -87,7 +92,8 @@ impl NodeClient {
                 worker,
                 next_id: Cell::new(1),
                 pending: RefCell::new(HashMap::new()),
-                lifecycle: RefCell::new(None),
+                hello: RefCell::new(Some(hello)),
+                lifecycle: RefCell::new(Some(hello_sender)),
                 on_notice: Box::new(on_notice),
                 failed: RefCell::new(None),
                 _on_message: on_message,
@@ -97,12 +103,14 @@ impl NodeClient {
         Ok(NodeClient { inner })
     }
 
-    /// Checks that the worker speaks this page's protocol, then starts the node. Returns its node id.
+    /// Waits for the worker's hello and checks that it speaks this page's protocol, then starts the
+    /// node. Returns its node id.
     pub async fn start(&self, start: StartNode) -> Result<String, NodeCallError> {
-        match self.inner.lifecycle_call(ToNode::Hello { version: PROTOCOL_VERSION }).await? {
-            FromNode::Hello { .. } => {}
-            FromNode::StartFailed { error } => return Err(NodeCallError::StartFailed(error)),
-            other => return Err(NodeCallError::WorkerFailed(format!("unexpected answer to hello: {other:?}"))),
+        let hello = self.inner.hello.borrow_mut().take().ok_or_else(|| NodeCallError::WorkerFailed("started twice".into()))?;
+        match hello.await.unwrap_or_else(|_| Err(NodeCallError::WorkerFailed("the worker went away".into())))? {
+            FromNode::Hello { version } if version == PROTOCOL_VERSION => {}
+            FromNode::Hello { version } => return Err(NodeCallError::StartFailed(format!("the page speaks protocol {PROTOCOL_VERSION}, the node {version}: reload the page"))),
+            other => return Err(NodeCallError::WorkerFailed(format!("unexpected first message: {other:?}"))),
         }
         match self.inner.lifecycle_call(ToNode::Start(start)).await? {
             FromNode::Started { node_id } => Ok(node_id),

@@ -1,10 +1,10 @@
 //! The node's Web Worker: JSON messages of the UI protocol in through `onmessage`, out through
-//! `postMessage`; everything else is `NodeHost`'s. (Trunk builds it as a worker once the pages use it.)
+//! `postMessage`; everything else is `NodeHost`'s. Trunk builds it beside the app (`index.html`).
 
 use std::rc::Rc;
 
 use blixtra::node_host::NodeHost;
-use blixtra_core::node::protocol::{FromNode, ToNode};
+use blixtra_core::node::protocol::{FromNode, ToNode, PROTOCOL_VERSION};
 use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
@@ -32,4 +32,9 @@ fn main() {
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     // The handler lives as long as the worker does.
     on_message.forget();
+    // The page's messages sent before this handler existed were dropped by the browser: the page
+    // waits for this hello before it sends anything.
+    if let Ok(text) = serde_json::to_string(&FromNode::Hello { version: PROTOCOL_VERSION }) {
+        let _ = scope.post_message(&text.into());
+    }
 }

@@ -1,5 +1,6 @@
-//! The devnet as the browser tests use it: `blixtra-devnet` started on free loopback ports, waited for
-//! until it prints `ready`, and stopped when the handle is dropped, whatever the tests did.
+//! The devnet as the browser tests and the demo use it: `blixtra-devnet` started on free loopback ports
+//! (tests) or its default ones (demo), waited for until it prints `ready`, and stopped when the handle is
+//! dropped, whatever the tests did.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -23,15 +24,42 @@ impl Drop for RunningDevnet {
     }
 }
 
+/// Where the devnet listens: its HTTP APIs, the WebSocket proxy and the two peers.
+pub struct DevnetAddresses {
+    pub http: String,
+    pub proxy: String,
+    pub hub: String,
+    pub shop: String,
+}
+
+impl DevnetAddresses {
+    /// The devnet's own defaults, which README.md names (the demo's).
+    pub fn defaults() -> Self {
+        let at = |port: u16| format!("127.0.0.1:{port}");
+        DevnetAddresses { http: at(3002), proxy: at(9736), hub: at(9735), shop: at(9737) }
+    }
+
+    /// Free loopback ports, so that a test run never collides with a devnet already running.
+    pub fn free() -> Result<Self, String> {
+        // Port 0 lets the devnet pick (it prints its URL); the peers need theirs named before they start.
+        Ok(DevnetAddresses { http: "127.0.0.1:0".to_owned(), proxy: "127.0.0.1:0".to_owned(), hub: free_port()?, shop: free_port()? })
+    }
+}
+
 impl RunningDevnet {
     /// Builds and starts the devnet on free loopback ports and returns once it is ready.
     pub fn start(root: &Path) -> Result<Self, String> {
+        Self::start_at(root, &DevnetAddresses::free()?)
+    }
+
+    /// Builds and starts the devnet at `addresses` and returns once it is ready.
+    pub fn start_at(root: &Path, addresses: &DevnetAddresses) -> Result<Self, String> {
         crate::shell::cargo(root, &["build", "-p", "devnet"])?;
         let binary = root.join("target/debug/blixtra-devnet");
-        let (hub, shop) = (free_port()?, free_port()?);
-        println!("$ {} --http 127.0.0.1:0 --proxy 127.0.0.1:0 --hub {hub} --shop {shop}", binary.display());
+        let DevnetAddresses { http, proxy, hub, shop } = addresses;
+        println!("$ {} --http {http} --proxy {proxy} --hub {hub} --shop {shop}", binary.display());
         let mut child = Command::new(&binary)
-            .args(["--http", "127.0.0.1:0", "--proxy", "127.0.0.1:0", "--hub", &hub, "--shop", &shop])
+            .args(["--http", http, "--proxy", proxy, "--hub", hub, "--shop", shop])
             .stdout(Stdio::piped())
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;

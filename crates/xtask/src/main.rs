@@ -1,8 +1,10 @@
 //! `cargo xtask`: the project's one entry point for people and CI.
 //!
 //! - `setup`: installs what is missing (wasm target, Debian packages, wasm-bindgen-cli, wasm-pack, trunk)
-//! - `test`: setup, the invariant checks, native tests, clippy, browser tests, and an app build
-//! - `demo`: setup, then builds the app and serves it at http://127.0.0.1:8080
+//! - `test`: setup, the invariant checks, native tests, clippy, browser tests, and the app built and
+//!   driven end to end in Chromium
+//! - `demo`: setup, then the devnet on its default ports and the app built for it, served at
+//!   http://127.0.0.1:8080
 //! - `devnet [options]`: the local Lightning network (`cargo run -p devnet`), options passed through
 //!
 //! Written with the standard library only, so it builds in seconds on a fresh machine.
@@ -54,7 +56,7 @@ fn test() -> Result<(), String> {
 
     shell::step("clippy");
     // The devnet (ldk-node turns on `lightning/std`) is linted on its own, like it is tested.
-    shell::cargo(&root, &["clippy", "-p", "blixtra-core", "-p", "blixtra-proxy", "-p", "xtask", "--all-targets", "--", "-D", "warnings"])?;
+    shell::cargo(&root, &["clippy", "-p", "blixtra-core", "-p", "blixtra-proxy", "-p", "xtask", "-p", "blixtra-e2e", "--all-targets", "--", "-D", "warnings"])?;
     shell::cargo(&root, &["clippy", "-p", "devnet", "--all-targets", "--", "-D", "warnings"])?;
     shell::cargo(&root, &["clippy", "-p", "blixtra", "--target", "wasm32-unknown-unknown", "--all-targets", "--", "-D", "warnings"])?;
 
@@ -65,10 +67,14 @@ fn test() -> Result<(), String> {
     // The node's end-to-end test opens, uses and closes a channel: more than the runner's default 20 s.
     std::env::set_var("WASM_BINDGEN_TEST_TIMEOUT", "300");
     shell::run_tests(&root, "wasm-pack", &["test", "--headless", "--chrome", "--chromedriver", &tools.chromedriver], &mut tally)?;
-    drop(devnet);
 
-    shell::step("app build (trunk)");
+    shell::step("app build (trunk) and the end-to-end test (its UI in Chromium, against the same devnet)");
+    // The app, like the tests, takes the devnet's URL at compile time as its default network.
     shell::run(&root, "trunk", &["build"])?;
+    std::env::set_var("BLIXTRA_E2E_DIST", root.join("dist"));
+    std::env::set_var("BLIXTRA_E2E_CHROMEDRIVER", &tools.chromedriver);
+    shell::run_tests(&root, &cargo, &["test", "-p", "blixtra-e2e"], &mut tally)?;
+    drop(devnet);
     // A closing line in the plain form CI reads: the sum over every harness above.
     println!("\nxtask: {} passed, {} failed", tally.passed, tally.failed);
     Ok(())
@@ -83,10 +89,25 @@ fn run_devnet(options: &[String]) -> Result<(), String> {
     shell::cargo(&root, &args)
 }
 
-/// Builds the app and serves it at http://127.0.0.1:8080 until interrupted.
+/// Starts the devnet on its default ports, builds the app for it, and serves the app at
+/// http://127.0.0.1:8080 until Ctrl-C (which the terminal sends to the devnet and the server too).
 fn demo() -> Result<(), String> {
     setup::run_and_locate()?;
+    setup::devnet()?;
     let root = shell::workspace_root()?;
-    shell::step("serving Blixtra at http://127.0.0.1:8080 (Ctrl-C stops)");
-    shell::run(&root, "trunk", &["serve", "--open=false"])
+    shell::step("devnet");
+    let devnet = devnet::RunningDevnet::start_at(&root, &devnet::DevnetAddresses::defaults())?;
+    shell::step("app build (trunk)");
+    std::env::set_var("BLIXTRA_DEVNET_URL", &devnet.url);
+    shell::run(&root, "trunk", &["build"])?;
+    // The end-to-end test's server: it serves dist/ as built, never rebuilding or fetching anything.
+    shell::cargo(&root, &["build", "-p", "blixtra-e2e", "--bin", "blixtra-e2e"])?;
+    shell::step("demo");
+    println!("Blixtra: http://127.0.0.1:8080");
+    println!("devnet:  {}/devnet.json (control API: README.md)", devnet.url);
+    println!("Ctrl-C stops both.");
+    let server = root.join("target/debug/blixtra-e2e");
+    let result = shell::run(&root, &server.to_string_lossy(), &["serve", "--dist", "dist", "--addr", "127.0.0.1:8080"]);
+    drop(devnet);
+    result
 }

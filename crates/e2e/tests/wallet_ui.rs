@@ -1,0 +1,349 @@
+//! The wallet through its UI, in headless Chromium, against a running devnet: create a wallet, fund it
+//! from the faucet, open a channel to hub, pay shop, get paid by shop, reload and unlock, switch the
+//! language. Only the devnet's control calls (mine, shop's invoice, shop pays) bypass the UI.
+//!
+//! Needs `BLIXTRA_E2E_DIST` (the app `trunk build` wrote, built with the same `BLIXTRA_DEVNET_URL`) and
+//! `BLIXTRA_DEVNET_URL`; `cargo xtask test` sets both (and `BLIXTRA_E2E_CHROMEDRIVER`, else
+//! /usr/bin/chromedriver). Screenshots of every page at 360 and 1280 px go to
+//! `target/e2e/screenshots/{scenario}/{width}/`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use blixtra_e2e::browser::{Browser, BrowserOptions};
+use blixtra_e2e::devnet::DevnetControl;
+use blixtra_e2e::server::AppServer;
+use blixtra_e2e::ui::{amount_in, wait_until, ScreenshotOptions, Ui, Waits};
+use blixtra_e2e::{Error, Result};
+
+const PASSPHRASE: &str = "correct horse battery staple";
+
+/// The options of a run: where things are, and how long each kind of wait may take.
+struct Config {
+    dist: PathBuf,
+    devnet_url: String,
+    passphrase: &'static str,
+    browser: BrowserOptions,
+    waits: Waits,
+    screenshots: ScreenshotOptions,
+    /// For what waits on the node or the network: its start, a confirmation, a channel, a payment.
+    network_wait: Duration,
+    /// The whole scenario, whatever its steps do.
+    deadline: Duration,
+}
+
+impl Config {
+    /// Reads the environment; a missing variable fails the run with what to set.
+    fn from_env(scenario: &str) -> Result<Config> {
+        let root = workspace_root();
+        let dist = required_env("BLIXTRA_E2E_DIST", "set it to the app's build directory, e.g. `dist` after `BLIXTRA_DEVNET_URL=… trunk build` in the workspace root")?;
+        let devnet_url = required_env("BLIXTRA_DEVNET_URL", "set it to a running devnet's base URL, e.g. http://127.0.0.1:3002 (`cargo xtask devnet`), the one the app was built with")?;
+        let chromedriver = std::env::var_os("BLIXTRA_E2E_CHROMEDRIVER").map_or_else(|| PathBuf::from("/usr/bin/chromedriver"), PathBuf::from);
+        let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+        let window = (1280, 900);
+        Ok(Config {
+            // Relative to the workspace root, where `trunk build` runs (tests run in the crate's directory).
+            dist: root.join(dist),
+            devnet_url,
+            passphrase: PASSPHRASE,
+            browser: BrowserOptions { chromedriver, window, ..BrowserOptions::default() },
+            waits: Waits::default(),
+            screenshots: ScreenshotOptions { dir: target.join("e2e/screenshots").join(scenario), sizes: vec![(360, 780), window], max_height: 4000 },
+            network_wait: Duration::from_secs(120),
+            deadline: Duration::from_secs(900),
+        })
+    }
+}
+
+fn required_env(name: &'static str, hint: &'static str) -> Result<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty()).ok_or(Error::MissingEnv { name, hint })
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+// One Chromium at a time: the scenarios share the devnet, and the machine may have two cores.
+static ONE_BROWSER_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Serves the app, starts the browser, runs `steps`, and always ends the browser; on a failure it saves
+/// a screenshot and prints the page's console.
+async fn run_scenario(name: &str, steps: impl AsyncFnOnce(&Ui, &Config, &DevnetControl) -> Result<()>) -> Result<()> {
+    let _turn = ONE_BROWSER_AT_A_TIME.lock().await;
+    let config = Config::from_env(name)?;
+    let devnet = DevnetControl::new(&config.devnet_url)?;
+    devnet.check().await?;
+    let server = AppServer::start(&config.dist, SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+    let browser = Browser::start(&config.browser).await?;
+    let ui = Ui::new(browser.driver.clone(), &server.url, config.waits, config.screenshots.clone(), config.browser.window);
+    let outcome = match tokio::time::timeout(config.deadline, steps(&ui, &config, &devnet)).await {
+        Ok(outcome) => outcome,
+        Err(_) => Err(Error::Timeout { what: format!("the scenario {name} to finish"), after: config.deadline, last_error: None }),
+    };
+    if outcome.is_err() {
+        report_failure(&ui, &browser).await;
+    }
+    drop(ui);
+    let quit = browser.quit().await;
+    outcome.and(quit)
+}
+
+async fn report_failure(ui: &Ui, browser: &Browser) {
+    if let Err(e) = ui.screenshot_all_widths("failure").await {
+        eprintln!("no screenshot of the failure: {e}");
+    }
+    match ui.page_text().await {
+        Ok(text) => eprintln!("the page when it failed:\n{text}"),
+        Err(e) => eprintln!("no page text: {e}"),
+    }
+    match browser.console().await {
+        Ok(lines) => lines.iter().for_each(|line| eprintln!("console: {line}")),
+        Err(e) => eprintln!("no console: {e}"),
+    }
+}
+
+fn passed(outcome: Result<()>) {
+    if let Err(e) = outcome {
+        panic!("{e}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_wallet_is_locked_by_a_reload_and_unlocked_with_its_passphrase() {
+    passed(
+        run_scenario("onboarding", async |ui, config, _devnet| {
+            open_welcome(ui).await?;
+            create_wallet(ui, config.passphrase).await?;
+            expect_home(ui, "home").await?;
+            reload_and_unlock(ui, config.passphrase).await?;
+            expect_home(ui, "home-unlocked").await
+        })
+        .await,
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_wallet_is_funded_opens_a_channel_pays_and_gets_paid() {
+    passed(
+        run_scenario("wallet", async |ui, config, devnet| {
+            open_welcome(ui).await?;
+            create_wallet(ui, config.passphrase).await?;
+            expect_home(ui, "home").await?;
+            fund_from_faucet(ui, config).await?;
+            open_channel_to_hub(ui, config, devnet).await?;
+            garbage_is_refused_on_send(ui).await?;
+            pay_shop(ui, config, devnet, 21_000_000).await?;
+            get_paid_by_shop(ui, config, devnet, 5_000).await?;
+            let balances = note_balances(ui, config).await?;
+            reload_and_unlock(ui, config.passphrase).await?;
+            expect_balances(ui, config, &balances).await?;
+            settings_in_two_languages(ui).await
+        })
+        .await,
+    );
+}
+
+// The steps, in the order a person takes them.
+
+async fn open_welcome(ui: &Ui) -> Result<()> {
+    ui.open("/").await?;
+    ui.wait_for_path("/").await?;
+    ui.element("[data-testid=start-create]").await?;
+    ui.screenshot_all_widths("welcome").await
+}
+
+/// Creates a wallet: reads the words shown, answers the word check, chooses `passphrase`.
+async fn create_wallet(ui: &Ui, passphrase: &str) -> Result<()> {
+    ui.click("[data-testid=start-create]").await?;
+    ui.wait_for_path("/create").await?;
+    let words = recovery_words(ui).await?;
+    ui.screenshot_all_widths("create-words").await?;
+    ui.click("[data-testid=words-written]").await?;
+    ui.click("[data-testid=words-continue]").await?;
+
+    ui.element("[id^=check-word-]").await?;
+    for field in ui.elements_now("[id^=check-word-]").await? {
+        let id = field.id().await.map_err(Error::webdriver("reading a check field's id"))?.unwrap_or_default();
+        let position: usize = id.trim_start_matches("check-word-").parse().map_err(|_| unexpected("a check field's id", &id))?;
+        let word = words.get(position.wrapping_sub(1)).ok_or_else(|| unexpected("an asked word's position", &id))?;
+        ui.fill(&format!("#{id}"), word).await?;
+    }
+    ui.screenshot_all_widths("create-check").await?;
+    ui.click("[data-testid=check-words]").await?;
+
+    ui.fill("#new-passphrase", passphrase).await?;
+    ui.fill("#confirm-passphrase", passphrase).await?;
+    ui.screenshot_all_widths("create-passphrase").await?;
+    ui.click("[data-testid=create-wallet]").await
+}
+
+async fn recovery_words(ui: &Ui) -> Result<Vec<String>> {
+    ui.element("[data-testid=recovery-words]").await?;
+    let mut words = Vec::new();
+    for item in ui.elements_now("[data-testid=recovery-words] li").await? {
+        words.push(item.text().await.map_err(Error::webdriver("reading a recovery word"))?.trim().to_owned());
+    }
+    if words.len() != 24 {
+        return Err(unexpected("the recovery phrase", &format!("{} words: {words:?}", words.len())));
+    }
+    Ok(words)
+}
+
+async fn expect_home(ui: &Ui, screenshot: &str) -> Result<()> {
+    ui.wait_for_path("/home").await?;
+    ui.screenshot_all_widths(screenshot).await
+}
+
+/// Asks the faucet for coins and waits until the on-chain balance shows them.
+async fn fund_from_faucet(ui: &Ui, config: &Config) -> Result<()> {
+    // Shown once the node runs: after its start, which catches up with the chain.
+    ui.click_within("[data-testid=faucet]", config.network_wait).await?;
+    ui.wait_for_text("[data-testid=onchain-balance]", "a non-zero amount", config.network_wait, |text| amount_in(text).is_some_and(|sat| sat > 0)).await?;
+    ui.screenshot_all_widths("home-funded").await
+}
+
+/// Opens a channel to hub, mines its funding once broadcast, and waits until it is usable.
+async fn open_channel_to_hub(ui: &Ui, config: &Config, devnet: &DevnetControl) -> Result<()> {
+    ui.click("[data-testid=nav-channels]").await?;
+    let earlier = devnet.mempool_txids().await?;
+    ui.click("[data-testid=open-hub]").await?;
+    // Mining before the funding is broadcast would leave the channel unconfirmed.
+    wait_until("the channel's funding in the mempool", config.network_wait, ui.waits.poll, async || {
+        Ok(devnet.mempool_txids().await.ok().filter(|now| now.iter().any(|txid| !earlier.contains(txid))).map(drop))
+    })
+    .await?;
+    devnet.mine(6).await?;
+    ui.wait_for_attribute("[data-testid=channel]", "data-state", "usable", &["closed", "closing"], config.network_wait).await?;
+    ui.screenshot_all_widths("channels").await
+}
+
+async fn garbage_is_refused_on_send(ui: &Ui) -> Result<()> {
+    ui.click("[data-testid=nav-send]").await?;
+    ui.fill("#send-input", "this is not an invoice").await?;
+    ui.click("[data-testid=check-payment]").await?;
+    ui.element("[data-testid=error]").await?;
+    ui.screenshot_all_widths("send-refused").await
+}
+
+/// Pays an invoice of shop's (two hops: through hub) and waits for the payment's success.
+async fn pay_shop(ui: &Ui, config: &Config, devnet: &DevnetControl, amount_msat: u64) -> Result<()> {
+    let invoice = devnet.shop_invoice(amount_msat, "coffee").await?;
+    ui.fill("#send-input", &invoice).await?;
+    ui.click("[data-testid=check-payment]").await?;
+    ui.element("[data-testid=payment-summary]").await?;
+    ui.screenshot_all_widths("send-summary").await?;
+    ui.click("[data-testid=confirm-pay]").await?;
+    ui.wait_for_attribute("[data-testid=payment-result]", "data-status", "succeeded", &["failed"], config.network_wait).await?;
+    ui.screenshot_all_widths("send-paid").await
+}
+
+/// Makes an invoice for `amount_sat`, has shop pay it, and waits until the page says it was received.
+async fn get_paid_by_shop(ui: &Ui, config: &Config, devnet: &DevnetControl, amount_sat: u64) -> Result<()> {
+    ui.click("[data-testid=nav-receive]").await?;
+    ui.fill("#receive-amount", &amount_sat.to_string()).await?;
+    ui.click("[data-testid=create-invoice]").await?;
+    let invoice = shown_invoice(ui).await?;
+    ui.screenshot_all_widths("receive-invoice").await?;
+    devnet.shop_pays(&invoice).await?;
+    ui.element_within("[data-testid=received]", config.network_wait).await?;
+    ui.screenshot_all_widths("received").await
+}
+
+/// Returns the invoice the receive page shows, as text or in a read-only field.
+async fn shown_invoice(ui: &Ui) -> Result<String> {
+    let element = ui.element("[data-testid=invoice]").await?;
+    let text = element.text().await.map_err(Error::webdriver("reading the invoice"))?;
+    let text = match text.trim() {
+        "" => element.prop("value").await.map_err(Error::webdriver("reading the invoice field"))?.unwrap_or_default(),
+        shown => shown.to_owned(),
+    };
+    let invoice = text.trim().trim_start_matches("lightning:").to_owned();
+    if invoice.to_ascii_lowercase().starts_with("lnbcrt") {
+        Ok(invoice)
+    } else {
+        Err(unexpected("the invoice shown", &invoice))
+    }
+}
+
+/// The two balances home shows, as text.
+struct Balances {
+    lightning: String,
+    onchain: String,
+}
+
+/// Goes home and reads both balances once they have stopped changing.
+async fn note_balances(ui: &Ui, config: &Config) -> Result<Balances> {
+    ui.click("[data-testid=nav-home], a[href='/home']").await?;
+    ui.wait_for_path("/home").await?;
+    let lightning = settled_amount(ui, config, "[data-testid=lightning-balance]").await?;
+    let onchain = settled_amount(ui, config, "[data-testid=onchain-balance]").await?;
+    ui.screenshot_all_widths("home-after-payments").await?;
+    Ok(Balances { lightning, onchain })
+}
+
+/// Returns the text of an amount once it shows one and then keeps it for two seconds (the node's events
+/// may still be arriving).
+async fn settled_amount(ui: &Ui, config: &Config, css: &str) -> Result<String> {
+    let mut last: Option<(String, std::time::Instant)> = None;
+    wait_until(&format!("`{css}` to settle on an amount"), config.network_wait, Duration::from_millis(250), async || {
+        let Some(element) = ui.elements_now(css).await.ok().and_then(|all| all.into_iter().next()) else { return Ok(None) };
+        let text = element.text().await?;
+        if amount_in(&text).is_none() {
+            return Ok(None);
+        }
+        match &last {
+            Some((seen, since)) if *seen == text && since.elapsed() >= Duration::from_secs(2) => Ok(Some(text)),
+            Some((seen, _)) if *seen == text => Ok(None),
+            _ => {
+                last = Some((text, std::time::Instant::now()));
+                Ok(None)
+            }
+        }
+    })
+    .await
+}
+
+/// Reloads: the wallet locks. A wrong passphrase is refused; the right one unlocks.
+async fn reload_and_unlock(ui: &Ui, passphrase: &str) -> Result<()> {
+    ui.reload().await?;
+    ui.wait_for_path("/unlock").await?;
+    ui.fill("#passphrase", "not the passphrase").await?;
+    ui.click("[data-testid=unlock]").await?;
+    ui.element("[data-testid=error]").await?;
+    ui.screenshot_all_widths("unlock-refused").await?;
+    ui.fill("#passphrase", passphrase).await?;
+    ui.click("[data-testid=unlock]").await?;
+    ui.wait_for_path("/home").await
+}
+
+/// Waits until home shows the balances noted before the reload (a placeholder first, while the node starts).
+async fn expect_balances(ui: &Ui, config: &Config, before: &Balances) -> Result<()> {
+    for (css, text) in [("[data-testid=lightning-balance]", &before.lightning), ("[data-testid=onchain-balance]", &before.onchain)] {
+        ui.wait_for_text(css, &format!("\"{text}\" as before the reload"), config.network_wait, |shown| shown == text).await?;
+    }
+    ui.screenshot_all_widths("home-after-reload").await
+}
+
+/// Shows settings, then home in Swedish, then switches back to English.
+async fn settings_in_two_languages(ui: &Ui) -> Result<()> {
+    ui.click("[data-testid=nav-settings]").await?;
+    ui.element("#language").await?;
+    ui.screenshot_all_widths("settings").await?;
+    ui.select("#language", "sv").await?;
+    wait_until("the page's lang to be sv", ui.waits.element, ui.waits.poll, async || {
+        let html = ui.elements_now("html").await.ok().and_then(|all| all.into_iter().next());
+        let Some(html) = html else { return Ok(None) };
+        Ok((html.attr("lang").await?.as_deref() == Some("sv")).then_some(()))
+    })
+    .await?;
+    ui.click("[data-testid=nav-home], a[href='/home']").await?;
+    ui.wait_for_path("/home").await?;
+    ui.screenshot_all_widths("home-swedish").await?;
+    ui.click("[data-testid=nav-settings]").await?;
+    ui.select("#language", "en").await
+}
+
+fn unexpected(what: &str, detail: &str) -> Error {
+    Error::Unexpected { what: what.to_owned(), detail: detail.to_owned() }
+}
