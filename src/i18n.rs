@@ -49,9 +49,10 @@ thread_local! {
     static LANG: RwSignal<Lang> = RwSignal::new(Lang::En);
 }
 
-/// Returns the UI's language, tracked: a view that reads it re-renders when it changes.
+/// Returns the UI's language, tracked: a view that reads it re-renders when it changes. Outside a
+/// view (an event handler), reads it untracked: there is nothing to re-render, and Leptos warns.
 pub fn lang() -> Lang {
-    LANG.with(|lang| lang.get())
+    LANG.with(|lang| if leptos::reactive::graph::Observer::get().is_some() { lang.get() } else { lang.get_untracked() })
 }
 
 /// Switches the UI's language (and the document's `lang` attribute, for screen readers).

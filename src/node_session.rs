@@ -1,6 +1,8 @@
 //! The node as the pages use it: starting it after an unlock with the current settings, asking it
 //! things, and keeping the app's [`NodeState`] signal current from its answers and events.
 
+use std::time::Duration;
+
 use blixtra_core::node::protocol::{Answer, Command, StartNode};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -8,6 +10,9 @@ use leptos::task::spawn_local;
 use crate::app::AppContext;
 use crate::node_client::{NodeCallError, NodeNotice};
 use crate::node_state::{NodePhase, NodeState};
+
+/// How often the pages ask the node for its state besides its events.
+const POLL_EVERY: Duration = Duration::from_secs(3);
 
 /// Starts the node with `passphrase` (the worker unlocks its own copy of the vault with it).
 pub fn start_node(ctx: AppContext, passphrase: String) {
@@ -24,10 +29,28 @@ pub fn start_node(ctx: AppContext, passphrase: String) {
                     state.node_id = Some(node_id);
                 });
                 refresh(ctx);
+                spawn_local(poll_while_running(ctx));
             }
             Err(e) => ctx.node.update(|state| state.phase = NodePhase::Failed(e.to_string())),
         }
     });
+}
+
+/// Asks for the status, balances and channels every few seconds while the node runs. Events say
+/// most changes, but not all: a balance settles a moment after its payment's event, when the peers
+/// have exchanged their new commitments, and a peer's reconnection attempts show in the status only.
+async fn poll_while_running(ctx: AppContext) {
+    loop {
+        gloo_timers::future::sleep(POLL_EVERY).await;
+        if ctx.node.with_untracked(|state| state.phase != NodePhase::Running) {
+            return;
+        }
+        for command in [Command::Status, Command::Balances, Command::Channels] {
+            if ask(ctx, command).await.is_err() {
+                break;
+            }
+        }
+    }
 }
 
 /// Forgets the node's state (after a lock; the wallet stops the node itself).
