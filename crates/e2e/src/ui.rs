@@ -50,7 +50,9 @@ pub struct Ui {
 
 impl Ui {
     /// Wraps a session of the app served at `base_url`.
+    /// Screenshots of an earlier run in the same folder are removed, so the folder shows this run only.
     pub fn new(driver: WebDriver, base_url: &str, waits: Waits, screenshots: ScreenshotOptions, window: (u32, u32)) -> Self {
+        let _ = std::fs::remove_dir_all(&screenshots.dir);
         Ui { driver, base_url: base_url.trim_end_matches('/').to_owned(), waits, screenshots, window, taken: AtomicU32::new(0) }
     }
 
