@@ -88,10 +88,10 @@ pub fn group_digits(value: u64) -> String {
     out
 }
 
-/// Returns `amount sats` in the UI's language (`sat` in Swedish, as Swedish wallets write it).
+/// Returns `amount sats` in the UI's language (`1 sat`; `sat` always in Swedish, as Swedish wallets write it).
 pub fn sats(amount_sat: u64) -> String {
     let n = group_digits(amount_sat);
-    t!(format!("{n} sats"), format!("{n} sat"))
+    t!(if amount_sat == 1 { "1 sat".to_owned() } else { format!("{n} sats") }, format!("{n} sat"))
 }
 
 #[cfg(test)]
