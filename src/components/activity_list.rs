@@ -4,7 +4,7 @@ use blixtra_core::node::payments::{PaymentDirection, PaymentRecord, PaymentStatu
 use leptos::prelude::*;
 
 use crate::app::use_app;
-use crate::i18n::sats;
+use crate::i18n::{fee, sats};
 
 /// Shows the newest `limit` payments (sent ones, and received ones that arrived).
 #[component]
@@ -36,7 +36,7 @@ fn ActivityItem(payment: PaymentRecord) -> impl IntoView {
         PaymentStatus::Succeeded => t!("done", "klar"),
         PaymentStatus::Failed => t!("failed, nothing paid", "misslyckades, inget betalat"),
     };
-    let fee = payment.fee_paid_msat.filter(|fee| *fee > 0).map(|fee| t!(format!(" · fee {} msat", fee), format!(" · avgift {} msat", fee)));
+    let fee = payment.fee_paid_msat.filter(|fee| *fee > 0).map(|fee_msat| t!(format!(" · fee {}", fee(fee_msat)), format!(" · avgift {}", fee(fee_msat))));
     let status_attr = format!("{:?}", payment.status).to_lowercase();
     view! {
         <li class=format!("payment {direction_class}") data-testid="payment" data-status=status_attr>

@@ -13,7 +13,7 @@ use crate::app::{use_app, AppContext};
 use crate::browser::now_ms;
 use crate::components::{sentence, Alert, Busy, QrScanner};
 use crate::error_text::describe;
-use crate::i18n::sats;
+use crate::i18n::{fee as fee_text, sats};
 use crate::node_client::NodeCallError;
 use crate::node_session::{ask, refresh};
 use crate::pages::parse_sats;
@@ -250,9 +250,4 @@ fn PaidResult(payment: PaymentRecord) -> impl IntoView {
             {payment.preimage.map(|proof| view! { <p class="hint">{move || t!("Proof of payment: ", "Betalningsbevis: ")}<span class="code">{proof.clone()}</span></p> })}
         </div>
     }
-}
-
-/// A fee as a person reads it: whole sats, or msat below one sat.
-fn fee_text(fee_msat: u64) -> String {
-    if fee_msat % 1000 == 0 || fee_msat >= 10_000 { sats(fee_msat.div_ceil(1000)) } else { format!("{fee_msat} msat") }
 }
