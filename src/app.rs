@@ -59,6 +59,13 @@ impl AppContext {
         node_session::start_node(*self, passphrase);
     }
 
+    /// Starts the node with a passphrase the page is still checking: the worker derives its key on
+    /// its own thread while the page derives its own, so unlocking costs one key derivation, not two.
+    /// With a wrong passphrase both refuse; the page says so.
+    pub fn start_node_while_unlocking(&self, passphrase: String) {
+        node_session::start_node(*self, passphrase);
+    }
+
     /// Asks for persistent storage and records the answer (settings shows it).
     pub fn request_persistence(&self) {
         let persistence = self.persistence;

@@ -7,6 +7,7 @@ use super::yield_to_paint;
 use crate::app::use_app;
 use crate::components::{Alert, Busy, WipeWallet};
 use crate::error_text;
+use crate::session::Phase;
 
 #[component]
 pub fn UnlockPage() -> impl IntoView {
@@ -21,13 +22,14 @@ pub fn UnlockPage() -> impl IntoView {
         let Some(wallet) = ctx.wallet() else { return };
         error.set(None);
         busy.set(Some(t!("Unlocking…", "Låser upp…").into()));
+        ctx.start_node_while_unlocking(passphrase.get_untracked());
         spawn_local(async move {
             yield_to_paint().await;
             let result = wallet.unlock(&passphrase.get_untracked()).await;
             busy.set(None);
             match result {
                 Ok(()) => {
-                    ctx.unlocked(passphrase.get_untracked());
+                    ctx.phase.set(Phase::Unlocked);
                     passphrase.set(String::new());
                     ctx.request_persistence();
                 }
