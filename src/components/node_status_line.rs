@@ -19,6 +19,8 @@ pub fn NodeStatusLine() -> impl IntoView {
                 let height = state.height.map(|h| h.to_string()).unwrap_or_else(|| "…".into());
                 match (state.peers_known, state.peers_connected) {
                     (0, _) => t!(format!("Running · no Lightning peer yet · block {height}"), format!("Igång · ingen Lightning-nod ännu · block {height}")),
+                    (1, 1) => t!(format!("Online · connected to its peer · block {height}"), format!("Ansluten · till sin motpart · block {height}")),
+                    (1, _) => t!(format!("Reconnecting to its peer · block {height}"), format!("Återansluter till sin motpart · block {height}")),
                     (known, connected) if connected >= known => t!(format!("Online · connected to {connected} of {known} peers · block {height}"), format!("Ansluten · {connected} av {known} noder · block {height}")),
                     (known, connected) => t!(format!("Reconnecting · {connected} of {known} peers connected · block {height}"), format!("Återansluter · {connected} av {known} noder anslutna · block {height}")),
                 }
