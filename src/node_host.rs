@@ -9,18 +9,21 @@ use lightning::bitcoin::Amount;
 use blixtra_core::node::keys::NodeKeys;
 use blixtra_core::node::lightning_node::{LightningNode, NodeConfig};
 use blixtra_core::node::logger::Level;
-use blixtra_core::node::protocol::{answer, FromNode, StartNode, ToNode, PROTOCOL_VERSION};
+use blixtra_core::node::protocol::{answer, Answer, FromNode, NodeMetrics, StartNode, ToNode, PROTOCOL_VERSION};
 use blixtra_core::node::NodeError;
 use blixtra_core::Vault;
 use futures::StreamExt;
 
 use crate::browser::platform::{console_logger, BrowserPlatform};
+use crate::browser::timing;
 use crate::browser::IdbStore;
 
 type Node = Rc<LightningNode<BrowserPlatform>>;
 
 pub struct NodeHost {
     node: RefCell<Option<Node>>,
+    /// How the last start went (vault unlock, node start), for `Command::Metrics`.
+    start_timings: Cell<(Option<u64>, Option<u64>)>,
     /// Set while a start is under way, so that a second `Start` cannot race it into two nodes.
     starting: Cell<bool>,
     send: Rc<dyn Fn(FromNode)>,
@@ -29,7 +32,7 @@ pub struct NodeHost {
 impl NodeHost {
     /// A host that sends its messages with `send` (the worker's `postMessage`).
     pub fn new(send: impl Fn(FromNode) + 'static) -> Self {
-        Self { node: RefCell::new(None), starting: Cell::new(false), send: Rc::new(send) }
+        Self { node: RefCell::new(None), start_timings: Cell::new((None, None)), starting: Cell::new(false), send: Rc::new(send) }
     }
 
     /// Handles one message; answers go out through `send`.
@@ -47,7 +50,7 @@ impl NodeHost {
             ToNode::Request { id, command } => {
                 let node = self.node.borrow().clone();
                 let result = match node {
-                    Some(node) => answer(&node, command).await,
+                    Some(node) => answer(&node, command).await.map(|answer| self.with_host_metrics(answer)),
                     None => Err(NodeError::Stopped),
                 };
                 (self.send)(FromNode::Reply { id, result });
@@ -71,13 +74,27 @@ impl NodeHost {
         outcome
     }
 
+    /// Adds what only the host knows to the node's own metrics.
+    fn with_host_metrics(&self, answer: Answer) -> Answer {
+        match answer {
+            Answer::Metrics(metrics) => {
+                let (vault_unlock_ms, node_start_ms) = self.start_timings.get();
+                Answer::Metrics(NodeMetrics { memory_bytes: Some(timing::wasm_memory_bytes()), vault_unlock_ms, node_start_ms, ..metrics })
+            }
+            other => other,
+        }
+    }
+
     async fn start_from_vault(&self, start: StartNode) -> Result<String, String> {
+        let began = timing::elapsed_ms();
         let store = IdbStore::open(&start.database).await.map_err(|e| e.to_string())?;
         let vault = Vault::unlock(store, &start.passphrase).await.map_err(|e| e.to_string())?;
+        let unlocked = timing::elapsed_ms();
         let keys = NodeKeys::derive(&vault.recovery_phrase().await.map_err(|e| e.to_string())?, start.network);
         let config = NodeConfig { network: start.network, esplora_url: start.esplora_url.clone(), max_channel: Amount::from_sat(start.max_channel_sat) };
         let platform = BrowserPlatform::new(&start.proxy_url_template);
         let node = LightningNode::start(platform, &keys, vault.shared_store(), config, console_logger(Level::Warn)).await.map_err(|e| e.to_string())?;
+        self.start_timings.set((Some((unlocked - began) as u64), Some((timing::elapsed_ms() - unlocked) as u64)));
         self.forward_events(&node);
         let node_id = node.node_id().to_string();
         *self.node.borrow_mut() = Some(node);

@@ -4,11 +4,13 @@
 use std::cell::Cell;
 use std::time::Duration;
 
+use blixtra_core::node::lightning_node::NodeEvent;
 use blixtra_core::node::protocol::{Answer, Command, StartNode};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::app::AppContext;
+use crate::browser::timing;
 use crate::error_text::describe;
 use crate::node_client::{NodeCallError, NodeNotice};
 use crate::node_state::{NodePhase, NodeState};
@@ -47,6 +49,7 @@ pub fn start_node(ctx: AppContext, passphrase: String) {
         }
         match started {
             Ok(node_id) => {
+                timing::mark("blixtra:node-started");
                 ctx.node.update(|state| {
                     state.phase = NodePhase::Running;
                     state.node_id = Some(node_id);
@@ -85,6 +88,9 @@ pub fn forget_node(ctx: AppContext) {
 fn on_notice(ctx: AppContext, notice: NodeNotice) {
     match notice {
         NodeNotice::Event(event) => {
+            if let NodeEvent::PeerConnected { .. } = event {
+                timing::mark("blixtra:peer-connected");
+            }
             if ctx.node.try_update(|state| state.apply_event(&event)).unwrap_or(false) {
                 refresh(ctx);
             }

@@ -69,7 +69,7 @@ impl NodeState {
                 self.peers_known = peers_known;
                 self.peers_connected = peers_connected;
             }
-            Answer::Synced { height } => self.height = Some(height),
+            Answer::Synced { height, .. } => self.height = Some(height),
             _ => {}
         }
     }

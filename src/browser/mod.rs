@@ -8,6 +8,7 @@ pub mod platform;
 pub mod qr_scan;
 pub mod sleeper;
 pub mod storage_persistence;
+pub mod timing;
 pub mod web_lock;
 pub mod ws_socket;
 

@@ -7,6 +7,7 @@ use leptos::task::spawn_local;
 
 use super::yield_to_paint;
 use crate::app::use_app;
+use crate::browser::timing;
 use crate::components::{Alert, Busy, NewPassphraseFields};
 use crate::error_text;
 
@@ -31,6 +32,7 @@ pub fn ImportPage() -> impl IntoView {
         let Some(wallet) = ctx.wallet() else { return };
         error.set(None);
         busy.set(Some(t!("Encrypting your wallet…", "Krypterar din plånbok…").into()));
+        timing::mark("blixtra:restore-submitted");
         spawn_local(async move {
             yield_to_paint().await;
             let result = wallet.create(&phrase, &passphrase.get_untracked()).await;
@@ -54,7 +56,7 @@ pub fn ImportPage() -> impl IntoView {
                 prop:value=move || words.get() on:input=move |ev| words.set(event_target_value(&ev))></textarea>
             <NewPassphraseFields passphrase=passphrase confirmation=confirmation/>
             <div class="actions">
-                <button type="submit" class="primary" prop:disabled=move || busy.get().is_some()>{move || t!("Restore wallet", "Återställ plånbok")}</button>
+                <button type="submit" class="primary" data-testid="restore-wallet" prop:disabled=move || busy.get().is_some()>{move || t!("Restore wallet", "Återställ plånbok")}</button>
             </div>
         </form>
         <Busy message=busy/>

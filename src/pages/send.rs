@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::app::{use_app, AppContext};
-use crate::browser::now_ms;
+use crate::browser::{now_ms, timing};
 use crate::components::{sentence, Alert, Busy, QrScanner};
 use crate::error_text::describe;
 use crate::i18n::{fee as fee_text, sats};
@@ -158,9 +158,13 @@ fn ReviewLightning(review: LightningReview, stage: RwSignal<Stage>, error: RwSig
             let command = Command::PayInvoice { invoice: review.invoice.clone(), amount_msat: review.given_amount_msat, max_fee_msat: review.max_fee_msat };
             busy.set(Some(t!("Paying…".into(), "Betalar…".into())));
             error.set(None);
+            timing::mark("blixtra:pay-confirmed");
             spawn_local(async move {
                 match ask(ctx, command).await {
-                    Ok(Answer::Payment { payment }) => stage.set(Stage::Paid(payment)),
+                    Ok(Answer::Payment { payment }) => {
+                        timing::mark("blixtra:payment-settled");
+                        stage.set(Stage::Paid(payment));
+                    }
                     Ok(_) => error.set(Some("unexpected answer".into())),
                     Err(e) => error.set(Some(describe(&e))),
                 }

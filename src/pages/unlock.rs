@@ -5,6 +5,7 @@ use leptos::task::spawn_local;
 
 use super::yield_to_paint;
 use crate::app::use_app;
+use crate::browser::timing;
 use crate::components::{Alert, Busy, WipeWallet};
 use crate::error_text;
 use crate::session::Phase;
@@ -22,6 +23,7 @@ pub fn UnlockPage() -> impl IntoView {
         let Some(wallet) = ctx.wallet() else { return };
         error.set(None);
         busy.set(Some(t!("Unlocking…", "Låser upp…").into()));
+        timing::mark("blixtra:unlock-submitted");
         ctx.start_node_while_unlocking(passphrase.get_untracked());
         spawn_local(async move {
             yield_to_paint().await;
@@ -29,6 +31,7 @@ pub fn UnlockPage() -> impl IntoView {
             busy.set(None);
             match result {
                 Ok(()) => {
+                    timing::mark("blixtra:vault-unlocked");
                     ctx.phase.set(Phase::Unlocked);
                     passphrase.set(String::new());
                     ctx.request_persistence();

@@ -171,3 +171,29 @@ fn a_failed_commit_is_reported_to_ldk() {
     let error = block_on(ldk.write("monitors", "", "abc_0", b"monitor".to_vec())).expect_err("the disk is full");
     assert!(error.to_string().contains("storage is full"), "{error}");
 }
+
+#[test]
+fn the_store_counts_what_it_committed_and_nothing_that_failed_or_is_pending() {
+    let gated = GatedStore::default();
+    let sealed = Rc::new(SealedStore::new(gated.clone(), &SecretKey::random()));
+    let ldk = LdkStore::new(sealed.clone());
+    let mut write = ldk.write("monitors", "", "abc_0", vec![7; 100]);
+    assert!(poll_once(write.as_mut()).is_pending());
+    assert_eq!(sealed.writes().transactions, 0, "a commit under way is not counted yet");
+    gated.open.set(true);
+    assert!(matches!(poll_once(write.as_mut()), Poll::Ready(Ok(()))));
+    let after_one = sealed.writes();
+    assert_eq!(after_one.transactions, 1);
+    let stored: u64 = gated.inner.raw_entries().iter().map(|(key, value)| (key.len() + value.len()) as u64).sum();
+    assert_eq!(after_one.bytes, stored, "bytes are the raw keys and sealed values that reached the store");
+    assert!(after_one.bytes > 100, "the sealed value carries its names and tag");
+
+    // An insert over an existing key fails as a whole: nothing was written, nothing is counted.
+    let (raw_key, _) = gated.inner.raw_entries().into_iter().next().expect("one entry");
+    let refused = block_on(sealed.commit(vec![Op::Insert { key: raw_key, value: vec![1] }]));
+    assert!(refused.is_err());
+    assert_eq!(sealed.writes(), after_one);
+
+    block_on(ldk.remove("monitors", "", "abc_0", false)).expect("remove");
+    assert_eq!(sealed.writes().transactions, 2, "a removal is a transaction too");
+}

@@ -5,6 +5,7 @@
 pub mod browser;
 pub mod devnet;
 pub mod server;
+pub mod steps;
 pub mod ui;
 
 use std::time::Duration;

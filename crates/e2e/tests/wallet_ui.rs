@@ -14,6 +14,7 @@ use std::time::Duration;
 use blixtra_e2e::browser::{Browser, BrowserOptions};
 use blixtra_e2e::devnet::DevnetControl;
 use blixtra_e2e::server::AppServer;
+use blixtra_e2e::steps::{self, unexpected};
 use blixtra_e2e::ui::{amount_in, wait_until, ScreenshotOptions, Ui, Waits};
 use blixtra_e2e::{Error, Result};
 
@@ -114,7 +115,7 @@ async fn a_new_wallet_is_locked_by_a_reload_and_unlocked_with_its_passphrase() {
     passed(
         run_scenario("onboarding", async |ui, config, _devnet| {
             open_welcome(ui).await?;
-            create_wallet(ui, config.passphrase).await?;
+            steps::create_wallet(ui, config.passphrase).await?;
             expect_home(ui, "home").await?;
             reload_and_unlock(ui, config.passphrase).await?;
             expect_home(ui, "home-unlocked").await
@@ -128,10 +129,10 @@ async fn a_new_wallet_is_funded_opens_a_channel_pays_and_gets_paid() {
     passed(
         run_scenario("wallet", async |ui, config, devnet| {
             open_welcome(ui).await?;
-            create_wallet(ui, config.passphrase).await?;
+            steps::create_wallet(ui, config.passphrase).await?;
             expect_home(ui, "home").await?;
-            fund_from_faucet(ui, config).await?;
-            open_channel_to_hub(ui, config, devnet).await?;
+            steps::fund_from_faucet(ui, config.network_wait).await?;
+            steps::open_channel_to_hub(ui, devnet, config.network_wait).await?;
             garbage_is_refused_on_send(ui).await?;
             pay_shop(ui, config, devnet, 21_000_000).await?;
             get_paid_by_shop(ui, config, devnet, 5_000).await?;
@@ -153,69 +154,9 @@ async fn open_welcome(ui: &Ui) -> Result<()> {
     ui.screenshot_all_widths("welcome").await
 }
 
-/// Creates a wallet: reads the words shown, answers the word check, chooses `passphrase`.
-async fn create_wallet(ui: &Ui, passphrase: &str) -> Result<()> {
-    ui.click("[data-testid=start-create]").await?;
-    ui.wait_for_path("/create").await?;
-    let words = recovery_words(ui).await?;
-    ui.screenshot_all_widths("create-words").await?;
-    ui.click("[data-testid=words-written]").await?;
-    ui.click("[data-testid=words-continue]").await?;
-
-    ui.element("[id^=check-word-]").await?;
-    for field in ui.elements_now("[id^=check-word-]").await? {
-        let id = field.id().await.map_err(Error::webdriver("reading a check field's id"))?.unwrap_or_default();
-        let position: usize = id.trim_start_matches("check-word-").parse().map_err(|_| unexpected("a check field's id", &id))?;
-        let word = words.get(position.wrapping_sub(1)).ok_or_else(|| unexpected("an asked word's position", &id))?;
-        ui.fill(&format!("#{id}"), word).await?;
-    }
-    ui.screenshot_all_widths("create-check").await?;
-    ui.click("[data-testid=check-words]").await?;
-
-    ui.fill("#new-passphrase", passphrase).await?;
-    ui.fill("#confirm-passphrase", passphrase).await?;
-    ui.screenshot_all_widths("create-passphrase").await?;
-    ui.click("[data-testid=create-wallet]").await
-}
-
-async fn recovery_words(ui: &Ui) -> Result<Vec<String>> {
-    ui.element("[data-testid=recovery-words]").await?;
-    let mut words = Vec::new();
-    for item in ui.elements_now("[data-testid=recovery-words] li").await? {
-        words.push(item.text().await.map_err(Error::webdriver("reading a recovery word"))?.trim().to_owned());
-    }
-    if words.len() != 24 {
-        return Err(unexpected("the recovery phrase", &format!("{} words: {words:?}", words.len())));
-    }
-    Ok(words)
-}
-
 async fn expect_home(ui: &Ui, screenshot: &str) -> Result<()> {
     ui.wait_for_path("/home").await?;
     ui.screenshot_all_widths(screenshot).await
-}
-
-/// Asks the faucet for coins and waits until the on-chain balance shows them.
-async fn fund_from_faucet(ui: &Ui, config: &Config) -> Result<()> {
-    // Shown once the node runs: after its start, which catches up with the chain.
-    ui.click_within("[data-testid=faucet]", config.network_wait).await?;
-    ui.wait_for_text("[data-testid=onchain-balance]", "a non-zero amount", config.network_wait, |text| amount_in(text).is_some_and(|sat| sat > 0)).await?;
-    ui.screenshot_all_widths("home-funded").await
-}
-
-/// Opens a channel to hub, mines its funding once broadcast, and waits until it is usable.
-async fn open_channel_to_hub(ui: &Ui, config: &Config, devnet: &DevnetControl) -> Result<()> {
-    ui.click("[data-testid=nav-channels]").await?;
-    let earlier = devnet.mempool_txids().await?;
-    ui.click("[data-testid=open-hub]").await?;
-    // Mining before the funding is broadcast would leave the channel unconfirmed.
-    wait_until("the channel's funding in the mempool", config.network_wait, ui.waits.poll, async || {
-        Ok(devnet.mempool_txids().await.ok().filter(|now| now.iter().any(|txid| !earlier.contains(txid))).map(drop))
-    })
-    .await?;
-    devnet.mine(6).await?;
-    ui.wait_for_attribute("[data-testid=channel]", "data-state", "usable", &["closed", "closing"], config.network_wait).await?;
-    ui.screenshot_all_widths("channels").await
 }
 
 async fn garbage_is_refused_on_send(ui: &Ui) -> Result<()> {
@@ -229,13 +170,7 @@ async fn garbage_is_refused_on_send(ui: &Ui) -> Result<()> {
 /// Pays an invoice of shop's (two hops: through hub) and waits for the payment's success.
 async fn pay_shop(ui: &Ui, config: &Config, devnet: &DevnetControl, amount_msat: u64) -> Result<()> {
     let invoice = devnet.shop_invoice(amount_msat, "coffee").await?;
-    ui.fill("#send-input", &invoice).await?;
-    ui.click("[data-testid=check-payment]").await?;
-    ui.element("[data-testid=payment-summary]").await?;
-    ui.screenshot_all_widths("send-summary").await?;
-    ui.click("[data-testid=confirm-pay]").await?;
-    ui.wait_for_attribute("[data-testid=payment-result]", "data-status", "succeeded", &["failed"], config.network_wait).await?;
-    ui.screenshot_all_widths("send-paid").await
+    steps::pay_invoice(ui, &invoice, config.network_wait).await
 }
 
 /// Makes an invoice for `amount_sat`, has shop pay it, and waits until the page says it was received.
@@ -344,6 +279,3 @@ async fn settings_in_two_languages(ui: &Ui) -> Result<()> {
     ui.select("#language", "en").await
 }
 
-fn unexpected(what: &str, detail: &str) -> Error {
-    Error::Unexpected { what: what.to_owned(), detail: detail.to_owned() }
-}

@@ -415,6 +415,11 @@ impl<P: Platform> LightningNode<P> {
     }
 
     /// Returns where the node stands: chain height and peers.
+    /// Returns what the node has committed to its store since the vault was opened.
+    pub fn store_writes(&self) -> crate::store::sealed::StoreWrites {
+        self.parts.store.sealed().writes()
+    }
+
     pub fn status(&self) -> NodeStatus {
         let peers = self.peers.borrow();
         NodeStatus {

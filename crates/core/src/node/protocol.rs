@@ -17,11 +17,12 @@ use serde::{Deserialize, Serialize};
 use super::lightning_node::{hash_hex, invoice_description, LightningNode, NodeEvent, PeerUri};
 use super::onchain::SendAmount;
 use super::payments::PaymentRecord;
+use crate::store::sealed::StoreWrites;
 use super::platform::Platform;
 use super::NodeError;
 
 /// Changes whenever a message changes shape.
-pub const PROTOCOL_VERSION: u16 = 2;
+pub const PROTOCOL_VERSION: u16 = 3;
 
 /// What the UI sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,13 +93,16 @@ pub enum Command {
     /// `amount_sat` `None` sends everything.
     SendOnchain { address: String, amount_sat: Option<u64>, sat_per_vb: u64 },
     Payments,
+    /// What the node measures about itself (see [`NodeMetrics`]).
+    Metrics,
 }
 
 /// The node's answer to a [`Command`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "answer", rename_all = "snake_case")]
 pub enum Answer {
-    Synced { height: u32 },
+    /// `new_tip`: this sync found a block the node had not seen.
+    Synced { height: u32, new_tip: bool },
     Status { node_id: String, height: u32, peers_known: usize, peers_connected: usize },
     Balances { onchain_confirmed_sat: u64, onchain_pending_sat: u64, lightning_msat: u64 },
     Address { address: String },
@@ -112,6 +116,22 @@ pub enum Answer {
     Payment { payment: PaymentRecord },
     Sent { txid: String },
     Payments { payments: Vec<PaymentRecord> },
+    Metrics(NodeMetrics),
+}
+
+/// What the node measures about itself: what the benchmark (`cargo xtask bench`) reads, and what a
+/// diagnostics view could show. Nothing here is secret.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeMetrics {
+    /// Everything committed to the wallet's store since its vault was opened.
+    pub store: StoreWrites,
+    /// The host's figures, which the platform-neutral node cannot know: the memory it runs in (in the
+    /// browser, the worker's wasm linear memory) and how its start went.
+    pub memory_bytes: Option<u64>,
+    /// The passphrase's key derivation and the vault's opening, in ms.
+    pub vault_unlock_ms: Option<u64>,
+    /// From the vault open to the node running (restore, first chain sync, tasks), in ms.
+    pub node_start_ms: Option<u64>,
 }
 
 /// A channel as a person sees it.
@@ -162,7 +182,11 @@ impl From<&ChannelDetails> for ChannelView {
 /// Carries out `command` on `node`.
 pub async fn answer<P: Platform>(node: &Rc<LightningNode<P>>, command: Command) -> Result<Answer, NodeError> {
     match command {
-        Command::Sync => Ok(Answer::Synced { height: node.sync_chain().await? }),
+        Command::Sync => {
+            let before = node.status().height;
+            let height = node.sync_chain().await?;
+            Ok(Answer::Synced { height, new_tip: height != before })
+        }
         Command::Status => {
             let status = node.status();
             Ok(Answer::Status { node_id: node.node_id().to_string(), height: status.height, peers_known: status.peers_known, peers_connected: status.peers_connected })
@@ -193,5 +217,6 @@ pub async fn answer<P: Platform>(node: &Rc<LightningNode<P>>, command: Command) 
             Ok(Answer::Sent { txid: node.send_onchain(&address, amount, rate).await?.to_string() })
         }
         Command::Payments => Ok(Answer::Payments { payments: node.payments().await? }),
+        Command::Metrics => Ok(Answer::Metrics(NodeMetrics { store: node.store_writes(), ..NodeMetrics::default() })),
     }
 }

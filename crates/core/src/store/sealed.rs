@@ -7,6 +7,8 @@
 //! travel inside the sealed value and the raw key is the seal's associated data: a record moved to
 //! another raw key, or a value from another record, fails to open.
 
+use std::cell::Cell;
+
 use zeroize::Zeroizing;
 
 use super::{KvStore, Op, StoreError};
@@ -25,17 +27,34 @@ pub enum SealedError {
     Store(#[from] StoreError),
 }
 
+/// What has been committed through a [`SealedStore`] since it was opened: every record the wallet
+/// writes passes here, so this is what the wallet costs its storage (the benchmark's bytes and
+/// transactions per payment).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StoreWrites {
+    /// Atomic commits (one IndexedDB transaction each in the browser).
+    pub transactions: u64,
+    /// Raw keys and sealed values written (a delete counts its key).
+    pub bytes: u64,
+}
+
 /// Encrypts records on the way to a [`KvStore`] and checks them on the way back.
 pub struct SealedStore<S> {
     backing: S,
     seal_key: SecretKey,
     blind_key: SecretKey,
+    writes: Cell<StoreWrites>,
 }
 
 impl<S: KvStore> SealedStore<S> {
     /// Wraps `backing`; both subkeys are derived from the vault's `data_key`.
     pub fn new(backing: S, data_key: &SecretKey) -> Self {
-        Self { backing, seal_key: data_key.derive("blixtra/seal-records/v1"), blind_key: data_key.derive("blixtra/blind-names/v1") }
+        Self { backing, seal_key: data_key.derive("blixtra/seal-records/v1"), blind_key: data_key.derive("blixtra/blind-names/v1"), writes: Cell::default() }
+    }
+
+    /// Returns what has been committed through this store so far.
+    pub fn writes(&self) -> StoreWrites {
+        self.writes.get()
     }
 
     pub fn backing(&self) -> &S {
@@ -75,17 +94,29 @@ impl<S: KvStore> SealedStore<S> {
 
     /// Writes one record.
     pub async fn put(&self, namespace: &str, key: &str, value: &[u8]) -> Result<(), SealedError> {
-        Ok(self.backing.commit(vec![self.put_op(namespace, key, value)]).await?)
+        self.commit(vec![self.put_op(namespace, key, value)]).await
     }
 
     /// Removes one record.
     pub async fn delete(&self, namespace: &str, key: &str) -> Result<(), SealedError> {
-        Ok(self.backing.commit(vec![self.delete_op(namespace, key)]).await?)
+        self.commit(vec![self.delete_op(namespace, key)]).await
     }
 
     /// Applies ops made by [`SealedStore::put_op`] and [`SealedStore::delete_op`] (and raw ones) at once.
     pub async fn commit(&self, ops: Vec<Op>) -> Result<(), SealedError> {
-        Ok(self.backing.commit(ops).await?)
+        let bytes: usize = ops
+            .iter()
+            .map(|op| match op {
+                Op::Put { key, value } | Op::Insert { key, value } => key.len() + value.len(),
+                Op::Delete { key } => key.len(),
+            })
+            .sum();
+        self.backing.commit(ops).await?;
+        let mut writes = self.writes.get();
+        writes.transactions += 1;
+        writes.bytes += bytes as u64;
+        self.writes.set(writes);
+        Ok(())
     }
 
     /// Returns the op that writes one sealed record, for an atomic [`SealedStore::commit`].
