@@ -49,6 +49,27 @@ impl DevnetControl {
         self.post("/devnet/nodes/shop/pay", json!({ "invoice": invoice })).await
     }
 
+    /// Returns `devnet.json`: the network, Esplora URL, proxy template, control URL and the peers.
+    pub async fn config(&self) -> Result<Value> {
+        self.get("/devnet.json").await
+    }
+
+    /// Returns how many Esplora requests browsers have made so far (requests with an `Origin`).
+    pub async fn browser_requests(&self) -> Result<u64> {
+        let answer = self.get("/devnet/requests").await?;
+        answer["from_browsers"].as_u64().ok_or_else(|| devnet_error("/devnet/requests", format!("no \"from_browsers\" in {answer}")))
+    }
+
+    /// Has node `from` pay `count` invoices of node `to`, one after another; returns the devnet's
+    /// `{latencies_ms, fees_msat}` (each timed inside the devnet, from the send to LDK Node's
+    /// PaymentSuccessful).
+    pub async fn bench_pay(&self, from: &str, to: &str, count: usize, amount_msat: u64) -> Result<Value> {
+        let url = format!("{}/devnet/nodes/{from}/bench_pay", self.base_url);
+        // A second per payment is far more than they take; the client's own 90 s is too little for a batch.
+        let within = Duration::from_secs(60 + count as u64);
+        read_json(&url, self.http.post(&url).timeout(within).json(&json!({ "to": to, "count": count, "amount_msat": amount_msat })).send().await).await
+    }
+
     async fn get(&self, path: &str) -> Result<Value> {
         let url = format!("{}{path}", self.base_url);
         read_json(&url, self.http.get(&url).send().await).await

@@ -2,6 +2,7 @@
 //! through chromedriver ([`browser`]), waits and screenshots on top of WebDriver ([`ui`]), and the
 //! devnet's control API ([`devnet`]). The scenario itself is `tests/wallet_ui.rs`.
 
+pub mod bench;
 pub mod browser;
 pub mod devnet;
 pub mod server;

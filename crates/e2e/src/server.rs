@@ -23,7 +23,11 @@ pub struct AppServer {
 impl AppServer {
     /// Serves `dist` on `addr` (port 0: a free one) from a task of the current Tokio runtime.
     pub async fn start(dist: &Path, addr: SocketAddr) -> Result<Self> {
-        let router = app_router(dist)?;
+        Self::serve(app_router(dist)?, addr).await
+    }
+
+    /// Serves `router` (the app's, perhaps with more beside it) on `addr`.
+    pub async fn serve(router: Router, addr: SocketAddr) -> Result<Self> {
         let listener = TcpListener::bind(addr).await.map_err(Error::io(format!("listening on {addr}")))?;
         let bound = listener.local_addr().map_err(Error::io("reading the server's address"))?;
         let task = tokio::spawn(async move {

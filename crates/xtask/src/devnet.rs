@@ -24,42 +24,78 @@ impl Drop for RunningDevnet {
     }
 }
 
-/// Where the devnet listens: its HTTP APIs, the WebSocket proxy and the two peers.
+/// Where the devnet listens: its HTTP APIs, the WebSocket proxy and the two peers, and the benchmark's
+/// native payer ("anchor") when it runs one.
 pub struct DevnetAddresses {
     pub http: String,
     pub proxy: String,
     pub hub: String,
     pub shop: String,
+    pub anchor: Option<String>,
+}
+
+/// How the devnet is compiled. The benchmark's anchor is timed against the wallet's release build, so
+/// the full benchmark builds the devnet optimised (`bench-native` profile in Cargo.toml).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum DevnetBuild {
+    Debug,
+    Optimised,
+}
+
+impl DevnetBuild {
+    pub fn name(self) -> &'static str {
+        match self {
+            DevnetBuild::Debug => "debug",
+            DevnetBuild::Optimised => "release",
+        }
+    }
 }
 
 impl DevnetAddresses {
     /// The devnet's own defaults, which README.md names (the demo's).
     pub fn defaults() -> Self {
         let at = |port: u16| format!("127.0.0.1:{port}");
-        DevnetAddresses { http: at(3002), proxy: at(9736), hub: at(9735), shop: at(9737) }
+        DevnetAddresses { http: at(3002), proxy: at(9736), hub: at(9735), shop: at(9737), anchor: None }
     }
 
     /// Free loopback ports, so that a test run never collides with a devnet already running.
     pub fn free() -> Result<Self, String> {
         // Port 0 lets the devnet pick (it prints its URL); the peers need theirs named before they start.
-        Ok(DevnetAddresses { http: "127.0.0.1:0".to_owned(), proxy: "127.0.0.1:0".to_owned(), hub: free_port()?, shop: free_port()? })
+        Ok(DevnetAddresses { http: "127.0.0.1:0".to_owned(), proxy: "127.0.0.1:0".to_owned(), hub: free_port()?, shop: free_port()?, anchor: None })
+    }
+
+    /// Free loopback ports, with the benchmark's anchor.
+    pub fn free_with_anchor() -> Result<Self, String> {
+        Ok(DevnetAddresses { anchor: Some(free_port()?), ..Self::free()? })
     }
 }
 
 impl RunningDevnet {
-    /// Builds and starts the devnet on free loopback ports and returns once it is ready.
-    pub fn start(root: &Path) -> Result<Self, String> {
-        Self::start_at(root, &DevnetAddresses::free()?)
-    }
-
     /// Builds and starts the devnet at `addresses` and returns once it is ready.
     pub fn start_at(root: &Path, addresses: &DevnetAddresses) -> Result<Self, String> {
-        crate::shell::cargo(root, &["build", "-p", "devnet"])?;
-        let binary = root.join("target/debug/blixtra-devnet");
-        let DevnetAddresses { http, proxy, hub, shop } = addresses;
-        println!("$ {} --http {http} --proxy {proxy} --hub {hub} --shop {shop}", binary.display());
+        Self::start_built(root, addresses, DevnetBuild::Debug)
+    }
+
+    /// Builds the devnet as `build` says, starts it at `addresses` and returns once it is ready.
+    pub fn start_built(root: &Path, addresses: &DevnetAddresses, build: DevnetBuild) -> Result<Self, String> {
+        let binary = match build {
+            DevnetBuild::Debug => {
+                crate::shell::cargo(root, &["build", "-p", "devnet"])?;
+                root.join("target/debug/blixtra-devnet")
+            }
+            DevnetBuild::Optimised => {
+                crate::shell::cargo(root, &["build", "-p", "devnet", "--profile", "bench-native"])?;
+                root.join("target/bench-native/blixtra-devnet")
+            }
+        };
+        let DevnetAddresses { http, proxy, hub, shop, anchor } = addresses;
+        let mut args = vec!["--http", http, "--proxy", proxy, "--hub", hub, "--shop", shop];
+        if let Some(anchor) = anchor {
+            args.extend(["--anchor", anchor]);
+        }
+        println!("$ {} {}", binary.display(), args.join(" "));
         let mut child = Command::new(&binary)
-            .args(["--http", http, "--proxy", proxy, "--hub", hub, "--shop", shop])
+            .args(&args)
             .stdout(Stdio::piped())
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;

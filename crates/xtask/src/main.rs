@@ -6,6 +6,8 @@
 //! - `demo`: setup, then the devnet on its default ports and the app built for it, served at
 //!   http://127.0.0.1:8080
 //! - `devnet [options]`: the local Lightning network (`cargo run -p devnet`), options passed through
+//! - `bench [--quick]`: the benchmark: the release build in Chromium against a devnet whose native
+//!   LDK Node ("anchor") makes the same payments; a table, and target/bench/results.json
 //!
 //! Written with the standard library only, so it builds in seconds on a fresh machine.
 
@@ -16,7 +18,7 @@ mod shell;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask <setup | test | demo | devnet [options]>";
+const USAGE: &str = "usage: cargo xtask <setup | test | demo | devnet [options] | bench [--quick]>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -25,6 +27,11 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("demo") => demo(),
         Some("devnet") => run_devnet(&args[1..]),
+        Some("bench") => match &args[1..] {
+            [] => bench(false),
+            [quick] if quick == "--quick" => bench(true),
+            _ => Err(USAGE.to_owned()),
+        },
         _ => Err(USAGE.to_owned()),
     };
     match result {
@@ -61,7 +68,8 @@ fn test() -> Result<(), String> {
     shell::cargo(&root, &["clippy", "-p", "blixtra", "--target", "wasm32-unknown-unknown", "--all-targets", "--", "-D", "warnings"])?;
 
     shell::step("browser tests (wasm-pack, headless Chromium, against a devnet)");
-    let devnet = devnet::RunningDevnet::start(&root)?;
+    // With the anchor, so that the quick benchmark at the end runs against the same devnet.
+    let devnet = devnet::RunningDevnet::start_at(&root, &devnet::DevnetAddresses::free_with_anchor()?)?;
     // The tests read it at compile time: a page under test has no environment.
     std::env::set_var("BLIXTRA_DEVNET_URL", &devnet.url);
     // The node's end-to-end test opens, uses and closes a channel: more than the runner's default 20 s.
@@ -74,10 +82,46 @@ fn test() -> Result<(), String> {
     std::env::set_var("BLIXTRA_E2E_DIST", root.join("dist"));
     std::env::set_var("BLIXTRA_E2E_CHROMEDRIVER", &tools.chromedriver);
     shell::run_tests(&root, &cargo, &["test", "-p", "blixtra-e2e"], &mut tally)?;
+
+    shell::step("the benchmark, quick (a few payments), so that it cannot rot");
+    run_bench(&root, &tools, devnet::DevnetBuild::Debug, true)?;
     drop(devnet);
     // A closing line in the plain form CI reads: the sum over every harness above.
     println!("\nxtask: {} passed, {} failed", tally.passed, tally.failed);
     Ok(())
+}
+
+/// `cargo xtask bench [--quick]`: a devnet with its anchor (optimised for the full run, so that the
+/// native figures are a release build's like the wallet's), then [`run_bench`].
+fn bench(quick: bool) -> Result<(), String> {
+    let tools = setup::run_and_locate()?;
+    setup::devnet()?;
+    let root = shell::workspace_root()?;
+    let build = if quick { devnet::DevnetBuild::Debug } else { devnet::DevnetBuild::Optimised };
+    shell::step("devnet with the anchor");
+    let devnet = devnet::RunningDevnet::start_built(&root, &devnet::DevnetAddresses::free_with_anchor()?, build)?;
+    std::env::set_var("BLIXTRA_DEVNET_URL", &devnet.url);
+    let result = run_bench(&root, &tools, build, quick);
+    drop(devnet);
+    result
+}
+
+/// Builds the app for release (`trunk build --release` into target/bench/dist, for the devnet in
+/// `BLIXTRA_DEVNET_URL`) and runs `blixtra-bench` against it.
+fn run_bench(root: &std::path::Path, tools: &setup::Tools, anchor: devnet::DevnetBuild, quick: bool) -> Result<(), String> {
+    shell::step("app release build (trunk --release)");
+    shell::run(root, "trunk", &["build", "--release", "--dist", "target/bench/dist"])?;
+    shell::step("benchmark");
+    std::env::set_var("BLIXTRA_BENCH_DIST", "target/bench/dist");
+    std::env::set_var("BLIXTRA_E2E_CHROMEDRIVER", &tools.chromedriver);
+    std::env::set_var("BLIXTRA_BENCH_ANCHOR_BUILD", anchor.name());
+    shell::cargo(root, &["build", "-p", "blixtra-e2e", "--bin", "blixtra-bench"])?;
+    let harness = root.join("target/debug/blixtra-bench");
+    let mut args = Vec::new();
+    if quick {
+        args.push("--quick");
+    }
+    shell::run(root, &harness.to_string_lossy(), &args)
 }
 
 /// Runs the devnet in the foreground until Ctrl-C (see `crates/devnet`).

@@ -1,0 +1,196 @@
+// The benchmark's page: starts the app's own node worker (the release build's
+// /node_worker_loader.js) and speaks the UI protocol to it as the app's NodeClient does
+// (crates/core/src/node/protocol.rs), timing everything with this page's clock.
+//
+// Why plain JavaScript: the harness (crates/e2e/src/bench/) needs the node's latency as the page
+// sees it, without WebDriver's round trips inside the timed window. Each call runs as a job: the
+// harness starts it with `blixtraBench.begin(name, args)` and polls `blixtraBench.job(id)`, so no
+// WebDriver script timeout bounds a batch of a thousand payments.
+"use strict";
+
+const PROTOCOL_VERSION = 3;
+
+let worker = null;
+let nextRequestId = 1;
+const replies = new Map(); // request id -> {resolve}
+let lifecycle = null; // {resolve} for the next hello / started / start_failed / stopped
+const eventWaiters = []; // {match, resolve}
+const jobs = new Map();
+let nextJobId = 1;
+
+function onMessage(message) {
+  const data = JSON.parse(message.data);
+  switch (data.kind) {
+    case "reply": {
+      const waiter = replies.get(data.id);
+      replies.delete(data.id);
+      if (waiter) waiter.resolve(data.result);
+      break;
+    }
+    case "event": {
+      for (let i = eventWaiters.length - 1; i >= 0; i--) {
+        if (eventWaiters[i].match(data.event)) {
+          eventWaiters[i].resolve({ event: data.event, at: performance.now() });
+          eventWaiters.splice(i, 1);
+        }
+      }
+      break;
+    }
+    default:
+      if (lifecycle) {
+        const waiter = lifecycle;
+        lifecycle = null;
+        waiter.resolve(data);
+      }
+  }
+}
+
+function nextLifecycle() {
+  return new Promise((resolve) => { lifecycle = { resolve }; });
+}
+
+function waitForEvent(match, withinMs) {
+  return new Promise((resolve, reject) => {
+    const waiter = { match, resolve };
+    eventWaiters.push(waiter);
+    setTimeout(() => {
+      const at = eventWaiters.indexOf(waiter);
+      if (at >= 0) {
+        eventWaiters.splice(at, 1);
+        reject(new Error(`no matching event within ${withinMs} ms`));
+      }
+    }, withinMs);
+  });
+}
+
+// Sends a command; resolves with the answer, rejects with the node's error.
+function ask(command) {
+  const id = nextRequestId++;
+  return new Promise((resolve, reject) => {
+    replies.set(id, {
+      resolve: (result) => ("Ok" in result ? resolve(result.Ok) : reject(new Error(JSON.stringify(result.Err)))),
+    });
+    worker.postMessage(JSON.stringify({ kind: "request", id, command }));
+  });
+}
+
+async function post(url, body) {
+  const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${url}: ${response.status} ${text}`);
+  return JSON.parse(text);
+}
+
+const calls = {
+  // Spawns the worker and starts the node from the wallet's IndexedDB vault; times each step from
+  // the worker's creation: its hello (wasm loaded), started, first peer connected.
+  async start({ start, peer_within_ms }) {
+    const began = performance.now();
+    const hello = nextLifecycle();
+    worker = new Worker("/node_worker_loader.js");
+    worker.onmessage = onMessage;
+    const greeting = await hello;
+    if (greeting.kind !== "hello" || greeting.version !== PROTOCOL_VERSION) throw new Error(`unexpected greeting ${JSON.stringify(greeting)}`);
+    const helloMs = performance.now() - began;
+    const started = nextLifecycle();
+    const peer = waitForEvent((e) => e.event === "peer_connected", peer_within_ms);
+    worker.postMessage(JSON.stringify({ kind: "start", ...start }));
+    const outcome = await started;
+    if (outcome.kind !== "started") throw new Error(`the node did not start: ${JSON.stringify(outcome)}`);
+    const startedMs = performance.now() - began;
+    // The first reconnection may come before the events are forwarded: the status says it too.
+    let peerMs = null;
+    const deadline = performance.now() + peer_within_ms;
+    const polled = (async () => {
+      while (peerMs === null && performance.now() < deadline) {
+        const status = await ask({ command: "status" });
+        if (status.peers_connected > 0) return performance.now();
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      return null;
+    })();
+    const first = await Promise.race([peer.then((p) => p.at), polled]);
+    peerMs = first === null ? null : first - began;
+    return { node_id: outcome.node_id, hello_ms: helloMs, started_ms: startedMs, peer_connected_ms: peerMs };
+  },
+
+  // `count` payments to devnet node `to`, one after another; each invoice is fetched before its
+  // timer starts. Times from posting the command to the node's answer, which comes once LDK's
+  // PaymentSent is handled and the channel manager written after it has committed.
+  async pay_many({ control_url, to, count, amount_msat, max_fee_msat }) {
+    const latencies = [];
+    const fees = [];
+    for (let i = 0; i < count; i++) {
+      const { invoice } = await post(`${control_url}/nodes/${to}/invoice`, { amount_msat, description: `bench ${i}` });
+      const t0 = performance.now();
+      const answer = await ask({ command: "pay_invoice", invoice, amount_msat: null, max_fee_msat });
+      latencies.push(performance.now() - t0);
+      fees.push(answer.payment.fee_paid_msat);
+    }
+    return { latencies_ms: latencies, fees_msat: fees };
+  },
+
+  // `count` payments from devnet node `from` to invoices of this wallet: timed from just before the
+  // devnet is asked to pay to the wallet's PaymentReceived event (sent once LDK's PaymentClaimed is
+  // handled and the manager written after it has committed).
+  async receive_many({ control_url, from, count, amount_msat }) {
+    const latencies = [];
+    for (let i = 0; i < count; i++) {
+      const invoice = await ask({ command: "create_invoice", amount_msat, description: `bench ${i}`, expiry_secs: 600 });
+      const received = waitForEvent((e) => e.event === "payment_received" && e.payment_hash === invoice.payment_hash, 60000);
+      const t0 = performance.now();
+      const paying = post(`${control_url}/nodes/${from}/pay`, { invoice: invoice.invoice });
+      const { at } = await received;
+      latencies.push(at - t0);
+      await paying;
+    }
+    return { latencies_ms: latencies };
+  },
+
+  async sync() {
+    const t0 = performance.now();
+    const answer = await ask({ command: "sync" });
+    return { ms: performance.now() - t0, height: answer.height, new_tip: answer.new_tip };
+  },
+
+  async metrics() {
+    return ask({ command: "metrics" });
+  },
+
+  async channels() {
+    return ask({ command: "channels" });
+  },
+
+  // What this origin stores (IndexedDB, mostly) and the page's JavaScript heap (Chromium only).
+  async storage() {
+    const estimate = await navigator.storage.estimate();
+    return { usage_bytes: estimate.usage, page_js_heap_bytes: performance.memory ? performance.memory.usedJSHeapSize : null };
+  },
+
+  async stop() {
+    const stopped = nextLifecycle();
+    worker.postMessage(JSON.stringify({ kind: "stop" }));
+    await stopped;
+    worker.terminate();
+    worker = null;
+    return {};
+  },
+};
+
+window.blixtraBench = {
+  begin(name, args) {
+    const id = nextJobId++;
+    const job = { done: false };
+    jobs.set(id, job);
+    Promise.resolve()
+      .then(() => calls[name](args))
+      .then((value) => Object.assign(job, { done: true, value }))
+      .catch((e) => Object.assign(job, { done: true, error: String(e && e.stack ? e.stack : e) }));
+    return id;
+  },
+  job(id) {
+    const job = jobs.get(id);
+    if (job && job.done) jobs.delete(id);
+    return job || { done: true, error: `no job ${id}` };
+  },
+};

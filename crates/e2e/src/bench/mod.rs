@@ -1,0 +1,257 @@
+//! The benchmark (`cargo xtask bench`): the release build of the app in headless Chromium against the
+//! devnet, with the devnet's native LDK Node "anchor" making the same payments in the same run.
+//!
+//! One browser session creates a wallet through the UI, funds it and opens a channel to hub; a reload
+//! and an unlock give the start-up milestones (the app's User Timing marks); then the benchmark's page
+//! (`crates/e2e/bench/`) starts the app's own node worker and times payments, receipts and syncs with
+//! the page's clock. A second session restores the wallet from its words (a fresh restore's sync).
+//! [`report`] prints the figures beside their goals and writes them as JSON.
+
+pub mod page;
+pub mod report;
+pub mod sizes;
+pub mod stats;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tower_http::services::ServeDir;
+
+use self::page::{mark_after, page_timings, BenchPage};
+use crate::browser::{Browser, BrowserOptions};
+use crate::devnet::DevnetControl;
+use crate::server::{app_router, AppServer};
+use crate::ui::{wait_until, ScreenshotOptions, Ui, Waits};
+use crate::{steps, Error, Result};
+
+const PASSPHRASE: &str = "benchmark passphrase, not a secret";
+/// Each benchmark payment: 1 sat, a micropayment (the founding document's case).
+const AMOUNT_MSAT: u64 = 1_000;
+/// The routing fee a payment may take: far above the devnet's 1 sat + 0.0001% through hub.
+const MAX_FEE_MSAT: u64 = 10_000;
+
+/// How much of everything to do.
+#[derive(Debug, Clone, Copy)]
+pub struct Counts {
+    /// Payments to hub, and as many to shop (by the wallet and by the anchor).
+    pub payments: usize,
+    pub receipts: usize,
+    pub idle_syncs: usize,
+    pub block_syncs: usize,
+    /// Payments in the wallet's history when storage and memory are measured (`None`: as many as made).
+    pub history: Option<usize>,
+}
+
+impl Counts {
+    pub fn full() -> Counts {
+        Counts { payments: 200, receipts: 50, idle_syncs: 10, block_syncs: 5, history: Some(1_000) }
+    }
+
+    /// `--quick`: a few of each, so the benchmark runs in the test command and cannot rot.
+    pub fn quick() -> Counts {
+        Counts { payments: 5, receipts: 3, idle_syncs: 3, block_syncs: 2, history: None }
+    }
+}
+
+pub struct BenchConfig {
+    /// The app's release build (Trunk's dist).
+    pub dist: PathBuf,
+    /// The benchmark's page (`crates/e2e/bench`), served at `/bench/` beside the app.
+    pub bench_page: PathBuf,
+    pub devnet_url: String,
+    pub chromedriver: PathBuf,
+    pub counts: Counts,
+    /// How the devnet (and so the anchor) was built: `debug` or `release`.
+    pub anchor_build: String,
+}
+
+/// Runs the benchmark; returns the figures as JSON (see [`report`]).
+pub async fn run(config: &BenchConfig) -> Result<Value> {
+    let sizes = sizes::dist_sizes(&config.dist)?;
+    let devnet = DevnetControl::new(&config.devnet_url)?;
+    let devnet_json = devnet.config().await?;
+    if devnet_json["anchor"].as_str().is_none() {
+        return Err(Error::Unexpected { what: "devnet.json".into(), detail: "no anchor: start the devnet with --anchor (cargo xtask bench does)".into() });
+    }
+    let router = app_router(&config.dist)?.nest_service("/bench", ServeDir::new(&config.bench_page));
+    let server = AppServer::serve(router, SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+    let options = BrowserOptions { chromedriver: config.chromedriver.clone(), ..BrowserOptions::default() };
+
+    let browser = Browser::start(&options).await?;
+    let outcome = in_first_session(config, &devnet, &devnet_json, &server.url, &browser).await;
+    if outcome.is_err() {
+        print_console(&browser).await;
+    }
+    let _ = browser.quit().await;
+    let (words, wallet) = outcome?;
+
+    let browser = Browser::start(&options).await?;
+    let restore = fresh_restore(&devnet, &server.url, &browser, &words).await;
+    if restore.is_err() {
+        print_console(&browser).await;
+    }
+    let _ = browser.quit().await;
+    let restore = restore?;
+
+    let anchor = json!({
+        "build": config.anchor_build,
+        "to_hub": devnet.bench_pay("anchor", "hub", config.counts.payments, AMOUNT_MSAT).await?,
+        "to_shop": devnet.bench_pay("anchor", "shop", config.counts.payments, AMOUNT_MSAT).await?,
+    });
+    Ok(report::assemble(&sizes, &wallet, &restore, &anchor, config.counts.payments))
+}
+
+async fn print_console(browser: &Browser) {
+    if let Ok(lines) = browser.console().await {
+        lines.iter().for_each(|line| eprintln!("console: {line}"));
+    }
+}
+
+fn ui_for(browser: &Browser, base_url: &str) -> Ui {
+    // No screenshots: this is not the test, and they would cost time inside nothing timed but the run.
+    let screenshots = ScreenshotOptions { dir: std::env::temp_dir().join("blixtra-bench-no-screenshots"), sizes: Vec::new(), max_height: 0 };
+    Ui::new(browser.driver.clone(), base_url, Waits::default(), screenshots, (1280, 900))
+}
+
+const NETWORK_WAIT: Duration = Duration::from_secs(120);
+
+/// The wallet's figures from one browser session; also returns the recovery words for the restore.
+async fn in_first_session(config: &BenchConfig, devnet: &DevnetControl, devnet_json: &Value, base_url: &str, browser: &Browser) -> Result<(Vec<String>, Value)> {
+    let ui = ui_for(browser, base_url);
+    let counts = config.counts;
+
+    // A first visit, then the wallet made as a person makes it.
+    ui.open("/").await?;
+    ui.element("[data-testid=start-create]").await?;
+    let first_visit = page_timings(&ui.driver).await?;
+    let words = steps::create_wallet(&ui, PASSPHRASE).await?;
+    ui.wait_for_path("/home").await?;
+    steps::fund_from_faucet(&ui, NETWORK_WAIT).await?;
+    steps::open_channel_to_hub(&ui, devnet, NETWORK_WAIT).await?;
+
+    // A returning visit: reload, unlock, wait for hub, pay shop through the UI.
+    ui.reload().await?;
+    ui.wait_for_path("/unlock").await?;
+    let reload = page_timings(&ui.driver).await?;
+    ui.fill("#passphrase", PASSPHRASE).await?;
+    ui.click("[data-testid=unlock]").await?;
+    ui.wait_for_path("/home").await?;
+    let driver = &ui.driver;
+    wait_until("the app's peer-connected mark", NETWORK_WAIT, Duration::from_millis(100), async || {
+        let timings = page_timings(driver).await.map_err(|e| thirtyfour::error::WebDriverError::FatalError(e.to_string()))?;
+        Ok(mark_after(&timings, "blixtra:peer-connected", 0.0).map(drop))
+    })
+    .await?;
+    let invoice = shop_invoice(devnet, AMOUNT_MSAT).await?;
+    ui.click("[data-testid=nav-send]").await?;
+    steps::pay_invoice(&ui, &invoice, NETWORK_WAIT).await?;
+    let start_up = report::start_up(&page_timings(&ui.driver).await?, &reload, &first_visit);
+
+    // The benchmark's page runs the same worker; the app's tab is gone (and its lock and worker with it).
+    ui.open("/bench/").await?;
+    let page = BenchPage { driver: &ui.driver };
+    let start = json!({
+        "database": "blixtra",
+        "passphrase": PASSPHRASE,
+        "network": "regtest",
+        "esplora_url": devnet_json["esplora_url"],
+        "proxy_url_template": devnet_json["proxy_url_template"],
+        "max_channel_sat": 10_000_000,
+    });
+    let bench_start = page.call("start", json!({ "start": start, "peer_within_ms": 60_000 }), NETWORK_WAIT).await?;
+    let control_url = devnet_json["control_url"].clone();
+    wait_until("the channel to be usable in the bench page", NETWORK_WAIT, Duration::from_millis(50), async || {
+        let channels = page.call("channels", json!({}), Duration::from_secs(10)).await.map_err(|e| thirtyfour::error::WebDriverError::FatalError(e.to_string()))?;
+        Ok(channels["channels"].as_array().is_some_and(|all| all.iter().any(|c| c["state"] == "usable")).then_some(()))
+    })
+    .await?;
+    let batch_wait = Duration::from_secs(120 + 2 * counts.history.unwrap_or(counts.payments) as u64);
+    let before = page.call("metrics", json!({}), NETWORK_WAIT).await?;
+    let to_hub = page.call("pay_many", json!({ "control_url": control_url, "to": "hub", "count": counts.payments, "amount_msat": AMOUNT_MSAT, "max_fee_msat": MAX_FEE_MSAT }), batch_wait).await?;
+    let after_hub = page.call("metrics", json!({}), NETWORK_WAIT).await?;
+    let to_shop = page.call("pay_many", json!({ "control_url": control_url, "to": "shop", "count": counts.payments, "amount_msat": AMOUNT_MSAT, "max_fee_msat": MAX_FEE_MSAT }), batch_wait).await?;
+    let after_shop = page.call("metrics", json!({}), NETWORK_WAIT).await?;
+    let receipts = page.call("receive_many", json!({ "control_url": control_url, "from": "shop", "count": counts.receipts, "amount_msat": AMOUNT_MSAT }), batch_wait).await?;
+
+    let sync = sync_figures(devnet, &page, counts).await?;
+
+    // The wallet's history so far: the UI's payment, then the batches.
+    let mut history = 1 + 2 * counts.payments + counts.receipts;
+    if let Some(wanted) = counts.history {
+        if wanted > history {
+            page.call("pay_many", json!({ "control_url": control_url, "to": "hub", "count": wanted - history, "amount_msat": AMOUNT_MSAT, "max_fee_msat": MAX_FEE_MSAT }), batch_wait).await?;
+            history = wanted;
+        }
+    }
+    let storage = page.call("storage", json!({}), NETWORK_WAIT).await?;
+    let last = page.call("metrics", json!({}), NETWORK_WAIT).await?;
+    page.call("stop", json!({}), NETWORK_WAIT).await?;
+
+    let wallet = json!({
+        "start_up": start_up,
+        "bench_page_start": bench_start,
+        "worker_start": { "vault_unlock_ms": last["vault_unlock_ms"], "node_start_ms": last["node_start_ms"] },
+        "to_hub": to_hub,
+        "to_shop": to_shop,
+        "receipts": receipts,
+        "store": { "before": before["store"], "after_hub": after_hub["store"], "after_shop": after_shop["store"] },
+        "sync": sync,
+        "after_history": { "payments": history, "origin_storage_bytes": storage["usage_bytes"], "page_js_heap_bytes": storage["page_js_heap_bytes"], "worker_wasm_memory_bytes": last["memory_bytes"] },
+    });
+    Ok((words, wallet))
+}
+
+async fn shop_invoice(devnet: &DevnetControl, amount_msat: u64) -> Result<String> {
+    devnet.shop_invoice(amount_msat, "benchmark").await
+}
+
+/// Esplora requests and time of an idle sync (the tip unmoved) and of a sync after one new block,
+/// each asked of the node by the page and counted by the devnet around it. A sync of the node's own
+/// chain loop may fall in the window now and then: the medians are reported.
+async fn sync_figures(devnet: &DevnetControl, page: &BenchPage<'_>, counts: Counts) -> Result<Value> {
+    let mut idle = Vec::new();
+    while idle.len() < counts.idle_syncs {
+        let before = devnet.browser_requests().await?;
+        let sync = page.call("sync", json!({}), NETWORK_WAIT).await?;
+        let requests = devnet.browser_requests().await? - before;
+        if sync["new_tip"] == false {
+            idle.push(json!({ "ms": sync["ms"], "requests": requests }));
+        }
+    }
+    let mut after_block = Vec::new();
+    let mut tries = 0;
+    while after_block.len() < counts.block_syncs && tries < 4 * counts.block_syncs {
+        tries += 1;
+        devnet.mine(1).await?;
+        let before = devnet.browser_requests().await?;
+        let sync = page.call("sync", json!({}), NETWORK_WAIT).await?;
+        let requests = devnet.browser_requests().await? - before;
+        // The node's own 2-second loop may have seen the block first: then this sync was an idle one.
+        if sync["new_tip"] == true {
+            after_block.push(json!({ "ms": sync["ms"], "requests": requests }));
+        }
+    }
+    Ok(json!({ "idle": idle, "after_block": after_block }))
+}
+
+/// A fresh restore from the recovery words in a new profile: the time from "Restore" to the node
+/// running (the vault's key derivation, the worker's, then the first full sync) and its requests.
+async fn fresh_restore(devnet: &DevnetControl, base_url: &str, browser: &Browser, words: &[String]) -> Result<Value> {
+    let ui = ui_for(browser, base_url);
+    ui.open("/").await?;
+    ui.element("[data-testid=start-import]").await?;
+    let before = devnet.browser_requests().await?;
+    steps::restore_wallet(&ui, words, PASSPHRASE).await?;
+    let driver = &ui.driver;
+    let timings = wait_until("the restored wallet's node to start", NETWORK_WAIT, Duration::from_millis(100), async || {
+        let timings = page_timings(driver).await.map_err(|e| thirtyfour::error::WebDriverError::FatalError(e.to_string()))?;
+        Ok(mark_after(&timings, "blixtra:node-started", 0.0).is_some().then_some(timings))
+    })
+    .await?;
+    let requests = devnet.browser_requests().await? - before;
+    let submitted = mark_after(&timings, "blixtra:restore-submitted", 0.0);
+    let started = mark_after(&timings, "blixtra:node-started", 0.0);
+    Ok(json!({ "ms": submitted.zip(started).map(|(a, b)| stats::round(b - a)), "requests": requests }))
+}
