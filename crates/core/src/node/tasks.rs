@@ -79,13 +79,17 @@ async fn run_chain_loop<P: Platform>(node: Rc<LightningNode<P>>) {
     let mut reconnects = HashMap::new();
     let mut round: u32 = 0;
     while !node.stopping.get() {
-        if round % FEE_REFRESH_EVERY == 0 {
-            if let Err(e) = node.parts.fees.refresh(&node.esplora).await {
-                log_warn!(node.parts.logger, "fee estimates not refreshed: {e}");
+        // The node's start has just refreshed the fees and synced: the first round only reconnects,
+        // at once, so that a started wallet can pay as soon as its peers answer.
+        if round > 0 {
+            if round % FEE_REFRESH_EVERY == 0 {
+                if let Err(e) = node.parts.fees.refresh(&node.esplora).await {
+                    log_warn!(node.parts.logger, "fee estimates not refreshed: {e}");
+                }
             }
-        }
-        if let Err(e) = node.sync_chain().await {
-            log_warn!(node.parts.logger, "chain sync failed, trying again in {CHAIN_POLL:?}: {e}");
+            if let Err(e) = node.sync_chain().await {
+                log_warn!(node.parts.logger, "chain sync failed, trying again in {CHAIN_POLL:?}: {e}");
+            }
         }
         node.reconnect_peers(&mut reconnects).await;
         round = round.wrapping_add(1);
