@@ -1,7 +1,9 @@
 //! The devnet's control API, beside the Esplora API: mine, reorganise, send from the faucet, mine on
-//! every broadcast, and the config a wallet or test reads to find everything (`/devnet.json`).
+//! every broadcast, the config a wallet or test reads to find everything (`/devnet.json`), and how many
+//! Esplora requests browsers made (`/devnet/requests`).
 
 use std::str::FromStr;
+use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -11,7 +13,7 @@ use bitcoin::{Address, Amount, BlockHash, Network, ScriptBuf};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::esplora::SharedRegtest;
+use crate::esplora::{RequestCounts, SharedRegtest};
 use crate::faucet::{self, faucet_script};
 use crate::peers::SharedPeers;
 
@@ -26,6 +28,9 @@ pub struct DevnetConfig {
     pub hub: Option<String>,
     /// `node_id@host:port` of the shop, reached through hub.
     pub shop: Option<String>,
+    /// `node_id@host:port` of the anchor, the native node a benchmark compares the wallet with; only
+    /// with `--anchor`.
+    pub anchor: Option<String>,
     pub control_url: String,
 }
 
@@ -35,6 +40,7 @@ struct ControlState {
     config: DevnetConfig,
     /// When the peers run, mining answers only once they have seen the new tip.
     peers: Option<SharedPeers>,
+    esplora_requests: Arc<RequestCounts>,
 }
 
 /// How long a mining request waits for the peers to see the new tip.
@@ -55,19 +61,25 @@ fn bad_request(e: impl std::fmt::Display) -> (StatusCode, String) {
     (StatusCode::BAD_REQUEST, e.to_string())
 }
 
-pub fn router(regtest: SharedRegtest, config: DevnetConfig, peers: Option<SharedPeers>) -> Router {
+/// Returns the control API; `esplora_requests` are the Esplora router's counts, served as they are.
+pub fn router(regtest: SharedRegtest, config: DevnetConfig, peers: Option<SharedPeers>, esplora_requests: Arc<RequestCounts>) -> Router {
     Router::new()
         .route("/devnet.json", get(config_json))
+        .route("/devnet/requests", get(requests))
         .route("/devnet/mine", post(mine))
         .route("/devnet/reorg", post(reorg))
         .route("/devnet/faucet", post(faucet))
         .route("/devnet/automine", post(automine))
         .layer(tower_http::cors::CorsLayer::permissive())
-        .with_state(ControlState { regtest, config, peers })
+        .with_state(ControlState { regtest, config, peers, esplora_requests })
 }
 
 async fn config_json(State(state): State<ControlState>) -> Json<DevnetConfig> {
     Json(state.config)
+}
+
+async fn requests(State(state): State<ControlState>) -> Json<Value> {
+    Json(json!({ "from_browsers": state.esplora_requests.from_browsers(), "total": state.esplora_requests.total() }))
 }
 
 fn regtest_script(address: &str) -> Result<ScriptBuf, (StatusCode, String)> {

@@ -1,13 +1,19 @@
 //! The Esplora HTTP API over [`Regtest`], with Blockstream Esplora's paths, JSON shapes and status
 //! codes: what `esplora-client` (async and blocking), `bdk_esplora` and LDK's chain sync call. CORS is
 //! open so a wallet page on another origin can use it.
+//!
+//! Requests are counted, all of them and those from browsers: a page's fetch to the devnet is
+//! cross-origin, so it carries an `Origin` header, which LDK Node's own client never sends. A
+//! benchmark reads the counts (`GET /devnet/requests`) to see how many requests the wallet made.
 
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::{Path, Request, State};
+use axum::http::{header, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -26,7 +32,39 @@ pub const MEMPOOL_PAGE: usize = 50;
 
 pub type SharedRegtest = Arc<Mutex<Regtest>>;
 
-pub fn router(regtest: SharedRegtest) -> Router {
+/// How many requests the Esplora API has received since start, and how many came from browsers.
+#[derive(Debug, Default)]
+pub struct RequestCounts {
+    from_browsers: AtomicU64,
+    total: AtomicU64,
+}
+
+impl RequestCounts {
+    pub fn from_browsers(&self) -> u64 {
+        self.from_browsers.load(Ordering::Relaxed)
+    }
+
+    pub fn total(&self) -> u64 {
+        self.total.load(Ordering::Relaxed)
+    }
+
+    fn count(&self, from_browser: bool) {
+        self.total.fetch_add(1, Ordering::Relaxed);
+        if from_browser {
+            self.from_browsers.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Counts a request before it is answered. Outside CORS, so a browser's preflight counts too: it is
+/// a round trip the page waits for.
+async fn count_request(State(counts): State<Arc<RequestCounts>>, request: Request, next: Next) -> Response {
+    counts.count(request.headers().contains_key(header::ORIGIN));
+    next.run(request).await
+}
+
+/// Returns the Esplora API over `regtest`, counting its requests in `counts`.
+pub fn router(regtest: SharedRegtest, counts: Arc<RequestCounts>) -> Router {
     Router::new()
         .route("/blocks/tip/height", get(tip_height))
         .route("/blocks/tip/hash", get(tip_hash))
@@ -58,6 +96,7 @@ pub fn router(regtest: SharedRegtest) -> Router {
         .route("/mempool/txids", get(mempool_txids))
         .route("/fee-estimates", get(fee_estimates))
         .layer(tower_http::cors::CorsLayer::permissive())
+        .layer(middleware::from_fn_with_state(counts, count_request))
         .with_state(regtest)
 }
 

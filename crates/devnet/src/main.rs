@@ -1,6 +1,7 @@
 //! `blixtra-devnet` (`cargo run -p devnet`): starts the local network in one process and serves it
 //! until Ctrl-C: the regtest chain with its Esplora and control APIs, the peers hub and shop with a
-//! channel between them, and the WebSocket proxy (to the peers' ports only).
+//! channel between them (with `--anchor`, a third peer with a wallet's channel to hub, for
+//! benchmarks), and the WebSocket proxy (to hub's and shop's ports only).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -8,12 +9,12 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
 use blixtra_devnet::control::{self, DevnetConfig};
-use blixtra_devnet::esplora::{self, SharedRegtest};
+use blixtra_devnet::esplora::{self, RequestCounts, SharedRegtest};
 use blixtra_devnet::faucet::faucet_script;
 use blixtra_devnet::miner::COINBASE_MATURITY;
 use blixtra_devnet::peers::{Peer, PeerSet, SharedPeers};
 use blixtra_devnet::regtest::Regtest;
-use blixtra_devnet::{bring_up, peer_api};
+use blixtra_devnet::{bring_up, events, peer_api};
 use blixtra_proxy::policy::Policy;
 use blixtra_proxy::server::Server;
 use clap::Parser;
@@ -36,6 +37,11 @@ struct Options {
     /// Where shop listens for Lightning peers.
     #[arg(long, default_value = "127.0.0.1:9737")]
     shop: SocketAddr,
+    /// Also run "anchor", a native LDK Node with an unannounced channel to hub as a wallet has, for
+    /// benchmarks (`/devnet/nodes/anchor/bench_pay`), listening here (e.g. 127.0.0.1:9738). Off by
+    /// default: it adds to the start-up.
+    #[arg(long, value_name = "ADDR")]
+    anchor: Option<SocketAddr>,
     /// Keep the chain and the peers' state in this directory across restarts (default: in memory
     /// and a temporary directory, gone at exit).
     #[arg(long)]
@@ -80,16 +86,21 @@ async fn run(options: Options) -> Result<(), String> {
     let (http_address, proxy_address) = (http.local_addr().map_err(|e| e.to_string())?, proxy.local_addr().map_err(|e| e.to_string())?);
     let esplora_url = format!("http://{http_address}");
 
-    let (hub_address, shop_address) = (options.hub, options.shop);
-    let (hub_dir, shop_dir, url) = (peer_dir.join("hub"), peer_dir.join("shop"), esplora_url.clone());
+    let (hub_address, shop_address, anchor_address) = (options.hub, options.shop, options.anchor);
+    let url = esplora_url.clone();
     let peers: SharedPeers = tokio::task::spawn_blocking(move || -> Result<SharedPeers, String> {
-        let hub = Peer::build("hub", hub_address, &hub_dir, &url, true).map_err(|e| e.to_string())?;
-        let shop = Peer::build("shop", shop_address, &shop_dir, &url, false).map_err(|e| e.to_string())?;
-        Ok(PeerSet::new(vec![hub, shop]))
+        let hub = Peer::build("hub", hub_address, &peer_dir.join("hub"), &url, true).map_err(|e| e.to_string())?;
+        let shop = Peer::build("shop", shop_address, &peer_dir.join("shop"), &url, false).map_err(|e| e.to_string())?;
+        let mut peers = vec![hub, shop];
+        if let Some(address) = anchor_address {
+            peers.push(Peer::build("anchor", address, &peer_dir.join("anchor"), &url, false).map_err(|e| e.to_string())?);
+        }
+        Ok(PeerSet::new(peers))
     })
     .await
     .map_err(|e| e.to_string())??;
     let (hub, shop) = (peers.get("hub").ok_or("no hub")?.uri(), peers.get("shop").ok_or("no shop")?.uri());
+    let anchor = peers.get("anchor").map(|peer| peer.uri());
 
     let config = DevnetConfig {
         network: "regtest",
@@ -97,12 +108,15 @@ async fn run(options: Options) -> Result<(), String> {
         proxy_url_template: format!("ws://{proxy_address}/v1/{{host}}/{{port}}"),
         hub: Some(hub.clone()),
         shop: Some(shop.clone()),
+        anchor: anchor.clone(),
         control_url: format!("http://{http_address}/devnet"),
     };
-    let app = esplora::router(regtest.clone())
-        .merge(control::router(regtest.clone(), config, Some(peers.clone())))
+    let esplora_requests = Arc::new(RequestCounts::default());
+    let app = esplora::router(regtest.clone(), esplora_requests.clone())
+        .merge(control::router(regtest.clone(), config, Some(peers.clone()), esplora_requests))
         .merge(peer_api::router(peers.clone()));
-    // The peers listen on loopback, so the proxy must reach private addresses, but only their ports.
+    // The peers listen on loopback, so the proxy must reach private addresses, but only the ports of
+    // those a wallet connects to: the anchor is native.
     let policy = Policy { allow_private: true, allowed_ports: [hub_address.port(), shop_address.port()].into_iter().collect(), ..Policy::default() };
     let proxy_server = Server::new(policy);
 
@@ -115,12 +129,18 @@ async fn run(options: Options) -> Result<(), String> {
     let starting = async {
         let starter = peers.clone();
         tokio::task::spawn_blocking(move || starter.peers.iter().try_for_each(|peer| peer.start())).await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
+        for peer in &peers.peers {
+            tokio::spawn(events::pump(peer.clone()));
+        }
         tokio::spawn(peers.clone().follow_tip(regtest.clone()));
         bring_up::bring_up(&regtest, &peers).await.map_err(|e| e.to_string())?;
         println!("esplora: {esplora_url}  (config: {esplora_url}/devnet.json)");
         println!("proxy:   ws://{proxy_address}/v1/{{host}}/{{port}}");
         println!("hub:     {hub}");
         println!("shop:    {shop}");
+        if let Some(anchor) = &anchor {
+            println!("anchor:  {anchor}");
+        }
         println!("ready in {:.1} s", started.elapsed().as_secs_f64());
         println!("ready");
         std::future::pending::<Result<(), String>>().await

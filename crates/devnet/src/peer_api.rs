@@ -1,4 +1,5 @@
-//! The peers' control API, for tests and the demo: `/devnet/nodes/{hub|shop}/…`.
+//! The peers' control API, for tests, the demo and the benchmark: `/devnet/nodes/{hub|shop|anchor}/…`
+//! (anchor only with `--anchor`).
 //!
 //! - `GET  /devnet/nodes/{name}` — id, `id@host:port`, balances, channels, connected peers.
 //! - `POST /devnet/nodes/{name}/invoice` `{amount_msat?, description?, expiry_secs?}` → `{invoice, payment_hash}`.
@@ -7,6 +8,9 @@
 //! - `POST /devnet/nodes/{name}/channels/close` `{user_channel_id, counterparty_node_id, force?}`.
 //! - `POST /devnet/nodes/{name}/address` → a fresh on-chain address of the node.
 //! - `GET  /devnet/nodes/{name}/payments` — every payment, newest first.
+//! - `POST /devnet/nodes/{name}/bench_pay` `{to, count, amount_msat}` → `{latencies_ms, fees_msat}`:
+//!   `count` (at most 5,000) payments to node `to`, one after the other, each timed from the send to
+//!   the payer's `PaymentSuccessful` event, in milliseconds; 422 naming the first that failed.
 //!
 //! LDK Node's calls block, so each runs on tokio's blocking pool. Errors are 400 with LDK Node's own
 //! words when the request is at fault, 404 for an unknown node.
@@ -25,6 +29,7 @@ use ldk_node::UserChannelId;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use crate::bench::{self, BenchError};
 use crate::peers::{parse_node_uri, PaymentInfo, Peer, SharedPeers};
 
 type ApiResult = Result<Json<Value>, (StatusCode, String)>;
@@ -35,6 +40,9 @@ fn bad_request(e: impl std::fmt::Display) -> (StatusCode, String) {
 
 /// How long `pay` waits for the payment to settle before answering "pending".
 const PAY_WAIT_SECONDS: u64 = 30;
+/// The most payments one `bench_pay` makes: enough for percentiles, and the answer comes within
+/// minutes.
+pub const BENCH_MAX_PAYMENTS: u32 = 5000;
 
 pub fn router(peers: SharedPeers) -> Router {
     Router::new()
@@ -45,12 +53,13 @@ pub fn router(peers: SharedPeers) -> Router {
         .route("/devnet/nodes/{name}/channels/close", post(close_channel))
         .route("/devnet/nodes/{name}/address", post(address))
         .route("/devnet/nodes/{name}/payments", get(payments))
+        .route("/devnet/nodes/{name}/bench_pay", post(bench_pay))
         .layer(tower_http::cors::CorsLayer::permissive())
         .with_state(peers)
 }
 
 fn peer(peers: &SharedPeers, name: &str) -> Result<Arc<Peer>, (StatusCode, String)> {
-    peers.get(name).cloned().ok_or((StatusCode::NOT_FOUND, format!("no node named {name:?}; the devnet runs hub and shop")))
+    peers.get(name).cloned().ok_or_else(|| (StatusCode::NOT_FOUND, format!("no node named {name:?}; the devnet runs {}", peers.names())))
 }
 
 /// Runs a blocking LDK Node call off the async workers.
@@ -184,4 +193,35 @@ async fn payments(State(peers): State<SharedPeers>, Path(name): Path<String>) ->
     list.sort_by_key(|p| std::cmp::Reverse(p.latest_update_timestamp));
     let list: Vec<PaymentInfo> = list.iter().map(PaymentInfo::from).collect();
     Ok(Json(serde_json::to_value(list).map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?))
+}
+
+#[derive(Deserialize)]
+struct BenchPayRequest {
+    /// The payee's name.
+    to: String,
+    count: u32,
+    amount_msat: u64,
+}
+
+async fn bench_pay(State(peers): State<SharedPeers>, Path(name): Path<String>, Json(request): Json<BenchPayRequest>) -> ApiResult {
+    let payer = peer(&peers, &name)?;
+    let payee = peer(&peers, &request.to)?;
+    if request.to == name {
+        return Err(bad_request(format!("{name} cannot pay itself; choose another node for `to`")));
+    }
+    if !(1..=BENCH_MAX_PAYMENTS).contains(&request.count) {
+        return Err(bad_request(format!("count must be from 1 to {BENCH_MAX_PAYMENTS}")));
+    }
+    if request.amount_msat == 0 {
+        return Err(bad_request("amount_msat must be at least 1"));
+    }
+    let report = bench::pay_sequentially(&payer, &payee, request.count, request.amount_msat).await.map_err(|e| {
+        let status = match e {
+            BenchError::Send { .. } | BenchError::Failed { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            BenchError::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+            BenchError::Invoice { .. } | BenchError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        (status, e.to_string())
+    })?;
+    Ok(Json(serde_json::to_value(report).map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?))
 }

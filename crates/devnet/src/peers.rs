@@ -1,6 +1,7 @@
-//! The devnet's Lightning peers: LDK Node instances ("hub" and "shop") on loopback, reading the
-//! devnet's own Esplora API. They are real nodes with real channels: a wallet opens a channel to hub
-//! and pays shop through it.
+//! The devnet's Lightning peers: LDK Node instances ("hub", "shop" and, with `--anchor`, "anchor") on
+//! loopback, reading the devnet's own Esplora API. They are real nodes with real channels: a wallet
+//! opens a channel to hub and pays shop through it; the anchor does the same natively, so a benchmark
+//! can set the wallet's payment latency beside a native node's.
 //!
 //! Chain sync is driven from here, not by LDK Node's timers (minimum 10 s): whenever the devnet's tip
 //! changes, every peer syncs at once, and [`PeerSet::synced`] says up to which tip they have seen, so
@@ -20,9 +21,10 @@ use ldk_node::liquidity::LSPS2ServiceConfig;
 use ldk_node::payment::{PaymentDetails, PaymentDirection, PaymentKind, PaymentStatus};
 use ldk_node::{Builder, ChannelDetails, Node};
 use serde::Serialize;
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 
 use crate::esplora::SharedRegtest;
+use crate::events::{outcome_channel, PaymentOutcome};
 
 /// What went wrong starting or driving a peer. LDK Node's errors are kept as its own words.
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +64,8 @@ pub struct Peer {
     pub name: &'static str,
     pub listen: SocketAddr,
     pub node: Arc<Node>,
+    /// Where [`crate::events::pump`] publishes how the node's outgoing payments end.
+    pub outcomes: broadcast::Sender<PaymentOutcome>,
 }
 
 impl Peer {
@@ -86,7 +90,7 @@ impl Peer {
             builder.set_liquidity_provider_lsps2(hub_lsps2_config());
         }
         let node = builder.build().map_err(|source| PeerError::Build { peer: name, source })?;
-        Ok(Peer { name, listen, node: Arc::new(node) })
+        Ok(Peer { name, listen, node: Arc::new(node), outcomes: outcome_channel() })
     }
 
     /// Starts the node: it listens, reconnects to its channel peers, and reads the chain. Blocking.
@@ -269,6 +273,11 @@ impl PeerSet {
 
     pub fn get(&self, name: &str) -> Option<&Arc<Peer>> {
         self.peers.iter().find(|p| p.name == name)
+    }
+
+    /// Returns the peers' names in start order, as a person reads them: "hub, shop" or "hub, shop, anchor".
+    pub fn names(&self) -> String {
+        self.peers.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
     }
 
     /// Syncs every peer to the current chain. Blocking.

@@ -1,6 +1,7 @@
 //! The `blixtra-devnet` command: starts on loopback with its peers, serves its config, faucet and
 //! control APIs, lets hub pay shop and open and close channels, bridges through its proxy to the
-//! peers only, and stops cleanly on SIGINT.
+//! peers only, counts browsers' Esplora requests, and stops cleanly on SIGINT. With `--anchor`, a
+//! third node pays hub and shop in timed runs.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};
@@ -79,6 +80,7 @@ fn the_devnet_serves_config_faucet_and_control_and_stops_on_sigint() {
     let config: Value = get(&format!("{}/devnet.json", devnet.http)).json().expect("json");
     assert_eq!(config["network"], "regtest");
     assert_eq!(config["esplora_url"], devnet.http.as_str());
+    assert!(config["anchor"].is_null(), "no anchor without --anchor: {config}");
     let height: u32 = get(&format!("{}/blocks/tip/height", devnet.http)).as_str().expect("text").parse().expect("a number");
     assert!(height > 100, "mined past coinbase maturity at start: {height}");
 
@@ -108,6 +110,7 @@ fn the_devnet_serves_config_faucet_and_control_and_stops_on_sigint() {
     assert_eq!(status["confirmed"], true, "automine confirmed the broadcast at once");
 
     hub_pays_shop_and_the_control_api_reports_it(&devnet, &config);
+    counts_esplora_requests_from_browsers(&devnet);
     hub_opens_and_closes_a_channel(&devnet, &config);
     bridges_through_the_proxy_to_the_peers_only(&config);
     stops_on_sigint(devnet);
@@ -130,6 +133,76 @@ fn a_data_directory_keeps_the_chain_and_the_peers_across_restarts() {
     assert_eq!(hub_after["channels"][0]["channel_id"], hub_before["channels"][0]["channel_id"]);
     assert_eq!(hub_after["channels"][0]["is_usable"], true, "ready means shop is reachable again");
     stops_on_sigint(second);
+}
+
+#[test]
+fn the_anchor_pays_hub_and_shop_in_timed_runs() {
+    let devnet = start_with(&["--anchor", &free_port()]);
+    let config: Value = get(&format!("{}/devnet.json", devnet.http)).json().expect("json");
+    let anchor: Value = get(&format!("{}/devnet/nodes/anchor", devnet.http)).json().expect("json");
+    assert_eq!(config["anchor"], anchor["uri"], "devnet.json names the anchor as node_id@host:port");
+    // A wallet's channel: unannounced, to hub, of 1,000,000 sat.
+    let hub_id = config["hub"].as_str().expect("hub").split('@').next().expect("id");
+    let channel = &anchor["channels"][0];
+    assert_eq!((channel["counterparty_node_id"].as_str(), channel["value_sat"].as_u64()), (Some(hub_id), Some(1_000_000)), "{anchor}");
+    assert_eq!((channel["is_usable"].as_bool(), channel["is_announced"].as_bool()), (Some(true), Some(false)), "{anchor}");
+
+    // Two hops: hub forwards, and charges for it.
+    let amount_msat = 7_654_000;
+    let run = bench_pay(&devnet, "anchor", json!({ "to": "shop", "count": 3, "amount_msat": amount_msat }));
+    assert_eq!(run.status_code, 200, "{}", run.as_str().unwrap_or_default());
+    let run: Value = run.json().expect("json");
+    let latencies: Vec<f64> = run["latencies_ms"].as_array().expect("latencies").iter().map(|l| l.as_f64().expect("a number")).collect();
+    let fees: Vec<u64> = run["fees_msat"].as_array().expect("fees").iter().map(|f| f.as_u64().expect("a whole number")).collect();
+    assert_eq!((latencies.len(), fees.len()), (3, 3), "{run}");
+    assert!(latencies.iter().all(|&ms| ms > 0.0 && ms < 60_000.0), "{run}");
+    assert!(fees.iter().all(|&fee| fee > 0), "hub's forwarding fee: {run}");
+    let received: Value = get(&format!("{}/devnet/nodes/shop/payments", devnet.http)).json().expect("json");
+    let received = received.as_array().expect("a list").iter().filter(|p| p["amount_msat"] == amount_msat && p["direction"] == "inbound" && p["status"] == "succeeded").count();
+    assert_eq!(received, 3, "shop received each payment");
+
+    // One hop: no fee.
+    let run: Value = bench_pay(&devnet, "anchor", json!({ "to": "hub", "count": 1, "amount_msat": 1000 })).json().expect("json");
+    assert_eq!(run["fees_msat"], json!([0]), "{run}");
+
+    let unknown = bench_pay(&devnet, "anchor", json!({ "to": "carol", "count": 1, "amount_msat": 1000 }));
+    assert_eq!(unknown.status_code, 404);
+    assert_eq!(unknown.as_str().expect("text"), r#"no node named "carol"; the devnet runs hub, shop, anchor"#);
+    let itself = bench_pay(&devnet, "anchor", json!({ "to": "anchor", "count": 1, "amount_msat": 1000 }));
+    assert_eq!((itself.status_code, itself.as_str().expect("text")), (400, "anchor cannot pay itself; choose another node for `to`"));
+    let too_many = bench_pay(&devnet, "anchor", json!({ "to": "shop", "count": 5001, "amount_msat": 1000 }));
+    assert_eq!((too_many.status_code, too_many.as_str().expect("text")), (400, "count must be from 1 to 5000"));
+    // More than the anchor's channel holds: no route, and the answer names the payment.
+    let unpayable = bench_pay(&devnet, "anchor", json!({ "to": "shop", "count": 2, "amount_msat": 2_000_000_000 }));
+    assert_eq!(unpayable.status_code, 422);
+    assert!(unpayable.as_str().expect("text").starts_with("anchor: payment 1 of 2 (hash "), "{}", unpayable.as_str().unwrap_or_default());
+    stops_on_sigint(devnet);
+}
+
+fn bench_pay(devnet: &Devnet, payer: &str, body: Value) -> minreq::Response {
+    post(&format!("{}/devnet/nodes/{payer}/bench_pay", devnet.http), body)
+}
+
+/// A request with an `Origin` header, as a page's cross-origin fetch sends, counts as a browser's; one
+/// without (LDK Node's client, this test's) only in the total. The peers' syncs may add to the total
+/// meanwhile, never to the browsers' count.
+fn counts_esplora_requests_from_browsers(devnet: &Devnet) {
+    let counts = || -> (u64, u64) {
+        let counts: Value = get(&format!("{}/devnet/requests", devnet.http)).json().expect("json");
+        (counts["from_browsers"].as_u64().expect("a count"), counts["total"].as_u64().expect("a count"))
+    };
+    let (browsers, total) = counts();
+    let from_a_page = minreq::get(format!("{}/blocks/tip/height", devnet.http)).with_header("Origin", "http://127.0.0.1:8080").with_timeout(10).send().expect("answered");
+    assert_eq!(from_a_page.status_code, 200);
+    assert_eq!(from_a_page.headers.get("access-control-allow-origin").map(String::as_str), Some("*"), "still answered with CORS");
+    let (browsers_after, total_after) = counts();
+    assert_eq!(browsers_after, browsers + 1);
+    assert!(total_after > total, "{total} then {total_after}");
+
+    assert_eq!(get(&format!("{}/blocks/tip/hash", devnet.http)).status_code, 200);
+    let (browsers_last, total_last) = counts();
+    assert_eq!(browsers_last, browsers_after, "a request without Origin is not a browser's");
+    assert!(total_last > total_after, "{total_after} then {total_last}");
 }
 
 fn hub_pays_shop_and_the_control_api_reports_it(devnet: &Devnet, config: &Value) {
@@ -166,7 +239,10 @@ fn hub_pays_shop_and_the_control_api_reports_it(devnet: &Devnet, config: &Value)
     let garbage = post(&format!("{}/devnet/nodes/hub/pay", devnet.http), json!({ "invoice": "lnbcrt1notaninvoice" }));
     assert_eq!(garbage.status_code, 400);
     assert!(garbage.as_str().expect("text").starts_with("not a BOLT11 invoice"));
-    assert_eq!(get(&format!("{}/devnet/nodes/carol", devnet.http)).status_code, 404);
+    let carol = get(&format!("{}/devnet/nodes/carol", devnet.http));
+    assert_eq!(carol.status_code, 404);
+    assert_eq!(carol.as_str().expect("text"), r#"no node named "carol"; the devnet runs hub, shop"#);
+    assert_eq!(get(&format!("{}/devnet/nodes/anchor", devnet.http)).status_code, 404, "no anchor without --anchor");
     let hub_after: Value = get(&format!("{}/devnet/nodes/hub", devnet.http)).json().expect("json");
     assert_eq!(hub_after["channels"][0]["outbound_msat"], hub["channels"][0]["outbound_msat"]);
 }

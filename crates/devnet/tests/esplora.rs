@@ -21,7 +21,7 @@ fn serve(blocks: u32) -> (SharedRegtest, BlockingClient, String) {
     let mut regtest = Regtest::open(None).expect("a chain");
     regtest.mine(blocks, &anyone_can_spend()).expect("mined");
     let shared = Arc::new(Mutex::new(regtest));
-    let app = router(shared.clone());
+    let app = router(shared.clone(), Arc::default());
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     listener.set_nonblocking(true).expect("nonblocking");
