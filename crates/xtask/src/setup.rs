@@ -5,10 +5,15 @@ use std::path::PathBuf;
 
 use crate::shell;
 
-/// Debian packages: clang and llvm (C code such as secp256k1 compiled for wasm32), binaryen (wasm-opt
-/// for Trunk's release builds), chromium and its driver (browser tests), cmake and Boost's headers
-/// (the devnet builds Bitcoin Core's kernel from source).
-const DEBIAN_PACKAGES: [&str; 7] = ["clang", "llvm", "binaryen", "chromium", "chromium-driver", "cmake", "libboost-dev"];
+/// Debian packages: clang and llvm (C code such as secp256k1 compiled for wasm32), chromium and its
+/// driver (browser tests), cmake and Boost's headers (the devnet builds Bitcoin Core's kernel from
+/// source).
+const DEBIAN_PACKAGES: [&str; 6] = ["clang", "llvm", "chromium", "chromium-driver", "cmake", "libboost-dev"];
+/// wasm-opt for Trunk's release builds, from npm's binaryen (binaryen compiled to wasm, run by node).
+/// Debian's binaryen 108 cannot be used: it rewrites the export of wasm-bindgen's externref table to
+/// the function table, and the optimised app fails to instantiate ("WebAssembly.Table.set(): Argument
+/// 1 is invalid"); 132 keeps it.
+const BINARYEN_NPM_VERSION: &str = "132.0.0";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// Trunk 0.22 needs a newer rustc than this project's toolchain.
 const TRUNK_VERSION: &str = "0.21.14";
@@ -35,6 +40,7 @@ pub fn run_and_locate() -> Result<Tools, String> {
     ensure_cargo_tool("wasm-bindgen-cli", "wasm-bindgen", Some(&bindgen))?;
     ensure_cargo_tool("wasm-pack", "wasm-pack", None)?;
     ensure_cargo_tool("trunk", "trunk", Some(TRUNK_VERSION))?;
+    ensure_npm_binaryen()?;
     let chromedriver = shell::output("sh", &["-c", "command -v chromedriver"]).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
     let chromedriver = chromedriver.ok_or("chromedriver is not on PATH after installing chromium-driver")?;
     println!("setup: all tools present");
@@ -44,14 +50,36 @@ pub fn run_and_locate() -> Result<Tools, String> {
 /// Puts `~/.cargo/bin` on PATH for the commands xtask starts, as `cargo install` puts tools there.
 fn put_cargo_bin_on_path() {
     let cargo_bin = std::env::var_os("CARGO_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo"))).map(|home| home.join("bin"));
-    let Some(cargo_bin) = cargo_bin else { return };
+    if let Some(cargo_bin) = cargo_bin {
+        put_first_on_path(cargo_bin);
+    }
+}
+
+fn put_first_on_path(dir: PathBuf) {
     let mut paths: Vec<PathBuf> = std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
-    if !paths.contains(&cargo_bin) {
-        paths.insert(0, cargo_bin);
+    if !paths.contains(&dir) {
+        paths.insert(0, dir);
         if let Ok(joined) = std::env::join_paths(paths) {
             std::env::set_var("PATH", joined);
         }
     }
+}
+
+/// Installs npm's binaryen (pinned) under `~/.cache/blixtra/` once, and puts its `wasm-opt` first on
+/// PATH, where Trunk finds it.
+fn ensure_npm_binaryen() -> Result<(), String> {
+    let home = std::env::var_os("HOME").map(PathBuf::from).ok_or("HOME is not set")?;
+    let prefix = home.join(".cache/blixtra").join(format!("binaryen-{BINARYEN_NPM_VERSION}"));
+    let bin = prefix.join("node_modules/.bin");
+    let wasm_opt = bin.join("wasm-opt");
+    if shell::output(&wasm_opt.to_string_lossy(), &["--version"]).is_none_or(|v| !v.contains(BINARYEN_NPM_VERSION.split('.').next().unwrap_or_default())) {
+        println!("setup: installing binaryen {BINARYEN_NPM_VERSION} from npm (wasm-opt for release builds)");
+        std::fs::create_dir_all(&prefix).map_err(|e| format!("cannot create {}: {e}", prefix.display()))?;
+        let package = format!("binaryen@{BINARYEN_NPM_VERSION}");
+        shell::run(&prefix, "npm", &["install", "--prefix", &prefix.to_string_lossy(), "--no-audit", "--no-fund", &package])?;
+    }
+    put_first_on_path(bin);
+    Ok(())
 }
 
 fn ensure_wasm_target() -> Result<(), String> {
