@@ -116,6 +116,7 @@ impl Wallet {
         let client = self.inner.node.borrow_mut().take();
         if let Some(client) = client {
             client.stop().await;
+            crate::browser::timing::mark("blixtra:node-stopped");
         }
     }
 

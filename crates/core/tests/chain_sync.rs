@@ -24,6 +24,8 @@ enum Lie {
 }
 
 struct ScriptedChain {
+    /// Every question asked, as a server would count its requests.
+    requests: std::cell::Cell<u32>,
     active: RefCell<Vec<Block>>,
     stale: RefCell<Vec<(u32, Block)>>,
     mempool: RefCell<Vec<Transaction>>,
@@ -55,7 +57,7 @@ fn some_outpoint(n: u8) -> OutPoint {
 
 impl ScriptedChain {
     fn new() -> Self {
-        let chain = ScriptedChain { active: RefCell::new(Vec::new()), stale: RefCell::new(Vec::new()), mempool: RefCell::new(Vec::new()), lie: RefCell::new(Lie::None) };
+        let chain = ScriptedChain { requests: std::cell::Cell::new(0), active: RefCell::new(Vec::new()), stale: RefCell::new(Vec::new()), mempool: RefCell::new(Vec::new()), lie: RefCell::new(Lie::None) };
         chain.mine_block(Vec::new(), 0);
         chain
     }
@@ -116,18 +118,22 @@ impl ScriptedChain {
 
 impl ChainSource for ScriptedChain {
     async fn tip_hash(&self) -> Result<BlockHash, ChainError> {
+        self.requests.set(self.requests.get() + 1);
         Ok(self.active.borrow().last().expect("genesis").block_hash())
     }
     async fn header(&self, block: &BlockHash) -> Result<Header, ChainError> {
+        self.requests.set(self.requests.get() + 1);
         self.find_block(block).map(|(_, b, _)| b.header).ok_or(ChainError::Http { status: 404, message: "Block not found".into() })
     }
     async fn block_status(&self, block: &BlockHash) -> Result<BlockStatus, ChainError> {
+        self.requests.set(self.requests.get() + 1);
         Ok(match self.find_block(block) {
             Some((height, _, in_best_chain)) => BlockStatus { in_best_chain, height: Some(height), next_best: None },
             None => BlockStatus { in_best_chain: false, height: None, next_best: None },
         })
     }
     async fn tx_status(&self, txid: &Txid) -> Result<TxStatus, ChainError> {
+        self.requests.set(self.requests.get() + 1);
         if *self.lie.borrow() == Lie::UnminedIsConfirmed && self.mempool.borrow().iter().any(|t| t.compute_txid() == *txid) {
             let tip = self.active.borrow().last().expect("tip").block_hash();
             return Ok(TxStatus { confirmed: true, block_height: Some(self.height()), block_hash: Some(tip), block_time: None });
@@ -138,10 +144,12 @@ impl ChainSource for ScriptedChain {
         })
     }
     async fn tx(&self, txid: &Txid) -> Result<Option<Transaction>, ChainError> {
+        self.requests.set(self.requests.get() + 1);
         let mined = self.active.borrow().iter().flat_map(|b| b.txdata.clone()).find(|t| t.compute_txid() == *txid);
         Ok(mined.or_else(|| self.mempool.borrow().iter().find(|t| t.compute_txid() == *txid).cloned()))
     }
     async fn merkle_block(&self, txid: &Txid) -> Result<Option<MerkleBlock>, ChainError> {
+        self.requests.set(self.requests.get() + 1);
         match *self.lie.borrow() {
             Lie::ProofFromAnotherBlock => {
                 let genesis = self.active.borrow()[0].clone();
@@ -155,6 +163,7 @@ impl ChainSource for ScriptedChain {
         }
     }
     async fn output_status(&self, txid: &Txid, index: u64) -> Result<Option<OutputStatus>, ChainError> {
+        self.requests.set(self.requests.get() + 1);
         let outpoint = OutPoint { txid: *txid, vout: index as u32 };
         for (height, block) in self.active.borrow().iter().enumerate() {
             for tx in &block.txdata {
@@ -167,9 +176,11 @@ impl ChainSource for ScriptedChain {
         Ok(Some(OutputStatus { spent: false, txid: None, vin: None, status: None }))
     }
     async fn fee_estimates(&self) -> Result<std::collections::HashMap<u16, f64>, ChainError> {
+        self.requests.set(self.requests.get() + 1);
         Ok(std::collections::HashMap::new())
     }
     async fn broadcast(&self, tx: &Transaction) -> Result<(), ChainError> {
+        self.requests.set(self.requests.get() + 1);
         ScriptedChain::broadcast(self, tx);
         Ok(())
     }
@@ -321,4 +332,29 @@ fn an_unmined_transaction_claimed_confirmed_is_refused() {
     let error = sync(&sync_state, &chain, &recorder).expect_err("a lying server");
     assert!(error.to_string().contains("proves other transactions"), "{error}");
     assert!(recorder.confirmed.borrow().is_empty());
+}
+
+#[test]
+fn an_idle_sync_asks_only_for_the_tip_until_something_new_is_watched() {
+    let (chain, sync_state, recorder) = (ScriptedChain::new(), ChainSync::new(), Recorder::default());
+    let funding = spend(some_outpoint(6), 6);
+    chain.broadcast(&funding);
+    chain.mine();
+    let watched = OutPoint { txid: funding.compute_txid(), vout: 0 };
+    sync_state.watch_list().register_output(WatchedOutput { block_hash: None, outpoint: lightning::chain::transaction::OutPoint { txid: watched.txid, index: watched.vout as u16 }, script_pubkey: funding.output[0].script_pubkey.clone() });
+    assert_eq!(sync(&sync_state, &chain, &recorder).expect("sync"), [Seen::Tip(1)]);
+
+    chain.requests.set(0);
+    assert_eq!(sync(&sync_state, &chain, &recorder).expect("sync"), []);
+    assert_eq!(chain.requests.get(), 1, "the tip's hash, nothing else");
+
+    // Something confirmed in the tip block but watched only now is still found without a new block.
+    let late = spend(some_outpoint(7), 7);
+    chain.broadcast(&late);
+    chain.mine();
+    assert_eq!(sync(&sync_state, &chain, &recorder).expect("sync"), [Seen::Tip(2)]);
+    sync_state.watch_list().register_tx(&late.compute_txid(), &ScriptBuf::new());
+    chain.requests.set(0);
+    assert_eq!(sync(&sync_state, &chain, &recorder).expect("sync"), [Seen::Confirmed { txid: late.compute_txid(), height: 2, position: 1 }]);
+    assert!(chain.requests.get() > 1);
 }

@@ -6,6 +6,8 @@
 //! tested natively against a scripted chain, and in the browser against the devnet.
 //!
 //! One [`ChainSync::sync`] does, in order:
+//! 0. if the tip is the one the last complete sync saw and nothing new is watched, nothing else: a
+//!    confirmation needs a block, so an idle sync costs one request;
 //! 1. if the tip moved: every transaction LDK counts as confirmed whose block left the best chain is
 //!    reported unconfirmed (and watched again), then the new tip goes to `best_block_updated`;
 //! 2. every watched transaction, and every transaction spending a watched output, that is now
@@ -115,18 +117,26 @@ impl<T> LockNow<T> for Mutex<T> {
 pub struct WatchList {
     txs: Mutex<HashSet<Txid>>,
     outputs: Mutex<HashSet<WatchedOutput>>,
+    /// Counts every registration, so a sync knows whether something new must be looked up.
+    registrations: Mutex<u64>,
 }
 
 impl Filter for WatchList {
     fn register_tx(&self, txid: &Txid, _script_pubkey: &bitcoin::Script) {
         self.txs.lock_now().insert(*txid);
+        *self.registrations.lock_now() += 1;
     }
     fn register_output(&self, output: WatchedOutput) {
         self.outputs.lock_now().insert(output);
+        *self.registrations.lock_now() += 1;
     }
 }
 
 impl WatchList {
+    fn registrations(&self) -> u64 {
+        *self.registrations.lock_now()
+    }
+
     pub fn is_watching_tx(&self, txid: &Txid) -> bool {
         self.txs.lock_now().contains(txid)
     }
@@ -160,6 +170,10 @@ const MAX_ROUNDS: usize = 5;
 pub struct ChainSync {
     watch: WatchList,
     last_tip: Mutex<Option<BlockHash>>,
+    /// The last complete sync: its tip and height, and how many registrations the watch list had
+    /// when it looked. Nothing can confirm without a new block, so while the tip stays and nothing new
+    /// is watched, a sync is one request (the tip's hash).
+    checked: Mutex<Option<(BlockHash, u32, u64)>>,
 }
 
 /// LDK registers what to watch with the sync itself (the `ChainMonitor`'s and the sweeper's filter).
@@ -187,6 +201,12 @@ impl ChainSync {
         let mut unconfirmed = Vec::new();
         for _ in 0..MAX_ROUNDS {
             let tip = source.tip_hash().await?;
+            let registrations = self.watch.registrations();
+            if let Some((checked_tip, height, checked_registrations)) = *self.checked.lock_now() {
+                if checked_tip == tip && checked_registrations == registrations {
+                    return Ok(SyncReport { tip, height, confirmed: Vec::new(), unconfirmed });
+                }
+            }
             let tip_status = source.block_status(&tip).await?;
             let height = tip_status.height.filter(|_| tip_status.in_best_chain).ok_or_else(|| ChainError::Inconsistent(format!("the tip {tip} is not in the best chain")))?;
             if *self.last_tip.lock_now() != Some(tip) {
@@ -221,10 +241,12 @@ impl ChainSync {
             }
             if source.tip_hash().await? == tip {
                 *self.last_tip.lock_now() = Some(tip);
+                *self.checked.lock_now() = Some((tip, height, registrations));
                 return Ok(SyncReport { tip, height, confirmed: confirmed_ids, unconfirmed });
             }
             // The tip moved while we looked: what we reported may already be stale; look again.
             *self.last_tip.lock_now() = None;
+            *self.checked.lock_now() = None;
         }
         Err(ChainError::Inconsistent("the tip kept moving during sync".to_owned()))
     }

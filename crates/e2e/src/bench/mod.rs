@@ -29,6 +29,8 @@ use crate::{steps, Error, Result};
 const PASSPHRASE: &str = "benchmark passphrase, not a secret";
 /// Each benchmark payment: 1 sat, a micropayment (the founding document's case).
 const AMOUNT_MSAT: u64 = 1_000;
+/// The first payment, through the UI: 21,000 sats to shop.
+const COFFEE_MSAT: u64 = 21_000_000;
 /// The routing fee a payment may take: far above the devnet's 1 sat + 0.0001% through hub.
 const MAX_FEE_MSAT: u64 = 10_000;
 
@@ -144,13 +146,22 @@ async fn in_first_session(config: &BenchConfig, devnet: &DevnetControl, devnet_j
         Ok(mark_after(&timings, "blixtra:peer-connected", 0.0).map(drop))
     })
     .await?;
-    let invoice = shop_invoice(devnet, AMOUNT_MSAT).await?;
+    // A coffee: it also gives hub the balance above its channel reserve that paying the wallet needs.
+    let invoice = shop_invoice(devnet, COFFEE_MSAT).await?;
     ui.click("[data-testid=nav-send]").await?;
     steps::pay_invoice(&ui, &invoice, NETWORK_WAIT).await?;
     let start_up = report::start_up(&page_timings(&ui.driver).await?, &reload, &first_visit);
 
-    // The benchmark's page runs the same worker; the app's tab is gone (and its lock and worker with it).
-    ui.open("/bench/").await?;
+    // The benchmark's page runs the same worker. The app locks first, which stops its node: hub
+    // refuses a second connection from the same node while the first is open.
+    ui.click("[data-testid=nav-home]").await?;
+    ui.click("[data-testid=lock]").await?;
+    wait_until("the app's node to stop", NETWORK_WAIT, Duration::from_millis(100), async || {
+        let timings = page_timings(driver).await.map_err(|e| thirtyfour::error::WebDriverError::FatalError(e.to_string()))?;
+        Ok(mark_after(&timings, "blixtra:node-stopped", 0.0).map(drop))
+    })
+    .await?;
+    ui.open("/bench/index.html").await?;
     let page = BenchPage { driver: &ui.driver };
     let start = json!({
         "database": "blixtra",
