@@ -34,11 +34,11 @@ pub struct KdfParams {
 }
 
 impl KdfParams {
-    /// What new vaults use: OWASP's Argon2id minimum memory (19 MiB) with 6 passes instead of its 2.
-    /// The benchmark's goal is 250–600 ms for this key (`cargo xtask bench`): 2 passes took 108 ms in
-    /// the release build on the benchmark machine; more passes add time without more memory, which
-    /// a wasm page never gives back.
-    pub const RECOMMENDED: KdfParams = KdfParams { memory_kib: 19 * 1024, iterations: 6, parallelism: 1 };
+    /// What new vaults use: OWASP's Argon2id minimum memory (19 MiB) with 12 passes instead of its 2.
+    /// The benchmark's goal is 250–600 ms for this key (`cargo xtask bench`): in the release build on
+    /// the benchmark machine 2 passes took 108 ms and 6 took 191 ms (about 21 ms a pass). Passes add
+    /// time without more memory, which a wasm page never gives back.
+    pub const RECOMMENDED: KdfParams = KdfParams { memory_kib: 19 * 1024, iterations: 12, parallelism: 1 };
 
     /// Parameters an unlock refuses to run: a damaged header must not make the tab allocate gigabytes.
     fn is_within_sane_bounds(&self) -> bool {

@@ -197,3 +197,17 @@ fn the_store_counts_what_it_committed_and_nothing_that_failed_or_is_pending() {
     block_on(ldk.remove("monitors", "", "abc_0", false)).expect("remove");
     assert_eq!(sealed.writes().transactions, 2, "a removal is a transaction too");
 }
+
+#[test]
+fn ldk_bytes_are_counted_by_kind_once_committed() {
+    let (_, ldk) = store();
+    block_on(ldk.write("", "", "manager", vec![1; 300])).expect("write");
+    block_on(ldk.write("", "", "manager", vec![1; 200])).expect("write");
+    block_on(ldk.write("monitors", "", "abc_0", vec![2; 50])).expect("write");
+    block_on(ldk.write("monitor_updates", "abc_0", "1", vec![3; 7])).expect("write");
+    block_on(ldk.remove("monitor_updates", "abc_0", "1", false)).expect("remove");
+    let written = ldk.written_by_kind();
+    assert_eq!(written.get("manager"), Some(&500));
+    assert_eq!(written.get("monitors"), Some(&50));
+    assert_eq!(written.get("monitor_updates"), Some(&7), "a removal writes no value");
+}

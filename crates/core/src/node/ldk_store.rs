@@ -15,7 +15,7 @@
 //! reported done only once the channel manager that knows it is on disk.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
 use futures::channel::oneshot;
@@ -42,6 +42,8 @@ impl<S> Clone for LdkStore<S> {
 struct Inner<S> {
     sealed: Rc<SealedStore<S>>,
     keys: RefCell<HashMap<String, Rc<KeyOrder>>>,
+    /// Bytes LDK has had committed, by what they are (see [`LdkStore::written_by_kind`]).
+    written: RefCell<BTreeMap<String, u64>>,
 }
 
 /// The versions of one key: the last handed out, and (under the lock) the last applied; who waits
@@ -75,7 +77,14 @@ fn io_error(error: SealedError) -> io::Error {
 
 impl<S: KvStore + 'static> LdkStore<S> {
     pub fn new(sealed: Rc<SealedStore<S>>) -> Self {
-        Self { inner: Rc::new(Inner { sealed, keys: RefCell::new(HashMap::new()) }) }
+        Self { inner: Rc::new(Inner { sealed, keys: RefCell::new(HashMap::new()), written: RefCell::new(BTreeMap::new()) }) }
+    }
+
+    /// The bytes of LDK's own values committed since the store was made, by kind: the primary
+    /// namespace (`monitors`, `monitor_updates`, …), or the key for top-level records (`manager`,
+    /// `scorer`, `network_graph`). What the benchmark splits a payment's writes by.
+    pub fn written_by_kind(&self) -> BTreeMap<String, u64> {
+        self.inner.written.borrow().clone()
     }
 
     pub fn sealed(&self) -> &SealedStore<S> {
@@ -108,6 +117,7 @@ impl<S: KvStore + 'static> LdkStore<S> {
     /// Writes `value` (or removes the record, for `None`) unless a newer version got there first.
     fn ordered(&self, primary: &str, secondary: &str, key: &str, value: Option<Vec<u8>>) -> AsyncResult<'static, (), io::Error> {
         let namespace = namespace(primary, secondary);
+        let kind = if primary.is_empty() { key.to_owned() } else { primary.to_owned() };
         let key = key.to_owned();
         let (order, version) = self.next_version(&namespace, &key);
         let inner = self.inner.clone();
@@ -121,6 +131,7 @@ impl<S: KvStore + 'static> LdkStore<S> {
                 None => inner.sealed.delete_op(&namespace, &key),
             };
             inner.sealed.commit(vec![op]).await.map_err(io_error)?;
+            *inner.written.borrow_mut().entry(kind).or_default() += value.as_ref().map_or(0, |v| v.len() as u64);
             *applied = version;
             order.committed(version);
             Ok(())

@@ -420,6 +420,11 @@ impl<P: Platform> LightningNode<P> {
         self.parts.store.sealed().writes()
     }
 
+    /// Returns LDK's bytes committed since start, by kind (see `LdkStore::written_by_kind`).
+    pub fn ldk_bytes_written(&self) -> std::collections::BTreeMap<String, u64> {
+        self.parts.store.written_by_kind()
+    }
+
     pub fn status(&self) -> NodeStatus {
         let peers = self.peers.borrow();
         NodeStatus {

@@ -125,6 +125,8 @@ pub enum Answer {
 pub struct NodeMetrics {
     /// Everything committed to the wallet's store since its vault was opened.
     pub store: StoreWrites,
+    /// LDK's share of it: its values' bytes by kind (`manager`, `monitors`, `monitor_updates`, …).
+    pub ldk_bytes: std::collections::BTreeMap<String, u64>,
     /// The host's figures, which the platform-neutral node cannot know: the memory it runs in (in the
     /// browser, the worker's wasm linear memory) and how its start went.
     pub memory_bytes: Option<u64>,
@@ -217,6 +219,6 @@ pub async fn answer<P: Platform>(node: &Rc<LightningNode<P>>, command: Command) 
             Ok(Answer::Sent { txid: node.send_onchain(&address, amount, rate).await?.to_string() })
         }
         Command::Payments => Ok(Answer::Payments { payments: node.payments().await? }),
-        Command::Metrics => Ok(Answer::Metrics(NodeMetrics { store: node.store_writes(), ..NodeMetrics::default() })),
+        Command::Metrics => Ok(Answer::Metrics(NodeMetrics { store: node.store_writes(), ldk_bytes: node.ldk_bytes_written(), ..NodeMetrics::default() })),
     }
 }

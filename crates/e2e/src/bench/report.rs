@@ -62,6 +62,19 @@ fn store_delta(after: &Value, before: &Value, payments: usize) -> Value {
     json!({ "bytes_per_payment": per("bytes").map(round), "transactions_per_payment": per("transactions").map(round) })
 }
 
+/// LDK's bytes per payment by kind (`manager`, `monitor_updates`, …) between two metrics.
+fn ldk_delta(after: &Value, before: &Value, payments: usize) -> Value {
+    let Some(after) = after.as_object() else { return Value::Null };
+    let per: serde_json::Map<String, Value> = after
+        .iter()
+        .map(|(kind, bytes)| {
+            let delta = bytes.as_u64().unwrap_or(0).saturating_sub(before[kind].as_u64().unwrap_or(0));
+            (kind.clone(), json!(round(delta as f64 / payments.max(1) as f64)))
+        })
+        .collect();
+    Value::Object(per)
+}
+
 fn field_median(list: &Value, field: &str) -> Option<f64> {
     let values: Vec<f64> = list.as_array()?.iter().filter_map(|s| s[field].as_f64()).collect();
     median(&values)
@@ -99,6 +112,8 @@ pub fn assemble(sizes: &[FileSize], wallet: &Value, restore: &Value, anchor: &Va
         "storage": {
             "to_hub": store_delta(&store["after_hub"], &store["before"], payments),
             "to_shop": store_delta(&store["after_shop"], &store["after_hub"], payments),
+            "ldk_bytes_per_payment_to_hub": ldk_delta(&wallet["ldk_bytes"]["after_hub"], &wallet["ldk_bytes"]["before"], payments),
+            "ldk_bytes_per_payment_to_shop": ldk_delta(&wallet["ldk_bytes"]["after_shop"], &wallet["ldk_bytes"]["after_hub"], payments),
             "after_history": wallet["after_history"],
         },
         "sync": {
@@ -160,6 +175,10 @@ pub fn table(results: &Value) -> String {
     for (name, key) in [("to hub", "to_hub"), ("to shop", "to_shop")] {
         let per = st[key]["bytes_per_payment"].as_f64();
         rows.push((format!("written per payment {name}: bytes / transactions"), format!("{} / {}", per.map_or("–".into(), |b| format!("{b:.0} B")), st[key]["transactions_per_payment"]), goal(per.map(|b| b <= BYTES_PER_PAYMENT_GOAL), "≤ 4 KB")));
+        if let Some(kinds) = st[format!("ldk_bytes_per_payment_{key}")].as_object() {
+            let split: Vec<String> = kinds.iter().filter(|(_, b)| b.as_f64().is_some_and(|b| b >= 1.0)).map(|(kind, b)| format!("{kind} {:.0} B", b.as_f64().unwrap_or(0.0))).collect();
+            rows.push((format!("  of which LDK's, {name}"), split.join(", "), String::new()));
+        }
     }
     let h = &st["after_history"];
     rows.push((format!("storage after {} payments", h["payments"]), bytes(&h["origin_storage_bytes"]), String::new()));
@@ -209,5 +228,7 @@ mod tests {
         assert_eq!(ratio(&wallet, &json!({})), None);
         let delta = store_delta(&json!({ "bytes": 9_000, "transactions": 25 }), &json!({ "bytes": 1_000, "transactions": 5 }), 4);
         assert_eq!(delta, json!({ "bytes_per_payment": 2000.0, "transactions_per_payment": 5.0 }));
+        let ldk = ldk_delta(&json!({ "manager": 5_000, "monitor_updates": 400 }), &json!({ "manager": 1_000 }), 4);
+        assert_eq!(ldk, json!({ "manager": 1000.0, "monitor_updates": 100.0 }));
     }
 }
