@@ -191,7 +191,8 @@ pub fn table(results: &Value) -> String {
     rows.push((format!("memory after {} payments: worker wasm / page JS heap", m["after_payments"]), format!("{} / {}", bytes(&m["worker_wasm_memory_bytes"]), bytes(&m["page_js_heap_bytes"])), String::new()));
 
     let width = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
-    let value_width = rows.iter().map(|r| r.1.chars().count()).max().unwrap_or(0);
+    // Goals line up after the widest value that has one; a long value without a goal runs on.
+    let value_width = rows.iter().filter(|r| !r.2.is_empty()).map(|r| r.1.chars().count()).max().unwrap_or(0);
     rows.iter().map(|(name, value, goal)| format!("{name:<width$}  {value:<value_width$}  {goal}\n")).collect::<String>().lines().map(str::trim_end).collect::<Vec<_>>().join("\n")
 }
 
@@ -230,5 +231,21 @@ mod tests {
         assert_eq!(delta, json!({ "bytes_per_payment": 2000.0, "transactions_per_payment": 5.0 }));
         let ldk = ldk_delta(&json!({ "manager": 5_000, "monitor_updates": 400 }), &json!({ "manager": 1_000 }), 4);
         assert_eq!(ldk, json!({ "manager": 1000.0, "monitor_updates": 100.0 }));
+    }
+
+    #[test]
+    fn the_table_puts_each_figure_beside_its_goal() {
+        let results = json!({
+            "payments": { "ratio_p50_hub": 1.22, "ratio_p50_shop": 1.04, "anchor_build": "release" },
+            "sync": { "idle": { "requests_median": 1.0, "ms_median": 3.7 } },
+            "size": { "wasm": { "raw_bytes": 10_450_000, "gzip_bytes": 5_020_000, "brotli_bytes": 4_280_000 } },
+        });
+        let table = table(&results);
+        let line = |start: &str| table.lines().find(|l| l.starts_with(start)).unwrap_or_default().to_owned();
+        assert!(line("pay to hub (1 hop): ratio").ends_with("≤ 1.2 ✗"), "{table}");
+        assert!(line("pay to shop (2 hops): ratio").ends_with("≤ 1.2 ✓"), "{table}");
+        assert!(line("idle sync").ends_with("≤ 2 requests ✓"), "{table}");
+        assert!(line("wasm (page + worker)").contains("4.28 MB") && line("wasm (page + worker)").ends_with("brotli ≤ 2.5 MB ✗"), "{table}");
+        assert!(line("open → payable").ends_with("≤ 1 s ?"), "a figure not measured is neither met nor missed: {table}");
     }
 }
