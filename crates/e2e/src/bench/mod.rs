@@ -19,7 +19,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use tower_http::services::ServeDir;
 
-use self::page::{mark_after, page_timings, BenchPage};
+use self::page::{mark_after, page_timings, wait_for_mark, BenchPage};
 use crate::browser::{Browser, BrowserOptions};
 use crate::devnet::DevnetControl;
 use crate::server::{app_router, AppServer};
@@ -140,14 +140,9 @@ async fn in_first_session(config: &BenchConfig, devnet: &DevnetControl, devnet_j
     ui.fill("#passphrase", PASSPHRASE).await?;
     ui.click("[data-testid=unlock]").await?;
     ui.wait_for_path("/home").await?;
-    let driver = &ui.driver;
-    wait_until("the app's peer-connected mark", NETWORK_WAIT, Duration::from_millis(100), async || {
-        let timings = page_timings(driver).await.map_err(|e| thirtyfour::error::WebDriverError::FatalError(e.to_string()))?;
-        Ok(mark_after(&timings, "blixtra:peer-connected", 0.0).map(drop))
-    })
-    .await?;
+    wait_for_mark(&ui.driver, "blixtra:peer-connected", NETWORK_WAIT).await?;
     // A coffee: it also gives hub the balance above its channel reserve that paying the wallet needs.
-    let invoice = shop_invoice(devnet, COFFEE_MSAT).await?;
+    let invoice = devnet.shop_invoice(COFFEE_MSAT, "coffee").await?;
     ui.click("[data-testid=nav-send]").await?;
     steps::pay_invoice(&ui, &invoice, NETWORK_WAIT).await?;
     let start_up = report::start_up(&page_timings(&ui.driver).await?, &reload, &first_visit);
@@ -156,11 +151,7 @@ async fn in_first_session(config: &BenchConfig, devnet: &DevnetControl, devnet_j
     // refuses a second connection from the same node while the first is open.
     ui.click("[data-testid=nav-home]").await?;
     ui.click("[data-testid=lock]").await?;
-    wait_until("the app's node to stop", NETWORK_WAIT, Duration::from_millis(100), async || {
-        let timings = page_timings(driver).await.map_err(|e| thirtyfour::error::WebDriverError::FatalError(e.to_string()))?;
-        Ok(mark_after(&timings, "blixtra:node-stopped", 0.0).map(drop))
-    })
-    .await?;
+    wait_for_mark(&ui.driver, "blixtra:node-stopped", NETWORK_WAIT).await?;
     ui.open("/bench/index.html").await?;
     let page = BenchPage { driver: &ui.driver };
     let start = json!({
@@ -215,10 +206,6 @@ async fn in_first_session(config: &BenchConfig, devnet: &DevnetControl, devnet_j
     Ok((words, wallet))
 }
 
-async fn shop_invoice(devnet: &DevnetControl, amount_msat: u64) -> Result<String> {
-    devnet.shop_invoice(amount_msat, "benchmark").await
-}
-
 /// Esplora requests and time of an idle sync (the tip unmoved) and of a sync after one new block,
 /// each asked of the node by the page and counted by the devnet around it. A sync of the node's own
 /// chain loop may fall in the window now and then: the medians are reported.
@@ -256,12 +243,7 @@ async fn fresh_restore(devnet: &DevnetControl, base_url: &str, browser: &Browser
     ui.element("[data-testid=start-import]").await?;
     let before = devnet.browser_requests().await?;
     steps::restore_wallet(&ui, words, PASSPHRASE).await?;
-    let driver = &ui.driver;
-    let timings = wait_until("the restored wallet's node to start", NETWORK_WAIT, Duration::from_millis(100), async || {
-        let timings = page_timings(driver).await.map_err(|e| thirtyfour::error::WebDriverError::FatalError(e.to_string()))?;
-        Ok(mark_after(&timings, "blixtra:node-started", 0.0).is_some().then_some(timings))
-    })
-    .await?;
+    let timings = wait_for_mark(&ui.driver, "blixtra:node-started", NETWORK_WAIT).await?;
     let requests = devnet.browser_requests().await? - before;
     let submitted = mark_after(&timings, "blixtra:restore-submitted", 0.0);
     let started = mark_after(&timings, "blixtra:node-started", 0.0);

@@ -49,6 +49,15 @@ pub async fn page_timings(driver: &WebDriver) -> Result<Value> {
     Ok(answer.json().clone())
 }
 
+/// Waits until the page has mark `name`; returns the page's timings then (see [`page_timings`]).
+pub async fn wait_for_mark(driver: &WebDriver, name: &str, within: Duration) -> Result<Value> {
+    wait_until(&format!("the page's mark {name}"), within, Duration::from_millis(100), async || {
+        let timings = page_timings(driver).await.map_err(|e| thirtyfour::error::WebDriverError::FatalError(e.to_string()))?;
+        Ok(mark_after(&timings, name, 0.0).is_some().then_some(timings))
+    })
+    .await
+}
+
 /// The first time of mark `name` at or after `after` ms, from [`page_timings`]' answer.
 pub fn mark_after(timings: &Value, name: &str, after: f64) -> Option<f64> {
     timings["marks"][name].as_array()?.iter().filter_map(Value::as_f64).find(|&t| t >= after)
