@@ -1,6 +1,8 @@
 //! Blixtra's end-to-end harness: the built app served on loopback ([`server`]), headless Chromium driven
 //! through chromedriver ([`browser`]), waits and screenshots on top of WebDriver ([`ui`]), and the
-//! devnet's control API ([`devnet`]). The scenario itself is `tests/wallet_ui.rs`.
+//! devnet's control API ([`devnet`]), the UI flows a person goes through ([`steps`]). The test's
+//! scenarios are `tests/wallet_ui.rs`; the benchmark ([`bench`], `cargo xtask bench`) runs on the same
+//! pieces.
 
 pub mod bench;
 pub mod browser;
