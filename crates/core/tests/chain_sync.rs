@@ -226,6 +226,13 @@ impl Confirm for Recorder {
     }
 }
 
+/// Has LDK's filter watch `tx`'s first output, as a channel's funding output is; returns it.
+fn watch_first_output(sync: &ChainSync, tx: &Transaction) -> OutPoint {
+    let watched = OutPoint { txid: tx.compute_txid(), vout: 0 };
+    sync.watch_list().register_output(WatchedOutput { block_hash: None, outpoint: lightning::chain::transaction::OutPoint { txid: watched.txid, index: 0 }, script_pubkey: tx.output[0].script_pubkey.clone() });
+    watched
+}
+
 fn sync(sync: &ChainSync, chain: &ScriptedChain, recorder: &Recorder) -> Result<Vec<Seen>, ChainError> {
     block_on(sync.sync(chain, &[recorder]))?;
     Ok(recorder.take())
@@ -291,8 +298,7 @@ fn the_spend_of_a_watched_output_is_reported_and_the_output_dropped() {
     let funding = spend(some_outpoint(4), 4);
     chain.broadcast(&funding);
     chain.mine();
-    let watched = OutPoint { txid: funding.compute_txid(), vout: 0 };
-    sync_state.watch_list().register_output(WatchedOutput { block_hash: None, outpoint: lightning::chain::transaction::OutPoint { txid: watched.txid, index: watched.vout as u16 }, script_pubkey: funding.output[0].script_pubkey.clone() });
+    let watched = watch_first_output(&sync_state, &funding);
     assert_eq!(sync(&sync_state, &chain, &recorder).expect("sync"), [Seen::Tip(1)]);
 
     let sweep = spend(watched, 5);
@@ -340,8 +346,7 @@ fn an_idle_sync_asks_only_for_the_tip_until_something_new_is_watched() {
     let funding = spend(some_outpoint(6), 6);
     chain.broadcast(&funding);
     chain.mine();
-    let watched = OutPoint { txid: funding.compute_txid(), vout: 0 };
-    sync_state.watch_list().register_output(WatchedOutput { block_hash: None, outpoint: lightning::chain::transaction::OutPoint { txid: watched.txid, index: watched.vout as u16 }, script_pubkey: funding.output[0].script_pubkey.clone() });
+    watch_first_output(&sync_state, &funding);
     assert_eq!(sync(&sync_state, &chain, &recorder).expect("sync"), [Seen::Tip(1)]);
 
     chain.requests.set(0);
