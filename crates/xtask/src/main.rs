@@ -47,6 +47,8 @@ fn main() -> ExitCode {
 fn test() -> Result<(), String> {
     let tools = setup::run_and_locate()?;
     let root = shell::workspace_root()?;
+    let scratch = shell::scratch_tmpdir(&root)?;
+    shell::print_disk(&root);
     shell::step("invariant checks");
     checks::run(&root)?;
 
@@ -86,6 +88,9 @@ fn test() -> Result<(), String> {
     shell::step("the benchmark, quick (a few payments), so that it cannot rot");
     run_bench(&root, &tools, devnet::DevnetBuild::Debug, true)?;
     drop(devnet);
+    // The browsers' leftovers (see `scratch_tmpdir`); a failed run keeps them to look at.
+    let _ = std::fs::remove_dir_all(&scratch);
+    shell::print_disk(&root);
     // A closing line in the plain form CI reads: the sum over every harness above.
     println!("\nxtask: {} passed, {} failed", tally.passed, tally.failed);
     Ok(())
@@ -97,6 +102,7 @@ fn bench(quick: bool) -> Result<(), String> {
     let tools = setup::run_and_locate()?;
     setup::devnet()?;
     let root = shell::workspace_root()?;
+    shell::scratch_tmpdir(&root)?;
     let build = if quick { devnet::DevnetBuild::Debug } else { devnet::DevnetBuild::Optimised };
     shell::step("devnet with the anchor");
     let devnet = devnet::RunningDevnet::start_built(&root, &devnet::DevnetAddresses::free_with_anchor()?, build)?;

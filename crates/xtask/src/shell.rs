@@ -85,6 +85,29 @@ pub fn cargo_program() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
 }
 
+/// Points `TMPDIR` at an emptied target/xtask-tmp for everything started from here on, and returns
+/// it. Chromium and ChromeDriver leave a 100-150 MB profile directory in the temporary directory for
+/// many of their sessions, and /tmp is not ours to clean: here `cargo clean`, or the next run, does.
+pub fn scratch_tmpdir(root: &Path) -> Result<PathBuf, String> {
+    let dir = root.join("target/xtask-tmp");
+    match std::fs::remove_dir_all(&dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(format!("could not empty {}: {e}", dir.display())),
+    }
+    std::fs::create_dir_all(&dir).map_err(|e| format!("could not create {}: {e}", dir.display()))?;
+    std::env::set_var("TMPDIR", &dir);
+    Ok(dir)
+}
+
+/// Prints the free disk and the size of target/: the whole test needs several gigabytes, and a
+/// full disk shows up as an odd build error (one CI run died on it), so the log says what there was.
+pub fn print_disk(root: &Path) {
+    let free = output("df", &["-h", "--output=avail", &root.to_string_lossy()]).and_then(|text| text.lines().nth(1).map(|line| line.trim().to_owned()));
+    let target = output("du", &["-sh", &root.join("target").to_string_lossy()]).and_then(|text| text.split_whitespace().next().map(str::to_owned));
+    println!("disk: {} free, target/ {}", free.as_deref().unwrap_or("?"), target.as_deref().unwrap_or("absent"));
+}
+
 /// Returns the workspace root (where the top Cargo.toml and Cargo.lock are).
 pub fn workspace_root() -> Result<PathBuf, String> {
     let manifest_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
