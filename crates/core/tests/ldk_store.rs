@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use blixtra_core::node::ldk_store::LdkStore;
+use blixtra_core::node::ldk_store::{KindWrites, LdkStore};
 use blixtra_core::seal::SecretKey;
 use blixtra_core::{KvStore, MemoryStore, Op, SealedStore, StoreError};
 use futures::task::noop_waker;
@@ -207,7 +207,7 @@ fn ldk_bytes_are_counted_by_kind_once_committed() {
     block_on(ldk.write("monitor_updates", "abc_0", "1", vec![3; 7])).expect("write");
     block_on(ldk.remove("monitor_updates", "abc_0", "1", false)).expect("remove");
     let written = ldk.written_by_kind();
-    assert_eq!(written.get("manager"), Some(&500));
-    assert_eq!(written.get("monitors"), Some(&50));
-    assert_eq!(written.get("monitor_updates"), Some(&7), "a removal writes no value");
+    assert_eq!(written.get("manager"), Some(&KindWrites { writes: 2, bytes: 500 }));
+    assert_eq!(written.get("monitors"), Some(&KindWrites { writes: 1, bytes: 50 }));
+    assert_eq!(written.get("monitor_updates"), Some(&KindWrites { writes: 2, bytes: 7 }), "a removal is a write of no value");
 }

@@ -30,7 +30,7 @@ fn requests_and_replies_survive_json() {
     let channel = ChannelView { channel_id: "cd".repeat(32), peer: "02".to_owned() + &"ef".repeat(32), capacity_sat: 300_000, can_send_msat: 1, can_receive_msat: 2, state: ChannelState::Opening, confirmations: Some(1), confirmations_required: Some(3) };
     round_trip(FromNode::Reply { id: 10, result: Ok(Answer::Channels { channels: vec![channel] }) });
     round_trip(FromNode::Reply { id: 12, result: Ok(Answer::Synced { height: 102, new_tip: true }) });
-    let metrics = NodeMetrics { store: StoreWrites { transactions: 3, bytes: 4_096 }, ldk_bytes: [("manager".to_owned(), 2_048)].into(), memory_bytes: Some(1 << 24), vault_unlock_ms: Some(400), node_start_ms: None };
+    let metrics = NodeMetrics { store: StoreWrites { transactions: 3, bytes: 4_096 }, ldk_bytes: [("manager".to_owned(), 2_048)].into(), ldk_writes: [("manager".to_owned(), 2)].into(), memory_bytes: Some(1 << 24), vault_unlock_ms: Some(400), node_start_ms: None };
     round_trip(FromNode::Reply { id: 13, result: Ok(Answer::Metrics(metrics)) });
 }
 
@@ -42,7 +42,7 @@ fn messages_have_their_documented_shape() {
     assert_eq!(failure, json!({ "kind": "reply", "id": 2, "result": { "Err": { "error": "invoice_expired" } } }));
     // The benchmark's page reads these by hand (crates/e2e/bench/bench.js).
     let metrics = serde_json::to_value(Answer::Metrics(NodeMetrics { store: StoreWrites { transactions: 1, bytes: 2 }, ..NodeMetrics::default() })).expect("json");
-    assert_eq!(metrics, json!({ "answer": "metrics", "store": { "transactions": 1, "bytes": 2 }, "ldk_bytes": {}, "memory_bytes": null, "vault_unlock_ms": null, "node_start_ms": null }));
+    assert_eq!(metrics, json!({ "answer": "metrics", "store": { "transactions": 1, "bytes": 2 }, "ldk_bytes": {}, "ldk_writes": {}, "memory_bytes": null, "vault_unlock_ms": null, "node_start_ms": null }));
     assert_eq!(serde_json::to_value(Command::Metrics).expect("json"), json!({ "command": "metrics" }));
 }
 

@@ -42,8 +42,15 @@ impl<S> Clone for LdkStore<S> {
 struct Inner<S> {
     sealed: Rc<SealedStore<S>>,
     keys: RefCell<HashMap<String, Rc<KeyOrder>>>,
-    /// Bytes LDK has had committed, by what they are (see [`LdkStore::written_by_kind`]).
-    written: RefCell<BTreeMap<String, u64>>,
+    /// What LDK has had committed, by what it is (see [`LdkStore::written_by_kind`]).
+    written: RefCell<BTreeMap<String, KindWrites>>,
+}
+
+/// LDK's committed writes of one kind: how many, and their values' bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KindWrites {
+    pub writes: u64,
+    pub bytes: u64,
 }
 
 /// The versions of one key: the last handed out, and (under the lock) the last applied; who waits
@@ -80,10 +87,11 @@ impl<S: KvStore + 'static> LdkStore<S> {
         Self { inner: Rc::new(Inner { sealed, keys: RefCell::new(HashMap::new()), written: RefCell::new(BTreeMap::new()) }) }
     }
 
-    /// The bytes of LDK's own values committed since the store was made, by kind: the primary
-    /// namespace (`monitors`, `monitor_updates`, …), or the key for top-level records (`manager`,
-    /// `scorer`, `network_graph`). What the benchmark splits a payment's writes by.
-    pub fn written_by_kind(&self) -> BTreeMap<String, u64> {
+    /// LDK's own writes committed since the store was made, by kind: the primary namespace
+    /// (`monitors`, `monitor_updates`, …), or the key for top-level records (`manager`, `scorer`,
+    /// `network_graph`). What the benchmark splits a payment's writes by. A removal is a write of
+    /// no bytes.
+    pub fn written_by_kind(&self) -> BTreeMap<String, KindWrites> {
         self.inner.written.borrow().clone()
     }
 
@@ -131,7 +139,11 @@ impl<S: KvStore + 'static> LdkStore<S> {
                 None => inner.sealed.delete_op(&namespace, &key),
             };
             inner.sealed.commit(vec![op]).await.map_err(io_error)?;
-            *inner.written.borrow_mut().entry(kind).or_default() += value.as_ref().map_or(0, |v| v.len() as u64);
+            let mut written = inner.written.borrow_mut();
+            let kind = written.entry(kind).or_default();
+            kind.writes += 1;
+            kind.bytes += value.as_ref().map_or(0, |v| v.len() as u64);
+            drop(written);
             *applied = version;
             order.committed(version);
             Ok(())

@@ -420,8 +420,8 @@ impl<P: Platform> LightningNode<P> {
         self.parts.store.sealed().writes()
     }
 
-    /// Returns LDK's bytes committed since start, by kind (see `LdkStore::written_by_kind`).
-    pub fn ldk_bytes_written(&self) -> std::collections::BTreeMap<String, u64> {
+    /// Returns LDK's writes committed since start, by kind (see `LdkStore::written_by_kind`).
+    pub fn ldk_writes(&self) -> std::collections::BTreeMap<String, super::ldk_store::KindWrites> {
         self.parts.store.written_by_kind()
     }
 

@@ -127,6 +127,10 @@ pub struct NodeMetrics {
     pub store: StoreWrites,
     /// LDK's share of it: its values' bytes by kind (`manager`, `monitors`, `monitor_updates`, …).
     pub ldk_bytes: std::collections::BTreeMap<String, u64>,
+    /// How many writes (removals included) those were, by the same kinds: bytes over writes is a
+    /// kind's mean size, which shows whether a kind is written often or is large.
+    #[serde(default)]
+    pub ldk_writes: std::collections::BTreeMap<String, u64>,
     /// The host's figures, which the platform-neutral node cannot know: the memory it runs in (in the
     /// browser, the worker's wasm linear memory) and how its start went.
     pub memory_bytes: Option<u64>,
@@ -219,6 +223,11 @@ pub async fn answer<P: Platform>(node: &Rc<LightningNode<P>>, command: Command) 
             Ok(Answer::Sent { txid: node.send_onchain(&address, amount, rate).await?.to_string() })
         }
         Command::Payments => Ok(Answer::Payments { payments: node.payments().await? }),
-        Command::Metrics => Ok(Answer::Metrics(NodeMetrics { store: node.store_writes(), ldk_bytes: node.ldk_bytes_written(), ..NodeMetrics::default() })),
+        Command::Metrics => {
+            let ldk = node.ldk_writes();
+            let ldk_bytes = ldk.iter().map(|(kind, w)| (kind.clone(), w.bytes)).collect();
+            let ldk_writes = ldk.iter().map(|(kind, w)| (kind.clone(), w.writes)).collect();
+            Ok(Answer::Metrics(NodeMetrics { store: node.store_writes(), ldk_bytes, ldk_writes, ..NodeMetrics::default() }))
+        }
     }
 }

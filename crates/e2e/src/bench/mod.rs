@@ -199,7 +199,11 @@ async fn in_first_session(config: &BenchConfig, devnet: &DevnetControl, devnet_j
         "to_shop": to_shop,
         "receipts": receipts,
         "store": { "before": before["store"], "after_hub": after_hub["store"], "after_shop": after_shop["store"] },
-        "ldk_bytes": { "before": before["ldk_bytes"], "after_hub": after_hub["ldk_bytes"], "after_shop": after_shop["ldk_bytes"] },
+        "ldk": {
+            "before": { "ldk_bytes": before["ldk_bytes"], "ldk_writes": before["ldk_writes"] },
+            "after_hub": { "ldk_bytes": after_hub["ldk_bytes"], "ldk_writes": after_hub["ldk_writes"] },
+            "after_shop": { "ldk_bytes": after_shop["ldk_bytes"], "ldk_writes": after_shop["ldk_writes"] },
+        },
         "sync": sync,
         "after_history": { "payments": history, "origin_storage_bytes": storage["usage_bytes"], "page_js_heap_bytes": storage["page_js_heap_bytes"], "worker_wasm_memory_bytes": last["memory_bytes"] },
     });

@@ -62,14 +62,18 @@ fn store_delta(after: &Value, before: &Value, payments: usize) -> Value {
     json!({ "bytes_per_payment": per("bytes").map(round), "transactions_per_payment": per("transactions").map(round) })
 }
 
-/// LDK's bytes per payment by kind (`manager`, `monitor_updates`, …) between two metrics.
+/// LDK's writes per payment by kind (`manager`, `monitor_updates`, …) between two metrics: bytes,
+/// writes, and their mean size (which tells a record written often from one that is large).
 fn ldk_delta(after: &Value, before: &Value, payments: usize) -> Value {
-    let Some(after) = after.as_object() else { return Value::Null };
-    let per: serde_json::Map<String, Value> = after
+    let Some(after_bytes) = after["ldk_bytes"].as_object() else { return Value::Null };
+    let per_payment = |delta: u64| round(delta as f64 / payments.max(1) as f64);
+    let per: serde_json::Map<String, Value> = after_bytes
         .iter()
         .map(|(kind, bytes)| {
-            let delta = bytes.as_u64().unwrap_or(0).saturating_sub(before[kind].as_u64().unwrap_or(0));
-            (kind.clone(), json!(round(delta as f64 / payments.max(1) as f64)))
+            let bytes = bytes.as_u64().unwrap_or(0).saturating_sub(before["ldk_bytes"][kind].as_u64().unwrap_or(0));
+            let writes = after["ldk_writes"][kind].as_u64().map(|w| w.saturating_sub(before["ldk_writes"][kind].as_u64().unwrap_or(0)));
+            let mean = writes.filter(|w| *w > 0).map(|w| round(bytes as f64 / w as f64));
+            (kind.clone(), json!({ "bytes": per_payment(bytes), "writes": writes.map(per_payment), "mean_write_bytes": mean }))
         })
         .collect();
     Value::Object(per)
@@ -112,8 +116,8 @@ pub fn assemble(sizes: &[FileSize], wallet: &Value, restore: &Value, anchor: &Va
         "storage": {
             "to_hub": store_delta(&store["after_hub"], &store["before"], payments),
             "to_shop": store_delta(&store["after_shop"], &store["after_hub"], payments),
-            "ldk_bytes_per_payment_to_hub": ldk_delta(&wallet["ldk_bytes"]["after_hub"], &wallet["ldk_bytes"]["before"], payments),
-            "ldk_bytes_per_payment_to_shop": ldk_delta(&wallet["ldk_bytes"]["after_shop"], &wallet["ldk_bytes"]["after_hub"], payments),
+            "ldk_per_payment_to_hub": ldk_delta(&wallet["ldk"]["after_hub"], &wallet["ldk"]["before"], payments),
+            "ldk_per_payment_to_shop": ldk_delta(&wallet["ldk"]["after_shop"], &wallet["ldk"]["after_hub"], payments),
             "after_history": wallet["after_history"],
         },
         "sync": {
@@ -175,9 +179,19 @@ pub fn table(results: &Value) -> String {
     for (name, key) in [("to hub", "to_hub"), ("to shop", "to_shop")] {
         let per = st[key]["bytes_per_payment"].as_f64();
         rows.push((format!("written per payment {name}: bytes / transactions"), format!("{} / {}", per.map_or("–".into(), |b| format!("{b:.0} B")), st[key]["transactions_per_payment"]), goal(per.map(|b| b <= BYTES_PER_PAYMENT_GOAL), "≤ 4 KB")));
-        if let Some(kinds) = st[format!("ldk_bytes_per_payment_{key}")].as_object() {
-            let split: Vec<String> = kinds.iter().filter(|(_, b)| b.as_f64().is_some_and(|b| b >= 1.0)).map(|(kind, b)| format!("{kind} {:.0} B", b.as_f64().unwrap_or(0.0))).collect();
-            rows.push((format!("  of which LDK's, {name}"), split.join(", "), String::new()));
+        if let Some(kinds) = st[format!("ldk_per_payment_{key}")].as_object() {
+            let split: Vec<String> = kinds
+                .iter()
+                .filter(|(_, k)| k["bytes"].as_f64().is_some_and(|b| b >= 1.0))
+                .map(|(kind, k)| {
+                    let bytes = format!("{kind} {:.0} B", k["bytes"].as_f64().unwrap_or(0.0));
+                    match (k["writes"].as_f64(), k["mean_write_bytes"].as_f64()) {
+                        (Some(writes), Some(mean)) => format!("{bytes} ({writes} × {mean:.0} B)"),
+                        _ => bytes,
+                    }
+                })
+                .collect();
+            rows.push((format!("  of which LDK's, {name}: bytes (writes × mean size)"), split.join(", "), String::new()));
         }
     }
     let h = &st["after_history"];
@@ -229,8 +243,11 @@ mod tests {
         assert_eq!(ratio(&wallet, &json!({})), None);
         let delta = store_delta(&json!({ "bytes": 9_000, "transactions": 25 }), &json!({ "bytes": 1_000, "transactions": 5 }), 4);
         assert_eq!(delta, json!({ "bytes_per_payment": 2000.0, "transactions_per_payment": 5.0 }));
-        let ldk = ldk_delta(&json!({ "manager": 5_000, "monitor_updates": 400 }), &json!({ "manager": 1_000 }), 4);
-        assert_eq!(ldk, json!({ "manager": 1000.0, "monitor_updates": 100.0 }));
+        let after = json!({ "ldk_bytes": { "manager": 5_000, "monitor_updates": 400 }, "ldk_writes": { "manager": 10, "monitor_updates": 8 } });
+        let before = json!({ "ldk_bytes": { "manager": 1_000 }, "ldk_writes": { "manager": 2 } });
+        let ldk = ldk_delta(&after, &before, 4);
+        assert_eq!(ldk["manager"], json!({ "bytes": 1000.0, "writes": 2.0, "mean_write_bytes": 500.0 }));
+        assert_eq!(ldk["monitor_updates"], json!({ "bytes": 100.0, "writes": 2.0, "mean_write_bytes": 50.0 }));
     }
 
     #[test]
