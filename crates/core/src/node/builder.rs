@@ -132,6 +132,12 @@ async fn read_ldk<S: crate::KvStore + 'static>(store: &LdkStore<S>, primary: &st
 
 /// The network graph and the scorer: stored ones if readable, else new (both are caches that the
 /// node relearns; a damaged one costs routing knowledge, not funds).
+///
+/// Memory: lightning 0.2's graph, new or read, reserves room for mainnet's whole graph (60,000
+/// channels, 20,000 nodes) on every network. That is 151 MB of the worker's wasm memory, measured in
+/// the browser: most of the 174 MB the benchmark reports just after start. It is allocated but
+/// mostly never written (empty hash-table slots). Upstream fixed it (rust-lightning #4306: mainnet only, and sized by the stored
+/// counts on read), from lightning 0.3; there is no way to size it from outside in 0.2.
 async fn restore_graph_and_scorer<P: Platform>(inputs: &BuildInputs<'_, P>) -> Result<(Rc<Graph>, Rc<ScorerCell>), NodeError> {
     let logger = inputs.logger.clone();
     let stored_graph = read_ldk(&inputs.store, NETWORK_GRAPH_PERSISTENCE_PRIMARY_NAMESPACE, NETWORK_GRAPH_PERSISTENCE_SECONDARY_NAMESPACE, NETWORK_GRAPH_PERSISTENCE_KEY).await?;
