@@ -136,8 +136,9 @@ async fn read_ldk<S: crate::KvStore + 'static>(store: &LdkStore<S>, primary: &st
 /// Memory: lightning 0.2's graph, new or read, reserves room for mainnet's whole graph (60,000
 /// channels, 20,000 nodes) on every network. That is 151 MB of the worker's wasm memory, measured in
 /// the browser: most of the 174 MB the benchmark reports just after start. It is allocated but
-/// mostly never written (empty hash-table slots). Upstream fixed it (rust-lightning #4306: mainnet only, and sized by the stored
-/// counts on read), from lightning 0.3; there is no way to size it from outside in 0.2.
+/// mostly never written (empty hash-table slots). Upstream fixed it in lightning 0.3
+/// (rust-lightning #4306: mainnet only, and sized by the stored counts on read); 0.2 offers no way to
+/// size it from outside.
 async fn restore_graph_and_scorer<P: Platform>(inputs: &BuildInputs<'_, P>) -> Result<(Rc<Graph>, Rc<ScorerCell>), NodeError> {
     let logger = inputs.logger.clone();
     let stored_graph = read_ldk(&inputs.store, NETWORK_GRAPH_PERSISTENCE_PRIMARY_NAMESPACE, NETWORK_GRAPH_PERSISTENCE_SECONDARY_NAMESPACE, NETWORK_GRAPH_PERSISTENCE_KEY).await?;
