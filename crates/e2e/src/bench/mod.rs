@@ -190,6 +190,12 @@ async fn in_first_session(config: &BenchConfig, devnet: &DevnetControl, devnet_j
     let storage = page.call("storage", json!({}), NETWORK_WAIT).await?;
     let last = page.call("metrics", json!({}), NETWORK_WAIT).await?;
     page.call("stop", json!({}), NETWORK_WAIT).await?;
+    // A start with the whole history stored (it reads the records to settle pending payments), and
+    // the history read as the UI's history page reads it.
+    let restart = page.call("start", json!({ "start": start, "peer_within_ms": 60_000 }), NETWORK_WAIT).await?;
+    let restart_metrics = page.call("metrics", json!({}), NETWORK_WAIT).await?;
+    let history_read = page.call("history", json!({}), NETWORK_WAIT).await?;
+    page.call("stop", json!({}), NETWORK_WAIT).await?;
 
     let wallet = json!({
         "start_up": start_up,
@@ -206,6 +212,14 @@ async fn in_first_session(config: &BenchConfig, devnet: &DevnetControl, devnet_j
         },
         "sync": sync,
         "after_history": { "payments": history, "origin_storage_bytes": storage["usage_bytes"], "page_js_heap_bytes": storage["page_js_heap_bytes"], "worker_wasm_memory_bytes": last["memory_bytes"] },
+        "restart_after_history": {
+            "payments": history,
+            "page": restart,
+            "vault_unlock_ms": restart_metrics["vault_unlock_ms"],
+            "node_start_ms": restart_metrics["node_start_ms"],
+            "history_read_ms": history_read["ms"],
+            "history_records": history_read["payments"],
+        },
     });
     Ok((words, wallet))
 }

@@ -107,6 +107,7 @@ pub fn assemble(sizes: &[FileSize], wallet: &Value, restore: &Value, anchor: &Va
         "start_up": wallet["start_up"],
         "bench_page_start": wallet["bench_page_start"],
         "worker_start": wallet["worker_start"],
+        "restart_after_history": wallet["restart_after_history"],
         "size": {
             "files": sizes.iter().map(FileSize::to_json).collect::<Vec<_>>(),
             "wasm": { "raw_bytes": wasm.raw, "gzip_bytes": wasm.gzip, "brotli_bytes": wasm.brotli },
@@ -167,6 +168,9 @@ pub fn table(results: &Value) -> String {
     rows.push(("first payment: confirm → settled".into(), ms(&u["first_payment_settled_ms"]), String::new()));
     let w = &results["worker_start"];
     rows.push(("worker: vault unlock / node start".into(), format!("{} / {}", ms(&w["vault_unlock_ms"]), ms(&w["node_start_ms"])), String::new()));
+    let r = &results["restart_after_history"];
+    rows.push((format!("restart with {} payments stored: worker node start / peer connected", r["payments"]), format!("{} / {}", ms(&r["node_start_ms"]), ms(&r["page"]["peer_connected_ms"])), String::new()));
+    rows.push((format!("history read ({} records)", r["history_records"]), ms(&r["history_read_ms"]), String::new()));
     let size = &results["size"];
     let brotli = size["wasm"]["brotli_bytes"].as_u64();
     rows.push(("wasm (page + worker): raw / gzip / brotli".into(), format!("{} / {} / {}", bytes(&size["wasm"]["raw_bytes"]), bytes(&size["wasm"]["gzip_bytes"]), bytes(&size["wasm"]["brotli_bytes"])), goal(brotli.map(|b| b <= BROTLI_WASM_GOAL_BYTES), "brotli ≤ 2.5 MB")));
