@@ -15,7 +15,7 @@ use blixtra_core::node::payments::{PaymentDirection, PaymentRecord, PaymentStatu
 use blixtra_core::node::signer::WalletSigner;
 use blixtra_core::node::NodeError;
 use blixtra_core::seal::SecretKey as DataKey;
-use blixtra_core::{MemoryStore, SealedStore};
+use blixtra_core::{KvStore, MemoryStore, Op, SealedStore, StoreError};
 use lightning::sign::{KeysManager, SignerProvider};
 use lightning_invoice::{Currency, InvoiceBuilder};
 use lightning_types::payment::PaymentSecret;
@@ -116,6 +116,41 @@ fn the_payment_history_survives_a_reopen_newest_first() {
     assert_eq!(all.iter().map(|r| r.payment_hash[..2].to_owned()).collect::<Vec<_>>(), ["bb", "aa"]);
     assert_eq!(all[1].status, PaymentStatus::Succeeded);
     assert_eq!(all[0].status, PaymentStatus::Pending);
+}
+
+/// A [`MemoryStore`] that counts the reads it is asked for.
+#[derive(Default)]
+struct CountingStore {
+    inner: MemoryStore,
+    gets: std::cell::Cell<usize>,
+    scans: std::cell::Cell<usize>,
+}
+
+impl KvStore for CountingStore {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.gets.set(self.gets.get() + 1);
+        self.inner.get(key).await
+    }
+    async fn scan(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        self.scans.set(self.scans.get() + 1);
+        self.inner.scan(prefix).await
+    }
+    async fn commit(&self, ops: Vec<Op>) -> Result<(), StoreError> {
+        self.inner.commit(ops).await
+    }
+}
+
+#[test]
+fn the_whole_history_is_one_read_of_the_store() {
+    let sealed = Rc::new(SealedStore::new(CountingStore::default(), &DataKey::random()));
+    let store = block_on(PaymentStore::open(sealed.clone())).expect("open");
+    for i in 0..50u64 {
+        block_on(store.upsert(PaymentRecord::new(PaymentDirection::Outbound, format!("{i:064x}"), Some(1_000 + i), NOW + Duration::from_secs(i)))).expect("stored");
+    }
+    let all = block_on(store.all()).expect("listed");
+    assert_eq!(all.len(), 50);
+    assert_eq!((all[0].amount_msat, all[49].amount_msat), (Some(1_049), Some(1_000)), "newest first");
+    assert_eq!((sealed.backing().scans.get(), sealed.backing().gets.get()), (1, 0), "one scan, no read per record");
 }
 
 #[test]

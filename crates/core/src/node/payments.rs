@@ -66,7 +66,7 @@ impl<S: KvStore> PaymentStore<S> {
 
     pub async fn get(&self, payment_hash: &str) -> Result<Option<PaymentRecord>, NodeError> {
         let Some(bytes) = self.sealed.get(PAYMENTS_NAMESPACE, payment_hash).await.map_err(storage)? else { return Ok(None) };
-        serde_json::from_slice(&bytes).map(Some).map_err(|e| NodeError::Storage(format!("a payment record cannot be read: {e}")))
+        decode(&bytes).map(Some)
     }
 
     /// Writes `record` whole, replacing what was stored under its hash.
@@ -85,13 +85,15 @@ impl<S: KvStore> PaymentStore<S> {
 
     /// Every payment, newest first.
     pub async fn all(&self) -> Result<Vec<PaymentRecord>, NodeError> {
-        let mut records = Vec::new();
-        for hash in self.sealed.list(PAYMENTS_NAMESPACE, "").await.map_err(storage)? {
-            records.extend(self.get(&hash).await?);
-        }
+        let entries = self.sealed.entries(PAYMENTS_NAMESPACE, "").await.map_err(storage)?;
+        let mut records = entries.iter().map(|(_, bytes)| decode(bytes)).collect::<Result<Vec<_>, _>>()?;
         records.sort_by_key(|r| std::cmp::Reverse(r.created_at_secs));
         Ok(records)
     }
+}
+
+fn decode(bytes: &[u8]) -> Result<PaymentRecord, NodeError> {
+    serde_json::from_slice(bytes).map_err(|e| NodeError::Storage(format!("a payment record cannot be read: {e}")))
 }
 
 fn storage(error: crate::store::sealed::SealedError) -> NodeError {

@@ -78,18 +78,25 @@ impl<S: KvStore> SealedStore<S> {
 
     /// Returns the keys of `namespace` that start with `key_prefix` (`""` for all), sorted.
     pub async fn list(&self, namespace: &str, key_prefix: &str) -> Result<Vec<String>, SealedError> {
-        let mut keys = Vec::new();
+        Ok(self.entries(namespace, key_prefix).await?.into_iter().map(|(key, _)| key).collect())
+    }
+
+    /// Returns the records of `namespace` whose keys start with `key_prefix`, sorted by key: one
+    /// read of the backing store (one IndexedDB transaction), where `list` then `get` for each key
+    /// would be one per record.
+    pub async fn entries(&self, namespace: &str, key_prefix: &str) -> Result<Vec<(String, Zeroizing<Vec<u8>>)>, SealedError> {
+        let mut entries = Vec::new();
         for (raw_key, sealed) in self.backing.scan(&self.namespace_prefix(namespace)).await? {
-            let (found_namespace, found_key, _) = self.open(namespace, &raw_key, &sealed)?;
+            let (found_namespace, found_key, value) = self.open(namespace, &raw_key, &sealed)?;
             if found_namespace != namespace || raw_key != self.raw_key(namespace, &found_key) {
                 return Err(integrity(namespace));
             }
             if found_key.starts_with(key_prefix) {
-                keys.push(found_key);
+                entries.push((found_key, value));
             }
         }
-        keys.sort();
-        Ok(keys)
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(entries)
     }
 
     /// Writes one record.
