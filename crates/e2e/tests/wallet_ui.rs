@@ -217,8 +217,14 @@ async fn note_balances(ui: &Ui, config: &Config) -> Result<Balances> {
     Ok(Balances { lightning, onchain })
 }
 
-/// Returns the text of an amount once it shows one and then keeps it for two seconds (the node's events
-/// may still be arriving).
+/// How long an amount must stay unchanged to count as settled: longer than the app's poll of the node
+/// (`POLL_EVERY`, 3 s, in src/node_session.rs). A balance settles a moment after its payment's event,
+/// and the poll is what shows it: a shorter window once took the balance from before a receipt had
+/// settled, and the reload then showed 5,000 sats more.
+const SETTLED_FOR: Duration = Duration::from_secs(4);
+
+/// Returns the text of an amount once it shows one and then keeps it for [`SETTLED_FOR`] (the node's
+/// events may still be arriving).
 async fn settled_amount(ui: &Ui, config: &Config, css: &str) -> Result<String> {
     let mut last: Option<(String, std::time::Instant)> = None;
     wait_until(&format!("`{css}` to settle on an amount"), config.network_wait, Duration::from_millis(250), async || {
@@ -228,7 +234,7 @@ async fn settled_amount(ui: &Ui, config: &Config, css: &str) -> Result<String> {
             return Ok(None);
         }
         match &last {
-            Some((seen, since)) if *seen == text && since.elapsed() >= Duration::from_secs(2) => Ok(Some(text)),
+            Some((seen, since)) if *seen == text && since.elapsed() >= SETTLED_FOR => Ok(Some(text)),
             Some((seen, _)) if *seen == text => Ok(None),
             _ => {
                 last = Some((text, std::time::Instant::now()));
