@@ -12,14 +12,16 @@ use leptos_router::{path, NavigateOptions};
 use crate::browser::now_ms;
 use crate::browser::storage_persistence::{self, Persistence};
 use crate::components::NavBar;
-use crate::pages::{ChannelsPage, CreatePage, HomePage, ImportPage, OtherTabPage, ReceivePage, SendPage, SettingsPage, UnavailablePage, UnlockPage, WelcomePage};
 use crate::devnet_link::{self, DevnetInfo};
 use crate::node_session;
 use crate::node_state::NodeState;
+use crate::pages::{
+    ChannelsPage, CreatePage, HomePage, ImportPage, OtherTabPage, ReceivePage, SendPage, SettingsPage, UnavailablePage, UnlockPage, WelcomePage,
+};
+use crate::prefs;
 use crate::session::{AutoLock, Phase};
 use crate::settings::Settings;
 use crate::wallet::{Opening, Wallet};
-use crate::prefs;
 
 /// What every page can reach. `Copy`: it holds only reactive handles.
 #[derive(Clone, Copy)]

@@ -96,7 +96,11 @@ pub fn sats(amount_sat: u64) -> String {
 
 /// Returns a fee as a person reads it: whole sats, or msat below ten sats when not whole.
 pub fn fee(fee_msat: u64) -> String {
-    if fee_msat % 1000 == 0 || fee_msat >= 10_000 { sats(fee_msat.div_ceil(1000)) } else { format!("{fee_msat} msat") }
+    if fee_msat % 1000 == 0 || fee_msat >= 10_000 {
+        sats(fee_msat.div_ceil(1000))
+    } else {
+        format!("{fee_msat} msat")
+    }
 }
 
 #[cfg(test)]

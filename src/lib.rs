@@ -5,13 +5,13 @@
 pub mod i18n;
 pub mod app;
 pub mod browser;
+mod components;
 pub mod devnet_link;
 pub mod error_text;
 pub mod node_client;
 pub mod node_host;
 pub mod node_session;
 pub mod node_state;
-mod components;
 mod pages;
 pub mod prefs;
 pub mod session;

@@ -109,7 +109,9 @@ impl NodeClient {
         let hello = self.inner.hello.borrow_mut().take().ok_or_else(|| NodeCallError::WorkerFailed("started twice".into()))?;
         match hello.await.unwrap_or_else(|_| Err(NodeCallError::WorkerFailed("the worker went away".into())))? {
             FromNode::Hello { version } if version == PROTOCOL_VERSION => {}
-            FromNode::Hello { version } => return Err(NodeCallError::StartFailed(format!("the page speaks protocol {PROTOCOL_VERSION}, the node {version}: reload the page"))),
+            FromNode::Hello { version } => {
+                return Err(NodeCallError::StartFailed(format!("the page speaks protocol {PROTOCOL_VERSION}, the node {version}: reload the page")))
+            }
             other => return Err(NodeCallError::WorkerFailed(format!("unexpected first message: {other:?}"))),
         }
         match self.inner.lifecycle_call(ToNode::Start(start)).await? {
@@ -145,7 +147,9 @@ impl Inner {
             return Err(NodeCallError::WorkerFailed(reason));
         }
         // `Start` carries the passphrase: its encoding is wiped once handed to the browser.
-        let text = zeroize::Zeroizing::new(serde_json::to_string(message).map_err(|e| NodeCallError::WorkerFailed(format!("cannot encode a message: {e}")))?);
+        let text = zeroize::Zeroizing::new(
+            serde_json::to_string(message).map_err(|e| NodeCallError::WorkerFailed(format!("cannot encode a message: {e}")))?,
+        );
         self.worker.post_message(&text.as_str().into()).map_err(|e| NodeCallError::WorkerFailed(format!("{e:?}")))
     }
 

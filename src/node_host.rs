@@ -5,7 +5,6 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use lightning::bitcoin::Amount;
 use blixtra_core::node::keys::NodeKeys;
 use blixtra_core::node::lightning_node::{LightningNode, NodeConfig};
 use blixtra_core::node::logger::Level;
@@ -13,6 +12,7 @@ use blixtra_core::node::protocol::{answer, Answer, FromNode, NodeMetrics, StartN
 use blixtra_core::node::NodeError;
 use blixtra_core::Vault;
 use futures::StreamExt;
+use lightning::bitcoin::Amount;
 
 use crate::browser::platform::{console_logger, BrowserPlatform};
 use crate::browser::timing;
@@ -39,7 +39,9 @@ impl NodeHost {
     pub async fn handle(&self, message: ToNode) {
         match message {
             ToNode::Hello { version } if version == PROTOCOL_VERSION => (self.send)(FromNode::Hello { version }),
-            ToNode::Hello { version } => (self.send)(FromNode::StartFailed { error: format!("the page speaks protocol {version}, this node {PROTOCOL_VERSION}: reload the page") }),
+            ToNode::Hello { version } => (self.send)(FromNode::StartFailed {
+                error: format!("the page speaks protocol {version}, this node {PROTOCOL_VERSION}: reload the page"),
+            }),
             ToNode::Start(start) => {
                 let outcome = self.start(start).await;
                 (self.send)(match outcome {
@@ -91,9 +93,11 @@ impl NodeHost {
         let vault = Vault::unlock(store, &start.passphrase).await.map_err(|e| e.to_string())?;
         let unlocked = timing::elapsed_ms();
         let keys = NodeKeys::derive(&vault.recovery_phrase().await.map_err(|e| e.to_string())?, start.network);
-        let config = NodeConfig { network: start.network, esplora_url: start.esplora_url.clone(), max_channel: Amount::from_sat(start.max_channel_sat) };
+        let config =
+            NodeConfig { network: start.network, esplora_url: start.esplora_url.clone(), max_channel: Amount::from_sat(start.max_channel_sat) };
         let platform = BrowserPlatform::new(&start.proxy_url_template);
-        let node = LightningNode::start(platform, &keys, vault.shared_store(), config, console_logger(Level::Warn)).await.map_err(|e| e.to_string())?;
+        let node =
+            LightningNode::start(platform, &keys, vault.shared_store(), config, console_logger(Level::Warn)).await.map_err(|e| e.to_string())?;
         self.start_timings.set((Some((unlocked - began) as u64), Some((timing::elapsed_ms() - unlocked) as u64)));
         self.forward_events(&node);
         let node_id = node.node_id().to_string();

@@ -40,7 +40,14 @@ pub fn start_node(ctx: AppContext, passphrase: String) {
     let generation = next_generation();
     ctx.node.set(NodeState { phase: NodePhase::Starting, ..NodeState::default() });
     let settings = ctx.settings.get_untracked();
-    let start = StartNode { database: wallet.database().to_owned(), passphrase, network: settings.network, esplora_url: settings.esplora_url.clone(), proxy_url_template: settings.proxy_url_template.clone(), max_channel_sat: settings.max_channel_sat };
+    let start = StartNode {
+        database: wallet.database().to_owned(),
+        passphrase,
+        network: settings.network,
+        esplora_url: settings.esplora_url.clone(),
+        proxy_url_template: settings.proxy_url_template.clone(),
+        max_channel_sat: settings.max_channel_sat,
+    };
     spawn_local(async move {
         let started = wallet.start_node(start, move |notice| on_notice(ctx, notice)).await;
         if !is_current(generation) {

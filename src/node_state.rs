@@ -57,7 +57,9 @@ impl NodeState {
     /// Takes in an answer that carries state (balances, channels, payments, status).
     pub fn apply_answer(&mut self, answer: Answer) {
         match answer {
-            Answer::Balances { onchain_confirmed_sat, onchain_pending_sat, lightning_msat } => self.balances = Some(BalancesView { onchain_confirmed_sat, onchain_pending_sat, lightning_msat }),
+            Answer::Balances { onchain_confirmed_sat, onchain_pending_sat, lightning_msat } => {
+                self.balances = Some(BalancesView { onchain_confirmed_sat, onchain_pending_sat, lightning_msat })
+            }
             Answer::Channels { channels } => self.channels = channels,
             Answer::Payments { mut payments } => {
                 payments.sort_by(|a, b| b.created_at_secs.cmp(&a.created_at_secs).then(b.updated_at_secs.cmp(&a.updated_at_secs)));
@@ -93,13 +95,17 @@ impl NodeState {
                 self.last_problem = Some(reason.clone());
                 true
             }
-            NodeEvent::ChannelPending { .. } | NodeEvent::ChannelReady { .. } | NodeEvent::PaymentReceived { .. } | NodeEvent::PaymentSent { .. } => true,
+            NodeEvent::ChannelPending { .. } | NodeEvent::ChannelReady { .. } | NodeEvent::PaymentReceived { .. } | NodeEvent::PaymentSent { .. } => {
+                true
+            }
         }
     }
 
     /// Tells whether the wallet received the payment with `payment_hash` (hex).
     pub fn was_received(&self, payment_hash: &str) -> bool {
-        self.payments.iter().any(|p| p.payment_hash == payment_hash && p.direction == PaymentDirection::Inbound && p.status == PaymentStatus::Succeeded)
+        self.payments
+            .iter()
+            .any(|p| p.payment_hash == payment_hash && p.direction == PaymentDirection::Inbound && p.status == PaymentStatus::Succeeded)
     }
 
     /// Returns the payments worth showing as activity: sent ones, and received ones that arrived
@@ -125,7 +131,17 @@ mod tests {
     use super::*;
 
     fn payment(hash: &str, direction: PaymentDirection, status: PaymentStatus, created: u64) -> PaymentRecord {
-        PaymentRecord { direction, status, payment_hash: hash.into(), amount_msat: Some(1_000), fee_paid_msat: None, preimage: None, description: None, created_at_secs: created, updated_at_secs: created }
+        PaymentRecord {
+            direction,
+            status,
+            payment_hash: hash.into(),
+            amount_msat: Some(1_000),
+            fee_paid_msat: None,
+            preimage: None,
+            description: None,
+            created_at_secs: created,
+            updated_at_secs: created,
+        }
     }
 
     #[test]

@@ -136,7 +136,10 @@ mod tests {
         let base = Settings::default();
         assert_eq!(Settings { esplora_url: "ftp://x.example".into(), ..base.clone() }.validate(), Err(SettingsError::EsploraUrl));
         assert_eq!(Settings { proxy_url_template: "ws://p.example/v1/{host}".into(), ..base.clone() }.validate(), Err(SettingsError::ProxyTemplate));
-        assert_eq!(Settings { proxy_url_template: "https://p.example/{host}/{port}".into(), ..base.clone() }.validate(), Err(SettingsError::ProxyTemplate));
+        assert_eq!(
+            Settings { proxy_url_template: "https://p.example/{host}/{port}".into(), ..base.clone() }.validate(),
+            Err(SettingsError::ProxyTemplate)
+        );
         assert_eq!(Settings { max_fee_percent: 101, ..base.clone() }.validate(), Err(SettingsError::FeePercent));
         assert_eq!(Settings { max_channel_sat: 10_000, ..base }.validate(), Err(SettingsError::ChannelSize));
     }

@@ -58,7 +58,18 @@ impl Wallet {
             Ok(false) => Phase::NoWallet,
             Err(e) => return Opening::Unavailable(e.to_string()),
         };
-        Opening::Ready(Wallet { inner: Rc::new(Inner { store, vault: RefCell::new(None), node: RefCell::new(None), node_turn: AsyncMutex::new(()), _tab_lock: tab_lock }) }, phase)
+        Opening::Ready(
+            Wallet {
+                inner: Rc::new(Inner {
+                    store,
+                    vault: RefCell::new(None),
+                    node: RefCell::new(None),
+                    node_turn: AsyncMutex::new(()),
+                    _tab_lock: tab_lock,
+                }),
+            },
+            phase,
+        )
     }
 
     /// Creates the vault and leaves it unlocked.

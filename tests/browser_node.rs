@@ -38,7 +38,9 @@ type Node = Rc<LightningNode<BrowserPlatform>>;
 
 async fn start(devnet: &Devnet, keys: &NodeKeys, vault: &Vault<IdbStore>) -> Node {
     let config = NodeConfig { network: Network::Regtest, esplora_url: devnet.esplora_url.clone(), max_channel: Amount::from_sat(1_000_000) };
-    LightningNode::start(BrowserPlatform::new(&devnet.proxy_url_template), keys, vault.shared_store(), config, console_logger(Level::Warn)).await.expect("the node starts")
+    LightningNode::start(BrowserPlatform::new(&devnet.proxy_url_template), keys, vault.shared_store(), config, console_logger(Level::Warn))
+        .await
+        .expect("the node starts")
 }
 
 /// Waits for the first event `wanted` accepts, for at most `limit`.
@@ -126,7 +128,10 @@ async fn open_confirmed_channel(node: &Node, events: &mut UnboundedReceiver<Node
 }
 
 async fn shop_invoice(amount_msat: u64, description: &str) -> String {
-    control("nodes/shop/invoice", json!({ "amount_msat": amount_msat, "description": description })).await["invoice"].as_str().expect("an invoice").to_owned()
+    control("nodes/shop/invoice", json!({ "amount_msat": amount_msat, "description": description })).await["invoice"]
+        .as_str()
+        .expect("an invoice")
+        .to_owned()
 }
 
 #[wasm_bindgen_test]
@@ -161,7 +166,8 @@ async fn a_new_wallet_funds_a_channel_pays_receives_survives_a_restart_and_close
     // Receive from shop.
     let invoice = node.create_invoice(Some(5_000_000), "refund", Duration::from_secs(3600)).await.expect("an invoice");
     control("nodes/shop/pay", json!({ "invoice": invoice.to_string() })).await;
-    wait_for(&mut events, Duration::from_secs(30), "PaymentReceived", |e| matches!(e, NodeEvent::PaymentReceived { amount_msat: 5_000_000, .. })).await;
+    wait_for(&mut events, Duration::from_secs(30), "PaymentReceived", |e| matches!(e, NodeEvent::PaymentReceived { amount_msat: 5_000_000, .. }))
+        .await;
     let before_restart = node.balances().await;
 
     // Restart from IndexedDB, as after a reload.
@@ -225,7 +231,10 @@ async fn a_new_wallet_funds_a_channel_pays_receives_survives_a_restart_and_close
     let stranger = control("nodes/hub/address", json!({})).await["address"].as_str().expect("an address").to_owned();
     let rate = bitcoin::FeeRate::from_sat_per_vb(2).expect("a rate");
     node.send_onchain(&stranger, SendAmount::Exactly(Amount::from_sat(100_000)), rate).await.expect("sent on chain");
-    let refused = node.send_onchain("bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", SendAmount::Exactly(Amount::from_sat(1_000)), rate).await.expect_err("a mainnet address");
+    let refused = node
+        .send_onchain("bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", SendAmount::Exactly(Amount::from_sat(1_000)), rate)
+        .await
+        .expect_err("a mainnet address");
     assert!(refused.to_string().contains("mainnet"), "{refused}");
     node.stop().await;
 }
@@ -282,7 +291,11 @@ async fn the_ui_protocol_answers_with_data_and_refuses_bad_input_with_its_error(
     assert_eq!(balances, Answer::Balances { onchain_confirmed_sat: 100_000, onchain_pending_sat: 0, lightning_msat: 0 });
 
     let shop = shop_invoice(1_000_000, "tea").await;
-    let Ok(Answer::InvoiceDetails { amount_msat, description, payee, .. }) = ask(Command::CheckInvoice { invoice: shop.clone(), amount_msat: None }).await else { panic!("details") };
+    let Ok(Answer::InvoiceDetails { amount_msat, description, payee, .. }) =
+        ask(Command::CheckInvoice { invoice: shop.clone(), amount_msat: None }).await
+    else {
+        panic!("details")
+    };
     assert_eq!((amount_msat, description.as_deref()), (Some(1_000_000), Some("tea")));
     assert!(payee.is_some());
     let garbage = ask(Command::PayInvoice { invoice: "not an invoice".into(), amount_msat: None, max_fee_msat: 1_000 }).await;
@@ -309,7 +322,14 @@ async fn the_worker_host_starts_the_node_from_the_vault_and_speaks_the_protocol(
     let outbox = sent.clone();
     let host = NodeHost::new(move |message| outbox.borrow_mut().push(message));
     let last = || sent.borrow().last().cloned().expect("an answer");
-    let start = |passphrase: &str| StartNode { database: name.clone(), passphrase: passphrase.to_owned(), network: Network::Regtest, esplora_url: devnet.esplora_url.clone(), proxy_url_template: devnet.proxy_url_template.clone(), max_channel_sat: 1_000_000 };
+    let start = |passphrase: &str| StartNode {
+        database: name.clone(),
+        passphrase: passphrase.to_owned(),
+        network: Network::Regtest,
+        esplora_url: devnet.esplora_url.clone(),
+        proxy_url_template: devnet.proxy_url_template.clone(),
+        max_channel_sat: 1_000_000,
+    };
 
     host.handle(ToNode::Hello { version: PROTOCOL_VERSION }).await;
     assert_eq!(last(), FromNode::Hello { version: PROTOCOL_VERSION });
@@ -325,7 +345,10 @@ async fn the_worker_host_starts_the_node_from_the_vault_and_speaks_the_protocol(
     host.handle(ToNode::Start(start(PASSPHRASE))).await;
     assert!(matches!(last(), FromNode::StartFailed { error } if error.contains("already running")));
     host.handle(ToNode::Request { id: 2, command: Command::Balances }).await;
-    assert_eq!(last(), FromNode::Reply { id: 2, result: Ok(Answer::Balances { onchain_confirmed_sat: 0, onchain_pending_sat: 0, lightning_msat: 0 }) });
+    assert_eq!(
+        last(),
+        FromNode::Reply { id: 2, result: Ok(Answer::Balances { onchain_confirmed_sat: 0, onchain_pending_sat: 0, lightning_msat: 0 }) }
+    );
     host.handle(ToNode::Request { id: 3, command: Command::Sync }).await;
     TimeoutFuture::new(100).await; // The forwarding task runs after the reply.
     assert!(sent.borrow().iter().any(|m| matches!(m, FromNode::Event { event: NodeEvent::Synced { .. } })), "the node's events are forwarded");

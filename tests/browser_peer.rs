@@ -42,13 +42,18 @@ async fn events_until_end(events: &mut UnboundedReceiver<SocketEvent>) -> Vec<So
 #[wasm_bindgen_test]
 async fn hub_drops_a_connection_whose_handshake_is_garbage() {
     let devnet = devnet().await;
-    let (mut socket, mut events) = WsConnector::new(&devnet.proxy_url_template).connect(&devnet.hub.host, devnet.hub.port).await.expect("the proxy bridges to hub");
+    let (mut socket, mut events) =
+        WsConnector::new(&devnet.proxy_url_template).connect(&devnet.hub.host, devnet.hub.port).await.expect("the proxy bridges to hub");
 
     // Act one is 50 bytes starting with version 0; version 0xff makes hub give up at once.
     assert_eq!(socket.send_data(&[0xff; 50], true), 50, "the whole act goes out as one frame");
     let started = now_ms();
     let seen = events_until_end(&mut events).await;
-    assert_eq!(seen, [SocketEvent::Closed(CloseReason::Remote { code: 1000, reason: "the target closed the connection".to_owned() })], "no bytes from hub, then the proxy's close");
+    assert_eq!(
+        seen,
+        [SocketEvent::Closed(CloseReason::Remote { code: 1000, reason: "the target closed the connection".to_owned() })],
+        "no bytes from hub, then the proxy's close"
+    );
     assert!(now_ms() - started < 2_000.0, "hub drops it promptly, not by a timeout ({} ms)", now_ms() - started);
     assert_eq!(socket.send_data(&[0; 50], true), 0, "nothing is sent on a closed socket");
 }
@@ -83,7 +88,10 @@ async fn a_target_the_proxy_cannot_reach_opens_then_closes_with_the_proxys_reaso
     let devnet = devnet().await;
     // An allowed port, but a name that never resolves (RFC 6761). The proxy resolves only after the
     // handshake, so the socket opens; its close then carries the proxy's code and reason.
-    let (_socket, mut events) = WsConnector::new(&devnet.proxy_url_template).connect("blixtra-test.invalid", devnet.hub.port).await.expect("the proxy accepts before resolving");
+    let (_socket, mut events) = WsConnector::new(&devnet.proxy_url_template)
+        .connect("blixtra-test.invalid", devnet.hub.port)
+        .await
+        .expect("the proxy accepts before resolving");
     let seen = events_until_end(&mut events).await;
     let [SocketEvent::Closed(CloseReason::Remote { code: 1011, reason })] = seen.as_slice() else { panic!("one close with 1011, not {seen:?}") };
     assert!(reason.starts_with("cannot resolve the host"), "{reason}");
@@ -95,9 +103,11 @@ async fn a_proxy_that_is_not_there_fails_quickly() {
     let started = now_ms();
     // Chromium counts port 9 (discard) as unsafe and fails it without a network attempt; to the page
     // that looks exactly like a closed port (1006 within milliseconds), so the check holds either way.
-    let error = WsConnector::new("ws://127.0.0.1:9/v1/{host}/{port}").connect(&devnet.hub.host, devnet.hub.port).await.expect_err("nothing listens on port 9");
+    let error = WsConnector::new("ws://127.0.0.1:9/v1/{host}/{port}")
+        .connect(&devnet.hub.host, devnet.hub.port)
+        .await
+        .expect_err("nothing listens on port 9");
     let ConnectError::Unreachable { reason, .. } = &error else { panic!("unreachable, not {error:?}") };
     assert!(reason.contains("1006"), "{reason}");
     assert!(now_ms() - started < 2_000.0, "failed in {} ms", now_ms() - started);
 }
-

@@ -35,7 +35,9 @@ fn luma_of(text: &str, scale: usize) -> (Vec<u8>, usize) {
     let code = QrCode::new(text.as_bytes()).expect("fits a QR code");
     let (modules, colors) = (code.width(), code.to_colors());
     let side = (modules + 8) * scale;
-    let dark = |x: usize, y: usize| (4..modules + 4).contains(&x) && (4..modules + 4).contains(&y) && colors[(y - 4) * modules + (x - 4)] == qrcode::Color::Dark;
+    let dark = |x: usize, y: usize| {
+        (4..modules + 4).contains(&x) && (4..modules + 4).contains(&y) && colors[(y - 4) * modules + (x - 4)] == qrcode::Color::Dark
+    };
     let luma = (0..side * side).map(|i| if dark((i % side) / scale, (i / side) / scale) { 0 } else { 255 }).collect();
     (luma, side)
 }

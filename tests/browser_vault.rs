@@ -75,7 +75,8 @@ async fn no_secret_or_plaintext_reaches_indexeddb() {
 
     let raw = raw_dump(&name).await;
     assert!(raw.len() >= 3, "the header, the seed and the channel record were all read raw: {}", raw.len());
-    let mut needles: Vec<String> = [PASSPHRASE, "0badc0de", "02abcdef", "capacity 250000", "channels", "outpoint", "mnemonic"].map(String::from).to_vec();
+    let mut needles: Vec<String> =
+        [PASSPHRASE, "0badc0de", "02abcdef", "capacity 250000", "channels", "outpoint", "mnemonic"].map(String::from).to_vec();
     needles.extend(phrase.words().into_iter().filter(|w| w.len() >= 5).map(String::from));
     for (key, value) in &raw {
         for needle in &needles {

@@ -14,7 +14,10 @@ use blixtra_core::{KvStore, Op, StoreError};
 use js_sys::{Array, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{DomException, IdbDatabase, IdbFactory, IdbKeyRange, IdbObjectStore, IdbOpenDbRequest, IdbTransaction, IdbTransactionDurability, IdbTransactionMode, IdbTransactionOptions};
+use web_sys::{
+    DomException, IdbDatabase, IdbFactory, IdbKeyRange, IdbObjectStore, IdbOpenDbRequest, IdbTransaction, IdbTransactionDurability,
+    IdbTransactionMode, IdbTransactionOptions,
+};
 
 use super::js_future::{request_done, transaction_done};
 
@@ -78,7 +81,8 @@ impl KvStore for IdbStore {
     async fn scan(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
         let (_, store) = self.transaction(IdbTransactionMode::Readonly)?;
         // U+FFFF is a noncharacter no key of ours contains, so it bounds every key that starts with `prefix`.
-        let range = IdbKeyRange::bound(&JsValue::from_str(prefix), &JsValue::from_str(&format!("{prefix}\u{FFFF}"))).map_err(|e| backend("scan", &e))?;
+        let range =
+            IdbKeyRange::bound(&JsValue::from_str(prefix), &JsValue::from_str(&format!("{prefix}\u{FFFF}"))).map_err(|e| backend("scan", &e))?;
         // Both requests run in one transaction, so they see the same snapshot in the same key order.
         let keys = store.get_all_keys_with_key(&range).map_err(|e| backend("scan", &e))?;
         let values = store.get_all_with_key(&range).map_err(|e| backend("scan", &e))?;

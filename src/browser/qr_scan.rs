@@ -4,7 +4,10 @@
 
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Blob, CanvasRenderingContext2d, ContextAttributes2d, DomException, HtmlCanvasElement, HtmlImageElement, HtmlVideoElement, MediaDevices, MediaStream, MediaStreamConstraints, MediaStreamTrack, Url};
+use web_sys::{
+    Blob, CanvasRenderingContext2d, ContextAttributes2d, DomException, HtmlCanvasElement, HtmlImageElement, HtmlVideoElement, MediaDevices,
+    MediaStream, MediaStreamConstraints, MediaStreamTrack, Url,
+};
 
 /// The longest side a chosen image is scaled to before it is searched: a phone photo has twelve
 /// million pixels, while a code in it reads at far fewer, and searching costs time per pixel.
@@ -106,7 +109,11 @@ impl Camera {
         js_sys::Reflect::set(&wanted, &"facingMode".into(), &"environment".into()).map_err(|e| camera_error(&e))?;
         constraints.set_video(&wanted);
         let asked = devices.get_user_media_with_constraints(&constraints).map_err(|e| camera_error(&e))?;
-        let stream: MediaStream = JsFuture::from(asked).await.map_err(|e| camera_error(&e))?.dyn_into().map_err(|_| ScanError::CameraFailed("the browser gave no video stream".into()))?;
+        let stream: MediaStream = JsFuture::from(asked)
+            .await
+            .map_err(|e| camera_error(&e))?
+            .dyn_into()
+            .map_err(|_| ScanError::CameraFailed("the browser gave no video stream".into()))?;
         // Held from here on, so that a failure below stops the camera again (`Drop`).
         let camera = Camera { stream, video, canvas: Canvas::new().map_err(|e| camera_error(&e))? };
         // Muted and inline, or mobile Safari refuses to play without a tap, or goes full screen.
@@ -231,8 +238,13 @@ mod tests {
         let luma = (0..side * side)
             .map(|i| {
                 let (x, y) = ((i % side) / scale, (i / side) / scale);
-                let dark = (4..modules + 4).contains(&x) && (4..modules + 4).contains(&y) && colors[(y - 4) * modules + (x - 4)] == qrcode::Color::Dark;
-                if dark { 0 } else { 255 }
+                let dark =
+                    (4..modules + 4).contains(&x) && (4..modules + 4).contains(&y) && colors[(y - 4) * modules + (x - 4)] == qrcode::Color::Dark;
+                if dark {
+                    0
+                } else {
+                    255
+                }
             })
             .collect();
         (luma, side)

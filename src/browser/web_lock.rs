@@ -41,7 +41,11 @@ impl WebLock {
         let callback = Closure::once_into_js(move |lock: JsValue| -> JsValue {
             let got_it = !lock.is_null();
             let _ = report_granted.call1(&JsValue::NULL, &JsValue::from_bool(got_it));
-            if got_it { held.into() } else { Promise::resolve(&JsValue::UNDEFINED).into() }
+            if got_it {
+                held.into()
+            } else {
+                Promise::resolve(&JsValue::UNDEFINED).into()
+            }
         });
         let options = LockOptions::new();
         options.set_mode(LockMode::Exclusive);

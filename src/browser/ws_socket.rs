@@ -80,7 +80,9 @@ async fn wait_open(opened: oneshot::Receiver<()>, events: &mut UnboundedReceiver
 fn refusal(reason: CloseReason) -> String {
     match reason {
         // Chromium reports an HTTP refusal at the handshake and an unreachable proxy alike: 1006, no reason.
-        CloseReason::Remote { code, reason } if reason.is_empty() => format!("the proxy refused the connection or could not be reached (close code {code})"),
+        CloseReason::Remote { code, reason } if reason.is_empty() => {
+            format!("the proxy refused the connection or could not be reached (close code {code})")
+        }
         CloseReason::Remote { code, reason } => format!("the proxy refused: {reason} (close code {code})"),
         other => other.to_string(),
     }
@@ -135,7 +137,8 @@ impl WsSocketDescriptor {
     /// Installs the socket's handlers: `open` answers `opened`, messages and the close go to `events`.
     /// There is no `error` handler: a browser always follows `error` with `close`, which reports it.
     fn wire(ws: WebSocket, events: UnboundedSender<SocketEvent>, opened: oneshot::Sender<()>) -> Self {
-        let connection = Rc::new(Connection { id: NEXT_ID.fetch_add(1, Ordering::Relaxed), ws, closed_by_us: Cell::new(false), handlers: RefCell::new(None) });
+        let connection =
+            Rc::new(Connection { id: NEXT_ID.fetch_add(1, Ordering::Relaxed), ws, closed_by_us: Cell::new(false), handlers: RefCell::new(None) });
         let mut opened = Some(opened);
         let on_open = Closure::<dyn FnMut()>::new(move || {
             if let Some(opened) = opened.take() {

@@ -36,7 +36,8 @@ fn ActivityItem(payment: PaymentRecord) -> impl IntoView {
         PaymentStatus::Succeeded => t!("done", "klar"),
         PaymentStatus::Failed => t!("failed, nothing paid", "misslyckades, inget betalat"),
     };
-    let fee = payment.fee_paid_msat.filter(|fee| *fee > 0).map(|fee_msat| t!(format!(" · fee {}", fee(fee_msat)), format!(" · avgift {}", fee(fee_msat))));
+    let fee =
+        payment.fee_paid_msat.filter(|fee| *fee > 0).map(|fee_msat| t!(format!(" · fee {}", fee(fee_msat)), format!(" · avgift {}", fee(fee_msat))));
     let status_attr = format!("{:?}", payment.status).to_lowercase();
     view! {
         <li class=format!("payment {direction_class}") data-testid="payment" data-status=status_attr>

@@ -11,5 +11,9 @@ pub fn Alert(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
 /// Shows `message` as ongoing work while it is `Some`.
 #[component]
 pub fn Busy(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
-    move || message.get().map(|text| view! { <p role="status" class="busy" aria-live="polite"><span class="spinner" aria-hidden="true"></span>{text}</p> })
+    move || {
+        message
+            .get()
+            .map(|text| view! { <p role="status" class="busy" aria-live="polite"><span class="spinner" aria-hidden="true"></span>{text}</p> })
+    }
 }

@@ -13,16 +13,27 @@ pub fn NodeStatusLine() -> impl IntoView {
         let state = ctx.node.get();
         match state.phase {
             NodePhase::Stopped => t!("Not running".to_owned(), "Inte igång".to_owned()),
-            NodePhase::Starting => t!("Starting: unlocking, reading channels, catching up with the chain…".to_owned(), "Startar: låser upp, läser kanaler, hämtar ikapp kedjan…".to_owned()),
+            NodePhase::Starting => t!(
+                "Starting: unlocking, reading channels, catching up with the chain…".to_owned(),
+                "Startar: låser upp, läser kanaler, hämtar ikapp kedjan…".to_owned()
+            ),
             NodePhase::Failed(why) => t!(format!("Stopped: {why}"), format!("Stoppad: {why}")),
             NodePhase::Running => {
                 let height = state.height.map(|h| h.to_string()).unwrap_or_else(|| "…".into());
                 match (state.peers_known, state.peers_connected) {
-                    (0, _) => t!(format!("Running · no Lightning peer yet · block {height}"), format!("Igång · ingen Lightning-nod ännu · block {height}")),
+                    (0, _) => {
+                        t!(format!("Running · no Lightning peer yet · block {height}"), format!("Igång · ingen Lightning-nod ännu · block {height}"))
+                    }
                     (1, 1) => t!(format!("Online · connected to its peer · block {height}"), format!("Ansluten · till sin motpart · block {height}")),
                     (1, _) => t!(format!("Reconnecting to its peer · block {height}"), format!("Återansluter till sin motpart · block {height}")),
-                    (known, connected) if connected >= known => t!(format!("Online · connected to {connected} of {known} peers · block {height}"), format!("Ansluten · {connected} av {known} noder · block {height}")),
-                    (known, connected) => t!(format!("Reconnecting · {connected} of {known} peers connected · block {height}"), format!("Återansluter · {connected} av {known} noder anslutna · block {height}")),
+                    (known, connected) if connected >= known => t!(
+                        format!("Online · connected to {connected} of {known} peers · block {height}"),
+                        format!("Ansluten · {connected} av {known} noder · block {height}")
+                    ),
+                    (known, connected) => t!(
+                        format!("Reconnecting · {connected} of {known} peers connected · block {height}"),
+                        format!("Återansluter · {connected} av {known} noder anslutna · block {height}")
+                    ),
                 }
             }
         }

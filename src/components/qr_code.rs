@@ -10,12 +10,18 @@ const MIN_SIDE_PX: u32 = 240;
 
 /// Shows `text` as a QR code; screen readers announce it as an image named `label`.
 #[component]
-pub fn QrCode(#[prop(into)] text: Signal<String>, #[prop(into)] label: Signal<String>, #[prop(optional, into)] testid: Option<String>) -> impl IntoView {
+pub fn QrCode(
+    #[prop(into)] text: Signal<String>,
+    #[prop(into)] label: Signal<String>,
+    #[prop(optional, into)] testid: Option<String>,
+) -> impl IntoView {
     let drawn = Memo::new(move |_| text.with(|text| svg_of(text)));
-    move || match drawn.get() {
+    move || {
+        match drawn.get() {
         Some(svg) => view! { <div class="qr" role="img" aria-label=move || label.get() data-testid=testid.clone() inner_html=svg></div> }.into_any(),
         // Past about 4 000 characters no QR code holds it; the text beside it can still be copied.
         None => view! { <p class="hint" data-testid=testid.clone()>{move || t!("Too long for a QR code: copy the text instead.", "För lång för en QR-kod: kopiera texten i stället.")}</p> }.into_any(),
+    }
     }
 }
 
@@ -68,7 +74,14 @@ mod tests {
 
     #[test]
     fn case_sensitive_or_unknown_text_is_left_as_it_is() {
-        for text in ["1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2", "bitcoin:1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2", "lnbcRT210n1", "hello", "https://example.com/lnbc", ""] {
+        for text in [
+            "1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2",
+            "bitcoin:1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2",
+            "lnbcRT210n1",
+            "hello",
+            "https://example.com/lnbc",
+            "",
+        ] {
             assert_eq!(qr_payload(text), text);
         }
     }

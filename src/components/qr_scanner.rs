@@ -107,7 +107,12 @@ pub fn QrScanner(on_scan: Callback<String>) -> impl IntoView {
 /// Returns what the timer does each tick: search the frame; on a code (or a failure) stop the
 /// camera and say so. Both are left to a task of their own: the timer must not be dropped while
 /// its own callback runs, and `on_scan` may well change the page.
-fn on_frame(camera: Rc<Camera>, stop: impl Fn() + Copy + 'static, on_scan: Callback<String>, error: RwSignal<Option<ScanError>>) -> impl FnMut() + 'static {
+fn on_frame(
+    camera: Rc<Camera>,
+    stop: impl Fn() + Copy + 'static,
+    on_scan: Callback<String>,
+    error: RwSignal<Option<ScanError>>,
+) -> impl FnMut() + 'static {
     move || match camera.scan_frame() {
         Ok(None) => {}
         Ok(Some(text)) => spawn_local(async move {
@@ -124,17 +129,34 @@ fn on_frame(camera: Rc<Camera>, stop: impl Fn() + Copy + 'static, on_scan: Callb
 /// Returns what went wrong as a sentence in the UI's language, with what to do instead.
 fn scan_error_text(error: &ScanError) -> String {
     match error {
-        ScanError::NoCamera => t!("No camera was found. Choose an image of the code instead.", "Ingen kamera hittades. Välj en bild på koden i stället.").to_owned(),
+        ScanError::NoCamera => {
+            t!("No camera was found. Choose an image of the code instead.", "Ingen kamera hittades. Välj en bild på koden i stället.").to_owned()
+        }
         ScanError::PermissionRefused => t!(
             "The camera was not allowed. Allow it in the browser's settings for this site, or choose an image of the code.",
             "Kameran tilläts inte. Tillåt den i webbläsarens inställningar för den här webbplatsen, eller välj en bild på koden."
         )
         .to_owned(),
-        ScanError::CameraUnsupported => t!("This browser cannot use the camera here. Choose an image of the code instead.", "Den här webbläsaren kan inte använda kameran här. Välj en bild på koden i stället.").to_owned(),
-        ScanError::CameraBusy => t!("The camera is in use by another app. Close that app and try again.", "Kameran används av en annan app. Stäng den appen och försök igen.").to_owned(),
+        ScanError::CameraUnsupported => t!(
+            "This browser cannot use the camera here. Choose an image of the code instead.",
+            "Den här webbläsaren kan inte använda kameran här. Välj en bild på koden i stället."
+        )
+        .to_owned(),
+        ScanError::CameraBusy => t!(
+            "The camera is in use by another app. Close that app and try again.",
+            "Kameran används av en annan app. Stäng den appen och försök igen."
+        )
+        .to_owned(),
         ScanError::CameraFailed(detail) => t!(format!("The camera failed ({detail})."), format!("Kameran fungerade inte ({detail}).")),
         ScanError::NoQrCode => t!("No QR code was found in the image.", "Ingen QR-kod hittades i bilden.").to_owned(),
-        ScanError::CodeUnreadable(_) => t!("A QR code was found but could not be read. Try a sharper image.", "En QR-kod hittades men gick inte att läsa. Försök med en skarpare bild.").to_owned(),
-        ScanError::ImageUnreadable(_) => t!("The image could not be read. Choose a photo or a screenshot.", "Bilden gick inte att läsa. Välj ett foto eller en skärmbild.").to_owned(),
+        ScanError::CodeUnreadable(_) => t!(
+            "A QR code was found but could not be read. Try a sharper image.",
+            "En QR-kod hittades men gick inte att läsa. Försök med en skarpare bild."
+        )
+        .to_owned(),
+        ScanError::ImageUnreadable(_) => {
+            t!("The image could not be read. Choose a photo or a screenshot.", "Bilden gick inte att läsa. Välj ett foto eller en skärmbild.")
+                .to_owned()
+        }
     }
 }

@@ -150,5 +150,9 @@ fn OpenChannel() -> impl IntoView {
 
 /// Shortens a node id for display: the start and end are enough to recognise it.
 fn short_id(id: &str) -> String {
-    if id.len() > 20 { format!("{}…{}", &id[..10], &id[id.len() - 6..]) } else { id.to_owned() }
+    if id.len() > 20 {
+        format!("{}…{}", &id[..10], &id[id.len() - 6..])
+    } else {
+        id.to_owned()
+    }
 }

@@ -24,7 +24,14 @@ pub fn HomePage() -> impl IntoView {
     let ctx = use_app();
     let balances = move || ctx.node.get().balances;
     let amount = move |pick: fn(&crate::node_state::BalancesView) -> u64| move || balances().map(|b| sats(pick(&b))).unwrap_or_else(|| "…".into());
-    let pending = move || balances().filter(|b| b.onchain_pending_sat > 0).map(|b| t!(format!("{} waiting for a confirmation", sats(b.onchain_pending_sat)), format!("{} väntar på bekräftelse", sats(b.onchain_pending_sat))));
+    let pending = move || {
+        balances().filter(|b| b.onchain_pending_sat > 0).map(|b| {
+            t!(
+                format!("{} waiting for a confirmation", sats(b.onchain_pending_sat)),
+                format!("{} väntar på bekräftelse", sats(b.onchain_pending_sat))
+            )
+        })
+    };
     let high = move || balances().is_some_and(|b| balance_is_high(b.total_sat(), ctx.settings.get().balance_notice_sat));
 
     view! {
@@ -122,9 +129,16 @@ fn DeviceFacts() -> impl IntoView {
         None => t!("only when you lock it".to_string(), "bara när du låser den".to_string()),
     };
     let storage = move || match ctx.persistence.get() {
-        Some(Persistence::Granted) => t!("kept: the browser will not clear it to free space", "bevarad: webbläsaren rensar den inte för att frigöra utrymme"),
-        Some(Persistence::NotGranted) => t!("not yet protected: the browser may clear it when short of space (see Settings)", "inte skyddad ännu: webbläsaren kan rensa den vid platsbrist (se Inställningar)"),
-        Some(Persistence::Unsupported) | None => t!("without protection: this browser cannot promise to keep it", "utan skydd: webbläsaren kan inte lova att bevara den"),
+        Some(Persistence::Granted) => {
+            t!("kept: the browser will not clear it to free space", "bevarad: webbläsaren rensar den inte för att frigöra utrymme")
+        }
+        Some(Persistence::NotGranted) => t!(
+            "not yet protected: the browser may clear it when short of space (see Settings)",
+            "inte skyddad ännu: webbläsaren kan rensa den vid platsbrist (se Inställningar)"
+        ),
+        Some(Persistence::Unsupported) | None => {
+            t!("without protection: this browser cannot promise to keep it", "utan skydd: webbläsaren kan inte lova att bevara den")
+        }
     };
     view! {
         <section aria-labelledby="device-heading">

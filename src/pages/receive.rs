@@ -45,7 +45,11 @@ fn LightningReceive() -> impl IntoView {
         };
         error.set(None);
         busy.set(true);
-        let command = Command::CreateInvoice { amount_msat: amount_sat.map(|sat| sat * 1000), description: description.get_untracked().trim().to_owned(), expiry_secs: INVOICE_EXPIRY_SECS };
+        let command = Command::CreateInvoice {
+            amount_msat: amount_sat.map(|sat| sat * 1000),
+            description: description.get_untracked().trim().to_owned(),
+            expiry_secs: INVOICE_EXPIRY_SECS,
+        };
         spawn_local(async move {
             match ask(ctx, command).await {
                 Ok(Answer::Invoice { invoice, payment_hash }) => shown.set(Some(ShownInvoice { invoice, payment_hash, amount_sat })),

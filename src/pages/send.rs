@@ -138,7 +138,16 @@ async fn review(ctx: AppContext, text: &str, given_sat: Option<u64>) -> Result<S
             // The node is told an amount only for an invoice that has none.
             let given_amount_msat = given_amount_msat.filter(|_| amount_msat.is_none());
             let amount_msat = amount_msat.or(given_amount_msat).ok_or(ReviewError::AmountNeeded)?;
-            Ok(Stage::Lightning(LightningReview { invoice, amount_msat, given_amount_msat, description, payee, expires_at_secs, estimated_fee_msat, max_fee_msat: settings.max_fee_msat(amount_msat) }))
+            Ok(Stage::Lightning(LightningReview {
+                invoice,
+                amount_msat,
+                given_amount_msat,
+                description,
+                payee,
+                expires_at_secs,
+                estimated_fee_msat,
+                max_fee_msat: settings.max_fee_msat(amount_msat),
+            }))
         }
         Ok(_) => Err(ReviewError::Message("unexpected answer".into())),
         Err(NodeCallError::Node(NodeError::AmountNeeded)) => Err(ReviewError::AmountNeeded),
@@ -147,7 +156,12 @@ async fn review(ctx: AppContext, text: &str, given_sat: Option<u64>) -> Result<S
 }
 
 #[component]
-fn ReviewLightning(review: LightningReview, stage: RwSignal<Stage>, error: RwSignal<Option<String>>, busy: RwSignal<Option<String>>) -> impl IntoView {
+fn ReviewLightning(
+    review: LightningReview,
+    stage: RwSignal<Stage>,
+    error: RwSignal<Option<String>>,
+    busy: RwSignal<Option<String>>,
+) -> impl IntoView {
     let ctx = use_app();
     let minutes_left = (review.expires_at_secs as f64 - now_ms() / 1000.0) / 60.0;
     let fee = review.estimated_fee_msat.map(fee_text);
@@ -155,7 +169,8 @@ fn ReviewLightning(review: LightningReview, stage: RwSignal<Stage>, error: RwSig
     let pay = {
         let review = review.clone();
         move |_| {
-            let command = Command::PayInvoice { invoice: review.invoice.clone(), amount_msat: review.given_amount_msat, max_fee_msat: review.max_fee_msat };
+            let command =
+                Command::PayInvoice { invoice: review.invoice.clone(), amount_msat: review.given_amount_msat, max_fee_msat: review.max_fee_msat };
             busy.set(Some(t!("Paying…".into(), "Betalar…".into())));
             error.set(None);
             timing::mark("blixtra:pay-confirmed");
@@ -205,7 +220,8 @@ fn ReviewOnchain(request: OnchainRequest, stage: RwSignal<Stage>, error: RwSigna
             Err(message) => return error.set(Some(message)),
         };
         let Ok(sat_per_vb) = rate.get_untracked().trim().parse::<u64>() else {
-            return error.set(Some(t!("The fee rate is a whole number of sats per vbyte.".into(), "Avgiftsnivån är ett heltal sat per vbyte.".into())));
+            return error
+                .set(Some(t!("The fee rate is a whole number of sats per vbyte.".into(), "Avgiftsnivån är ett heltal sat per vbyte.".into())));
         };
         let command = Command::SendOnchain { address: address.clone(), amount_sat, sat_per_vb };
         busy.set(Some(t!("Sending…".into(), "Skickar…".into())));
@@ -244,8 +260,14 @@ fn ReviewOnchain(request: OnchainRequest, stage: RwSignal<Stage>, error: RwSigna
 fn PaidResult(payment: PaymentRecord) -> impl IntoView {
     let status = format!("{:?}", payment.status).to_lowercase();
     let text = match payment.status {
-        PaymentStatus::Succeeded => t!(format!("Paid {}, fee {}.", sats(payment.amount_msat.unwrap_or(0) / 1000), fee_text(payment.fee_paid_msat.unwrap_or(0))), format!("Betalt {}, avgift {}.", sats(payment.amount_msat.unwrap_or(0) / 1000), fee_text(payment.fee_paid_msat.unwrap_or(0)))),
-        PaymentStatus::Pending => t!("Sent, waiting for the final word from the network. It stays in your activity.".to_owned(), "Skickad, väntar på nätverkets slutliga besked. Den finns kvar bland dina händelser.".to_owned()),
+        PaymentStatus::Succeeded => t!(
+            format!("Paid {}, fee {}.", sats(payment.amount_msat.unwrap_or(0) / 1000), fee_text(payment.fee_paid_msat.unwrap_or(0))),
+            format!("Betalt {}, avgift {}.", sats(payment.amount_msat.unwrap_or(0) / 1000), fee_text(payment.fee_paid_msat.unwrap_or(0)))
+        ),
+        PaymentStatus::Pending => t!(
+            "Sent, waiting for the final word from the network. It stays in your activity.".to_owned(),
+            "Skickad, väntar på nätverkets slutliga besked. Den finns kvar bland dina händelser.".to_owned()
+        ),
         PaymentStatus::Failed => t!("The payment failed. Nothing was paid.".to_owned(), "Betalningen misslyckades. Inget betalades.".to_owned()),
     };
     view! {

@@ -23,15 +23,25 @@ pub struct Devnet {
 }
 
 pub async fn devnet() -> Devnet {
-    let config: Value = gloo_net::http::Request::get(&format!("{}/devnet.json", devnet_url())).send().await.expect("the devnet answers").json().await.expect("json");
+    let config: Value =
+        gloo_net::http::Request::get(&format!("{}/devnet.json", devnet_url())).send().await.expect("the devnet answers").json().await.expect("json");
     let text = |key: &str| config[key].as_str().unwrap_or_else(|| panic!("devnet.json has {key}")).to_owned();
-    Devnet { esplora_url: text("esplora_url"), proxy_url_template: text("proxy_url_template"), hub: PeerUri::from_str(&text("hub")).expect("hub's address") }
+    Devnet {
+        esplora_url: text("esplora_url"),
+        proxy_url_template: text("proxy_url_template"),
+        hub: PeerUri::from_str(&text("hub")).expect("hub's address"),
+    }
 }
 
 /// Calls the devnet's control API (`/devnet/{path}`) and returns its JSON answer; any other status
 /// than 2xx fails the test with the devnet's message.
 pub async fn control(path: &str, body: Value) -> Value {
-    let response = gloo_net::http::Request::post(&format!("{}/devnet/{path}", devnet_url())).json(&body).expect("json").send().await.expect("the devnet answers");
+    let response = gloo_net::http::Request::post(&format!("{}/devnet/{path}", devnet_url()))
+        .json(&body)
+        .expect("json")
+        .send()
+        .await
+        .expect("the devnet answers");
     let status = response.status();
     let text = response.text().await.unwrap_or_default();
     assert!((200..300).contains(&status), "{path}: {status} {text}");

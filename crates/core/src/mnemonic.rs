@@ -38,9 +38,7 @@ impl RecoveryPhrase {
         if !ACCEPTED_WORD_COUNTS.contains(&found) {
             return Err(MnemonicError::WordCount { found });
         }
-        Mnemonic::from_entropy_in(Language::English, entropy)
-            .map(Self)
-            .map_err(|_| MnemonicError::WordCount { found })
+        Mnemonic::from_entropy_in(Language::English, entropy).map(Self).map_err(|_| MnemonicError::WordCount { found })
     }
 
     /// Parses words typed by a person: case and extra white space are forgiven, nothing else is.

@@ -95,7 +95,9 @@ impl PaymentRequest {
         match Address::from_str(text) {
             Ok(address) => Ok(PaymentRequest::Onchain(OnchainRequest::to(checked_address(address, network)?))),
             // A bech32 prefix says the person meant an address: the parser's reason helps more.
-            Err(e) if ["bc1", "tb1", "bcrt1"].iter().any(|hrp| starts_with_ignoring_case(text, hrp)) => Err(PaymentRequestError::InvalidAddress(e.to_string())),
+            Err(e) if ["bc1", "tb1", "bcrt1"].iter().any(|hrp| starts_with_ignoring_case(text, hrp)) => {
+                Err(PaymentRequestError::InvalidAddress(e.to_string()))
+            }
             Err(_) => Err(PaymentRequestError::NotRecognised),
         }
     }
@@ -147,7 +149,8 @@ fn checked_address(address: Address<NetworkUnchecked>, network: Network) -> Resu
     }
     // Every address that parses is valid on one of these: `bc`, `tb` and `bcrt` are the only
     // prefixes bitcoin knows, and base58 ones are mainnet or test.
-    let found = [Network::Bitcoin, Network::Testnet, Network::Regtest].into_iter().find(|n| address.is_valid_for_network(*n)).unwrap_or(Network::Testnet);
+    let found =
+        [Network::Bitcoin, Network::Testnet, Network::Regtest].into_iter().find(|n| address.is_valid_for_network(*n)).unwrap_or(Network::Testnet);
     Err(PaymentRequestError::AddressWrongNetwork { address: found, wallet: network })
 }
 
@@ -169,7 +172,8 @@ impl LinkParameters {
             let name = name.to_ascii_lowercase();
             match name.as_str() {
                 "amount" => {
-                    let amount = Amount::from_str_in(value, Denomination::Bitcoin).map_err(|_| PaymentRequestError::InvalidAmount { value: value.to_owned() })?;
+                    let amount = Amount::from_str_in(value, Denomination::Bitcoin)
+                        .map_err(|_| PaymentRequestError::InvalidAmount { value: value.to_owned() })?;
                     set_once(&mut params.amount, amount, "amount")?;
                 }
                 "label" => set_once(&mut params.label, decode(value, "label")?, "label")?,
@@ -193,7 +197,10 @@ fn set_once<T>(slot: &mut Option<T>, value: T, parameter: &str) -> Result<(), Pa
 
 /// Percent-decodes a parameter's value, which must be UTF-8 text.
 fn decode(value: &str, parameter: &str) -> Result<String, PaymentRequestError> {
-    percent_encoding::percent_decode_str(value).decode_utf8().map(Cow::into_owned).map_err(|_| PaymentRequestError::UnreadableParameter { parameter: parameter.to_owned() })
+    percent_encoding::percent_decode_str(value)
+        .decode_utf8()
+        .map(Cow::into_owned)
+        .map_err(|_| PaymentRequestError::UnreadableParameter { parameter: parameter.to_owned() })
 }
 
 /// Reads what follows `bitcoin:`: an address (empty when only an invoice is given, as BIP321
@@ -205,7 +212,12 @@ fn parse_bitcoin_link(link: &str, network: Network) -> Result<PaymentRequest, Pa
         "" => None,
         text => {
             let address = Address::from_str(text).map_err(|e| PaymentRequestError::InvalidAddress(e.to_string()))?;
-            Some(OnchainRequest { address: checked_address(address, network)?, amount_sat: params.amount.map(Amount::to_sat), label: params.label, message: params.message })
+            Some(OnchainRequest {
+                address: checked_address(address, network)?,
+                amount_sat: params.amount.map(Amount::to_sat),
+                label: params.label,
+                message: params.message,
+            })
         }
     };
     // An invoice that does not read is refused rather than skipped for the address: the person

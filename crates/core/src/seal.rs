@@ -41,9 +41,7 @@ impl SecretKey {
     /// Derives an independent subkey for one purpose (HKDF-SHA256 with `purpose` as the info string).
     pub fn derive(&self, purpose: &str) -> SecretKey {
         let mut out = Zeroizing::new([0u8; KEY_LEN]);
-        hkdf::Hkdf::<Sha256>::new(None, &self.0[..])
-            .expand(purpose.as_bytes(), &mut out[..])
-            .expect("32 bytes is a valid HKDF-SHA256 output length");
+        hkdf::Hkdf::<Sha256>::new(None, &self.0[..]).expand(purpose.as_bytes(), &mut out[..]).expect("32 bytes is a valid HKDF-SHA256 output length");
         SecretKey(out)
     }
 
@@ -67,10 +65,7 @@ impl SecretKey {
             return Err(OpenFailed);
         }
         let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
-        self.cipher()
-            .decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad: context })
-            .map(Zeroizing::new)
-            .map_err(|_| OpenFailed)
+        self.cipher().decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad: context }).map(Zeroizing::new).map_err(|_| OpenFailed)
     }
 
     /// Returns a keyed hash of `parts` as 32 lowercase hex digits. Parts are length-prefixed, so

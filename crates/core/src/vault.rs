@@ -50,9 +50,7 @@ impl KdfParams {
             .map_err(|_| VaultError::Integrity { kind: "vault header".into() })?;
         let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
         let mut out = Zeroizing::new([0u8; KEY_LEN]);
-        argon
-            .hash_password_into(passphrase.as_bytes(), salt, &mut out[..])
-            .map_err(|_| VaultError::Integrity { kind: "vault header".into() })?;
+        argon.hash_password_into(passphrase.as_bytes(), salt, &mut out[..]).map_err(|_| VaultError::Integrity { kind: "vault header".into() })?;
         Ok(SecretKey::from_bytes(*out))
     }
 }

@@ -6,7 +6,10 @@ use std::collections::BTreeMap;
 
 use bitcoin::block::{Header, Version};
 use bitcoin::hashes::Hash;
-use bitcoin::{absolute, transaction, Amount, Block, BlockHash, CompactTarget, MerkleBlock, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxMerkleNode, TxOut, Txid, Witness};
+use bitcoin::{
+    absolute, transaction, Amount, Block, BlockHash, CompactTarget, MerkleBlock, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxMerkleNode,
+    TxOut, Txid, Witness,
+};
 use blixtra_core::node::chain_sync::{ChainError, ChainSource, ChainSync};
 use esplora_client::{BlockStatus, OutputStatus, TxStatus};
 use lightning::chain::transaction::TransactionData;
@@ -36,7 +39,12 @@ fn coinbase(height: u32, tag: u8) -> Transaction {
     Transaction {
         version: transaction::Version::TWO,
         lock_time: absolute::LockTime::ZERO,
-        input: vec![TxIn { previous_output: OutPoint::null(), script_sig: ScriptBuf::from_bytes(vec![4, height as u8, (height >> 8) as u8, 0, tag]), sequence: Sequence::MAX, witness: Witness::new() }],
+        input: vec![TxIn {
+            previous_output: OutPoint::null(),
+            script_sig: ScriptBuf::from_bytes(vec![4, height as u8, (height >> 8) as u8, 0, tag]),
+            sequence: Sequence::MAX,
+            witness: Witness::new(),
+        }],
         output: vec![TxOut { value: Amount::from_sat(50), script_pubkey: ScriptBuf::new() }],
     }
 }
@@ -57,7 +65,13 @@ fn some_outpoint(n: u8) -> OutPoint {
 
 impl ScriptedChain {
     fn new() -> Self {
-        let chain = ScriptedChain { requests: std::cell::Cell::new(0), active: RefCell::new(Vec::new()), stale: RefCell::new(Vec::new()), mempool: RefCell::new(Vec::new()), lie: RefCell::new(Lie::None) };
+        let chain = ScriptedChain {
+            requests: std::cell::Cell::new(0),
+            active: RefCell::new(Vec::new()),
+            stale: RefCell::new(Vec::new()),
+            mempool: RefCell::new(Vec::new()),
+            lie: RefCell::new(Lie::None),
+        };
         chain.mine_block(Vec::new(), 0);
         chain
     }
@@ -72,7 +86,14 @@ impl ScriptedChain {
         let mut txdata = vec![coinbase(height, tag)];
         txdata.extend(txs);
         let mut block = Block {
-            header: Header { version: Version::TWO, prev_blockhash: prev, merkle_root: TxMerkleNode::all_zeros(), time: 1_700_000_000 + height, bits: CompactTarget::from_consensus(0x207f_ffff), nonce: 0 },
+            header: Header {
+                version: Version::TWO,
+                prev_blockhash: prev,
+                merkle_root: TxMerkleNode::all_zeros(),
+                time: 1_700_000_000 + height,
+                bits: CompactTarget::from_consensus(0x207f_ffff),
+                nonce: 0,
+            },
             txdata,
         };
         block.header.merkle_root = block.compute_merkle_root().expect("transactions");
@@ -168,7 +189,8 @@ impl ChainSource for ScriptedChain {
         for (height, block) in self.active.borrow().iter().enumerate() {
             for tx in &block.txdata {
                 if let Some(vin) = tx.input.iter().position(|i| i.previous_output == outpoint) {
-                    let status = TxStatus { confirmed: true, block_height: Some(height as u32), block_hash: Some(block.block_hash()), block_time: None };
+                    let status =
+                        TxStatus { confirmed: true, block_height: Some(height as u32), block_hash: Some(block.block_hash()), block_time: None };
                     return Ok(Some(OutputStatus { spent: true, txid: Some(tx.compute_txid()), vin: Some(vin as u64), status: Some(status) }));
                 }
             }
@@ -229,7 +251,11 @@ impl Confirm for Recorder {
 /// Has LDK's filter watch `tx`'s first output, as a channel's funding output is; returns it.
 fn watch_first_output(sync: &ChainSync, tx: &Transaction) -> OutPoint {
     let watched = OutPoint { txid: tx.compute_txid(), vout: 0 };
-    sync.watch_list().register_output(WatchedOutput { block_hash: None, outpoint: lightning::chain::transaction::OutPoint { txid: watched.txid, index: 0 }, script_pubkey: tx.output[0].script_pubkey.clone() });
+    sync.watch_list().register_output(WatchedOutput {
+        block_hash: None,
+        outpoint: lightning::chain::transaction::OutPoint { txid: watched.txid, index: 0 },
+        script_pubkey: tx.output[0].script_pubkey.clone(),
+    });
     watched
 }
 
@@ -289,7 +315,10 @@ fn a_reorg_that_mines_the_transaction_again_moves_its_confirmation_in_one_sync()
     sync(&sync_state, &chain, &recorder).expect("sync");
     chain.reorg(1);
     chain.mine();
-    assert_eq!(sync(&sync_state, &chain, &recorder).expect("sync"), [Seen::Unconfirmed(txid), Seen::Tip(3), Seen::Confirmed { txid, height: 3, position: 1 }]);
+    assert_eq!(
+        sync(&sync_state, &chain, &recorder).expect("sync"),
+        [Seen::Unconfirmed(txid), Seen::Tip(3), Seen::Confirmed { txid, height: 3, position: 1 }]
+    );
 }
 
 #[test]
@@ -304,7 +333,10 @@ fn the_spend_of_a_watched_output_is_reported_and_the_output_dropped() {
     let sweep = spend(watched, 5);
     chain.broadcast(&sweep);
     chain.mine();
-    assert_eq!(sync(&sync_state, &chain, &recorder).expect("sync"), [Seen::Tip(2), Seen::Confirmed { txid: sweep.compute_txid(), height: 2, position: 1 }]);
+    assert_eq!(
+        sync(&sync_state, &chain, &recorder).expect("sync"),
+        [Seen::Tip(2), Seen::Confirmed { txid: sweep.compute_txid(), height: 2, position: 1 }]
+    );
     assert!(!sync_state.watch_list().is_watching_output(&watched));
 }
 

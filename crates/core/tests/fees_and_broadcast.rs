@@ -66,7 +66,12 @@ fn tx(n: u8) -> Transaction {
     Transaction {
         version: transaction::Version::TWO,
         lock_time: absolute::LockTime::ZERO,
-        input: vec![TxIn { previous_output: OutPoint { txid: Txid::from_byte_array([n; 32]), vout: 0 }, script_sig: ScriptBuf::new(), sequence: Sequence::MAX, witness: Witness::new() }],
+        input: vec![TxIn {
+            previous_output: OutPoint { txid: Txid::from_byte_array([n; 32]), vout: 0 },
+            script_sig: ScriptBuf::new(),
+            sequence: Sequence::MAX,
+            witness: Witness::new(),
+        }],
         output: vec![TxOut { value: Amount::from_sat(1000), script_pubkey: ScriptBuf::new() }],
     }
 }

@@ -83,7 +83,11 @@ struct Gate(Rc<Cell<bool>>);
 impl Future for Gate {
     type Output = ();
     fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
-        if self.0.get() { Poll::Ready(()) } else { Poll::Pending }
+        if self.0.get() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
     }
 }
 

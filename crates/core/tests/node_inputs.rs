@@ -87,7 +87,12 @@ fn peer_addresses_parse_and_print_back() {
 
 #[test]
 fn bad_peer_addresses_say_what_is_wrong() {
-    for (text, why) in [("127.0.0.1:9735", "no '@'"), ("02abc@127.0.0.1:9735", "not a public key"), (&format!("{HUB}@127.0.0.1") as &str, "no port"), (&format!("{HUB}@127.0.0.1:http") as &str, "not a number")] {
+    for (text, why) in [
+        ("127.0.0.1:9735", "no '@'"),
+        ("02abc@127.0.0.1:9735", "not a public key"),
+        (&format!("{HUB}@127.0.0.1") as &str, "no port"),
+        (&format!("{HUB}@127.0.0.1:http") as &str, "not a number"),
+    ] {
         let refused = PeerUri::from_str(text).expect_err(text);
         assert!(refused.to_string().contains(why), "{text}: {refused}");
     }
@@ -145,7 +150,8 @@ fn the_whole_history_is_one_read_of_the_store() {
     let sealed = Rc::new(SealedStore::new(CountingStore::default(), &DataKey::random()));
     let store = block_on(PaymentStore::open(sealed.clone())).expect("open");
     for i in 0..50u64 {
-        block_on(store.upsert(PaymentRecord::new(PaymentDirection::Outbound, format!("{i:064x}"), Some(1_000 + i), NOW + Duration::from_secs(i)))).expect("stored");
+        block_on(store.upsert(PaymentRecord::new(PaymentDirection::Outbound, format!("{i:064x}"), Some(1_000 + i), NOW + Duration::from_secs(i))))
+            .expect("stored");
     }
     let all = block_on(store.all()).expect("listed");
     assert_eq!(all.len(), 50);

@@ -119,7 +119,8 @@ fn more_than_the_balance_is_refused_with_both_amounts() {
     let address = block_on(wallet.receive_address()).expect("an address");
     block_on(wallet.record_broadcast(&payment_to(&address, Amount::from_sat(10_000), 5), NOW)).expect("recorded");
     let to = parse_address(STRANGER, Network::Regtest).expect("valid");
-    let refused = wallet.sign_payment(&to, SendAmount::Exactly(Amount::from_sat(20_000)), FeeRate::from_sat_per_vb(1).expect("rate")).expect_err("too much");
+    let refused =
+        wallet.sign_payment(&to, SendAmount::Exactly(Amount::from_sat(20_000)), FeeRate::from_sat_per_vb(1).expect("rate")).expect_err("too much");
     match refused {
         OnchainError::InsufficientFunds { needed, available } => {
             assert!(needed > Amount::from_sat(20_000));

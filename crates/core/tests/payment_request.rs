@@ -158,7 +158,10 @@ fn a_bitcoin_link_with_a_bad_part_is_refused_for_that_part() {
     assert!(matches!(parse(&format!("bitcoin:{address}?lightning=lnbcrt1garbage")), Err(PaymentRequestError::InvalidInvoice(_))));
     let mainnet_invoice = format!("bitcoin:{address}?lightning={}", invoice(Currency::Bitcoin));
     assert_eq!(parse(&mainnet_invoice), Err(PaymentRequestError::InvoiceWrongNetwork { invoice: Network::Bitcoin, wallet: REGTEST }));
-    assert_eq!(parse(&format!("bitcoin:{}", address_on(Network::Bitcoin))), Err(PaymentRequestError::AddressWrongNetwork { address: Network::Bitcoin, wallet: REGTEST }));
+    assert_eq!(
+        parse(&format!("bitcoin:{}", address_on(Network::Bitcoin))),
+        Err(PaymentRequestError::AddressWrongNetwork { address: Network::Bitcoin, wallet: REGTEST })
+    );
     assert_eq!(parse("bitcoin:?label=nothing"), Err(PaymentRequestError::NothingToPay));
 }
 

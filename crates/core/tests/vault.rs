@@ -138,8 +138,11 @@ fn nothing_readable_reaches_the_backing_store() {
     let (backing, vault, phrase) = new_vault();
     block_on(vault.store().put("payments/outpoint-deadbeef:1", "payment-hash-cafebabe", b"amount 123456 sat")).expect("put");
     let words = phrase.words();
-    let secrets: Vec<&[u8]> =
-        [PASSPHRASE, "deadbeef", "cafebabe", "amount 123456", "payments", "outpoint"].iter().map(|s| s.as_bytes()).chain(words.iter().map(|w| w.as_bytes())).collect();
+    let secrets: Vec<&[u8]> = [PASSPHRASE, "deadbeef", "cafebabe", "amount 123456", "payments", "outpoint"]
+        .iter()
+        .map(|s| s.as_bytes())
+        .chain(words.iter().map(|w| w.as_bytes()))
+        .collect();
     for (key, value) in backing.raw_entries() {
         for secret in &secrets {
             // Short words ("add", "face") can occur by chance in random bytes or blinded hex; words of

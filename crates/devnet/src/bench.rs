@@ -90,7 +90,8 @@ impl Run<'_> {
         let internal = |what: String| BenchError::Internal { payer: payer.name, what };
         let receiver = payee.clone();
         let invoice = tokio::task::spawn_blocking(move || {
-            let description = Bolt11InvoiceDescription::Direct(Description::new("devnet benchmark".to_owned()).expect("a short description is valid"));
+            let description =
+                Bolt11InvoiceDescription::Direct(Description::new("devnet benchmark".to_owned()).expect("a short description is valid"));
             receiver.node.bolt11_payment().receive(amount_msat, &description, INVOICE_EXPIRY_SECS)
         })
         .await

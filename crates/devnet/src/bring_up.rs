@@ -86,7 +86,14 @@ pub async fn bring_up(regtest: &SharedRegtest, peers: &PeerSet) -> Result<(), Pe
     }];
     if let Some(anchor) = &anchor {
         let floats = vec![(anchor.clone(), ANCHOR_FUNDS)];
-        plans.push(ChannelPlan { opener: anchor.clone(), counterparty: hub.clone(), amount_sat: ANCHOR_HUB_CHANNEL_SAT, push_msat: None, announced: false, floats });
+        plans.push(ChannelPlan {
+            opener: anchor.clone(),
+            counterparty: hub.clone(),
+            amount_sat: ANCHOR_HUB_CHANNEL_SAT,
+            push_msat: None,
+            announced: false,
+            floats,
+        });
     }
 
     // New channels are funded in one block and confirmed together: the anchor adds no blocks.
@@ -104,7 +111,10 @@ pub async fn bring_up(regtest: &SharedRegtest, peers: &PeerSet) -> Result<(), Pe
         reconnect(plan).await?;
     }
     let shop_id = shop.node.node_id();
-    hub.wait_for("the channel to shop to be usable", STEP_SECONDS, |node| node.list_channels().iter().any(|c| c.counterparty_node_id == shop_id && c.is_usable)).await?;
+    hub.wait_for("the channel to shop to be usable", STEP_SECONDS, |node| {
+        node.list_channels().iter().any(|c| c.counterparty_node_id == shop_id && c.is_usable)
+    })
+    .await?;
     shop.wait_for("the channel from hub to be usable", STEP_SECONDS, |node| node.list_channels().iter().any(|c| c.is_usable)).await?;
     prove_route(&hub, &shop).await?;
     match &anchor {
@@ -142,10 +152,11 @@ fn funding_txid(node: &ldk_node::Node, counterparty: PublicKey) -> Option<Txid> 
 async fn reconnect(plan: &ChannelPlan) -> Result<(), PeerError> {
     let (connector, counterparty) = (plan.opener.clone(), plan.counterparty.node.node_id());
     let address = socket_address(plan.counterparty.listen);
-    tokio::task::spawn_blocking(move || connector.node.connect(counterparty, address, true))
-        .await
-        .map_err(other)?
-        .map_err(|source| PeerError::Node { peer: plan.opener.name, action: "reconnecting to its channel peer", source })
+    tokio::task::spawn_blocking(move || connector.node.connect(counterparty, address, true)).await.map_err(other)?.map_err(|source| PeerError::Node {
+        peer: plan.opener.name,
+        action: "reconnecting to its channel peer",
+        source,
+    })
 }
 
 /// Waits until the anchor's channel to hub is usable and the anchor knows hub's side of hub→shop
@@ -157,7 +168,11 @@ async fn reconnect(plan: &ChannelPlan) -> Result<(), PeerError> {
 /// directions timed out in about one start in four.
 async fn anchor_ready(anchor: &Arc<Peer>, hub: &Arc<Peer>, shop: &Arc<Peer>) -> Result<(), PeerError> {
     let hub_id = hub.node.node_id();
-    anchor.wait_for("the channel to hub to be usable", STEP_SECONDS, |node| node.list_channels().iter().any(|c| c.counterparty_node_id == hub_id && c.is_usable)).await?;
+    anchor
+        .wait_for("the channel to hub to be usable", STEP_SECONDS, |node| {
+            node.list_channels().iter().any(|c| c.counterparty_node_id == hub_id && c.is_usable)
+        })
+        .await?;
     let shop_id = shop.node.node_id();
     let hub_shop = hub
         .node
@@ -169,7 +184,9 @@ async fn anchor_ready(anchor: &Arc<Peer>, hub: &Arc<Peer>, shop: &Arc<Peer>) -> 
     let hub_node = NodeId::from_pubkey(&hub_id);
     anchor
         .wait_for("hub's gossip about its channel to shop", STEP_SECONDS, |node| {
-            node.network_graph().channel(hub_shop).is_some_and(|c| if c.node_one == hub_node { c.one_to_two.is_some() } else { c.two_to_one.is_some() })
+            node.network_graph()
+                .channel(hub_shop)
+                .is_some_and(|c| if c.node_one == hub_node { c.one_to_two.is_some() } else { c.two_to_one.is_some() })
         })
         .await?;
     bench::pay_sequentially(anchor, shop, 1, READINESS_PAYMENT_MSAT).await.map_err(other)?;
@@ -219,11 +236,11 @@ async fn wait_in_mempool(regtest: &SharedRegtest, broadcaster: &'static str, txi
 /// Hub pays shop a small invoice: the devnet is ready only when a payment crosses the channel.
 async fn prove_route(hub: &Arc<Peer>, shop: &Arc<Peer>) -> Result<(), PeerError> {
     let description = Bolt11InvoiceDescription::Direct(Description::new("devnet readiness check".to_owned()).map_err(other)?);
-    let invoice = shop
-        .node
-        .bolt11_payment()
-        .receive(READINESS_PAYMENT_MSAT, &description, 600)
-        .map_err(|source| PeerError::Node { peer: "shop", action: "creating an invoice", source })?;
+    let invoice = shop.node.bolt11_payment().receive(READINESS_PAYMENT_MSAT, &description, 600).map_err(|source| PeerError::Node {
+        peer: "shop",
+        action: "creating an invoice",
+        source,
+    })?;
     let payer = hub.clone();
     let id = tokio::task::spawn_blocking(move || payer.node.bolt11_payment().send(&invoice, None))
         .await

@@ -42,7 +42,9 @@ impl PaymentOutcome {
             Event::PaymentSuccessful { payment_id: Some(id), fee_paid_msat, .. } => {
                 Some(PaymentOutcome { id: *id, arrived, settled: Settled::Paid { fee_paid_msat: *fee_paid_msat } })
             }
-            Event::PaymentFailed { payment_id: Some(id), reason, .. } => Some(PaymentOutcome { id: *id, arrived, settled: Settled::Failed { reason: *reason } }),
+            Event::PaymentFailed { payment_id: Some(id), reason, .. } => {
+                Some(PaymentOutcome { id: *id, arrived, settled: Settled::Failed { reason: *reason } })
+            }
             _ => None,
         }
     }

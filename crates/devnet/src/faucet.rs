@@ -49,7 +49,12 @@ pub fn send(regtest: &mut Regtest, script: &ScriptBuf, amount: Amount) -> Result
     }
     let input = coins
         .into_iter()
-        .map(|previous_output| TxIn { previous_output, script_sig: ScriptBuf::new(), sequence: Sequence::MAX, witness: Witness::from_slice(&[witness_script().as_bytes()]) })
+        .map(|previous_output| TxIn {
+            previous_output,
+            script_sig: ScriptBuf::new(),
+            sequence: Sequence::MAX,
+            witness: Witness::from_slice(&[witness_script().as_bytes()]),
+        })
         .collect();
     let tx = Transaction { version: transaction::Version::TWO, lock_time: absolute::LockTime::ZERO, input, output };
     Ok(regtest.broadcast(tx)?)

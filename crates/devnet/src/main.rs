@@ -71,7 +71,8 @@ async fn run(options: Options) -> Result<(), String> {
         Some(_) => None,
         None => Some(tempfile::tempdir().map_err(|e| format!("cannot create a temporary directory: {e}"))?),
     };
-    let peer_dir = options.data_dir.as_deref().or(temporary.as_ref().map(tempfile::TempDir::path)).map(Path::to_path_buf).ok_or("no directory for the peers")?;
+    let peer_dir =
+        options.data_dir.as_deref().or(temporary.as_ref().map(tempfile::TempDir::path)).map(Path::to_path_buf).ok_or("no directory for the peers")?;
 
     let mut regtest = Regtest::open(options.data_dir.as_deref().map(|d| d.join("chain")).as_deref()).map_err(|e| e.to_string())?;
     // Past coinbase maturity, so the faucet has coins to give.
@@ -128,7 +129,10 @@ async fn run(options: Options) -> Result<(), String> {
     };
     let starting = async {
         let starter = peers.clone();
-        tokio::task::spawn_blocking(move || starter.peers.iter().try_for_each(|peer| peer.start())).await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
+        tokio::task::spawn_blocking(move || starter.peers.iter().try_for_each(|peer| peer.start()))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
         for peer in &peers.peers {
             tokio::spawn(events::pump(peer.clone()));
         }

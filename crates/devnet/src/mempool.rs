@@ -38,7 +38,9 @@ pub enum TxRejection {
     MissingOrSpent { outpoint: OutPoint },
     #[error("txn-mempool-conflict: input {outpoint} is already spent by {spent_by} in the mempool")]
     DoubleSpend { outpoint: OutPoint, spent_by: Txid },
-    #[error("bad-txns-premature-spend-of-coinbase: input {outpoint} spends a coinbase with {confirmations} confirmations; {COINBASE_MATURITY} are needed")]
+    #[error(
+        "bad-txns-premature-spend-of-coinbase: input {outpoint} spends a coinbase with {confirmations} confirmations; {COINBASE_MATURITY} are needed"
+    )]
     ImmatureCoinbase { outpoint: OutPoint, confirmations: u32 },
     #[error("non-final: the lock time is not reached by the next block")]
     NonFinal,
@@ -230,7 +232,8 @@ fn verify_scripts(tx: &Transaction, prevouts: &[Prevout]) -> Result<(), TxReject
     let precomputed = bitcoinkernel::PrecomputedTransactionData::new(&kernel_tx, &spent).map_err(|e| script_error(0, &e))?;
     for (input, prevout) in spent.iter().enumerate() {
         use bitcoinkernel::prelude::TxOutExt;
-        bitcoinkernel::verify(&prevout.script_pubkey(), Some(prevout.value()), &kernel_tx, input, None, &precomputed).map_err(|e| script_error(input, &e))?;
+        bitcoinkernel::verify(&prevout.script_pubkey(), Some(prevout.value()), &kernel_tx, input, None, &precomputed)
+            .map_err(|e| script_error(input, &e))?;
     }
     Ok(())
 }

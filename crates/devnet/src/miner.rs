@@ -5,7 +5,9 @@ use bitcoin::block::{Header, Version};
 use bitcoin::blockdata::opcodes::all::OP_RETURN;
 use bitcoin::hashes::Hash;
 use bitcoin::script::{Builder, PushBytesBuf};
-use bitcoin::{absolute, transaction, Amount, Block, BlockHash, CompactTarget, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxMerkleNode, TxOut, Witness};
+use bitcoin::{
+    absolute, transaction, Amount, Block, BlockHash, CompactTarget, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxMerkleNode, TxOut, Witness,
+};
 
 /// Regtest's proof-of-work limit: nearly every nonce meets it.
 pub const REGTEST_BITS: u32 = 0x207f_ffff;
@@ -17,7 +19,11 @@ pub const COINBASE_MATURITY: u32 = 100;
 /// The block subsidy at `height`.
 pub fn subsidy(height: u32) -> Amount {
     let halvings = height / HALVING_INTERVAL;
-    if halvings >= 64 { Amount::ZERO } else { Amount::from_sat((50 * 100_000_000) >> halvings) }
+    if halvings >= 64 {
+        Amount::ZERO
+    } else {
+        Amount::from_sat((50 * 100_000_000) >> halvings)
+    }
 }
 
 /// What a new block builds on and pays.

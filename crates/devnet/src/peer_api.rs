@@ -84,7 +84,8 @@ struct InvoiceRequest {
 
 async fn invoice(State(peers): State<SharedPeers>, Path(name): Path<String>, Json(request): Json<InvoiceRequest>) -> ApiResult {
     let peer = peer(&peers, &name)?;
-    let description = Bolt11InvoiceDescription::Direct(Description::new(request.description).map_err(|_| bad_request("the description is too long"))?);
+    let description =
+        Bolt11InvoiceDescription::Direct(Description::new(request.description).map_err(|_| bad_request("the description is too long"))?);
     let expiry = request.expiry_secs.unwrap_or(3600);
     let invoice = blocking(move || {
         let payments = peer.node.bolt11_payment();
@@ -168,7 +169,8 @@ struct CloseChannelRequest {
 async fn close_channel(State(peers): State<SharedPeers>, Path(name): Path<String>, Json(request): Json<CloseChannelRequest>) -> ApiResult {
     let peer = peer(&peers, &name)?;
     let channel = UserChannelId(request.user_channel_id.parse().map_err(|_| bad_request("user_channel_id is not a decimal number"))?);
-    let counterparty = PublicKey::from_str(&request.counterparty_node_id).map_err(|_| bad_request("counterparty_node_id is not a public key in hex"))?;
+    let counterparty =
+        PublicKey::from_str(&request.counterparty_node_id).map_err(|_| bad_request("counterparty_node_id is not a public key in hex"))?;
     blocking(move || {
         if request.force {
             peer.node.force_close_channel(&channel, counterparty, Some("closed from the devnet's control API".to_owned()))

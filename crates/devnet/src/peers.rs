@@ -81,9 +81,7 @@ impl Peer {
         let mut builder = Builder::from_config(config);
         // No background sync: `PeerSet::follow_tip` syncs on every new tip instead.
         builder.set_chain_source_esplora(esplora_url.to_owned(), Some(EsploraSyncConfig { background_sync_config: None }));
-        builder
-            .set_listening_addresses(vec![socket_address(listen)])
-            .map_err(|source| PeerError::Build { peer: name, source })?;
+        builder.set_listening_addresses(vec![socket_address(listen)]).map_err(|source| PeerError::Build { peer: name, source })?;
         // An alias and a listening address let a node announce channels and forward.
         builder.set_node_alias(name.to_owned()).map_err(|source| PeerError::Build { peer: name, source })?;
         if lsps2 {

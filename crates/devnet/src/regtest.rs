@@ -66,7 +66,14 @@ impl Regtest {
         for _ in 0..count {
             let (transactions, fees) = self.mempool.block_candidates();
             let tip = self.chain.tip();
-            let block = build_block(Template { prev_hash: tip.hash, height: tip.height + 1, time: self.next_block_time(0), payout: payout.clone(), transactions, fees });
+            let block = build_block(Template {
+                prev_hash: tip.hash,
+                height: tip.height + 1,
+                time: self.next_block_time(0),
+                payout: payout.clone(),
+                transactions,
+                fees,
+            });
             self.chain.submit(&block)?;
             self.after_chain_change();
             mined.push(block.block_hash());
@@ -78,12 +85,22 @@ impl Regtest {
     /// Transactions of the replaced blocks go back to the mempool where they are still valid.
     pub fn reorg(&mut self, depth: u32, payout: &ScriptBuf) -> Result<Vec<BlockHash>, ChainError> {
         let tip = self.chain.tip();
-        let fork_height = tip.height.checked_sub(depth).ok_or_else(|| ChainError::Kernel(format!("cannot reorganise {depth} blocks of a chain {} high", tip.height)))?;
+        let fork_height = tip
+            .height
+            .checked_sub(depth)
+            .ok_or_else(|| ChainError::Kernel(format!("cannot reorganise {depth} blocks of a chain {} high", tip.height)))?;
         let mut prev = self.chain.hash_at(fork_height).expect("the active chain has its fork point");
         let mut mined = Vec::new();
         for height in fork_height + 1..=tip.height + 1 {
             // One second past the old tip's time keeps every new block distinct from the old ones.
-            let block = build_block(Template { prev_hash: prev, height, time: self.next_block_time(height - fork_height), payout: payout.clone(), transactions: vec![], fees: bitcoin::Amount::ZERO });
+            let block = build_block(Template {
+                prev_hash: prev,
+                height,
+                time: self.next_block_time(height - fork_height),
+                payout: payout.clone(),
+                transactions: vec![],
+                fees: bitcoin::Amount::ZERO,
+            });
             self.chain.submit(&block)?;
             prev = block.block_hash();
             mined.push(prev);

@@ -91,11 +91,16 @@ fn the_devnet_serves_config_faucet_and_control_and_stops_on_sigint() {
     let history: Value = get(&format!("{}/address/{address}/txs", devnet.http)).json().expect("json");
     assert_eq!(history[0]["txid"], txid.as_str());
     assert_eq!(history[0]["status"]["confirmed"], true);
-    assert!(history[0]["vout"].as_array().expect("outputs").iter().any(|o| o["value"] == 250_000 && o["scriptpubkey_address"] == address.to_string().as_str()));
+    assert!(history[0]["vout"]
+        .as_array()
+        .expect("outputs")
+        .iter()
+        .any(|o| o["value"] == 250_000 && o["scriptpubkey_address"] == address.to_string().as_str()));
 
     let refused = post(&format!("{}/devnet/faucet", devnet.http), json!({ "address": "bc1qnotregtest", "amount_sat": 1000 }));
     assert_eq!(refused.status_code, 400);
-    let too_much = post(&format!("{}/devnet/faucet", devnet.http), json!({ "address": address.to_string(), "amount_sat": 21_000_000u64 * 100_000_000 }));
+    let too_much =
+        post(&format!("{}/devnet/faucet", devnet.http), json!({ "address": address.to_string(), "amount_sat": 21_000_000u64 * 100_000_000 }));
     assert_eq!(too_much.status_code, 400);
     assert!(too_much.as_str().expect("text").contains("mine more blocks"));
 
@@ -105,7 +110,10 @@ fn the_devnet_serves_config_faucet_and_control_and_stops_on_sigint() {
     assert_eq!(reorged["tip"], height + 1 + 3 + 1);
 
     post(&format!("{}/devnet/automine", devnet.http), json!({ "enabled": true }));
-    let auto: Value = post(&format!("{}/devnet/faucet", devnet.http), json!({ "address": address.to_string(), "amount_sat": 10_000, "confirm": false })).json().expect("json");
+    let auto: Value =
+        post(&format!("{}/devnet/faucet", devnet.http), json!({ "address": address.to_string(), "amount_sat": 10_000, "confirm": false }))
+            .json()
+            .expect("json");
     let status: Value = get(&format!("{}/tx/{}/status", devnet.http, auto["txid"].as_str().expect("txid"))).json().expect("json");
     assert_eq!(status["confirmed"], true, "automine confirmed the broadcast at once");
 
@@ -158,7 +166,12 @@ fn the_anchor_pays_hub_and_shop_in_timed_runs() {
     assert!(latencies.iter().all(|&ms| ms > 0.0 && ms < 60_000.0), "{run}");
     assert!(fees.iter().all(|&fee| fee > 0), "hub's forwarding fee: {run}");
     let received: Value = get(&format!("{}/devnet/nodes/shop/payments", devnet.http)).json().expect("json");
-    let received = received.as_array().expect("a list").iter().filter(|p| p["amount_msat"] == amount_msat && p["direction"] == "inbound" && p["status"] == "succeeded").count();
+    let received = received
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter(|p| p["amount_msat"] == amount_msat && p["direction"] == "inbound" && p["status"] == "succeeded")
+        .count();
     assert_eq!(received, 3, "shop received each payment");
 
     // One hop: no fee.
@@ -192,7 +205,11 @@ fn counts_esplora_requests_from_browsers(devnet: &Devnet) {
         (counts["from_browsers"].as_u64().expect("a count"), counts["total"].as_u64().expect("a count"))
     };
     let (browsers, total) = counts();
-    let from_a_page = minreq::get(format!("{}/blocks/tip/height", devnet.http)).with_header("Origin", "http://127.0.0.1:8080").with_timeout(10).send().expect("answered");
+    let from_a_page = minreq::get(format!("{}/blocks/tip/height", devnet.http))
+        .with_header("Origin", "http://127.0.0.1:8080")
+        .with_timeout(10)
+        .send()
+        .expect("answered");
     assert_eq!(from_a_page.status_code, 200);
     assert_eq!(from_a_page.headers.get("access-control-allow-origin").map(String::as_str), Some("*"), "still answered with CORS");
     let (browsers_after, total_after) = counts();
@@ -213,7 +230,12 @@ fn hub_pays_shop_and_the_control_api_reports_it(devnet: &Devnet, config: &Value)
     assert_eq!(channel["is_announced"], true, "{hub}");
     let before = channel["outbound_msat"].as_u64().expect("outbound");
 
-    let invoice: Value = post(&format!("{}/devnet/nodes/shop/invoice", devnet.http), json!({ "amount_msat": 21_000_000, "description": "a coffee", "expiry_secs": 600 })).json().expect("json");
+    let invoice: Value = post(
+        &format!("{}/devnet/nodes/shop/invoice", devnet.http),
+        json!({ "amount_msat": 21_000_000, "description": "a coffee", "expiry_secs": 600 }),
+    )
+    .json()
+    .expect("json");
     let paid = post(&format!("{}/devnet/nodes/hub/pay", devnet.http), json!({ "invoice": invoice["invoice"] }));
     assert_eq!(paid.status_code, 200, "{}", paid.as_str().unwrap_or_default());
     let paid: Value = paid.json().expect("json");
@@ -223,7 +245,8 @@ fn hub_pays_shop_and_the_control_api_reports_it(devnet: &Devnet, config: &Value)
     let preimage = paid["preimage"].as_str().expect("a preimage once paid");
 
     let received: Value = get(&format!("{}/devnet/nodes/shop/payments", devnet.http)).json().expect("json");
-    let received = received.as_array().expect("a list").iter().find(|p| p["payment_hash"] == invoice["payment_hash"]).expect("shop lists the payment").clone();
+    let received =
+        received.as_array().expect("a list").iter().find(|p| p["payment_hash"] == invoice["payment_hash"]).expect("shop lists the payment").clone();
     assert_eq!(received["direction"], "inbound");
     assert_eq!(received["status"], "succeeded");
     assert_eq!(received["amount_msat"], 21_000_000);
@@ -250,7 +273,8 @@ fn hub_pays_shop_and_the_control_api_reports_it(devnet: &Devnet, config: &Value)
 /// Hub opens a second, unannounced channel to shop, as it would to give a wallet inbound liquidity,
 /// then closes it cooperatively. Mining through the control API answers once the peers have synced.
 fn hub_opens_and_closes_a_channel(devnet: &Devnet, config: &Value) {
-    let opened = post(&format!("{}/devnet/nodes/hub/channels", devnet.http), json!({ "node": config["shop"], "amount_sat": 400_000, "push_msat": 0 }));
+    let opened =
+        post(&format!("{}/devnet/nodes/hub/channels", devnet.http), json!({ "node": config["shop"], "amount_sat": 400_000, "push_msat": 0 }));
     assert_eq!(opened.status_code, 200, "{}", opened.as_str().unwrap_or_default());
     let user_channel_id = opened.json::<Value>().expect("json")["user_channel_id"].as_str().expect("id").to_owned();
     let channel = || -> Option<Value> {
@@ -270,7 +294,10 @@ fn hub_opens_and_closes_a_channel(devnet: &Devnet, config: &Value) {
     assert_eq!(refused.status_code, 400);
 
     let shop_id = config["shop"].as_str().expect("shop").split('@').next().expect("id");
-    let closed = post(&format!("{}/devnet/nodes/hub/channels/close", devnet.http), json!({ "user_channel_id": user_channel_id, "counterparty_node_id": shop_id }));
+    let closed = post(
+        &format!("{}/devnet/nodes/hub/channels/close", devnet.http),
+        json!({ "user_channel_id": user_channel_id, "counterparty_node_id": shop_id }),
+    );
     assert_eq!(closed.status_code, 200, "{}", closed.as_str().unwrap_or_default());
     wait_until("the channel to close", || {
         post(&format!("{}/devnet/mine", devnet.http), json!({ "blocks": 1 }));
@@ -303,7 +330,11 @@ fn websocket(config: &Value, host: &str, port: &str) -> Result<std::net::TcpStre
         response.push(byte[0]);
     }
     let response = String::from_utf8_lossy(&response).into_owned();
-    if response.starts_with("HTTP/1.1 101") { Ok(stream) } else { Err(response.lines().next().unwrap_or_default().to_owned()) }
+    if response.starts_with("HTTP/1.1 101") {
+        Ok(stream)
+    } else {
+        Err(response.lines().next().unwrap_or_default().to_owned())
+    }
 }
 
 fn bridges_through_the_proxy_to_the_peers_only(config: &Value) {

@@ -3,7 +3,7 @@
 
 mod common;
 
-use bitcoin::blockdata::opcodes::all::{OP_CSV, OP_CLTV, OP_DROP};
+use bitcoin::blockdata::opcodes::all::{OP_CLTV, OP_CSV, OP_DROP};
 use bitcoin::blockdata::opcodes::OP_TRUE;
 use bitcoin::script::Builder;
 use bitcoin::secp256k1::{Message, Secp256k1, SecretKey};
@@ -27,7 +27,10 @@ fn tx(inputs: Vec<(OutPoint, Sequence)>, outputs: Vec<TxOut>, lock_time: absolut
     Transaction {
         version: transaction::Version::TWO,
         lock_time,
-        input: inputs.into_iter().map(|(previous_output, sequence)| TxIn { previous_output, script_sig: ScriptBuf::new(), sequence, witness: Witness::new() }).collect(),
+        input: inputs
+            .into_iter()
+            .map(|(previous_output, sequence)| TxIn { previous_output, script_sig: ScriptBuf::new(), sequence, witness: Witness::new() })
+            .collect(),
         output: outputs,
     }
 }
@@ -92,7 +95,8 @@ fn a_bad_signature_is_refused_by_script_verification() {
 fn a_double_spend_is_refused() {
     let (mut regtest, coin) = funded();
     let value = Amount::from_btc(50.0).expect("amount");
-    let first = regtest.broadcast(tx(vec![(coin, Sequence::MAX)], vec![pay(&anyone_can_spend(), value - FEE)], absolute::LockTime::ZERO)).expect("admitted");
+    let first =
+        regtest.broadcast(tx(vec![(coin, Sequence::MAX)], vec![pay(&anyone_can_spend(), value - FEE)], absolute::LockTime::ZERO)).expect("admitted");
     let second = tx(vec![(coin, Sequence::MAX)], vec![pay(&anyone_can_spend(), value - FEE - FEE)], absolute::LockTime::ZERO);
     assert_eq!(regtest.broadcast(second.clone()), Err(TxRejection::DoubleSpend { outpoint: coin, spent_by: first }));
     regtest.mine(1, &anyone_can_spend()).expect("mined");
@@ -110,7 +114,11 @@ fn an_immature_coinbase_spend_is_refused() {
 #[test]
 fn outputs_above_inputs_are_refused() {
     let (mut regtest, coin) = funded();
-    let greedy = tx(vec![(coin, Sequence::MAX)], vec![pay(&anyone_can_spend(), Amount::from_btc(50.0).expect("amount") + Amount::from_sat(1))], absolute::LockTime::ZERO);
+    let greedy = tx(
+        vec![(coin, Sequence::MAX)],
+        vec![pay(&anyone_can_spend(), Amount::from_btc(50.0).expect("amount") + Amount::from_sat(1))],
+        absolute::LockTime::ZERO,
+    );
     assert!(matches!(regtest.broadcast(greedy), Err(TxRejection::OutputsExceedInputs { .. })));
 }
 
@@ -140,7 +148,8 @@ fn an_unmet_csv_is_refused_until_the_coin_is_old_enough() {
 fn an_unmet_cltv_is_refused_until_its_height() {
     let (mut regtest, coin) = funded();
     let unlock_height = regtest.index().tip_height() + 5;
-    let witness_script = Builder::new().push_int(i64::from(unlock_height)).push_opcode(OP_CLTV).push_opcode(OP_DROP).push_opcode(OP_TRUE).into_script();
+    let witness_script =
+        Builder::new().push_int(i64::from(unlock_height)).push_opcode(OP_CLTV).push_opcode(OP_DROP).push_opcode(OP_TRUE).into_script();
     let value = Amount::from_btc(50.0).expect("amount") - FEE;
     let locked = fund_script(&mut regtest, coin, Amount::from_btc(50.0).expect("amount"), &ScriptBuf::new_p2wsh(&witness_script.wscript_hash()));
     let spend = |lock_height: u32| {
@@ -163,7 +172,8 @@ fn an_unmet_cltv_is_refused_until_its_height() {
 #[test]
 fn a_reorg_returns_a_mined_transaction_to_the_mempool() {
     let (mut regtest, coin) = funded();
-    let spend = tx(vec![(coin, Sequence::MAX)], vec![pay(&anyone_can_spend(), Amount::from_btc(50.0).expect("amount") - FEE)], absolute::LockTime::ZERO);
+    let spend =
+        tx(vec![(coin, Sequence::MAX)], vec![pay(&anyone_can_spend(), Amount::from_btc(50.0).expect("amount") - FEE)], absolute::LockTime::ZERO);
     let txid = regtest.broadcast(spend).expect("admitted");
     regtest.mine(1, &anyone_can_spend()).expect("mined");
     assert_eq!(regtest.index().tx(&txid).map(|t| t.height), Some(102));

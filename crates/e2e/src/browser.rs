@@ -67,7 +67,10 @@ impl Chromedriver {
 
     async fn wait_until_ready(&self, within: Duration) -> Result<()> {
         let status_url = format!("{}/status", self.url);
-        let client = reqwest::Client::builder().timeout(Duration::from_secs(2)).build().map_err(|e| Error::Unexpected { what: "an HTTP client".into(), detail: e.to_string() })?;
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(2))
+            .build()
+            .map_err(|e| Error::Unexpected { what: "an HTTP client".into(), detail: e.to_string() })?;
         let deadline = Instant::now() + within;
         let mut last_error = None;
         while Instant::now() < deadline {
@@ -152,7 +155,8 @@ fn webdriver_json_flags() -> Result<(String, Vec<String>)> {
     let options = &json["goog:chromeOptions"];
     let binary = options["binary"].as_str().ok_or_else(|| unexpected("no goog:chromeOptions.binary"))?;
     let flags = options["args"].as_array().ok_or_else(|| unexpected("no goog:chromeOptions.args"))?;
-    let flags = flags.iter().map(|f| f.as_str().map(str::to_owned).ok_or_else(|| unexpected("a flag that is not a string"))).collect::<Result<_>>()?;
+    let flags =
+        flags.iter().map(|f| f.as_str().map(str::to_owned).ok_or_else(|| unexpected("a flag that is not a string"))).collect::<Result<_>>()?;
     Ok((binary.to_owned(), flags))
 }
 

@@ -67,7 +67,8 @@ impl DevnetControl {
         let url = format!("{}/devnet/nodes/{from}/bench_pay", self.base_url);
         // A second per payment is far more than they take; the client's own 90 s is too little for a batch.
         let within = Duration::from_secs(60 + count as u64);
-        read_json(&url, self.http.post(&url).timeout(within).json(&json!({ "to": to, "count": count, "amount_msat": amount_msat })).send().await).await
+        read_json(&url, self.http.post(&url).timeout(within).json(&json!({ "to": to, "count": count, "amount_msat": amount_msat })).send().await)
+            .await
     }
 
     async fn get(&self, path: &str) -> Result<Value> {

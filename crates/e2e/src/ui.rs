@@ -218,7 +218,12 @@ impl Ui {
 
 /// Polls `probe` every `poll` until it returns `Some`, for at most `within`. WebDriver errors count as
 /// "not yet" (an element the app re-rendered meanwhile is stale), and the last one is reported.
-pub async fn wait_until<T>(what: &str, within: Duration, poll: Duration, mut probe: impl AsyncFnMut() -> Result<Option<T>, WebDriverError>) -> Result<T> {
+pub async fn wait_until<T>(
+    what: &str,
+    within: Duration,
+    poll: Duration,
+    mut probe: impl AsyncFnMut() -> Result<Option<T>, WebDriverError>,
+) -> Result<T> {
     let deadline = Instant::now() + within;
     let mut last_error = None;
     loop {

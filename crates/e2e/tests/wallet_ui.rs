@@ -38,8 +38,14 @@ impl Config {
     /// Reads the environment; a missing variable fails the run with what to set.
     fn from_env(scenario: &str) -> Result<Config> {
         let root = workspace_root();
-        let dist = required_env("BLIXTRA_E2E_DIST", "set it to the app's build directory, e.g. `dist` after `BLIXTRA_DEVNET_URL=… trunk build` in the workspace root")?;
-        let devnet_url = required_env("BLIXTRA_DEVNET_URL", "set it to a running devnet's base URL, e.g. http://127.0.0.1:3002 (`cargo xtask devnet`), the one the app was built with")?;
+        let dist = required_env(
+            "BLIXTRA_E2E_DIST",
+            "set it to the app's build directory, e.g. `dist` after `BLIXTRA_DEVNET_URL=… trunk build` in the workspace root",
+        )?;
+        let devnet_url = required_env(
+            "BLIXTRA_DEVNET_URL",
+            "set it to a running devnet's base URL, e.g. http://127.0.0.1:3002 (`cargo xtask devnet`), the one the app was built with",
+        )?;
         let chromedriver = std::env::var_os("BLIXTRA_E2E_CHROMEDRIVER").map_or_else(|| PathBuf::from("/usr/bin/chromedriver"), PathBuf::from);
         let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
         let window = (1280, 900);
@@ -284,4 +290,3 @@ async fn settings_in_two_languages(ui: &Ui) -> Result<()> {
     ui.click("[data-testid=nav-settings]").await?;
     ui.select("#language", "en").await
 }
-

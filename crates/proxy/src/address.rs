@@ -92,7 +92,7 @@ pub fn classify_v6(ip: Ipv6Addr) -> AddressClass {
         return classify_v4(v4);
     }
     const TABLE: &[([u16; 8], u32, AddressClass)] = &[
-        ([0, 0, 0, 0, 0, 0, 0, 0], 96, Reserved),        // IPv4-compatible (deprecated)
+        ([0, 0, 0, 0, 0, 0, 0, 0], 96, Reserved),         // IPv4-compatible (deprecated)
         ([0x64, 0xff9b, 0, 0, 0, 0, 0, 0], 96, Reserved), // NAT64: reaches an embedded IPv4 address
         ([0x64, 0xff9b, 1, 0, 0, 0, 0, 0], 48, Reserved), // local-use NAT64
         ([0x100, 0, 0, 0, 0, 0, 0, 0], 64, Reserved),     // discard-only
@@ -110,7 +110,11 @@ pub fn classify_v6(ip: Ipv6Addr) -> AddressClass {
         return *class;
     }
     // Only 2000::/3 is allocated as global unicast; anything else is not a real destination.
-    if in_v6(ip, [0x2000, 0, 0, 0, 0, 0, 0, 0], 3) { Public } else { Reserved }
+    if in_v6(ip, [0x2000, 0, 0, 0, 0, 0, 0, 0], 3) {
+        Public
+    } else {
+        Reserved
+    }
 }
 
 #[cfg(test)]

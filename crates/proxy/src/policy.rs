@@ -98,7 +98,11 @@ impl Refusal {
 
 impl Policy {
     pub fn check_port(&self, port: u16) -> Result<(), Refusal> {
-        if self.allowed_ports.contains(&port) { Ok(()) } else { Err(Refusal::PortNotAllowed(port)) }
+        if self.allowed_ports.contains(&port) {
+            Ok(())
+        } else {
+            Err(Refusal::PortNotAllowed(port))
+        }
     }
 
     pub fn check_address(&self, ip: IpAddr) -> Result<(), Refusal> {

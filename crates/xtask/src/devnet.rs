@@ -94,11 +94,8 @@ impl RunningDevnet {
             args.extend(["--anchor", anchor]);
         }
         println!("$ {} {}", binary.display(), args.join(" "));
-        let mut child = Command::new(&binary)
-            .args(&args)
-            .stdout(Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+        let mut child =
+            Command::new(&binary).args(&args).stdout(Stdio::piped()).spawn().map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
         let stdout = child.stdout.take().expect("stdout was piped");
         let (sender, receiver) = std::sync::mpsc::channel();
         // A thread reads the devnet's output for as long as it runs, so it never blocks on a full pipe.

@@ -65,7 +65,10 @@ fn test() -> Result<(), String> {
 
     shell::step("clippy");
     // The devnet (ldk-node turns on `lightning/std`) is linted on its own, like it is tested.
-    shell::cargo(&root, &["clippy", "-p", "blixtra-core", "-p", "blixtra-proxy", "-p", "xtask", "-p", "blixtra-e2e", "--all-targets", "--", "-D", "warnings"])?;
+    shell::cargo(
+        &root,
+        &["clippy", "-p", "blixtra-core", "-p", "blixtra-proxy", "-p", "xtask", "-p", "blixtra-e2e", "--all-targets", "--", "-D", "warnings"],
+    )?;
     shell::cargo(&root, &["clippy", "-p", "devnet", "--all-targets", "--", "-D", "warnings"])?;
     shell::cargo(&root, &["clippy", "-p", "blixtra", "--target", "wasm32-unknown-unknown", "--all-targets", "--", "-D", "warnings"])?;
 

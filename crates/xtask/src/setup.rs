@@ -49,7 +49,10 @@ pub fn run_and_locate() -> Result<Tools, String> {
 
 /// Puts `~/.cargo/bin` on PATH for the commands xtask starts, as `cargo install` puts tools there.
 fn put_cargo_bin_on_path() {
-    let cargo_bin = std::env::var_os("CARGO_HOME").map(PathBuf::from).or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo"))).map(|home| home.join("bin"));
+    let cargo_bin = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .map(|home| home.join("bin"));
     if let Some(cargo_bin) = cargo_bin {
         put_first_on_path(cargo_bin);
     }
@@ -72,7 +75,9 @@ fn ensure_npm_binaryen() -> Result<(), String> {
     let prefix = home.join(".cache/blixtra").join(format!("binaryen-{BINARYEN_NPM_VERSION}"));
     let bin = prefix.join("node_modules/.bin");
     let wasm_opt = bin.join("wasm-opt");
-    if shell::output(&wasm_opt.to_string_lossy(), &["--version"]).is_none_or(|v| !v.contains(BINARYEN_NPM_VERSION.split('.').next().unwrap_or_default())) {
+    if shell::output(&wasm_opt.to_string_lossy(), &["--version"])
+        .is_none_or(|v| !v.contains(BINARYEN_NPM_VERSION.split('.').next().unwrap_or_default()))
+    {
         println!("setup: installing binaryen {BINARYEN_NPM_VERSION} from npm (wasm-opt for release builds)");
         std::fs::create_dir_all(&prefix).map_err(|e| format!("cannot create {}: {e}", prefix.display()))?;
         let package = format!("binaryen@{BINARYEN_NPM_VERSION}");
@@ -161,7 +166,8 @@ mod tests {
 
     #[test]
     fn the_locked_version_is_read_for_the_exact_package_name() {
-        let lock = "[[package]]\nname = \"wasm-bindgen-futures\"\nversion = \"0.4.1\"\n\n[[package]]\nname = \"wasm-bindgen\"\nversion = \"0.2.130\"\n";
+        let lock =
+            "[[package]]\nname = \"wasm-bindgen-futures\"\nversion = \"0.4.1\"\n\n[[package]]\nname = \"wasm-bindgen\"\nversion = \"0.2.130\"\n";
         assert_eq!(lock_version(lock, "wasm-bindgen").as_deref(), Some("0.2.130"));
         assert_eq!(lock_version(lock, "trunk"), None);
     }

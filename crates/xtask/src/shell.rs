@@ -15,7 +15,11 @@ impl Tally {
     /// Adds the counts of a libtest or wasm-bindgen-test summary line; other lines are ignored.
     pub fn add_line(&mut self, line: &str) {
         let Some(summary) = line.trim().strip_prefix("test result: ") else { return };
-        let count = |label: &str| summary.split(';').find_map(|part| part.trim().trim_start_matches("ok. ").trim_start_matches("FAILED. ").strip_suffix(label)?.trim().parse::<u64>().ok());
+        let count = |label: &str| {
+            summary.split(';').find_map(|part| {
+                part.trim().trim_start_matches("ok. ").trim_start_matches("FAILED. ").strip_suffix(label)?.trim().parse::<u64>().ok()
+            })
+        };
         self.passed += count(" passed").unwrap_or(0);
         self.failed += count(" failed").unwrap_or(0);
     }
@@ -47,7 +51,13 @@ pub fn command(dir: &Path, program: &str, args: &[&str]) -> Command {
     command.args(args).current_dir(dir);
     for (name, _) in std::env::vars_os() {
         let name = name.to_string_lossy();
-        if name == "CARGO_MANIFEST_DIR" || name == "CARGO_MANIFEST_PATH" || name == "CARGO_CRATE_NAME" || name == "CARGO_PRIMARY_PACKAGE" || name.starts_with("CARGO_PKG_") || name.starts_with("CARGO_BIN_") {
+        if name == "CARGO_MANIFEST_DIR"
+            || name == "CARGO_MANIFEST_PATH"
+            || name == "CARGO_CRATE_NAME"
+            || name == "CARGO_PRIMARY_PACKAGE"
+            || name.starts_with("CARGO_PKG_")
+            || name.starts_with("CARGO_BIN_")
+        {
             command.env_remove(name.as_ref());
         }
     }
@@ -103,7 +113,8 @@ pub fn scratch_tmpdir(root: &Path) -> Result<PathBuf, String> {
 /// Prints the free disk and the size of target/: the whole test needs several gigabytes, and a
 /// full disk shows up as an odd build error (one CI run died on it), so the log says what there was.
 pub fn print_disk(root: &Path) {
-    let free = output("df", &["-h", "--output=avail", &root.to_string_lossy()]).and_then(|text| text.lines().nth(1).map(|line| line.trim().to_owned()));
+    let free =
+        output("df", &["-h", "--output=avail", &root.to_string_lossy()]).and_then(|text| text.lines().nth(1).map(|line| line.trim().to_owned()));
     let target = output("du", &["-sh", &root.join("target").to_string_lossy()]).and_then(|text| text.split_whitespace().next().map(str::to_owned));
     println!("disk: {} free, target/ {}", free.as_deref().unwrap_or("?"), target.as_deref().unwrap_or("absent"));
 }

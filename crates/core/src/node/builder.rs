@@ -19,20 +19,25 @@ use lightning::routing::scoring::{ProbabilisticScorer, ProbabilisticScoringDecay
 use lightning::sign::{EntropySource, InMemorySigner, KeysManager, NodeSigner};
 use lightning::util::config::UserConfig;
 use lightning::util::persist::{
-    KVStore, CHANNEL_MANAGER_PERSISTENCE_KEY, OUTPUT_SWEEPER_PERSISTENCE_KEY, OUTPUT_SWEEPER_PERSISTENCE_PRIMARY_NAMESPACE, OUTPUT_SWEEPER_PERSISTENCE_SECONDARY_NAMESPACE, CHANNEL_MANAGER_PERSISTENCE_PRIMARY_NAMESPACE, CHANNEL_MANAGER_PERSISTENCE_SECONDARY_NAMESPACE, NETWORK_GRAPH_PERSISTENCE_KEY, NETWORK_GRAPH_PERSISTENCE_PRIMARY_NAMESPACE,
-    NETWORK_GRAPH_PERSISTENCE_SECONDARY_NAMESPACE, SCORER_PERSISTENCE_KEY, SCORER_PERSISTENCE_PRIMARY_NAMESPACE, SCORER_PERSISTENCE_SECONDARY_NAMESPACE,
+    KVStore, CHANNEL_MANAGER_PERSISTENCE_KEY, CHANNEL_MANAGER_PERSISTENCE_PRIMARY_NAMESPACE, CHANNEL_MANAGER_PERSISTENCE_SECONDARY_NAMESPACE,
+    NETWORK_GRAPH_PERSISTENCE_KEY, NETWORK_GRAPH_PERSISTENCE_PRIMARY_NAMESPACE, NETWORK_GRAPH_PERSISTENCE_SECONDARY_NAMESPACE,
+    OUTPUT_SWEEPER_PERSISTENCE_KEY, OUTPUT_SWEEPER_PERSISTENCE_PRIMARY_NAMESPACE, OUTPUT_SWEEPER_PERSISTENCE_SECONDARY_NAMESPACE,
+    SCORER_PERSISTENCE_KEY, SCORER_PERSISTENCE_PRIMARY_NAMESPACE, SCORER_PERSISTENCE_SECONDARY_NAMESPACE,
 };
 use lightning::util::ser::{ReadableArgs, Writeable};
 
 use super::broadcast::Broadcaster;
+use super::bump::OnchainCoins;
 use super::chain_sync::ChainSync;
 use super::fees::FeeEstimates;
 use super::ldk_store::LdkStore;
 use super::logger::NodeLogger;
-use super::signer::WalletSigner;
 use super::platform::Platform;
-use super::bump::OnchainCoins;
-use super::types::{BumpHandler, ChainMonitor, ChannelManager, Graph, MessageRouter, MonitorPersister, OnionMessenger, P2PGossipSync, PeerManager, Router, ScorerCell, Sweeper};
+use super::signer::WalletSigner;
+use super::types::{
+    BumpHandler, ChainMonitor, ChannelManager, Graph, MessageRouter, MonitorPersister, OnionMessenger, P2PGossipSync, PeerManager, Router,
+    ScorerCell, Sweeper,
+};
 use super::NodeError;
 
 /// How many monitor updates are written as deltas before the whole monitor is written again.
@@ -90,12 +95,33 @@ pub fn user_config() -> UserConfig {
 pub async fn build<P: Platform>(inputs: BuildInputs<'_, P>) -> Result<Parts<P>, NodeError> {
     let (fees, broadcaster, chain_sync) = (Rc::new(FeeEstimates::new()), Rc::new(Broadcaster::new()), Rc::new(ChainSync::new()));
     let persister = monitor_persister(&inputs, &fees, &broadcaster);
-    let monitors = persister.read_all_channel_monitors_with_updates().await.map_err(|e| NodeError::Storage(format!("cannot read the channel monitors: {e}")))?;
-    let chain_monitor = Rc::new(LdkChainMonitor::new_async_beta(Some(chain_sync.clone()), broadcaster.clone(), inputs.logger.clone(), fees.clone(), persister, inputs.keys.clone(), inputs.keys.get_peer_storage_key()));
+    let monitors =
+        persister.read_all_channel_monitors_with_updates().await.map_err(|e| NodeError::Storage(format!("cannot read the channel monitors: {e}")))?;
+    let chain_monitor = Rc::new(LdkChainMonitor::new_async_beta(
+        Some(chain_sync.clone()),
+        broadcaster.clone(),
+        inputs.logger.clone(),
+        fees.clone(),
+        persister,
+        inputs.keys.clone(),
+        inputs.keys.get_peer_storage_key(),
+    ));
     let (graph, scorer) = restore_graph_and_scorer(&inputs).await?;
-    let router = Rc::new(DefaultRouter::new(graph.clone(), inputs.logger.clone(), inputs.keys.clone(), scorer.clone(), ProbabilisticScoringFeeParameters::default()));
+    let router = Rc::new(DefaultRouter::new(
+        graph.clone(),
+        inputs.logger.clone(),
+        inputs.keys.clone(),
+        scorer.clone(),
+        ProbabilisticScoringFeeParameters::default(),
+    ));
     let message_router = Rc::new(MessageRouter::new(graph.clone(), inputs.keys.clone()));
-    let wiring = ManagerWiring { chain_monitor: &chain_monitor, broadcaster: &broadcaster, fees: &fees, router: router.clone(), message_router: message_router.clone() };
+    let wiring = ManagerWiring {
+        chain_monitor: &chain_monitor,
+        broadcaster: &broadcaster,
+        fees: &fees,
+        router: router.clone(),
+        message_router: message_router.clone(),
+    };
     let channel_manager = restore_channel_manager(&inputs, &wiring, &monitors).await?;
     watch_monitors(&chain_monitor, monitors)?;
     let gossip = Rc::new(LdkP2PGossipSync::new(graph.clone(), None::<Rc<dyn lightning::routing::utxo::UtxoLookup>>, inputs.logger.clone()));
@@ -114,11 +140,37 @@ pub async fn build<P: Platform>(inputs: BuildInputs<'_, P>) -> Result<Parts<P>, 
     let sweeper = restore_sweeper(&inputs, &fees, &broadcaster, &chain_sync).await?;
     let coin_selection = Rc::new(lightning::events::bump_transaction::Wallet::new(inputs.coins.clone(), inputs.logger.clone()));
     let bump = BumpHandler::new(broadcaster.clone(), coin_selection, inputs.signer.clone(), inputs.logger.clone());
-    Ok(Parts { keys: inputs.keys, logger: inputs.logger, store: inputs.store, fees, broadcaster, chain_sync, chain_monitor, channel_manager, graph, scorer, router, gossip, onion_messenger, peer_manager, sweeper, bump })
+    Ok(Parts {
+        keys: inputs.keys,
+        logger: inputs.logger,
+        store: inputs.store,
+        fees,
+        broadcaster,
+        chain_sync,
+        chain_monitor,
+        channel_manager,
+        graph,
+        scorer,
+        router,
+        gossip,
+        onion_messenger,
+        peer_manager,
+        sweeper,
+        bump,
+    })
 }
 
 fn monitor_persister<P: Platform>(inputs: &BuildInputs<'_, P>, fees: &Rc<FeeEstimates>, broadcaster: &Rc<Broadcaster>) -> MonitorPersister<P::Store> {
-    MonitorPersister::new(inputs.store.clone(), inputs.platform.spawner(), inputs.logger.clone(), MAX_PENDING_MONITOR_UPDATES, inputs.keys.clone(), inputs.signer.clone(), broadcaster.clone(), fees.clone())
+    MonitorPersister::new(
+        inputs.store.clone(),
+        inputs.platform.spawner(),
+        inputs.logger.clone(),
+        MAX_PENDING_MONITOR_UPDATES,
+        inputs.keys.clone(),
+        inputs.signer.clone(),
+        broadcaster.clone(),
+        fees.clone(),
+    )
 }
 
 /// Reads `key` of LDK's, or `None` if it was never written.
@@ -141,10 +193,19 @@ async fn read_ldk<S: crate::KvStore + 'static>(store: &LdkStore<S>, primary: &st
 /// size it from outside.
 async fn restore_graph_and_scorer<P: Platform>(inputs: &BuildInputs<'_, P>) -> Result<(Rc<Graph>, Rc<ScorerCell>), NodeError> {
     let logger = inputs.logger.clone();
-    let stored_graph = read_ldk(&inputs.store, NETWORK_GRAPH_PERSISTENCE_PRIMARY_NAMESPACE, NETWORK_GRAPH_PERSISTENCE_SECONDARY_NAMESPACE, NETWORK_GRAPH_PERSISTENCE_KEY).await?;
-    let graph = stored_graph.and_then(|bytes| NetworkGraph::read(&mut Cursor::new(bytes), logger.clone()).ok()).filter(|g: &Graph| g.get_chain_hash() == bitcoin::constants::ChainHash::using_genesis_block(inputs.network));
+    let stored_graph = read_ldk(
+        &inputs.store,
+        NETWORK_GRAPH_PERSISTENCE_PRIMARY_NAMESPACE,
+        NETWORK_GRAPH_PERSISTENCE_SECONDARY_NAMESPACE,
+        NETWORK_GRAPH_PERSISTENCE_KEY,
+    )
+    .await?;
+    let graph = stored_graph
+        .and_then(|bytes| NetworkGraph::read(&mut Cursor::new(bytes), logger.clone()).ok())
+        .filter(|g: &Graph| g.get_chain_hash() == bitcoin::constants::ChainHash::using_genesis_block(inputs.network));
     let graph = Rc::new(graph.unwrap_or_else(|| NetworkGraph::new(inputs.network, logger.clone())));
-    let stored_scorer = read_ldk(&inputs.store, SCORER_PERSISTENCE_PRIMARY_NAMESPACE, SCORER_PERSISTENCE_SECONDARY_NAMESPACE, SCORER_PERSISTENCE_KEY).await?;
+    let stored_scorer =
+        read_ldk(&inputs.store, SCORER_PERSISTENCE_PRIMARY_NAMESPACE, SCORER_PERSISTENCE_SECONDARY_NAMESPACE, SCORER_PERSISTENCE_KEY).await?;
     let decay = ProbabilisticScoringDecayParameters::default();
     let scorer = stored_scorer.and_then(|bytes| ProbabilisticScorer::read(&mut Cursor::new(bytes), (decay, graph.clone(), logger.clone())).ok());
     let scorer = scorer.unwrap_or_else(|| ProbabilisticScorer::new(decay, graph.clone(), logger));
@@ -164,15 +225,41 @@ struct ManagerWiring<'a, S: crate::KvStore + 'static> {
 /// A manager older than its monitors is LDK's to judge: where that could lose funds its read fails
 /// (`DangerousValue`) and the node does not start, rather than drop a channel; otherwise LDK
 /// force-closes the affected channels itself and says so in the log.
-async fn restore_channel_manager<P: Platform>(inputs: &BuildInputs<'_, P>, wiring: &ManagerWiring<'_, P::Store>, monitors: &Monitors) -> Result<Rc<ChannelManager<P::Store>>, NodeError> {
-    let stored = read_ldk(&inputs.store, CHANNEL_MANAGER_PERSISTENCE_PRIMARY_NAMESPACE, CHANNEL_MANAGER_PERSISTENCE_SECONDARY_NAMESPACE, CHANNEL_MANAGER_PERSISTENCE_KEY).await?;
+async fn restore_channel_manager<P: Platform>(
+    inputs: &BuildInputs<'_, P>,
+    wiring: &ManagerWiring<'_, P::Store>,
+    monitors: &Monitors,
+) -> Result<Rc<ChannelManager<P::Store>>, NodeError> {
+    let stored = read_ldk(
+        &inputs.store,
+        CHANNEL_MANAGER_PERSISTENCE_PRIMARY_NAMESPACE,
+        CHANNEL_MANAGER_PERSISTENCE_SECONDARY_NAMESPACE,
+        CHANNEL_MANAGER_PERSISTENCE_KEY,
+    )
+    .await?;
     let Some(bytes) = stored else {
         if !monitors.is_empty() {
-            return Err(NodeError::Storage(format!("{} channel monitors are stored but no channel manager: restore from a backup of the whole wallet", monitors.len())));
+            return Err(NodeError::Storage(format!(
+                "{} channel monitors are stored but no channel manager: restore from a backup of the whole wallet",
+                monitors.len()
+            )));
         }
         let params = ChainParameters { network: inputs.network, best_block: inputs.tip };
         let now = inputs.platform.now().as_secs() as u32;
-        return Ok(Rc::new(ChannelManager::new(wiring.fees.clone(), wiring.chain_monitor.clone(), wiring.broadcaster.clone(), wiring.router.clone(), wiring.message_router.clone(), inputs.logger.clone(), inputs.keys.clone(), inputs.keys.clone(), inputs.signer.clone(), user_config(), params, now)));
+        return Ok(Rc::new(ChannelManager::new(
+            wiring.fees.clone(),
+            wiring.chain_monitor.clone(),
+            wiring.broadcaster.clone(),
+            wiring.router.clone(),
+            wiring.message_router.clone(),
+            inputs.logger.clone(),
+            inputs.keys.clone(),
+            inputs.keys.clone(),
+            inputs.signer.clone(),
+            user_config(),
+            params,
+            now,
+        )));
     };
     let args = ChannelManagerReadArgs::new(
         inputs.keys.clone(),
@@ -187,7 +274,8 @@ async fn restore_channel_manager<P: Platform>(inputs: &BuildInputs<'_, P>, wirin
         user_config(),
         monitors.iter().map(|(_, monitor)| monitor).collect(),
     );
-    let (_, manager) = <(BlockHash, ChannelManager<P::Store>)>::read(&mut Cursor::new(bytes), args).map_err(|e| NodeError::Storage(format!("the stored channel manager cannot be used with its monitors ({e:?}); nothing was changed")))?;
+    let (_, manager) = <(BlockHash, ChannelManager<P::Store>)>::read(&mut Cursor::new(bytes), args)
+        .map_err(|e| NodeError::Storage(format!("the stored channel manager cannot be used with its monitors ({e:?}); nothing was changed")))?;
     Ok(Rc::new(manager))
 }
 
@@ -195,21 +283,53 @@ async fn restore_channel_manager<P: Platform>(inputs: &BuildInputs<'_, P>, wirin
 fn watch_monitors<S: crate::KvStore + 'static>(chain_monitor: &ChainMonitor<S>, monitors: Monitors) -> Result<(), NodeError> {
     for (_, monitor) in monitors {
         let channel_id = monitor.channel_id();
-        chain_monitor.load_existing_monitor(channel_id, monitor).map_err(|()| NodeError::Storage(format!("channel monitor {channel_id} could not be loaded")))?;
+        chain_monitor
+            .load_existing_monitor(channel_id, monitor)
+            .map_err(|()| NodeError::Storage(format!("channel monitor {channel_id} could not be loaded")))?;
     }
     Ok(())
 }
 
 /// The output sweeper with what it was tracking, or a new one. Unlike the graph, its state is funds:
 /// a stored one that cannot be read stops the start.
-async fn restore_sweeper<P: Platform>(inputs: &BuildInputs<'_, P>, fees: &Rc<FeeEstimates>, broadcaster: &Rc<Broadcaster>, chain_sync: &Rc<ChainSync>) -> Result<Rc<Sweeper<P::Store>>, NodeError> {
-    let stored = read_ldk(&inputs.store, OUTPUT_SWEEPER_PERSISTENCE_PRIMARY_NAMESPACE, OUTPUT_SWEEPER_PERSISTENCE_SECONDARY_NAMESPACE, OUTPUT_SWEEPER_PERSISTENCE_KEY).await?;
+async fn restore_sweeper<P: Platform>(
+    inputs: &BuildInputs<'_, P>,
+    fees: &Rc<FeeEstimates>,
+    broadcaster: &Rc<Broadcaster>,
+    chain_sync: &Rc<ChainSync>,
+) -> Result<Rc<Sweeper<P::Store>>, NodeError> {
+    let stored = read_ldk(
+        &inputs.store,
+        OUTPUT_SWEEPER_PERSISTENCE_PRIMARY_NAMESPACE,
+        OUTPUT_SWEEPER_PERSISTENCE_SECONDARY_NAMESPACE,
+        OUTPUT_SWEEPER_PERSISTENCE_KEY,
+    )
+    .await?;
     let sweeper = match stored {
         Some(bytes) => {
-            let args = (broadcaster.clone(), fees.clone(), Some(chain_sync.clone()), inputs.keys.clone(), inputs.coins.clone(), inputs.store.clone(), inputs.logger.clone());
-            <(BestBlock, Sweeper<P::Store>)>::read(&mut Cursor::new(bytes), args).map_err(|e| NodeError::Storage(format!("the output sweeper's state cannot be read ({e:?})")))?.1
+            let args = (
+                broadcaster.clone(),
+                fees.clone(),
+                Some(chain_sync.clone()),
+                inputs.keys.clone(),
+                inputs.coins.clone(),
+                inputs.store.clone(),
+                inputs.logger.clone(),
+            );
+            <(BestBlock, Sweeper<P::Store>)>::read(&mut Cursor::new(bytes), args)
+                .map_err(|e| NodeError::Storage(format!("the output sweeper's state cannot be read ({e:?})")))?
+                .1
         }
-        None => Sweeper::new(inputs.tip, broadcaster.clone(), fees.clone(), Some(chain_sync.clone()), inputs.keys.clone(), inputs.coins.clone(), inputs.store.clone(), inputs.logger.clone()),
+        None => Sweeper::new(
+            inputs.tip,
+            broadcaster.clone(),
+            fees.clone(),
+            Some(chain_sync.clone()),
+            inputs.keys.clone(),
+            inputs.coins.clone(),
+            inputs.store.clone(),
+            inputs.logger.clone(),
+        ),
     };
     Ok(Rc::new(sweeper))
 }
@@ -233,6 +353,12 @@ fn wire_peers<P: Platform>(
 }
 
 /// Writes the encoded `value` of LDK's under its key (the graph and scorer on stop, for instance).
-pub async fn write_ldk<S: crate::KvStore + 'static>(store: &LdkStore<S>, primary: &str, secondary: &str, key: &str, value: &impl Writeable) -> Result<(), NodeError> {
+pub async fn write_ldk<S: crate::KvStore + 'static>(
+    store: &LdkStore<S>,
+    primary: &str,
+    secondary: &str,
+    key: &str,
+    value: &impl Writeable,
+) -> Result<(), NodeError> {
     KVStore::write(store, primary, secondary, key, value.encode()).await.map_err(|e| NodeError::Storage(format!("cannot write {primary}/{key}: {e}")))
 }

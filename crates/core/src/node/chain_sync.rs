@@ -16,8 +16,8 @@
 //!    trusted to say "confirmed";
 //! 3. if the tip moved meanwhile, it starts over (a few times at most).
 
-use std::sync::{Mutex, MutexGuard};
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Mutex, MutexGuard};
 
 use bitcoin::block::Header;
 use bitcoin::{BlockHash, MerkleBlock, Transaction, Txid};
@@ -79,7 +79,9 @@ impl<S: esplora_client::Sleeper> ChainSource for esplora_client::AsyncClient<S> 
     /// an error: some servers answer 404 for it.
     async fn tx_status(&self, txid: &Txid) -> Result<TxStatus, ChainError> {
         match self.get_tx_status(txid).await {
-            Err(esplora_client::Error::HttpResponse { status: 404, .. }) => Ok(TxStatus { confirmed: false, block_height: None, block_hash: None, block_time: None }),
+            Err(esplora_client::Error::HttpResponse { status: 404, .. }) => {
+                Ok(TxStatus { confirmed: false, block_height: None, block_hash: None, block_time: None })
+            }
             other => Ok(other?),
         }
     }
@@ -208,7 +210,10 @@ impl ChainSync {
                 }
             }
             let tip_status = source.block_status(&tip).await?;
-            let height = tip_status.height.filter(|_| tip_status.in_best_chain).ok_or_else(|| ChainError::Inconsistent(format!("the tip {tip} is not in the best chain")))?;
+            let height = tip_status
+                .height
+                .filter(|_| tip_status.in_best_chain)
+                .ok_or_else(|| ChainError::Inconsistent(format!("the tip {tip} is not in the best chain")))?;
             if *self.last_tip.lock_now() != Some(tip) {
                 unconfirmed.extend(self.unconfirm_reorged(source, confirmables).await?);
                 let header = source.header(&tip).await?;
@@ -340,7 +345,10 @@ pub fn proven_position(proof: &MerkleBlock, header: &Header, txid: &Txid) -> Res
         return Err(ChainError::Inconsistent(format!("the merkle proof for {txid} is for another block")));
     }
     let (mut matches, mut indexes) = (Vec::new(), Vec::new());
-    let root = proof.txn.extract_matches(&mut matches, &mut indexes).map_err(|e| ChainError::Inconsistent(format!("the merkle proof for {txid} is invalid: {e:?}")))?;
+    let root = proof
+        .txn
+        .extract_matches(&mut matches, &mut indexes)
+        .map_err(|e| ChainError::Inconsistent(format!("the merkle proof for {txid} is invalid: {e:?}")))?;
     if root != header.merkle_root {
         return Err(ChainError::Inconsistent(format!("the merkle proof for {txid} does not lead to its block's merkle root")));
     }

@@ -17,7 +17,9 @@ use lightning::ln::types::ChannelId;
 use lightning::sign::SpendableOutputDescriptor;
 use lightning::types::payment::{PaymentHash, PaymentPreimage};
 use lightning::util::logger::Logger as _;
-use lightning::util::persist::{CHANNEL_MANAGER_PERSISTENCE_KEY, CHANNEL_MANAGER_PERSISTENCE_PRIMARY_NAMESPACE, CHANNEL_MANAGER_PERSISTENCE_SECONDARY_NAMESPACE};
+use lightning::util::persist::{
+    CHANNEL_MANAGER_PERSISTENCE_KEY, CHANNEL_MANAGER_PERSISTENCE_PRIMARY_NAMESPACE, CHANNEL_MANAGER_PERSISTENCE_SECONDARY_NAMESPACE,
+};
 use lightning::{log_error, log_info, log_warn};
 
 use super::lightning_node::{hash_hex, LightningNode, NodeEvent};
@@ -33,14 +35,23 @@ const FUNDING_TARGET_BLOCKS: u16 = 6;
 impl<P: Platform> LightningNode<P> {
     pub(super) async fn handle_event(self: &Rc<Self>, event: Event) -> Result<(), ReplayEvent> {
         match event {
-            Event::FundingGenerationReady { temporary_channel_id, counterparty_node_id, channel_value_satoshis, output_script, .. } => self.on_funding_generation_ready(temporary_channel_id, counterparty_node_id, Amount::from_sat(channel_value_satoshis), output_script).await,
-            Event::OpenChannelRequest { temporary_channel_id, counterparty_node_id, funding_satoshis, .. } => self.on_open_channel_request(&temporary_channel_id, &counterparty_node_id, funding_satoshis),
+            Event::FundingGenerationReady { temporary_channel_id, counterparty_node_id, channel_value_satoshis, output_script, .. } => {
+                self.on_funding_generation_ready(temporary_channel_id, counterparty_node_id, Amount::from_sat(channel_value_satoshis), output_script)
+                    .await
+            }
+            Event::OpenChannelRequest { temporary_channel_id, counterparty_node_id, funding_satoshis, .. } => {
+                self.on_open_channel_request(&temporary_channel_id, &counterparty_node_id, funding_satoshis)
+            }
             Event::ChannelPending { channel_id, .. } => self.on_channel_state(NodeEvent::ChannelPending { channel_id: channel_id.to_string() }),
             Event::ChannelReady { channel_id, .. } => self.on_channel_state(NodeEvent::ChannelReady { channel_id: channel_id.to_string() }),
             Event::ChannelClosed { channel_id, reason, .. } => self.on_channel_closed(channel_id, &reason),
             Event::PaymentClaimable { payment_hash, purpose, amount_msat, .. } => self.on_payment_claimable(payment_hash, &purpose, amount_msat),
-            Event::PaymentClaimed { payment_hash, amount_msat, purpose, .. } => self.on_payment_claimed(payment_hash, amount_msat, purpose.preimage()).await,
-            Event::PaymentSent { payment_id, payment_preimage, payment_hash, fee_paid_msat, amount_msat, .. } => self.on_payment_sent(payment_id, payment_hash, payment_preimage, amount_msat, fee_paid_msat).await,
+            Event::PaymentClaimed { payment_hash, amount_msat, purpose, .. } => {
+                self.on_payment_claimed(payment_hash, amount_msat, purpose.preimage()).await
+            }
+            Event::PaymentSent { payment_id, payment_preimage, payment_hash, fee_paid_msat, amount_msat, .. } => {
+                self.on_payment_sent(payment_id, payment_hash, payment_preimage, amount_msat, fee_paid_msat).await
+            }
             Event::PaymentFailed { payment_id, payment_hash, reason } => self.on_payment_failed(payment_id, payment_hash, reason).await,
             Event::SpendableOutputs { outputs, channel_id } => self.on_spendable_outputs(outputs, channel_id).await,
             Event::ConnectionNeeded { node_id, .. } => self.on_connection_needed(node_id),
@@ -55,7 +66,13 @@ impl<P: Platform> LightningNode<P> {
     /// Builds, signs and hands LDK the funding transaction from the on-chain wallet; LDK broadcasts
     /// it once the peer has signed the first commitment. If the wallet cannot pay, the channel is
     /// abandoned before anything reaches the chain.
-    async fn on_funding_generation_ready(&self, temporary_channel_id: ChannelId, counterparty: PublicKey, value: Amount, script: ScriptBuf) -> Result<(), ReplayEvent> {
+    async fn on_funding_generation_ready(
+        &self,
+        temporary_channel_id: ChannelId,
+        counterparty: PublicKey,
+        value: Amount,
+        script: ScriptBuf,
+    ) -> Result<(), ReplayEvent> {
         let rate = FeeRate::from_sat_per_vb(self.parts.fees.sat_per_vb(FUNDING_TARGET_BLOCKS).ceil() as u64).unwrap_or(FeeRate::BROADCAST_MIN);
         let signed = self.onchain.lock().await.sign_funding(script, value, rate);
         let manager = &self.parts.channel_manager;
@@ -66,7 +83,10 @@ impl<P: Platform> LightningNode<P> {
         if let Err(why) = outcome {
             log_error!(self.parts.logger, "cannot fund channel {temporary_channel_id}: {why}");
             let _ = manager.force_close_broadcasting_latest_txn(&temporary_channel_id, &counterparty, "funding failed".to_owned());
-            self.notify(NodeEvent::ChannelClosed { channel_id: temporary_channel_id.to_string(), reason: format!("the channel could not be funded: {why}") });
+            self.notify(NodeEvent::ChannelClosed {
+                channel_id: temporary_channel_id.to_string(),
+                reason: format!("the channel could not be funded: {why}"),
+            });
         }
         Ok(())
     }
@@ -109,9 +129,19 @@ impl<P: Platform> LightningNode<P> {
         Ok(())
     }
 
-    async fn on_payment_claimed(self: &Rc<Self>, payment_hash: PaymentHash, amount_msat: u64, preimage: Option<PaymentPreimage>) -> Result<(), ReplayEvent> {
+    async fn on_payment_claimed(
+        self: &Rc<Self>,
+        payment_hash: PaymentHash,
+        amount_msat: u64,
+        preimage: Option<PaymentPreimage>,
+    ) -> Result<(), ReplayEvent> {
         let (hash, now) = (hash_hex(&payment_hash), self.platform.now());
-        let mut record = self.payments.get(&hash).await.map_err(|e| self.replay(e))?.unwrap_or_else(|| PaymentRecord::new(PaymentDirection::Inbound, hash.clone(), Some(amount_msat), now));
+        let mut record = self
+            .payments
+            .get(&hash)
+            .await
+            .map_err(|e| self.replay(e))?
+            .unwrap_or_else(|| PaymentRecord::new(PaymentDirection::Inbound, hash.clone(), Some(amount_msat), now));
         record.status = PaymentStatus::Succeeded;
         record.amount_msat = Some(amount_msat);
         record.preimage = preimage.map(|p| p.0.to_lower_hex_string());
@@ -121,10 +151,22 @@ impl<P: Platform> LightningNode<P> {
         Ok(())
     }
 
-    async fn on_payment_sent(self: &Rc<Self>, payment_id: Option<PaymentId>, payment_hash: PaymentHash, preimage: PaymentPreimage, amount_msat: Option<u64>, fee_paid_msat: Option<u64>) -> Result<(), ReplayEvent> {
+    async fn on_payment_sent(
+        self: &Rc<Self>,
+        payment_id: Option<PaymentId>,
+        payment_hash: PaymentHash,
+        preimage: PaymentPreimage,
+        amount_msat: Option<u64>,
+        fee_paid_msat: Option<u64>,
+    ) -> Result<(), ReplayEvent> {
         let (hash, now) = (hash_hex(&payment_hash), self.platform.now());
         // A record is always written before sending; one missing (a damaged store) is made anew.
-        let mut record = self.payments.get(&hash).await.map_err(|e| self.replay(e))?.unwrap_or_else(|| PaymentRecord::new(PaymentDirection::Outbound, hash.clone(), amount_msat, now));
+        let mut record = self
+            .payments
+            .get(&hash)
+            .await
+            .map_err(|e| self.replay(e))?
+            .unwrap_or_else(|| PaymentRecord::new(PaymentDirection::Outbound, hash.clone(), amount_msat, now));
         record.status = PaymentStatus::Succeeded;
         record.preimage = Some(preimage.0.to_lower_hex_string());
         record.fee_paid_msat = fee_paid_msat;
@@ -140,8 +182,16 @@ impl<P: Platform> LightningNode<P> {
     /// has committed: LDK persists it right after the handler returns, and a payment reported done
     /// must survive a reload. (Were that write lost, LDK would replay the event, and this handler is
     /// idempotent.) After a minute without a write, reports anyway: the payment itself is settled.
-    fn report_once_manager_written(self: &Rc<Self>, event: NodeEvent, waiter: Option<(oneshot::Sender<Result<PaymentRecord, NodeError>>, PaymentRecord)>) {
-        let written = self.parts.store.next_write_committed(CHANNEL_MANAGER_PERSISTENCE_PRIMARY_NAMESPACE, CHANNEL_MANAGER_PERSISTENCE_SECONDARY_NAMESPACE, CHANNEL_MANAGER_PERSISTENCE_KEY);
+    fn report_once_manager_written(
+        self: &Rc<Self>,
+        event: NodeEvent,
+        waiter: Option<(oneshot::Sender<Result<PaymentRecord, NodeError>>, PaymentRecord)>,
+    ) {
+        let written = self.parts.store.next_write_committed(
+            CHANNEL_MANAGER_PERSISTENCE_PRIMARY_NAMESPACE,
+            CHANNEL_MANAGER_PERSISTENCE_SECONDARY_NAMESPACE,
+            CHANNEL_MANAGER_PERSISTENCE_KEY,
+        );
         let node = self.clone();
         self.platform.spawner().spawn_local(async move {
             futures::future::select(Box::pin(written), node.platform.sleep(MANAGER_WRITE_WAIT)).await;
@@ -152,7 +202,12 @@ impl<P: Platform> LightningNode<P> {
         });
     }
 
-    async fn on_payment_failed(&self, payment_id: PaymentId, payment_hash: Option<PaymentHash>, reason: Option<PaymentFailureReason>) -> Result<(), ReplayEvent> {
+    async fn on_payment_failed(
+        &self,
+        payment_id: PaymentId,
+        payment_hash: Option<PaymentHash>,
+        reason: Option<PaymentFailureReason>,
+    ) -> Result<(), ReplayEvent> {
         let why = reason.map_or_else(|| "unknown reason".to_owned(), |r| format!("{r:?}"));
         let hash = payment_hash.map(|h| hash_hex(&h)).unwrap_or_default();
         let now = self.platform.now().as_secs();
@@ -173,7 +228,11 @@ impl<P: Platform> LightningNode<P> {
     /// Hands what a closed channel left us to the sweeper, which spends it into the on-chain wallet
     /// once it matures and persists what it tracks; if that write fails, LDK hands the event again.
     async fn on_spendable_outputs(&self, outputs: Vec<SpendableOutputDescriptor>, channel_id: Option<ChannelId>) -> Result<(), ReplayEvent> {
-        self.parts.sweeper.track_spendable_outputs(outputs, channel_id, false, None).await.map_err(|()| self.replay(NodeError::Storage("the sweeper could not store the outputs to spend".to_owned())))
+        self.parts
+            .sweeper
+            .track_spendable_outputs(outputs, channel_id, false, None)
+            .await
+            .map_err(|()| self.replay(NodeError::Storage("the sweeper could not store the outputs to spend".to_owned())))
     }
 
     fn on_connection_needed(self: &Rc<Self>, node_id: PublicKey) -> Result<(), ReplayEvent> {

@@ -153,17 +153,30 @@ pub struct LightningNode<P: Platform> {
 impl<P: Platform> LightningNode<P> {
     /// Starts the node: restores its state from `sealed`, catches up with the chain, and starts its
     /// background tasks. Fails, changing nothing, if the store or the chain server fails.
-    pub async fn start(platform: P, keys: &NodeKeys, sealed: Rc<SealedStore<P::Store>>, config: NodeConfig, logger: NodeLogger) -> Result<Rc<Self>, NodeError> {
-        let esplora = esplora_client::Builder::new(&config.esplora_url).max_retries(3).build_async_with_sleeper::<P::Sleeper>().map_err(|e| NodeError::Chain(e.to_string()))?;
+    pub async fn start(
+        platform: P,
+        keys: &NodeKeys,
+        sealed: Rc<SealedStore<P::Store>>,
+        config: NodeConfig,
+        logger: NodeLogger,
+    ) -> Result<Rc<Self>, NodeError> {
+        let esplora = esplora_client::Builder::new(&config.esplora_url)
+            .max_retries(3)
+            .build_async_with_sleeper::<P::Sleeper>()
+            .map_err(|e| NodeError::Chain(e.to_string()))?;
         let tip = current_tip(&esplora).await?;
         let keys_manager = Rc::new(keys.keys_manager(platform.now()));
         let mut onchain = OnchainWallet::open(keys, config.network, sealed.clone()).await?;
         let funds_back_to = onchain.close_address().await?;
-        let signer = Rc::new(WalletSigner::new(keys_manager.clone(), funds_back_to.script_pubkey()).map_err(|_| NodeError::Onchain("the wallet's address cannot receive a channel's funds".to_owned()))?);
+        let signer = Rc::new(
+            WalletSigner::new(keys_manager.clone(), funds_back_to.script_pubkey())
+                .map_err(|_| NodeError::Onchain("the wallet's address cannot receive a channel's funds".to_owned()))?,
+        );
         let store = Rc::new(LdkStore::new(sealed.clone()));
         let onchain = Rc::new(AsyncMutex::new(onchain));
         let coins = Rc::new(OnchainCoins::new(onchain.clone()));
-        let inputs = BuildInputs { platform: &platform, keys: keys_manager, signer, coins, logger: Rc::new(logger), store, network: config.network, tip };
+        let inputs =
+            BuildInputs { platform: &platform, keys: keys_manager, signer, coins, logger: Rc::new(logger), store, network: config.network, tip };
         let parts = builder::build(inputs).await?;
         let payments = PaymentStore::open(sealed).await?;
         let (stop_trigger, stop_signal) = oneshot::channel();
@@ -256,8 +269,13 @@ impl<P: Platform> LightningNode<P> {
         if self.is_connected(&peer.node_id) {
             return Ok(());
         }
-        let (mut socket, events) = self.platform.connector().connect(&peer.host, peer.port).await.map_err(|e| NodeError::PeerUnreachable(e.to_string()))?;
-        let first_bytes = self.parts.peer_manager.new_outbound_connection(peer.node_id, socket.clone(), None).map_err(|_| NodeError::PeerUnreachable(format!("{} refused the connection", peer.node_id)))?;
+        let (mut socket, events) =
+            self.platform.connector().connect(&peer.host, peer.port).await.map_err(|e| NodeError::PeerUnreachable(e.to_string()))?;
+        let first_bytes = self
+            .parts
+            .peer_manager
+            .new_outbound_connection(peer.node_id, socket.clone(), None)
+            .map_err(|_| NodeError::PeerUnreachable(format!("{} refused the connection", peer.node_id)))?;
         socket.send_data(&first_bytes, true);
         // The proxy accepts before it reaches the peer: an unreachable one shows as an early close.
         let closed: Rc<RefCell<Option<String>>> = Rc::default();
@@ -311,14 +329,22 @@ impl<P: Platform> LightningNode<P> {
         }
         self.connect(peer).await?;
         let user_channel_id = self.new_user_channel_id();
-        let channel_id = self.parts.channel_manager.create_channel(peer.node_id, amount.to_sat(), 0, user_channel_id, None, None).map_err(|e| NodeError::Refused(format!("{e:?}")))?;
+        let channel_id = self
+            .parts
+            .channel_manager
+            .create_channel(peer.node_id, amount.to_sat(), 0, user_channel_id, None, None)
+            .map_err(|e| NodeError::Refused(format!("{e:?}")))?;
         Ok(channel_id.to_string())
     }
 
     /// Closes a channel: cooperatively (funds back after the closing transaction confirms), or by
     /// force (our commitment on chain, funds back after the delay the channel set).
     pub fn close_channel(&self, channel_id: &str, force: bool) -> Result<(), NodeError> {
-        let channel = self.channels().into_iter().find(|c| c.channel_id.to_string() == channel_id).ok_or_else(|| NodeError::UnknownChannel(channel_id.to_owned()))?;
+        let channel = self
+            .channels()
+            .into_iter()
+            .find(|c| c.channel_id.to_string() == channel_id)
+            .ok_or_else(|| NodeError::UnknownChannel(channel_id.to_owned()))?;
         let manager = &self.parts.channel_manager;
         let result = if force {
             manager.force_close_broadcasting_latest_txn(&channel.channel_id, &channel.counterparty.node_id, "closed by the wallet's owner".to_owned())
@@ -359,15 +385,25 @@ impl<P: Platform> LightningNode<P> {
 
     /// Makes a BOLT11 invoice. `amount_msat` `None` lets the payer choose.
     pub async fn create_invoice(&self, amount_msat: Option<u64>, description: &str, expiry: Duration) -> Result<Bolt11Invoice, NodeError> {
-        let description = Description::new(description.to_owned()).map_err(|e| NodeError::InvalidInvoice(format!("the description cannot be used: {e}")))?;
+        let description =
+            Description::new(description.to_owned()).map_err(|e| NodeError::InvalidInvoice(format!("the description cannot be used: {e}")))?;
         let params = Bolt11InvoiceParameters {
             amount_msats: amount_msat,
             description: Bolt11InvoiceDescription::Direct(description),
             invoice_expiry_delta_secs: Some(expiry.as_secs().min(u64::from(u32::MAX)) as u32),
             ..Default::default()
         };
-        let invoice = self.parts.channel_manager.create_bolt11_invoice(params).map_err(|e| NodeError::InvalidInvoice(format!("cannot make the invoice: {e:?}")))?;
-        let record = PaymentRecord::new(PaymentDirection::Inbound, hash_hex(&PaymentHash(invoice.payment_hash().to_byte_array())), amount_msat, self.platform.now());
+        let invoice = self
+            .parts
+            .channel_manager
+            .create_bolt11_invoice(params)
+            .map_err(|e| NodeError::InvalidInvoice(format!("cannot make the invoice: {e:?}")))?;
+        let record = PaymentRecord::new(
+            PaymentDirection::Inbound,
+            hash_hex(&PaymentHash(invoice.payment_hash().to_byte_array())),
+            amount_msat,
+            self.platform.now(),
+        );
         self.payments.upsert(record).await?;
         Ok(invoice)
     }
@@ -481,7 +517,8 @@ impl<P: Platform> LightningNode<P> {
         let now = self.platform.now().as_secs();
         for record in self.payments.all().await? {
             let id = payment_id_of(&record.payment_hash);
-            if record.direction == PaymentDirection::Outbound && record.status == PaymentStatus::Pending && id.is_some_and(|id| !known.contains(&id)) {
+            if record.direction == PaymentDirection::Outbound && record.status == PaymentStatus::Pending && id.is_some_and(|id| !known.contains(&id))
+            {
                 self.payments
                     .update(&record.payment_hash, |r| {
                         r.status = PaymentStatus::Failed;
@@ -509,7 +546,12 @@ impl<P: Platform> LightningNode<P> {
         if self.peers.borrow().get(&peer.node_id) == Some(peer) {
             return Ok(());
         }
-        self.parts.store.sealed().put(PEERS_NAMESPACE, &peer.node_id.to_string(), peer.to_string().as_bytes()).await.map_err(|e| NodeError::Storage(e.to_string()))?;
+        self.parts
+            .store
+            .sealed()
+            .put(PEERS_NAMESPACE, &peer.node_id.to_string(), peer.to_string().as_bytes())
+            .await
+            .map_err(|e| NodeError::Storage(e.to_string()))?;
         self.peers.borrow_mut().insert(peer.node_id, peer.clone());
         Ok(())
     }
@@ -562,7 +604,10 @@ async fn current_tip<S: esplora_client::Sleeper>(esplora: &AsyncClient<S>) -> Re
 
 fn recent_payment_id(payment: &RecentPaymentDetails) -> PaymentId {
     match payment {
-        RecentPaymentDetails::AwaitingInvoice { payment_id } | RecentPaymentDetails::Pending { payment_id, .. } | RecentPaymentDetails::Fulfilled { payment_id, .. } | RecentPaymentDetails::Abandoned { payment_id, .. } => *payment_id,
+        RecentPaymentDetails::AwaitingInvoice { payment_id }
+        | RecentPaymentDetails::Pending { payment_id, .. }
+        | RecentPaymentDetails::Fulfilled { payment_id, .. }
+        | RecentPaymentDetails::Abandoned { payment_id, .. } => *payment_id,
     }
 }
 

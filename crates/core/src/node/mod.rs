@@ -71,7 +71,9 @@ pub enum NodeError {
 impl From<OnchainError> for NodeError {
     fn from(error: OnchainError) -> Self {
         match error {
-            OnchainError::InsufficientFunds { needed, available } => NodeError::InsufficientFunds { needed_msat: needed.to_sat() * 1000, available_msat: available.to_sat() * 1000 },
+            OnchainError::InsufficientFunds { needed, available } => {
+                NodeError::InsufficientFunds { needed_msat: needed.to_sat() * 1000, available_msat: available.to_sat() * 1000 }
+            }
             other => NodeError::Onchain(other.to_string()),
         }
     }

@@ -53,7 +53,11 @@ pub trait Connector {
 
 /// Runs one connection until it closes: every arriving chunk goes to LDK, and LDK's reaction is sent
 /// at once (`process_events`). Returns why it ended.
-pub async fn drive_connection<PM: APeerManager<Descriptor = D>, D: SocketDescriptor>(peer_manager: &PM, mut socket: D, mut events: UnboundedReceiver<SocketEvent>) -> CloseReason {
+pub async fn drive_connection<PM: APeerManager<Descriptor = D>, D: SocketDescriptor>(
+    peer_manager: &PM,
+    mut socket: D,
+    mut events: UnboundedReceiver<SocketEvent>,
+) -> CloseReason {
     let peer_manager = peer_manager.as_ref();
     while let Some(event) = events.next().await {
         match event {

@@ -99,7 +99,8 @@ impl<S: KvStore> OnchainWallet<S> {
         let mut opened = match loaded {
             Some(wallet) => Self { wallet, persisted: stored, sealed },
             None => {
-                let wallet = Wallet::create(external, internal).network(network).create_wallet_no_persist().map_err(|e| OnchainError::Build(e.to_string()))?;
+                let wallet =
+                    Wallet::create(external, internal).network(network).create_wallet_no_persist().map_err(|e| OnchainError::Build(e.to_string()))?;
                 Self { wallet, persisted: ChangeSet::default(), sealed }
             }
         };
@@ -268,7 +269,8 @@ fn create_tx_error(error: CreateTxError) -> OnchainError {
 
 /// Parses a pasted address and checks it is for `network`.
 pub fn parse_address(text: &str, network: Network) -> Result<Address, OnchainError> {
-    let unchecked: Address<bitcoin::address::NetworkUnchecked> = text.trim().parse().map_err(|e: bitcoin::address::ParseError| OnchainError::InvalidAddress(e.to_string()))?;
+    let unchecked: Address<bitcoin::address::NetworkUnchecked> =
+        text.trim().parse().map_err(|e: bitcoin::address::ParseError| OnchainError::InvalidAddress(e.to_string()))?;
     if unchecked.is_valid_for_network(network) {
         return Ok(unchecked.assume_checked());
     }

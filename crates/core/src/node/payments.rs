@@ -51,7 +51,17 @@ pub struct PaymentRecord {
 
 impl PaymentRecord {
     pub fn new(direction: PaymentDirection, payment_hash: String, amount_msat: Option<u64>, now: Duration) -> Self {
-        Self { direction, status: PaymentStatus::Pending, payment_hash, amount_msat, fee_paid_msat: None, preimage: None, description: None, created_at_secs: now.as_secs(), updated_at_secs: now.as_secs() }
+        Self {
+            direction,
+            status: PaymentStatus::Pending,
+            payment_hash,
+            amount_msat,
+            fee_paid_msat: None,
+            preimage: None,
+            description: None,
+            created_at_secs: now.as_secs(),
+            updated_at_secs: now.as_secs(),
+        }
     }
 }
 

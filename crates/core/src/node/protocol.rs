@@ -8,8 +8,8 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use bitcoin::{Amount, FeeRate};
 use bitcoin::hashes::Hash as _;
+use bitcoin::{Amount, FeeRate};
 use lightning::ln::channel_state::ChannelDetails;
 use lightning::types::payment::PaymentHash;
 use serde::{Deserialize, Serialize};
@@ -17,9 +17,9 @@ use serde::{Deserialize, Serialize};
 use super::lightning_node::{hash_hex, invoice_description, LightningNode, NodeEvent, PeerUri};
 use super::onchain::SendAmount;
 use super::payments::PaymentRecord;
-use crate::store::sealed::StoreWrites;
 use super::platform::Platform;
 use super::NodeError;
+use crate::store::sealed::StoreWrites;
 
 /// Changes whenever a message changes shape.
 pub const PROTOCOL_VERSION: u16 = 3;
@@ -28,11 +28,16 @@ pub const PROTOCOL_VERSION: u16 = 3;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ToNode {
-    Hello { version: u16 },
+    Hello {
+        version: u16,
+    },
     /// Opens the wallet's database, unlocks its vault and starts the node. The passphrase crosses
     /// only in memory (`postMessage` within the tab) and is dropped once the vault is open.
     Start(StartNode),
-    Request { id: u64, command: Command },
+    Request {
+        id: u64,
+        command: Command,
+    },
     Stop,
 }
 
@@ -57,7 +62,11 @@ impl Drop for StartNode {
 /// Never prints the passphrase.
 impl std::fmt::Debug for StartNode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StartNode").field("database", &self.database).field("network", &self.network).field("esplora_url", &self.esplora_url).finish_non_exhaustive()
+        f.debug_struct("StartNode")
+            .field("database", &self.database)
+            .field("network", &self.network)
+            .field("esplora_url", &self.esplora_url)
+            .finish_non_exhaustive()
     }
 }
 
@@ -65,13 +74,24 @@ impl std::fmt::Debug for StartNode {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum FromNode {
-    Hello { version: u16 },
-    Started { node_id: String },
+    Hello {
+        version: u16,
+    },
+    Started {
+        node_id: String,
+    },
     /// The node did not start (wrong passphrase, storage or chain server failing, another version).
-    StartFailed { error: String },
+    StartFailed {
+        error: String,
+    },
     /// The answer to request `id`.
-    Reply { id: u64, result: Result<Answer, NodeError> },
-    Event { event: NodeEvent },
+    Reply {
+        id: u64,
+        result: Result<Answer, NodeError>,
+    },
+    Event {
+        event: NodeEvent,
+    },
     Stopped,
 }
 
@@ -84,14 +104,35 @@ pub enum Command {
     Balances,
     NewAddress,
     Channels,
-    OpenChannel { peer: String, amount_sat: u64 },
-    CloseChannel { channel_id: String, force: bool },
-    CreateInvoice { amount_msat: Option<u64>, description: String, expiry_secs: u64 },
+    OpenChannel {
+        peer: String,
+        amount_sat: u64,
+    },
+    CloseChannel {
+        channel_id: String,
+        force: bool,
+    },
+    CreateInvoice {
+        amount_msat: Option<u64>,
+        description: String,
+        expiry_secs: u64,
+    },
     /// Checks an invoice without paying it (what the send page shows before confirming).
-    CheckInvoice { invoice: String, amount_msat: Option<u64> },
-    PayInvoice { invoice: String, amount_msat: Option<u64>, max_fee_msat: u64 },
+    CheckInvoice {
+        invoice: String,
+        amount_msat: Option<u64>,
+    },
+    PayInvoice {
+        invoice: String,
+        amount_msat: Option<u64>,
+        max_fee_msat: u64,
+    },
     /// `amount_sat` `None` sends everything.
-    SendOnchain { address: String, amount_sat: Option<u64>, sat_per_vb: u64 },
+    SendOnchain {
+        address: String,
+        amount_sat: Option<u64>,
+        sat_per_vb: u64,
+    },
     Payments,
     /// What the node measures about itself (see [`NodeMetrics`]).
     Metrics,
@@ -102,20 +143,53 @@ pub enum Command {
 #[serde(tag = "answer", rename_all = "snake_case")]
 pub enum Answer {
     /// `new_tip`: this sync found a block the node had not seen.
-    Synced { height: u32, new_tip: bool },
-    Status { node_id: String, height: u32, peers_known: usize, peers_connected: usize },
-    Balances { onchain_confirmed_sat: u64, onchain_pending_sat: u64, lightning_msat: u64 },
-    Address { address: String },
-    Channels { channels: Vec<ChannelView> },
-    ChannelOpening { channel_id: String },
+    Synced {
+        height: u32,
+        new_tip: bool,
+    },
+    Status {
+        node_id: String,
+        height: u32,
+        peers_known: usize,
+        peers_connected: usize,
+    },
+    Balances {
+        onchain_confirmed_sat: u64,
+        onchain_pending_sat: u64,
+        lightning_msat: u64,
+    },
+    Address {
+        address: String,
+    },
+    Channels {
+        channels: Vec<ChannelView>,
+    },
+    ChannelOpening {
+        channel_id: String,
+    },
     Closing,
     /// `payment_hash` (hex) names the payment in events and the history.
-    Invoice { invoice: String, payment_hash: String },
+    Invoice {
+        invoice: String,
+        payment_hash: String,
+    },
     /// `estimated_fee_msat`: the routing fee of a route found now, if one was (needs an amount).
-    InvoiceDetails { amount_msat: Option<u64>, description: Option<String>, payee: Option<String>, expires_at_secs: u64, estimated_fee_msat: Option<u64> },
-    Payment { payment: PaymentRecord },
-    Sent { txid: String },
-    Payments { payments: Vec<PaymentRecord> },
+    InvoiceDetails {
+        amount_msat: Option<u64>,
+        description: Option<String>,
+        payee: Option<String>,
+        expires_at_secs: u64,
+        estimated_fee_msat: Option<u64>,
+    },
+    Payment {
+        payment: PaymentRecord,
+    },
+    Sent {
+        txid: String,
+    },
+    Payments {
+        payments: Vec<PaymentRecord>,
+    },
     Metrics(NodeMetrics),
 }
 
@@ -195,15 +269,26 @@ pub async fn answer<P: Platform>(node: &Rc<LightningNode<P>>, command: Command) 
         }
         Command::Status => {
             let status = node.status();
-            Ok(Answer::Status { node_id: node.node_id().to_string(), height: status.height, peers_known: status.peers_known, peers_connected: status.peers_connected })
+            Ok(Answer::Status {
+                node_id: node.node_id().to_string(),
+                height: status.height,
+                peers_known: status.peers_known,
+                peers_connected: status.peers_connected,
+            })
         }
         Command::Balances => {
             let balances = node.balances().await;
-            Ok(Answer::Balances { onchain_confirmed_sat: balances.onchain_confirmed.to_sat(), onchain_pending_sat: balances.onchain_pending.to_sat(), lightning_msat: balances.lightning_msat })
+            Ok(Answer::Balances {
+                onchain_confirmed_sat: balances.onchain_confirmed.to_sat(),
+                onchain_pending_sat: balances.onchain_pending.to_sat(),
+                lightning_msat: balances.lightning_msat,
+            })
         }
         Command::NewAddress => Ok(Answer::Address { address: node.onchain_address().await?.to_string() }),
         Command::Channels => Ok(Answer::Channels { channels: node.channels().iter().map(ChannelView::from).collect() }),
-        Command::OpenChannel { peer, amount_sat } => Ok(Answer::ChannelOpening { channel_id: node.open_channel(&peer.parse::<PeerUri>()?, Amount::from_sat(amount_sat)).await? }),
+        Command::OpenChannel { peer, amount_sat } => {
+            Ok(Answer::ChannelOpening { channel_id: node.open_channel(&peer.parse::<PeerUri>()?, Amount::from_sat(amount_sat)).await? })
+        }
         Command::CloseChannel { channel_id, force } => node.close_channel(&channel_id, force).map(|()| Answer::Closing),
         Command::CreateInvoice { amount_msat, description, expiry_secs } => {
             let invoice = node.create_invoice(amount_msat, &description, Duration::from_secs(expiry_secs)).await?;
@@ -214,12 +299,21 @@ pub async fn answer<P: Platform>(node: &Rc<LightningNode<P>>, command: Command) 
             let description = invoice_description(&invoice);
             let expires_at_secs = invoice.expires_at().map_or(u64::MAX, |at| at.as_secs());
             let estimated_fee_msat = invoice.amount_milli_satoshis().or(amount_msat).and_then(|amount| node.estimate_fee_msat(&invoice, amount));
-            Ok(Answer::InvoiceDetails { amount_msat: invoice.amount_milli_satoshis(), description, payee: invoice.payee_pub_key().map(ToString::to_string).or_else(|| Some(invoice.recover_payee_pub_key().to_string())), expires_at_secs, estimated_fee_msat })
+            Ok(Answer::InvoiceDetails {
+                amount_msat: invoice.amount_milli_satoshis(),
+                description,
+                payee: invoice.payee_pub_key().map(ToString::to_string).or_else(|| Some(invoice.recover_payee_pub_key().to_string())),
+                expires_at_secs,
+                estimated_fee_msat,
+            })
         }
-        Command::PayInvoice { invoice, amount_msat, max_fee_msat } => Ok(Answer::Payment { payment: node.pay_invoice(&invoice, amount_msat, max_fee_msat).await? }),
+        Command::PayInvoice { invoice, amount_msat, max_fee_msat } => {
+            Ok(Answer::Payment { payment: node.pay_invoice(&invoice, amount_msat, max_fee_msat).await? })
+        }
         Command::SendOnchain { address, amount_sat, sat_per_vb } => {
             let amount = amount_sat.map_or(SendAmount::All, |sat| SendAmount::Exactly(Amount::from_sat(sat)));
-            let rate = FeeRate::from_sat_per_vb(sat_per_vb).ok_or_else(|| NodeError::Onchain(format!("{sat_per_vb} sat/vB is not a usable fee rate")))?;
+            let rate =
+                FeeRate::from_sat_per_vb(sat_per_vb).ok_or_else(|| NodeError::Onchain(format!("{sat_per_vb} sat/vB is not a usable fee rate")))?;
             Ok(Answer::Sent { txid: node.send_onchain(&address, amount, rate).await?.to_string() })
         }
         Command::Payments => Ok(Answer::Payments { payments: node.payments().await? }),

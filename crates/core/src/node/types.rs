@@ -28,28 +28,87 @@ pub type Logger = NodeLogger;
 pub type Graph = gossip::NetworkGraph<Rc<Logger>>;
 pub type Scorer = ProbabilisticScorer<Rc<Graph>, Rc<Logger>>;
 
-pub type MonitorPersister<S> = lightning::util::persist::MonitorUpdatingPersisterAsync<Rc<LdkStore<S>>, TaskSpawner, Rc<Logger>, Rc<KeysManager>, Rc<WalletSigner>, Rc<Broadcaster>, Rc<FeeEstimates>>;
-pub type ChainMonitorPersister<S> = chainmonitor::AsyncPersister<Rc<LdkStore<S>>, TaskSpawner, Rc<Logger>, Rc<KeysManager>, Rc<WalletSigner>, Rc<Broadcaster>, Rc<FeeEstimates>>;
-pub type ChainMonitor<S> = chainmonitor::ChainMonitor<InMemorySigner, Rc<ChainSync>, Rc<Broadcaster>, Rc<FeeEstimates>, Rc<Logger>, ChainMonitorPersister<S>, Rc<KeysManager>>;
+pub type MonitorPersister<S> = lightning::util::persist::MonitorUpdatingPersisterAsync<
+    Rc<LdkStore<S>>,
+    TaskSpawner,
+    Rc<Logger>,
+    Rc<KeysManager>,
+    Rc<WalletSigner>,
+    Rc<Broadcaster>,
+    Rc<FeeEstimates>,
+>;
+pub type ChainMonitorPersister<S> =
+    chainmonitor::AsyncPersister<Rc<LdkStore<S>>, TaskSpawner, Rc<Logger>, Rc<KeysManager>, Rc<WalletSigner>, Rc<Broadcaster>, Rc<FeeEstimates>>;
+pub type ChainMonitor<S> = chainmonitor::ChainMonitor<
+    InMemorySigner,
+    Rc<ChainSync>,
+    Rc<Broadcaster>,
+    Rc<FeeEstimates>,
+    Rc<Logger>,
+    ChainMonitorPersister<S>,
+    Rc<KeysManager>,
+>;
 
 pub type Router = DefaultRouter<Rc<Graph>, Rc<Logger>, Rc<KeysManager>, Rc<ScorerCell>, ProbabilisticScoringFeeParameters, Scorer>;
 pub type MessageRouter = lightning::onion_message::messenger::DefaultMessageRouter<Rc<Graph>, Rc<Logger>, Rc<KeysManager>>;
 
-pub type ChannelManager<S> = lightning::ln::channelmanager::ChannelManager<Rc<ChainMonitor<S>>, Rc<Broadcaster>, Rc<KeysManager>, Rc<KeysManager>, Rc<WalletSigner>, Rc<FeeEstimates>, Rc<Router>, Rc<MessageRouter>, Rc<Logger>>;
+pub type ChannelManager<S> = lightning::ln::channelmanager::ChannelManager<
+    Rc<ChainMonitor<S>>,
+    Rc<Broadcaster>,
+    Rc<KeysManager>,
+    Rc<KeysManager>,
+    Rc<WalletSigner>,
+    Rc<FeeEstimates>,
+    Rc<Router>,
+    Rc<MessageRouter>,
+    Rc<Logger>,
+>;
 
-pub type OnionMessenger<S> = lightning::onion_message::messenger::OnionMessenger<Rc<KeysManager>, Rc<KeysManager>, Rc<Logger>, Rc<ChannelManager<S>>, Rc<MessageRouter>, Rc<ChannelManager<S>>, IgnoringMessageHandler, IgnoringMessageHandler, IgnoringMessageHandler>;
+pub type OnionMessenger<S> = lightning::onion_message::messenger::OnionMessenger<
+    Rc<KeysManager>,
+    Rc<KeysManager>,
+    Rc<Logger>,
+    Rc<ChannelManager<S>>,
+    Rc<MessageRouter>,
+    Rc<ChannelManager<S>>,
+    IgnoringMessageHandler,
+    IgnoringMessageHandler,
+    IgnoringMessageHandler,
+>;
 
 /// Gossip is learned from peers (the devnet's hub announces its channels); no UTXO lookup: a light
 /// wallet trusts announcements it only uses to find routes.
 pub type P2PGossipSync = gossip::P2PGossipSync<Rc<Graph>, Rc<dyn lightning::routing::utxo::UtxoLookup>, Rc<Logger>>;
 
 /// Spends what closed channels left us into the on-chain wallet, when it matures.
-pub type Sweeper<S> = lightning::util::sweep::OutputSweeper<Rc<Broadcaster>, Rc<OnchainCoins<S>>, Rc<FeeEstimates>, Rc<ChainSync>, Rc<LdkStore<S>>, Rc<Logger>, Rc<KeysManager>>;
+pub type Sweeper<S> = lightning::util::sweep::OutputSweeper<
+    Rc<Broadcaster>,
+    Rc<OnchainCoins<S>>,
+    Rc<FeeEstimates>,
+    Rc<ChainSync>,
+    Rc<LdkStore<S>>,
+    Rc<Logger>,
+    Rc<KeysManager>,
+>;
 
 /// Pays a force close's fee with a child transaction from the on-chain wallet's coins.
-pub type BumpHandler<S> = lightning::events::bump_transaction::BumpTransactionEventHandler<Rc<Broadcaster>, Rc<lightning::events::bump_transaction::Wallet<Rc<OnchainCoins<S>>, Rc<Logger>>>, Rc<WalletSigner>, Rc<Logger>>;
+pub type BumpHandler<S> = lightning::events::bump_transaction::BumpTransactionEventHandler<
+    Rc<Broadcaster>,
+    Rc<lightning::events::bump_transaction::Wallet<Rc<OnchainCoins<S>>, Rc<Logger>>>,
+    Rc<WalletSigner>,
+    Rc<Logger>,
+>;
 
-pub type PeerManager<S, D> = lightning::ln::peer_handler::PeerManager<D, Rc<ChannelManager<S>>, Rc<P2PGossipSync>, Rc<OnionMessenger<S>>, Rc<Logger>, IgnoringMessageHandler, Rc<KeysManager>, Rc<ChainMonitor<S>>>;
+pub type PeerManager<S, D> = lightning::ln::peer_handler::PeerManager<
+    D,
+    Rc<ChannelManager<S>>,
+    Rc<P2PGossipSync>,
+    Rc<OnionMessenger<S>>,
+    Rc<Logger>,
+    IgnoringMessageHandler,
+    Rc<KeysManager>,
+    Rc<ChainMonitor<S>>,
+>;
 
 /// The scorer behind a `RefCell`, persistable: LDK's own lock-and-write wrappers need `std` or are
 /// for its C bindings, and a `RefCell` alone is not `Writeable`.

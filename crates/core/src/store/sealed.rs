@@ -49,7 +49,12 @@ pub struct SealedStore<S> {
 impl<S: KvStore> SealedStore<S> {
     /// Wraps `backing`; both subkeys are derived from the vault's `data_key`.
     pub fn new(backing: S, data_key: &SecretKey) -> Self {
-        Self { backing, seal_key: data_key.derive("blixtra/seal-records/v1"), blind_key: data_key.derive("blixtra/blind-names/v1"), writes: Cell::default() }
+        Self {
+            backing,
+            seal_key: data_key.derive("blixtra/seal-records/v1"),
+            blind_key: data_key.derive("blixtra/blind-names/v1"),
+            writes: Cell::default(),
+        }
     }
 
     /// Returns what has been committed through this store so far.

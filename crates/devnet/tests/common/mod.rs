@@ -16,7 +16,14 @@ pub fn anyone_can_spend() -> ScriptBuf {
 
 pub fn template(chain: &Chain, transactions: Vec<Transaction>, fees: Amount) -> Template {
     let tip = chain.tip();
-    Template { prev_hash: tip.hash, height: tip.height + 1, time: GENESIS_TIME + 60 * (tip.height + 1), payout: anyone_can_spend(), transactions, fees }
+    Template {
+        prev_hash: tip.hash,
+        height: tip.height + 1,
+        time: GENESIS_TIME + 60 * (tip.height + 1),
+        payout: anyone_can_spend(),
+        transactions,
+        fees,
+    }
 }
 
 pub fn mine(chain: &Chain, blocks: u32) -> Vec<Block> {
@@ -50,7 +57,14 @@ pub fn mine_with(chain: &Chain, transactions: Vec<Transaction>, fees: Amount) ->
 pub fn mine_branch(chain: &Chain, mut prev: bitcoin::BlockHash, height: u32, count: u32) -> Vec<Block> {
     (height..height + count)
         .map(|h| {
-            let block = build_block(Template { prev_hash: prev, height: h, time: GENESIS_TIME + 60 * h + 1, payout: anyone_can_spend(), transactions: vec![], fees: Amount::ZERO });
+            let block = build_block(Template {
+                prev_hash: prev,
+                height: h,
+                time: GENESIS_TIME + 60 * h + 1,
+                payout: anyone_can_spend(),
+                transactions: vec![],
+                fees: Amount::ZERO,
+            });
             chain.submit(&block).expect("Core accepts a valid block on a branch");
             prev = block.block_hash();
             block

@@ -75,7 +75,10 @@ pub async fn run(config: &BenchConfig) -> Result<Value> {
     let devnet = DevnetControl::new(&config.devnet_url)?;
     let devnet_json = devnet.config().await?;
     if devnet_json["anchor"].as_str().is_none() {
-        return Err(Error::Unexpected { what: "devnet.json".into(), detail: "no anchor: start the devnet with --anchor (cargo xtask bench does)".into() });
+        return Err(Error::Unexpected {
+            what: "devnet.json".into(),
+            detail: "no anchor: start the devnet with --anchor (cargo xtask bench does)".into(),
+        });
     }
     let router = app_router(&config.dist)?.nest_service("/bench", ServeDir::new(&config.bench_page));
     let server = AppServer::serve(router, SocketAddr::from(([127, 0, 0, 1], 0))).await?;
@@ -120,7 +123,13 @@ fn ui_for(browser: &Browser, base_url: &str) -> Ui {
 const NETWORK_WAIT: Duration = Duration::from_secs(120);
 
 /// The wallet's figures from one browser session; also returns the recovery words for the restore.
-async fn in_first_session(config: &BenchConfig, devnet: &DevnetControl, devnet_json: &Value, base_url: &str, browser: &Browser) -> Result<(Vec<String>, Value)> {
+async fn in_first_session(
+    config: &BenchConfig,
+    devnet: &DevnetControl,
+    devnet_json: &Value,
+    base_url: &str,
+    browser: &Browser,
+) -> Result<(Vec<String>, Value)> {
     let ui = ui_for(browser, base_url);
     let counts = config.counts;
 
@@ -165,17 +174,34 @@ async fn in_first_session(config: &BenchConfig, devnet: &DevnetControl, devnet_j
     let bench_start = page.call("start", json!({ "start": start, "peer_within_ms": 60_000 }), NETWORK_WAIT).await?;
     let control_url = devnet_json["control_url"].clone();
     wait_until("the channel to be usable in the bench page", NETWORK_WAIT, Duration::from_millis(50), async || {
-        let channels = page.call("channels", json!({}), Duration::from_secs(10)).await.map_err(|e| thirtyfour::error::WebDriverError::FatalError(e.to_string()))?;
+        let channels = page
+            .call("channels", json!({}), Duration::from_secs(10))
+            .await
+            .map_err(|e| thirtyfour::error::WebDriverError::FatalError(e.to_string()))?;
         Ok(channels["channels"].as_array().is_some_and(|all| all.iter().any(|c| c["state"] == "usable")).then_some(()))
     })
     .await?;
     let batch_wait = Duration::from_secs(120 + 2 * counts.history.unwrap_or(counts.payments) as u64);
     let before = page.call("metrics", json!({}), NETWORK_WAIT).await?;
-    let to_hub = page.call("pay_many", json!({ "control_url": control_url, "to": "hub", "count": counts.payments, "amount_msat": AMOUNT_MSAT, "max_fee_msat": MAX_FEE_MSAT }), batch_wait).await?;
+    let to_hub = page
+        .call(
+            "pay_many",
+            json!({ "control_url": control_url, "to": "hub", "count": counts.payments, "amount_msat": AMOUNT_MSAT, "max_fee_msat": MAX_FEE_MSAT }),
+            batch_wait,
+        )
+        .await?;
     let after_hub = page.call("metrics", json!({}), NETWORK_WAIT).await?;
-    let to_shop = page.call("pay_many", json!({ "control_url": control_url, "to": "shop", "count": counts.payments, "amount_msat": AMOUNT_MSAT, "max_fee_msat": MAX_FEE_MSAT }), batch_wait).await?;
+    let to_shop = page
+        .call(
+            "pay_many",
+            json!({ "control_url": control_url, "to": "shop", "count": counts.payments, "amount_msat": AMOUNT_MSAT, "max_fee_msat": MAX_FEE_MSAT }),
+            batch_wait,
+        )
+        .await?;
     let after_shop = page.call("metrics", json!({}), NETWORK_WAIT).await?;
-    let receipts = page.call("receive_many", json!({ "control_url": control_url, "from": "shop", "count": counts.receipts, "amount_msat": AMOUNT_MSAT }), batch_wait).await?;
+    let receipts = page
+        .call("receive_many", json!({ "control_url": control_url, "from": "shop", "count": counts.receipts, "amount_msat": AMOUNT_MSAT }), batch_wait)
+        .await?;
 
     let sync = sync_figures(devnet, &page, counts).await?;
 

@@ -17,7 +17,11 @@ impl BenchPage<'_> {
     /// Runs `blixtraBench`'s call `name` with `args` in the page; returns its value, or its error as
     /// an `Unexpected` naming the call.
     pub async fn call(&self, name: &str, args: Value, within: Duration) -> Result<Value> {
-        let id = self.driver.execute("return window.blixtraBench.begin(arguments[0], arguments[1]);", vec![Value::from(name), args]).await.map_err(Error::webdriver(format!("starting {name} in the bench page")))?;
+        let id = self
+            .driver
+            .execute("return window.blixtraBench.begin(arguments[0], arguments[1]);", vec![Value::from(name), args])
+            .await
+            .map_err(Error::webdriver(format!("starting {name} in the bench page")))?;
         let id = id.json().clone();
         let driver = self.driver;
         let job = wait_until(&format!("the bench page's {name}"), within, Duration::from_millis(50), async || {

@@ -139,50 +139,111 @@ pub fn table(results: &Value) -> String {
     let mut rows: Vec<(String, String, String)> = Vec::new();
     let ms = |v: &Value| v.as_f64().map_or("–".to_owned(), |x| format!("{x:.1} ms"));
     let bytes = |v: &Value| v.as_u64().map_or("–".to_owned(), |b| format!("{:.2} MB", b as f64 / 1e6));
-    let goal = |met: Option<bool>, text: &str| format!("{text} {}", match met {
-        Some(true) => "✓",
-        Some(false) => "✗",
-        None => "?",
-    });
+    let goal = |met: Option<bool>, text: &str| {
+        format!(
+            "{text} {}",
+            match met {
+                Some(true) => "✓",
+                Some(false) => "✗",
+                None => "?",
+            }
+        )
+    };
     let p = &results["payments"];
-    for (name, wallet, anchor, ratio) in [("to hub (1 hop)", "wallet_to_hub", "anchor_to_hub", "ratio_p50_hub"), ("to shop (2 hops)", "wallet_to_shop", "anchor_to_shop", "ratio_p50_shop")] {
+    for (name, wallet, anchor, ratio) in [
+        ("to hub (1 hop)", "wallet_to_hub", "anchor_to_hub", "ratio_p50_hub"),
+        ("to shop (2 hops)", "wallet_to_shop", "anchor_to_shop", "ratio_p50_shop"),
+    ] {
         let s = &p[wallet];
-        rows.push((format!("pay {name}: wallet p50 / p95 / max"), format!("{} / {} / {}", ms(&s["p50_ms"]), ms(&s["p95_ms"]), ms(&s["max_ms"])), String::new()));
+        rows.push((
+            format!("pay {name}: wallet p50 / p95 / max"),
+            format!("{} / {} / {}", ms(&s["p50_ms"]), ms(&s["p95_ms"]), ms(&s["max_ms"])),
+            String::new(),
+        ));
         let a = &p[anchor];
-        rows.push((format!("pay {name}: native LDK Node ({}) p50 / p95 / max", p["anchor_build"].as_str().unwrap_or("?")), format!("{} / {} / {}", ms(&a["p50_ms"]), ms(&a["p95_ms"]), ms(&a["max_ms"])), String::new()));
+        rows.push((
+            format!("pay {name}: native LDK Node ({}) p50 / p95 / max", p["anchor_build"].as_str().unwrap_or("?")),
+            format!("{} / {} / {}", ms(&a["p50_ms"]), ms(&a["p95_ms"]), ms(&a["max_ms"])),
+            String::new(),
+        ));
         let r = p[ratio].as_f64();
-        rows.push((format!("pay {name}: ratio wallet / native (p50)"), r.map_or("–".into(), |r| format!("{r:.2}")), goal(r.map(|r| r <= RATIO_GOAL), "≤ 1.2")));
+        rows.push((
+            format!("pay {name}: ratio wallet / native (p50)"),
+            r.map_or("–".into(), |r| format!("{r:.2}")),
+            goal(r.map(|r| r <= RATIO_GOAL), "≤ 1.2"),
+        ));
     }
     let r = &results["receive_from_shop"];
-    rows.push(("receive from shop: p50 / p95 / max".into(), format!("{} / {} / {}", ms(&r["p50_ms"]), ms(&r["p95_ms"]), ms(&r["max_ms"])), String::new()));
+    rows.push((
+        "receive from shop: p50 / p95 / max".into(),
+        format!("{} / {} / {}", ms(&r["p50_ms"]), ms(&r["p95_ms"]), ms(&r["max_ms"])),
+        String::new(),
+    ));
     let u = &results["start_up"]["unlock"];
     rows.push(("first visit: app shown".into(), ms(&results["start_up"]["first_visit"]["app_mounted_ms"]), String::new()));
     rows.push(("reload: app shown".into(), ms(&results["start_up"]["reload"]["app_mounted_ms"]), String::new()));
     let k = u["key_derivation_ms"].as_f64();
-    rows.push(("unlock: key derivation (page)".into(), ms(&u["key_derivation_ms"]), goal(k.map(|k| (KEY_DERIVATION_GOAL_MS.0..=KEY_DERIVATION_GOAL_MS.1).contains(&k)), "250–600 ms")));
+    rows.push((
+        "unlock: key derivation (page)".into(),
+        ms(&u["key_derivation_ms"]),
+        goal(k.map(|k| (KEY_DERIVATION_GOAL_MS.0..=KEY_DERIVATION_GOAL_MS.1).contains(&k)), "250–600 ms"),
+    ));
     rows.push(("unlock → node started".into(), ms(&u["node_started_ms"]), String::new()));
     rows.push(("unlock → peer reconnected".into(), ms(&u["peer_connected_ms"]), String::new()));
     let payable = u["payable_excluding_key_derivation_ms"].as_f64();
-    rows.push(("open → payable, key derivation excluded".into(), ms(&u["payable_excluding_key_derivation_ms"]), goal(payable.map(|p| p <= PAYABLE_GOAL_MS), "≤ 1 s")));
+    rows.push((
+        "open → payable, key derivation excluded".into(),
+        ms(&u["payable_excluding_key_derivation_ms"]),
+        goal(payable.map(|p| p <= PAYABLE_GOAL_MS), "≤ 1 s"),
+    ));
     rows.push(("unlock → first payment confirmed (UI)".into(), ms(&u["first_payment_confirmed_ms"]), String::new()));
     rows.push(("first payment: confirm → settled".into(), ms(&u["first_payment_settled_ms"]), String::new()));
     let w = &results["worker_start"];
     rows.push(("worker: vault unlock / node start".into(), format!("{} / {}", ms(&w["vault_unlock_ms"]), ms(&w["node_start_ms"])), String::new()));
     let r = &results["restart_after_history"];
-    rows.push((format!("restart with {} payments stored: worker node start / peer connected", r["payments"]), format!("{} / {}", ms(&r["node_start_ms"]), ms(&r["page"]["peer_connected_ms"])), String::new()));
+    rows.push((
+        format!("restart with {} payments stored: worker node start / peer connected", r["payments"]),
+        format!("{} / {}", ms(&r["node_start_ms"]), ms(&r["page"]["peer_connected_ms"])),
+        String::new(),
+    ));
     rows.push((format!("history read ({} records)", r["history_records"]), ms(&r["history_read_ms"]), String::new()));
     let size = &results["size"];
     let brotli = size["wasm"]["brotli_bytes"].as_u64();
-    rows.push(("wasm (page + worker): raw / gzip / brotli".into(), format!("{} / {} / {}", bytes(&size["wasm"]["raw_bytes"]), bytes(&size["wasm"]["gzip_bytes"]), bytes(&size["wasm"]["brotli_bytes"])), goal(brotli.map(|b| b <= BROTLI_WASM_GOAL_BYTES), "brotli ≤ 2.5 MB")));
+    rows.push((
+        "wasm (page + worker): raw / gzip / brotli".into(),
+        format!("{} / {} / {}", bytes(&size["wasm"]["raw_bytes"]), bytes(&size["wasm"]["gzip_bytes"]), bytes(&size["wasm"]["brotli_bytes"])),
+        goal(brotli.map(|b| b <= BROTLI_WASM_GOAL_BYTES), "brotli ≤ 2.5 MB"),
+    ));
     for file in size["files"].as_array().into_iter().flatten().filter(|f| f["name"].as_str().is_some_and(|n| n.ends_with(".wasm"))) {
-        rows.push((format!("  {}: raw / gzip / brotli", file["name"].as_str().unwrap_or("?")), format!("{} / {} / {}", bytes(&file["raw_bytes"]), bytes(&file["gzip_bytes"]), bytes(&file["brotli_bytes"])), String::new()));
+        rows.push((
+            format!("  {}: raw / gzip / brotli", file["name"].as_str().unwrap_or("?")),
+            format!("{} / {} / {}", bytes(&file["raw_bytes"]), bytes(&file["gzip_bytes"]), bytes(&file["brotli_bytes"])),
+            String::new(),
+        ));
     }
-    rows.push(("JS glue: raw / gzip / brotli".into(), format!("{} / {} / {}", bytes(&size["js"]["raw_bytes"]), bytes(&size["js"]["gzip_bytes"]), bytes(&size["js"]["brotli_bytes"])), String::new()));
-    rows.push(("first visit downloads: raw / gzip / brotli".into(), format!("{} / {} / {}", bytes(&size["first_visit_total"]["raw_bytes"]), bytes(&size["first_visit_total"]["gzip_bytes"]), bytes(&size["first_visit_total"]["brotli_bytes"])), String::new()));
+    rows.push((
+        "JS glue: raw / gzip / brotli".into(),
+        format!("{} / {} / {}", bytes(&size["js"]["raw_bytes"]), bytes(&size["js"]["gzip_bytes"]), bytes(&size["js"]["brotli_bytes"])),
+        String::new(),
+    ));
+    rows.push((
+        "first visit downloads: raw / gzip / brotli".into(),
+        format!(
+            "{} / {} / {}",
+            bytes(&size["first_visit_total"]["raw_bytes"]),
+            bytes(&size["first_visit_total"]["gzip_bytes"]),
+            bytes(&size["first_visit_total"]["brotli_bytes"])
+        ),
+        String::new(),
+    ));
     let st = &results["storage"];
     for (name, key) in [("to hub", "to_hub"), ("to shop", "to_shop")] {
         let per = st[key]["bytes_per_payment"].as_f64();
-        rows.push((format!("written per payment {name}: bytes / transactions"), format!("{} / {}", per.map_or("–".into(), |b| format!("{b:.0} B")), st[key]["transactions_per_payment"]), goal(per.map(|b| b <= BYTES_PER_PAYMENT_GOAL), "≤ 4 KB")));
+        rows.push((
+            format!("written per payment {name}: bytes / transactions"),
+            format!("{} / {}", per.map_or("–".into(), |b| format!("{b:.0} B")), st[key]["transactions_per_payment"]),
+            goal(per.map(|b| b <= BYTES_PER_PAYMENT_GOAL), "≤ 4 KB"),
+        ));
         if let Some(kinds) = st[format!("ldk_per_payment_{key}")].as_object() {
             let split: Vec<String> = kinds
                 .iter()
@@ -202,16 +263,38 @@ pub fn table(results: &Value) -> String {
     rows.push((format!("storage after {} payments", h["payments"]), bytes(&h["origin_storage_bytes"]), String::new()));
     let sy = &results["sync"];
     let idle = sy["idle"]["requests_median"].as_f64();
-    rows.push(("idle sync: requests / ms (medians)".into(), format!("{} / {}", sy["idle"]["requests_median"], ms(&sy["idle"]["ms_median"])), goal(idle.map(|r| r <= IDLE_SYNC_REQUESTS_GOAL), "≤ 2 requests")));
-    rows.push(("sync after a block: requests / ms (medians)".into(), format!("{} / {}", sy["after_block"]["requests_median"], ms(&sy["after_block"]["ms_median"])), String::new()));
-    rows.push(("fresh restore: requests / ms (restore → node running)".into(), format!("{} / {}", sy["fresh_restore"]["requests"], ms(&sy["fresh_restore"]["ms"])), String::new()));
+    rows.push((
+        "idle sync: requests / ms (medians)".into(),
+        format!("{} / {}", sy["idle"]["requests_median"], ms(&sy["idle"]["ms_median"])),
+        goal(idle.map(|r| r <= IDLE_SYNC_REQUESTS_GOAL), "≤ 2 requests"),
+    ));
+    rows.push((
+        "sync after a block: requests / ms (medians)".into(),
+        format!("{} / {}", sy["after_block"]["requests_median"], ms(&sy["after_block"]["ms_median"])),
+        String::new(),
+    ));
+    rows.push((
+        "fresh restore: requests / ms (restore → node running)".into(),
+        format!("{} / {}", sy["fresh_restore"]["requests"], ms(&sy["fresh_restore"]["ms"])),
+        String::new(),
+    ));
     let m = &results["memory"];
-    rows.push((format!("memory after {} payments: worker wasm / page JS heap", m["after_payments"]), format!("{} / {}", bytes(&m["worker_wasm_memory_bytes"]), bytes(&m["page_js_heap_bytes"])), String::new()));
+    rows.push((
+        format!("memory after {} payments: worker wasm / page JS heap", m["after_payments"]),
+        format!("{} / {}", bytes(&m["worker_wasm_memory_bytes"]), bytes(&m["page_js_heap_bytes"])),
+        String::new(),
+    ));
 
     let width = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
     // Goals line up after the widest value that has one; a long value without a goal runs on.
     let value_width = rows.iter().filter(|r| !r.2.is_empty()).map(|r| r.1.chars().count()).max().unwrap_or(0);
-    rows.iter().map(|(name, value, goal)| format!("{name:<width$}  {value:<value_width$}  {goal}\n")).collect::<String>().lines().map(str::trim_end).collect::<Vec<_>>().join("\n")
+    rows.iter()
+        .map(|(name, value, goal)| format!("{name:<width$}  {value:<value_width$}  {goal}\n"))
+        .collect::<String>()
+        .lines()
+        .map(str::trim_end)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[cfg(test)]

@@ -49,7 +49,12 @@ pub fn dist_sizes(dist: &Path) -> Result<Vec<FileSize>> {
 
 /// The sum of `sizes` whose names `pick` takes.
 pub fn total(sizes: &[FileSize], pick: impl Fn(&str) -> bool) -> FileSize {
-    sizes.iter().filter(|s| pick(&s.name)).fold(FileSize { name: String::new(), raw: 0, gzip: 0, brotli: 0 }, |sum, s| FileSize { name: sum.name, raw: sum.raw + s.raw, gzip: sum.gzip + s.gzip, brotli: sum.brotli + s.brotli })
+    sizes.iter().filter(|s| pick(&s.name)).fold(FileSize { name: String::new(), raw: 0, gzip: 0, brotli: 0 }, |sum, s| FileSize {
+        name: sum.name,
+        raw: sum.raw + s.raw,
+        gzip: sum.gzip + s.gzip,
+        brotli: sum.brotli + s.brotli,
+    })
 }
 
 #[cfg(test)]

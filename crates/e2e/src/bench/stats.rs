@@ -21,7 +21,13 @@ impl Summary {
         let mut sorted = samples.to_vec();
         sorted.sort_by(f64::total_cmp);
         let rank = |p: f64| sorted[((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1];
-        Some(Summary { count: sorted.len(), p50: rank(0.50), p95: rank(0.95), max: sorted[sorted.len() - 1], mean: sorted.iter().sum::<f64>() / sorted.len() as f64 })
+        Some(Summary {
+            count: sorted.len(),
+            p50: rank(0.50),
+            p95: rank(0.95),
+            max: sorted[sorted.len() - 1],
+            mean: sorted.iter().sum::<f64>() / sorted.len() as f64,
+        })
     }
 
     pub fn to_json(self) -> Value {

@@ -35,7 +35,8 @@ async fn run(args: Vec<String>) -> Result<(), String> {
     let config = BenchConfig {
         dist: root.join(env("BLIXTRA_BENCH_DIST").ok_or("BLIXTRA_BENCH_DIST is not set: the app's release build (cargo xtask bench sets it)")?),
         bench_page: root.join("crates/e2e/bench"),
-        devnet_url: env("BLIXTRA_DEVNET_URL").ok_or("BLIXTRA_DEVNET_URL is not set: a devnet started with --anchor (cargo xtask bench starts one)")?,
+        devnet_url: env("BLIXTRA_DEVNET_URL")
+            .ok_or("BLIXTRA_DEVNET_URL is not set: a devnet started with --anchor (cargo xtask bench starts one)")?,
         chromedriver: env("BLIXTRA_E2E_CHROMEDRIVER").map_or_else(|| PathBuf::from("/usr/bin/chromedriver"), PathBuf::from),
         counts: if quick { Counts::quick() } else { Counts::full() },
         anchor_build: env("BLIXTRA_BENCH_ANCHOR_BUILD").unwrap_or_else(|| "unknown".to_owned()),
