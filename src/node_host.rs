@@ -5,7 +5,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use blixtra_core::node::keys::NodeKeys;
+use blixtra_core::node::key_derivation::NodeKeys;
 use blixtra_core::node::lightning_node::{LightningNode, NodeConfig};
 use blixtra_core::node::logger::Level;
 use blixtra_core::node::protocol::{answer, Answer, FromNode, NodeMetrics, StartNode, ToNode, PROTOCOL_VERSION};

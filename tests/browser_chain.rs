@@ -15,7 +15,7 @@ use bitcoin::{Amount, FeeRate, Network};
 use blixtra::browser::sleeper::esplora;
 use blixtra::browser::{now_ms, IdbStore};
 use blixtra_core::node::chain_sync::{ChainSource, ChainSync};
-use blixtra_core::node::keys::NodeKeys;
+use blixtra_core::node::key_derivation::NodeKeys;
 use blixtra_core::node::onchain::{parse_address, OnchainWallet, SendAmount};
 use blixtra_core::{RecoveryPhrase, Vault};
 use lightning::chain::transaction::TransactionData;

@@ -12,7 +12,7 @@ use bitcoin::{Amount, Network};
 use blixtra::browser::platform::{console_logger, BrowserPlatform};
 use blixtra::browser::IdbStore;
 use blixtra::node_host::NodeHost;
-use blixtra_core::node::keys::NodeKeys;
+use blixtra_core::node::key_derivation::NodeKeys;
 use blixtra_core::node::lightning_node::{LightningNode, NodeConfig, NodeEvent};
 use blixtra_core::node::logger::Level;
 use blixtra_core::node::onchain::SendAmount;

@@ -4,7 +4,7 @@
 
 use blixtra::browser::web_lock::WebLock;
 use blixtra::browser::IdbStore;
-use blixtra_core::keys::{SEED_NAMESPACE, VAULT_HEADER};
+use blixtra_core::record_names::{SEED_NAMESPACE, VAULT_HEADER};
 use blixtra_core::store::conformance;
 use blixtra_core::{KvStore, RecoveryPhrase, Vault, VaultError};
 use js_sys::{Array, Uint8Array};

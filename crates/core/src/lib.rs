@@ -4,11 +4,11 @@
 //! **Architecture invariant:** this crate never names web-sys, js-sys or leptos. The browser supplies a
 //! [`store::KvStore`] (IndexedDB) and the core does everything else, so the same code is tested natively.
 
-pub mod keys;
 pub mod mnemonic;
 pub mod node;
 pub mod onboarding;
 pub mod payment_request;
+pub mod record_names;
 pub mod seal;
 pub mod store;
 pub mod vault;

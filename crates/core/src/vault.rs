@@ -9,8 +9,8 @@ use std::rc::Rc;
 
 use zeroize::Zeroizing;
 
-use crate::keys::{SEED_KEY, SEED_NAMESPACE, VAULT_HEADER};
 use crate::mnemonic::RecoveryPhrase;
+use crate::record_names::{SEED_KEY, SEED_NAMESPACE, VAULT_HEADER};
 use crate::seal::{SecretKey, KEY_LEN, OVERHEAD};
 use crate::store::sealed::{SealedError, SealedStore};
 use crate::store::{KvStore, Op, StoreError};

@@ -1,6 +1,6 @@
 //! What a person hands the node is checked before anything happens: invoices (form, network,
-//! expiry, amount), peer addresses, the proxy URL template; and the payment history keeps what it
-//! is told across a reopen. Channel funds come back to the on-chain wallet's script.
+//! expiry, amount), peer addresses, the proxy URL template. Channel funds come back to the on-chain
+//! wallet's script.
 
 use std::rc::Rc;
 use std::str::FromStr;
@@ -9,17 +9,13 @@ use std::time::Duration;
 use bitcoin::hashes::{sha256, Hash};
 use bitcoin::secp256k1::{Secp256k1, SecretKey};
 use bitcoin::{Network, ScriptBuf};
-use blixtra_core::node::lightning_node::{check_invoice, PeerUri};
-use blixtra_core::node::net::{proxy_url, ConnectError};
-use blixtra_core::node::payments::{PaymentDirection, PaymentRecord, PaymentStatus, PaymentStore};
+use blixtra_core::node::net::{proxy_url, ConnectError, PeerUri};
+use blixtra_core::node::payment::bolt11::check_invoice;
 use blixtra_core::node::signer::WalletSigner;
 use blixtra_core::node::NodeError;
-use blixtra_core::seal::SecretKey as DataKey;
-use blixtra_core::{KvStore, MemoryStore, Op, SealedStore, StoreError};
 use lightning::sign::{KeysManager, SignerProvider};
 use lightning_invoice::{Currency, InvoiceBuilder};
 use lightning_types::payment::PaymentSecret;
-use pollster::block_on;
 
 const NOW: Duration = Duration::from_secs(1_800_000_000);
 const HUB: &str = "027cf7c81dc777e46572ff964f17650a0f6f783319fcc140fb9a69425e2fbdc93c";
@@ -104,59 +100,6 @@ fn the_proxy_template_is_filled_and_checked() {
     assert_eq!(proxy_url("wss://p.example/v1/{host}/{port}", "2001:db8::1", 9735).expect("valid"), "wss://p.example/v1/[2001:db8::1]/9735");
     assert!(matches!(proxy_url("https://p.example/v1/{host}/{port}", "h", 1), Err(ConnectError::Invalid { .. })));
     assert!(matches!(proxy_url("ws://p.example/v1/", "h", 1), Err(ConnectError::Invalid { .. })));
-}
-
-#[test]
-fn the_payment_history_survives_a_reopen_newest_first() {
-    let sealed = Rc::new(SealedStore::new(MemoryStore::new(), &DataKey::random()));
-    let store = block_on(PaymentStore::open(sealed.clone())).expect("open");
-    block_on(store.upsert(PaymentRecord::new(PaymentDirection::Outbound, "aa".repeat(32), Some(1_000), NOW))).expect("stored");
-    block_on(store.upsert(PaymentRecord::new(PaymentDirection::Inbound, "bb".repeat(32), None, NOW + Duration::from_secs(5)))).expect("stored");
-    let updated = block_on(store.update(&"aa".repeat(32), |r| r.status = PaymentStatus::Succeeded)).expect("updated");
-    assert_eq!(updated.map(|r| r.status), Some(PaymentStatus::Succeeded));
-    assert_eq!(block_on(store.update("unknown", |r| r.status = PaymentStatus::Failed)).expect("nothing to update"), None);
-
-    let reopened = block_on(PaymentStore::open(sealed)).expect("open");
-    let all = block_on(reopened.all()).expect("listed");
-    assert_eq!(all.iter().map(|r| r.payment_hash[..2].to_owned()).collect::<Vec<_>>(), ["bb", "aa"]);
-    assert_eq!(all[1].status, PaymentStatus::Succeeded);
-    assert_eq!(all[0].status, PaymentStatus::Pending);
-}
-
-/// A [`MemoryStore`] that counts the reads it is asked for.
-#[derive(Default)]
-struct CountingStore {
-    inner: MemoryStore,
-    gets: std::cell::Cell<usize>,
-    scans: std::cell::Cell<usize>,
-}
-
-impl KvStore for CountingStore {
-    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        self.gets.set(self.gets.get() + 1);
-        self.inner.get(key).await
-    }
-    async fn scan(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        self.scans.set(self.scans.get() + 1);
-        self.inner.scan(prefix).await
-    }
-    async fn commit(&self, ops: Vec<Op>) -> Result<(), StoreError> {
-        self.inner.commit(ops).await
-    }
-}
-
-#[test]
-fn the_whole_history_is_one_read_of_the_store() {
-    let sealed = Rc::new(SealedStore::new(CountingStore::default(), &DataKey::random()));
-    let store = block_on(PaymentStore::open(sealed.clone())).expect("open");
-    for i in 0..50u64 {
-        block_on(store.upsert(PaymentRecord::new(PaymentDirection::Outbound, format!("{i:064x}"), Some(1_000 + i), NOW + Duration::from_secs(i))))
-            .expect("stored");
-    }
-    let all = block_on(store.all()).expect("listed");
-    assert_eq!(all.len(), 50);
-    assert_eq!((all[0].amount_msat, all[49].amount_msat), (Some(1_049), Some(1_000)), "newest first");
-    assert_eq!((sealed.backing().scans.get(), sealed.backing().gets.get()), (1, 0), "one scan, no read per record");
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 use bdk_wallet::{KeychainKind, Wallet};
 use bitcoin::Network;
-use blixtra_core::node::keys::{node_id, NodeKeys};
+use blixtra_core::node::key_derivation::{node_id, NodeKeys};
 use blixtra_core::RecoveryPhrase;
 
 const PHRASE: &str = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use bitcoin::hashes::Hash;
 use bitcoin::{absolute, transaction, Address, Amount, FeeRate, Network, OutPoint, Transaction, TxIn, TxOut, Txid};
-use blixtra_core::node::keys::NodeKeys;
+use blixtra_core::node::key_derivation::NodeKeys;
 use blixtra_core::node::onchain::{parse_address, OnchainError, OnchainWallet, SendAmount};
 use blixtra_core::seal::SecretKey;
 use blixtra_core::{MemoryStore, RecoveryPhrase, SealedStore};

@@ -1,7 +1,7 @@
 //! The vault and the sealed store over the memory store: lifecycle, wrong passphrases, tampering, and
 //! what reaches storage.
 
-use blixtra_core::keys::{SEED_NAMESPACE, VAULT_HEADER};
+use blixtra_core::record_names::{SEED_NAMESPACE, VAULT_HEADER};
 use blixtra_core::{KdfParams, KvStore, MemoryStore, RecoveryPhrase, SealedError, Vault, VaultError};
 use pollster::block_on;
 

@@ -18,17 +18,19 @@ use lightning::routing::router::DefaultRouter;
 use lightning::routing::scoring::{ProbabilisticScorer, ProbabilisticScoringDecayParameters, ProbabilisticScoringFeeParameters};
 use lightning::sign::{EntropySource, InMemorySigner, KeysManager, NodeSigner};
 use lightning::util::config::UserConfig;
+use lightning::util::logger::Logger as _;
 use lightning::util::persist::{
     KVStore, CHANNEL_MANAGER_PERSISTENCE_KEY, CHANNEL_MANAGER_PERSISTENCE_PRIMARY_NAMESPACE, CHANNEL_MANAGER_PERSISTENCE_SECONDARY_NAMESPACE,
     NETWORK_GRAPH_PERSISTENCE_KEY, NETWORK_GRAPH_PERSISTENCE_PRIMARY_NAMESPACE, NETWORK_GRAPH_PERSISTENCE_SECONDARY_NAMESPACE,
     OUTPUT_SWEEPER_PERSISTENCE_KEY, OUTPUT_SWEEPER_PERSISTENCE_PRIMARY_NAMESPACE, OUTPUT_SWEEPER_PERSISTENCE_SECONDARY_NAMESPACE,
     SCORER_PERSISTENCE_KEY, SCORER_PERSISTENCE_PRIMARY_NAMESPACE, SCORER_PERSISTENCE_SECONDARY_NAMESPACE,
 };
-use lightning::util::ser::{ReadableArgs, Writeable};
+use lightning::util::ser::ReadableArgs;
 
 use super::broadcast::Broadcaster;
 use super::bump::OnchainCoins;
 use super::chain_sync::ChainSync;
+use super::error::{NodeError, StorageFault};
 use super::fees::FeeEstimates;
 use super::ldk_store::LdkStore;
 use super::logger::NodeLogger;
@@ -38,7 +40,7 @@ use super::types::{
     BumpHandler, ChainMonitor, ChannelManager, Graph, MessageRouter, MonitorPersister, OnionMessenger, P2PGossipSync, PeerManager, Router,
     ScorerCell, Sweeper,
 };
-use super::NodeError;
+use crate::record_names::LDK_NAMESPACE_KIND;
 
 /// How many monitor updates are written as deltas before the whole monitor is written again.
 const MAX_PENDING_MONITOR_UPDATES: u64 = 100;
@@ -95,8 +97,7 @@ pub fn user_config() -> UserConfig {
 pub async fn build<P: Platform>(inputs: BuildInputs<'_, P>) -> Result<Parts<P>, NodeError> {
     let (fees, broadcaster, chain_sync) = (Rc::new(FeeEstimates::new()), Rc::new(Broadcaster::new()), Rc::new(ChainSync::new()));
     let persister = monitor_persister(&inputs, &fees, &broadcaster);
-    let monitors =
-        persister.read_all_channel_monitors_with_updates().await.map_err(|e| NodeError::Storage(format!("cannot read the channel monitors: {e}")))?;
+    let monitors = persister.read_all_channel_monitors_with_updates().await.map_err(|e| unreadable(LDK_NAMESPACE_KIND, &e))?;
     let chain_monitor = Rc::new(LdkChainMonitor::new_async_beta(
         Some(chain_sync.clone()),
         broadcaster.clone(),
@@ -178,7 +179,7 @@ async fn read_ldk<S: crate::KvStore + 'static>(store: &LdkStore<S>, primary: &st
     match KVStore::read(store, primary, secondary, key).await {
         Ok(bytes) => Ok(Some(bytes)),
         Err(e) if e.kind() == lightning::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(NodeError::Storage(format!("cannot read {primary}/{key}: {e}"))),
+        Err(e) => Err(unreadable(primary, &e)),
     }
 }
 
@@ -239,10 +240,7 @@ async fn restore_channel_manager<P: Platform>(
     .await?;
     let Some(bytes) = stored else {
         if !monitors.is_empty() {
-            return Err(NodeError::Storage(format!(
-                "{} channel monitors are stored but no channel manager: restore from a backup of the whole wallet",
-                monitors.len()
-            )));
+            return Err(NodeError::Storage(StorageFault::ManagerMissing { monitors: monitors.len() }));
         }
         let params = ChainParameters { network: inputs.network, best_block: inputs.tip };
         let now = inputs.platform.now().as_secs() as u32;
@@ -274,8 +272,10 @@ async fn restore_channel_manager<P: Platform>(
         user_config(),
         monitors.iter().map(|(_, monitor)| monitor).collect(),
     );
-    let (_, manager) = <(BlockHash, ChannelManager<P::Store>)>::read(&mut Cursor::new(bytes), args)
-        .map_err(|e| NodeError::Storage(format!("the stored channel manager cannot be used with its monitors ({e:?}); nothing was changed")))?;
+    let (_, manager) = <(BlockHash, ChannelManager<P::Store>)>::read(&mut Cursor::new(bytes), args).map_err(|e| {
+        lightning::log_error!(inputs.logger, "the stored channel manager cannot be read with its monitors: {e:?}");
+        NodeError::Storage(StorageFault::ManagerStale)
+    })?;
     Ok(Rc::new(manager))
 }
 
@@ -285,7 +285,7 @@ fn watch_monitors<S: crate::KvStore + 'static>(chain_monitor: &ChainMonitor<S>, 
         let channel_id = monitor.channel_id();
         chain_monitor
             .load_existing_monitor(channel_id, monitor)
-            .map_err(|()| NodeError::Storage(format!("channel monitor {channel_id} could not be loaded")))?;
+            .map_err(|()| NodeError::Storage(StorageFault::Unreadable { kind: format!("channel monitor {channel_id}") }))?;
     }
     Ok(())
 }
@@ -317,7 +317,7 @@ async fn restore_sweeper<P: Platform>(
                 inputs.logger.clone(),
             );
             <(BestBlock, Sweeper<P::Store>)>::read(&mut Cursor::new(bytes), args)
-                .map_err(|e| NodeError::Storage(format!("the output sweeper's state cannot be read ({e:?})")))?
+                .map_err(|_| NodeError::Storage(StorageFault::Unreadable { kind: OUTPUT_SWEEPER_PERSISTENCE_PRIMARY_NAMESPACE.to_owned() }))?
                 .1
         }
         None => Sweeper::new(
@@ -352,13 +352,7 @@ fn wire_peers<P: Platform>(
     Rc::new(PeerManager::new(handler, now, &inputs.keys.get_secure_random_bytes(), inputs.logger.clone(), inputs.keys.clone()))
 }
 
-/// Writes the encoded `value` of LDK's under its key (the graph and scorer on stop, for instance).
-pub async fn write_ldk<S: crate::KvStore + 'static>(
-    store: &LdkStore<S>,
-    primary: &str,
-    secondary: &str,
-    key: &str,
-    value: &impl Writeable,
-) -> Result<(), NodeError> {
-    KVStore::write(store, primary, secondary, key, value.encode()).await.map_err(|e| NodeError::Storage(format!("cannot write {primary}/{key}: {e}")))
+/// A read of LDK's (`kind`: one of its namespaces) that the store failed; its words say how.
+fn unreadable(kind: &str, error: &lightning::io::Error) -> NodeError {
+    NodeError::Storage(StorageFault::Backend { operation: format!("reading {kind}"), message: error.to_string() })
 }

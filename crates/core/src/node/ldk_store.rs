@@ -24,7 +24,7 @@ use lightning::io;
 use lightning::util::async_poll::AsyncResult;
 use lightning::util::persist::KVStore;
 
-use crate::keys::LDK_NAMESPACE_KIND;
+use crate::record_names::LDK_NAMESPACE_KIND;
 use crate::store::sealed::{SealedError, SealedStore};
 use crate::store::KvStore;
 

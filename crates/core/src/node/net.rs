@@ -10,6 +10,45 @@ use core::fmt;
 use futures::channel::mpsc::UnboundedReceiver;
 use futures::StreamExt;
 use lightning::ln::peer_handler::{APeerManager, SocketDescriptor};
+use std::str::FromStr;
+
+use bitcoin::secp256k1::PublicKey;
+
+use super::error::PeerAddressProblem;
+
+/// A peer's address as a person writes it: `node_id@host:port`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerUri {
+    pub node_id: PublicKey,
+    pub host: String,
+    pub port: u16,
+}
+
+impl fmt::Display for PeerUri {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "{}@[{}]:{}", self.node_id, self.host, self.port)
+        } else {
+            write!(f, "{}@{}:{}", self.node_id, self.host, self.port)
+        }
+    }
+}
+
+impl FromStr for PeerUri {
+    type Err = PeerAddressProblem;
+
+    fn from_str(text: &str) -> Result<Self, PeerAddressProblem> {
+        let (id, address) = text.trim().split_once('@').ok_or(PeerAddressProblem::NoAt)?;
+        let node_id = PublicKey::from_str(id).map_err(|_| PeerAddressProblem::NodeId)?;
+        let (host, port) = address.rsplit_once(':').ok_or(PeerAddressProblem::NoPort)?;
+        let port = port.parse().map_err(|_| PeerAddressProblem::Port)?;
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        if host.is_empty() {
+            return Err(PeerAddressProblem::NoHost);
+        }
+        Ok(PeerUri { node_id, host: host.to_owned(), port })
+    }
+}
 
 /// What a platform connection reports, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]

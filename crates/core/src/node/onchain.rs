@@ -1,4 +1,4 @@
-//! The on-chain wallet: BDK over BIP84 descriptors from the vault's phrase (see [`super::keys`]), its
+//! The on-chain wallet: BDK over BIP84 descriptors from the vault's phrase (see [`super::key_derivation`]), its
 //! state sealed in the wallet's store, synced over Esplora with `bdk_esplora`.
 //!
 //! **Persistence.** BDK stages what each change adds ([`Wallet::take_staged`]); this wallet keeps the
@@ -17,8 +17,8 @@ use bdk_wallet::error::CreateTxError;
 use bdk_wallet::{Balance, ChangeSet, KeychainKind, LoadError, SignOptions, Wallet};
 use bitcoin::{Address, Amount, FeeRate, Network, ScriptBuf, Transaction, Txid};
 
-use super::keys::NodeKeys;
-use crate::keys::{ONCHAIN_KEY, ONCHAIN_NAMESPACE};
+use super::key_derivation::NodeKeys;
+use crate::record_names::{ONCHAIN_KEY, ONCHAIN_NAMESPACE};
 use crate::store::sealed::{SealedError, SealedStore};
 use crate::store::KvStore;
 

@@ -3,7 +3,6 @@
 //! fees, broadcasts, reconnects).
 //! Both end after their current step once the node is stopping.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -15,6 +14,7 @@ use lightning::{log_error, log_warn};
 use lightning_background_processor::{process_events_async, GossipSync, NO_LIQUIDITY_MANAGER};
 
 use super::lightning_node::LightningNode;
+use super::peers::Backoff;
 use super::platform::Platform;
 
 /// How often fee estimates are refreshed, in chain polls.
@@ -76,7 +76,7 @@ async fn run_background_processor<P: Platform>(node: Rc<LightningNode<P>>) {
 }
 
 async fn run_chain_loop<P: Platform>(node: Rc<LightningNode<P>>) {
-    let mut reconnects = HashMap::new();
+    let mut reconnects = Backoff::new();
     let mut round: u32 = 0;
     while !node.stopping.get() {
         // The node's start has just refreshed the fees and synced: the first round only reconnects,

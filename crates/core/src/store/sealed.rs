@@ -12,7 +12,7 @@ use std::cell::Cell;
 use zeroize::Zeroizing;
 
 use super::{KvStore, Op, StoreError};
-use crate::keys::SEALED_PREFIX;
+use crate::record_names::SEALED_PREFIX;
 use crate::seal::SecretKey;
 
 /// Binds the seal to its format version and to the raw key (see the module docs).
@@ -184,7 +184,7 @@ fn take_name(rest: &mut &[u8]) -> Option<String> {
     Some(name)
 }
 
-/// The integrity error for a record of `namespace`, naming only its public kind (see [`crate::keys`]).
+/// The integrity error for a record of `namespace`, naming only its public kind (see [`crate::record_names`]).
 fn integrity(namespace: &str) -> SealedError {
     SealedError::Integrity { kind: namespace.split('/').next().unwrap_or_default().to_owned() }
 }

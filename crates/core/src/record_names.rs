@@ -19,10 +19,6 @@ pub const SEED_NAMESPACE: &str = "seed";
 /// Key of the recovery phrase within [`SEED_NAMESPACE`].
 pub const SEED_KEY: &str = "mnemonic";
 
-/// Namespace of wallet settings that reveal something about the user (later: peers, limits).
-/// Written by the settings page; non-secret UI preferences live in the browser's localStorage instead.
-pub const SETTINGS_NAMESPACE: &str = "settings";
-
 /// Kind of every record LDK writes (channel monitors and their updates, the channel manager, the
 /// network graph, the scorer): sealed namespace `ldk/{primary}/{secondary}`, written by
 /// [`crate::node::ldk_store::LdkStore`] whenever LDK persists, read at node start.
@@ -35,9 +31,11 @@ pub const ONCHAIN_NAMESPACE: &str = "onchain";
 /// Key of the on-chain wallet's one record within [`ONCHAIN_NAMESPACE`].
 pub const ONCHAIN_KEY: &str = "wallet";
 
-/// Namespace of the payment history: one record per payment, keyed by its payment hash (hex), as
-/// JSON. Written by [`crate::node::payments::PaymentStore`] before a payment is sent or an invoice
-/// handed out, and whenever LDK reports on it.
+/// Namespace of the payment history: one record per payment, keyed by LDK's payment id (hex; a
+/// BOLT11 payment's id is its payment hash), as JSON with the payment's kind. Written by
+/// [`crate::node::payment::PaymentStore`] before a payment is sent or an invoice handed out, and
+/// whenever LDK reports on it. Records written before payments had kinds are rewritten when the
+/// store opens.
 pub const PAYMENTS_NAMESPACE: &str = "payments";
 
 /// Namespace of the peers the node stays connected to: key the node id (hex), value

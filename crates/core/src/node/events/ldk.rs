@@ -1,15 +1,14 @@
-//! LDK's events, one line each in [`LightningNode::handle_event`], each handled by an `on_*` method.
+//! LDK's events, one line each in [`LightningNode::handle_event`], each handled by an `on_*` method;
+//! payments' are recorded by the history's shared steps ([`crate::node::payment::Payments`]).
 //! A handler that could not store what it must returns `ReplayEvent`: LDK hands the event over
 //! again instead of losing it.
 
 use std::rc::Rc;
 use std::time::Duration;
 
-use futures::channel::oneshot;
-
-use bitcoin::hex::DisplayHex;
 use bitcoin::secp256k1::PublicKey;
 use bitcoin::{Amount, FeeRate, ScriptBuf};
+use futures::channel::oneshot;
 use lightning::events::bump_transaction::BumpTransactionEvent;
 use lightning::events::{ClosureReason, Event, PaymentFailureReason, PaymentPurpose, ReplayEvent};
 use lightning::ln::channelmanager::PaymentId;
@@ -22,10 +21,12 @@ use lightning::util::persist::{
 };
 use lightning::{log_error, log_info, log_warn};
 
-use super::lightning_node::{hash_hex, LightningNode, NodeEvent};
-use super::payments::{PaymentDirection, PaymentRecord, PaymentStatus};
-use super::platform::Platform;
-use super::NodeError;
+use super::{ChannelCloseReason, NodeEvent};
+use crate::node::error::{NodeError, PaymentFailure, StorageFault};
+use crate::node::lightning_node::LightningNode;
+use crate::node::payment::record::hex;
+use crate::node::payment::{Outcome, PaymentRecord, SentPayment};
+use crate::node::platform::Platform;
 
 /// How long a settled payment's report waits for the channel manager's next write.
 const MANAGER_WRITE_WAIT: Duration = Duration::from_secs(60);
@@ -33,7 +34,7 @@ const MANAGER_WRITE_WAIT: Duration = Duration::from_secs(60);
 const FUNDING_TARGET_BLOCKS: u16 = 6;
 
 impl<P: Platform> LightningNode<P> {
-    pub(super) async fn handle_event(self: &Rc<Self>, event: Event) -> Result<(), ReplayEvent> {
+    pub(in crate::node) async fn handle_event(self: &Rc<Self>, event: Event) -> Result<(), ReplayEvent> {
         match event {
             Event::FundingGenerationReady { temporary_channel_id, counterparty_node_id, channel_value_satoshis, output_script, .. } => {
                 self.on_funding_generation_ready(temporary_channel_id, counterparty_node_id, Amount::from_sat(channel_value_satoshis), output_script)
@@ -46,9 +47,7 @@ impl<P: Platform> LightningNode<P> {
             Event::ChannelReady { channel_id, .. } => self.on_channel_state(NodeEvent::ChannelReady { channel_id: channel_id.to_string() }),
             Event::ChannelClosed { channel_id, reason, .. } => self.on_channel_closed(channel_id, &reason),
             Event::PaymentClaimable { payment_hash, purpose, amount_msat, .. } => self.on_payment_claimable(payment_hash, &purpose, amount_msat),
-            Event::PaymentClaimed { payment_hash, amount_msat, purpose, .. } => {
-                self.on_payment_claimed(payment_hash, amount_msat, purpose.preimage()).await
-            }
+            Event::PaymentClaimed { payment_hash, amount_msat, purpose, .. } => self.on_payment_claimed(payment_hash, amount_msat, &purpose).await,
             Event::PaymentSent { payment_id, payment_preimage, payment_hash, fee_paid_msat, amount_msat, .. } => {
                 self.on_payment_sent(payment_id, payment_hash, payment_preimage, amount_msat, fee_paid_msat).await
             }
@@ -83,10 +82,7 @@ impl<P: Platform> LightningNode<P> {
         if let Err(why) = outcome {
             log_error!(self.parts.logger, "cannot fund channel {temporary_channel_id}: {why}");
             let _ = manager.force_close_broadcasting_latest_txn(&temporary_channel_id, &counterparty, "funding failed".to_owned());
-            self.notify(NodeEvent::ChannelClosed {
-                channel_id: temporary_channel_id.to_string(),
-                reason: format!("the channel could not be funded: {why}"),
-            });
+            self.subscribers.notify(NodeEvent::ChannelClosed { channel_id: temporary_channel_id.to_string(), reason: ChannelCloseReason::NotFunded });
         }
         Ok(())
     }
@@ -108,12 +104,13 @@ impl<P: Platform> LightningNode<P> {
     }
 
     fn on_channel_state(&self, event: NodeEvent) -> Result<(), ReplayEvent> {
-        self.notify(event);
+        self.subscribers.notify(event);
         Ok(())
     }
 
     fn on_channel_closed(&self, channel_id: ChannelId, reason: &ClosureReason) -> Result<(), ReplayEvent> {
-        self.notify(NodeEvent::ChannelClosed { channel_id: channel_id.to_string(), reason: reason.to_string() });
+        log_info!(self.parts.logger, "channel {channel_id} closed: {reason}");
+        self.subscribers.notify(NodeEvent::ChannelClosed { channel_id: channel_id.to_string(), reason: ChannelCloseReason::from(reason) });
         Ok(())
     }
 
@@ -129,25 +126,10 @@ impl<P: Platform> LightningNode<P> {
         Ok(())
     }
 
-    async fn on_payment_claimed(
-        self: &Rc<Self>,
-        payment_hash: PaymentHash,
-        amount_msat: u64,
-        preimage: Option<PaymentPreimage>,
-    ) -> Result<(), ReplayEvent> {
-        let (hash, now) = (hash_hex(&payment_hash), self.platform.now());
-        let mut record = self
-            .payments
-            .get(&hash)
-            .await
-            .map_err(|e| self.replay(e))?
-            .unwrap_or_else(|| PaymentRecord::new(PaymentDirection::Inbound, hash.clone(), Some(amount_msat), now));
-        record.status = PaymentStatus::Succeeded;
-        record.amount_msat = Some(amount_msat);
-        record.preimage = preimage.map(|p| p.0.to_lower_hex_string());
-        record.updated_at_secs = now.as_secs();
-        self.payments.upsert(record).await.map_err(|e| self.replay(e))?;
-        self.report_once_manager_written(NodeEvent::PaymentReceived { payment_hash: hash, amount_msat }, None);
+    async fn on_payment_claimed(self: &Rc<Self>, payment_hash: PaymentHash, amount_msat: u64, purpose: &PaymentPurpose) -> Result<(), ReplayEvent> {
+        let record = self.payments.on_claimed(payment_hash, amount_msat, purpose, self.platform.now()).await.map_err(|e| self.replay(e))?;
+        let event = NodeEvent::PaymentReceived { payment_id: hex(&record.id), payment_hash: hex(&payment_hash), amount_msat };
+        self.report_once_manager_written(event, None);
         Ok(())
     }
 
@@ -159,22 +141,12 @@ impl<P: Platform> LightningNode<P> {
         amount_msat: Option<u64>,
         fee_paid_msat: Option<u64>,
     ) -> Result<(), ReplayEvent> {
-        let (hash, now) = (hash_hex(&payment_hash), self.platform.now());
-        // A record is always written before sending; one missing (a damaged store) is made anew.
-        let mut record = self
-            .payments
-            .get(&hash)
-            .await
-            .map_err(|e| self.replay(e))?
-            .unwrap_or_else(|| PaymentRecord::new(PaymentDirection::Outbound, hash.clone(), amount_msat, now));
-        record.status = PaymentStatus::Succeeded;
-        record.preimage = Some(preimage.0.to_lower_hex_string());
-        record.fee_paid_msat = fee_paid_msat;
-        record.amount_msat = amount_msat.or(record.amount_msat);
-        record.updated_at_secs = now.as_secs();
-        self.payments.upsert(record.clone()).await.map_err(|e| self.replay(e))?;
-        let waiter = payment_id.and_then(|id| self.pending_sends.borrow_mut().remove(&id)).map(|waiter| (waiter, record));
-        self.report_once_manager_written(NodeEvent::PaymentSent { payment_hash: hash, fee_paid_msat: fee_paid_msat.unwrap_or(0) }, waiter);
+        // LDK gives every payment this wallet sends an id; one without is as old as LDK 0.0.103.
+        let id = payment_id.unwrap_or(PaymentRecord::bolt11_id(payment_hash));
+        let sent = SentPayment { id, hash: payment_hash, preimage, amount_msat, fee_paid_msat };
+        let settled = self.payments.on_sent(sent, self.platform.now()).await.map_err(|e| self.replay(e))?;
+        let event = NodeEvent::PaymentSent { payment_id: hex(&id), payment_hash: hex(&payment_hash), fee_paid_msat: fee_paid_msat.unwrap_or(0) };
+        self.report_once_manager_written(event, settled.waiter.map(|waiter| (waiter, settled.record)));
         Ok(())
     }
 
@@ -182,11 +154,7 @@ impl<P: Platform> LightningNode<P> {
     /// has committed: LDK persists it right after the handler returns, and a payment reported done
     /// must survive a reload. (Were that write lost, LDK would replay the event, and this handler is
     /// idempotent.) After a minute without a write, reports anyway: the payment itself is settled.
-    fn report_once_manager_written(
-        self: &Rc<Self>,
-        event: NodeEvent,
-        waiter: Option<(oneshot::Sender<Result<PaymentRecord, NodeError>>, PaymentRecord)>,
-    ) {
+    fn report_once_manager_written(self: &Rc<Self>, event: NodeEvent, waiter: Option<(oneshot::Sender<Outcome>, PaymentRecord)>) {
         let written = self.parts.store.next_write_committed(
             CHANNEL_MANAGER_PERSISTENCE_PRIMARY_NAMESPACE,
             CHANNEL_MANAGER_PERSISTENCE_SECONDARY_NAMESPACE,
@@ -195,44 +163,40 @@ impl<P: Platform> LightningNode<P> {
         let node = self.clone();
         self.platform.spawner().spawn_local(async move {
             futures::future::select(Box::pin(written), node.platform.sleep(MANAGER_WRITE_WAIT)).await;
-            node.notify(event);
+            node.subscribers.notify(event);
             if let Some((waiter, record)) = waiter {
                 let _ = waiter.send(Ok(record));
             }
         });
     }
 
+    /// Records the failure under the payment's id (a BOLT12 payment may fail before it has a hash).
     async fn on_payment_failed(
         &self,
         payment_id: PaymentId,
         payment_hash: Option<PaymentHash>,
         reason: Option<PaymentFailureReason>,
     ) -> Result<(), ReplayEvent> {
-        let why = reason.map_or_else(|| "unknown reason".to_owned(), |r| format!("{r:?}"));
-        let hash = payment_hash.map(|h| hash_hex(&h)).unwrap_or_default();
-        let now = self.platform.now().as_secs();
-        self.payments
-            .update(&hash, |r| {
-                r.status = PaymentStatus::Failed;
-                r.updated_at_secs = now;
-            })
-            .await
-            .map_err(|e| self.replay(e))?;
-        self.notify(NodeEvent::PaymentFailed { payment_hash: hash, reason: why.clone() });
-        if let Some(waiter) = self.pending_sends.borrow_mut().remove(&payment_id) {
-            let _ = waiter.send(Err(NodeError::PaymentFailed(why)));
-        }
+        let failure = PaymentFailure::from(reason);
+        log_info!(self.parts.logger, "payment {} failed: {reason:?}", hex(&payment_id));
+        self.payments.on_failed(&payment_id, failure, self.platform.now()).await.map_err(|e| self.replay(e))?;
+        self.subscribers.notify(NodeEvent::PaymentFailed {
+            payment_id: hex(&payment_id),
+            payment_hash: payment_hash.map(|h| hex(&h)),
+            reason: failure,
+        });
         Ok(())
     }
 
     /// Hands what a closed channel left us to the sweeper, which spends it into the on-chain wallet
     /// once it matures and persists what it tracks; if that write fails, LDK hands the event again.
     async fn on_spendable_outputs(&self, outputs: Vec<SpendableOutputDescriptor>, channel_id: Option<ChannelId>) -> Result<(), ReplayEvent> {
-        self.parts
-            .sweeper
-            .track_spendable_outputs(outputs, channel_id, false, None)
-            .await
-            .map_err(|()| self.replay(NodeError::Storage("the sweeper could not store the outputs to spend".to_owned())))
+        self.parts.sweeper.track_spendable_outputs(outputs, channel_id, false, None).await.map_err(|()| {
+            self.replay(NodeError::Storage(StorageFault::Backend {
+                operation: "write".to_owned(),
+                message: "the sweeper could not store the outputs to spend".to_owned(),
+            }))
+        })
     }
 
     fn on_connection_needed(self: &Rc<Self>, node_id: PublicKey) -> Result<(), ReplayEvent> {

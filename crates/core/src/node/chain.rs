@@ -1,0 +1,56 @@
+//! The node and the chain: catching LDK and the on-chain wallet up with the chain server's best
+//! chain, and posting what waits to be broadcast.
+
+use esplora_client::AsyncClient;
+use lightning::chain::BestBlock;
+use lightning::util::logger::Logger as _;
+
+use super::error::NodeError;
+use super::events::NodeEvent;
+use super::lightning_node::LightningNode;
+use super::platform::Platform;
+
+impl<P: Platform> LightningNode<P> {
+    /// Brings LDK and the on-chain wallet up to the chain server's best chain, then posts what waits
+    /// to be broadcast.
+    pub async fn sync_chain(&self) -> Result<u32, NodeError> {
+        let _one_at_a_time = self.sync_lock.lock().await;
+        // What waits to be broadcast goes first: LDK watches its own transactions as soon as it makes them.
+        self.flush_broadcasts().await?;
+        let confirmables: [&dyn lightning::chain::Confirm; 3] = [&*self.parts.channel_manager, &*self.parts.chain_monitor, &*self.parts.sweeper];
+        let report = self.parts.chain_sync.sync(&self.esplora, &confirmables).await.map_err(|e| NodeError::Chain(e.into()))?;
+        // The on-chain wallet asks about its addresses only when a block came (or never did yet).
+        if self.onchain_tip.borrow().as_ref() != Some(&report.tip) {
+            self.onchain.lock().await.sync(&self.esplora, self.platform.now()).await?;
+            *self.onchain_tip.borrow_mut() = Some(report.tip);
+            // A new block may have matured what a closed channel left us: sweep it now rather than at
+            // the background processor's next 30-second round.
+            let _ = self.parts.sweeper.regenerate_and_broadcast_spend_if_necessary().await;
+        }
+        self.flush_broadcasts().await?;
+        let height = report.height;
+        self.subscribers.notify(NodeEvent::Synced { height });
+        Ok(height)
+    }
+
+    /// Posts LDK's and the wallet's transactions; what the server took is recorded by the on-chain
+    /// wallet if it touches it.
+    pub(super) async fn flush_broadcasts(&self) -> Result<(), NodeError> {
+        let (sent, report) = self.parts.broadcaster.flush_collecting(&self.esplora).await;
+        let mut onchain = self.onchain.lock().await;
+        for tx in sent {
+            onchain.record_broadcast(&tx, self.platform.now()).await?;
+        }
+        for (txid, reason) in report.refused {
+            lightning::log_error!(self.parts.logger, "the chain server refused transaction {txid}: {reason}");
+        }
+        Ok(())
+    }
+}
+
+/// Asks the chain server for its best block.
+pub(super) async fn current_tip<S: esplora_client::Sleeper>(esplora: &AsyncClient<S>) -> Result<BestBlock, NodeError> {
+    let hash = esplora.get_tip_hash().await?;
+    let height = esplora.get_height().await?;
+    Ok(BestBlock::new(hash, height))
+}

@@ -1,0 +1,343 @@
+//! What the node refuses or fails at, as data: each variant says what happened and carries what a
+//! person needs to know (amounts, networks, which record), never a library's `Debug` text. The UI
+//! turns each into a sentence in its language; `Display` is the English one, for logs and tests.
+//! Everything here crosses the UI protocol as JSON.
+
+use bitcoin::{Amount, Network};
+use lightning::events::PaymentFailureReason;
+use lightning::ln::channelmanager::{Bolt11PaymentError, RetryableSendFailure};
+use lightning::util::errors::APIError;
+use serde::{Deserialize, Serialize};
+
+use super::chain_sync::ChainError;
+use super::onchain::OnchainError;
+use super::payment::PaymentStatus;
+use crate::store::sealed::SealedError;
+use crate::store::StoreError;
+
+/// What the node refuses or fails at, each with what a person needs to know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(tag = "error", content = "detail", rename_all = "snake_case")]
+pub enum NodeError {
+    #[error("the wallet's storage failed: {0}")]
+    Storage(StorageFault),
+    #[error("the chain server failed: {0}")]
+    Chain(ChainFault),
+    #[error("{0}")]
+    Onchain(OnchainFault),
+    #[error("not a valid peer address ({0}): expected node_id@host:port")]
+    InvalidPeer(PeerAddressProblem),
+    #[error("{node_id} could not be reached: {failure}")]
+    PeerUnreachable { node_id: String, failure: PeerFailure },
+    #[error("not a valid Lightning invoice: {0}")]
+    InvalidInvoice(InvoiceProblem),
+    #[error("the invoice is for {invoice}, this wallet is on {wallet}")]
+    WrongNetwork { invoice: Network, wallet: Network },
+    #[error("the invoice has expired")]
+    InvoiceExpired,
+    #[error("the invoice has no amount: enter one")]
+    AmountNeeded,
+    #[error("not enough funds: {needed_msat} msat needed, {available_msat} msat available")]
+    InsufficientFunds { needed_msat: u64, available_msat: u64 },
+    #[error("this invoice was already paid or is being paid ({0})")]
+    AlreadyPaid(PaymentStatus),
+    #[error("the payment failed: {0}")]
+    PaymentFailed(PaymentFailure),
+    #[error("a channel of {requested} is above this wallet's maximum of {max}")]
+    ChannelTooLarge { requested: Amount, max: Amount },
+    #[error("there is no channel {channel_id}")]
+    UnknownChannel { channel_id: String },
+    #[error("Lightning refused: {0}")]
+    Refused(Refusal),
+    #[error("the node has stopped")]
+    Stopped,
+}
+
+/// What went wrong with the wallet's storage.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(tag = "fault", rename_all = "snake_case")]
+pub enum StorageFault {
+    /// The browser's storage cannot be opened (private mode, blocked by a setting).
+    #[error("storage is unavailable: {reason}")]
+    Unavailable { reason: String },
+    #[error("storage is full")]
+    QuotaExceeded,
+    /// The backing store failed; `message` is the store's own (a browser's `DOMException`).
+    #[error("{operation} failed: {message}")]
+    Backend { operation: String, message: String },
+    /// A sealed record of this kind does not open: changed or damaged outside the wallet.
+    #[error("a stored {kind} record failed its integrity check")]
+    Integrity { kind: String },
+    /// A record opened but its contents are not what this version of the wallet writes.
+    #[error("a stored {kind} record cannot be read")]
+    Unreadable { kind: String },
+    /// Channel monitors are stored without the channel manager that goes with them.
+    #[error("{monitors} channel monitors are stored but no channel manager: restore from a backup of the whole wallet")]
+    ManagerMissing { monitors: usize },
+    /// The stored channel manager does not go with its monitors; nothing was changed.
+    #[error("the stored channel manager cannot be used with its channel monitors; nothing was changed")]
+    ManagerStale,
+}
+
+/// What went wrong with the chain server (Esplora).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(tag = "fault", rename_all = "snake_case")]
+pub enum ChainFault {
+    /// No answer: the server is down, the address is wrong, or the network is.
+    #[error("no answer ({detail})")]
+    Unreachable { detail: String },
+    /// The server answered with an HTTP error status.
+    #[error("it answered HTTP {status}")]
+    Status { status: u16 },
+    /// The server answered, but not with what Esplora sends.
+    #[error("its answer is not valid ({detail})")]
+    BadAnswer { detail: String },
+    /// The server says the chain is not what the node's headers say.
+    #[error("its chain does not match what the wallet checked ({detail})")]
+    Inconsistent { detail: String },
+    /// The server refused a transaction of the wallet's.
+    #[error("it refused the transaction ({reason})")]
+    Refused { reason: String },
+    #[error("the server address cannot be used ({detail})")]
+    BadUrl { detail: String },
+}
+
+impl From<&esplora_client::Error> for ChainFault {
+    fn from(error: &esplora_client::Error) -> Self {
+        use esplora_client::Error as E;
+        match error {
+            E::HttpResponse { status, .. } => ChainFault::Status { status: *status },
+            E::Reqwest(e) => ChainFault::Unreachable { detail: without_debug(&e.to_string()) },
+            E::Parsing(e) => ChainFault::BadAnswer { detail: e.to_string() },
+            E::BitcoinEncoding(e) => ChainFault::BadAnswer { detail: e.to_string() },
+            E::HexToArray(e) => ChainFault::BadAnswer { detail: e.to_string() },
+            E::HexToBytes(e) => ChainFault::BadAnswer { detail: e.to_string() },
+            E::TransactionNotFound(txid) => ChainFault::Inconsistent { detail: format!("transaction {txid} not found") },
+            E::HeaderHeightNotFound(height) => ChainFault::Inconsistent { detail: format!("no block at height {height}") },
+            E::HeaderHashNotFound(hash) => ChainFault::Inconsistent { detail: format!("no block {hash}") },
+            E::InvalidHttpHeaderName(name) | E::InvalidHttpHeaderValue(name) => ChainFault::BadUrl { detail: name.clone() },
+            E::StatusCode(_) | E::InvalidResponse => ChainFault::BadAnswer { detail: "an unreadable HTTP answer".to_owned() },
+        }
+    }
+}
+
+impl From<ChainError> for ChainFault {
+    fn from(error: ChainError) -> Self {
+        match error {
+            ChainError::Unreachable(detail) => ChainFault::Unreachable { detail },
+            ChainError::Http { status, .. } => ChainFault::Status { status },
+            ChainError::Malformed(detail) => ChainFault::BadAnswer { detail },
+            ChainError::Inconsistent(detail) => ChainFault::Inconsistent { detail },
+        }
+    }
+}
+
+impl From<esplora_client::Error> for NodeError {
+    fn from(error: esplora_client::Error) -> Self {
+        NodeError::Chain(ChainFault::from(&error))
+    }
+}
+
+/// Keeps the first line of a transport error's text: some add their internal state after it.
+fn without_debug(text: &str) -> String {
+    text.lines().next().unwrap_or(text).to_owned()
+}
+
+/// What the on-chain wallet refused or failed at.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(tag = "fault", rename_all = "snake_case")]
+pub enum OnchainFault {
+    #[error("not a bitcoin address ({detail})")]
+    InvalidAddress { detail: String },
+    #[error("the address is for {found}, this wallet is on {expected}")]
+    WrongNetwork { expected: Network, found: String },
+    #[error("the amount is below the dust limit: too small to send on chain")]
+    Dust,
+    #[error("{sat_per_vb} sat/vB is not a usable fee rate")]
+    FeeRate { sat_per_vb: u64 },
+    #[error("the transaction cannot be built ({detail})")]
+    Build { detail: String },
+    /// The stored on-chain wallet is damaged or belongs to other keys.
+    #[error("the stored on-chain wallet cannot be used ({detail})")]
+    Stored { detail: String },
+    #[error("the wallet's address cannot receive a channel's funds")]
+    CloseAddress,
+}
+
+impl From<OnchainError> for NodeError {
+    fn from(error: OnchainError) -> Self {
+        match error {
+            OnchainError::InsufficientFunds { needed, available } => {
+                NodeError::InsufficientFunds { needed_msat: msat(needed), available_msat: msat(available) }
+            }
+            OnchainError::Store(e) => e.into(),
+            OnchainError::Chain(detail) => NodeError::Chain(ChainFault::Unreachable { detail }),
+            OnchainError::Corrupt(detail) | OnchainError::Mismatch(detail) => NodeError::Onchain(OnchainFault::Stored { detail }),
+            OnchainError::InvalidAddress(detail) => NodeError::Onchain(OnchainFault::InvalidAddress { detail }),
+            OnchainError::WrongNetwork { expected, found } => NodeError::Onchain(OnchainFault::WrongNetwork { expected, found }),
+            OnchainError::Dust => NodeError::Onchain(OnchainFault::Dust),
+            OnchainError::Build(detail) => NodeError::Onchain(OnchainFault::Build { detail }),
+        }
+    }
+}
+
+/// Millisatoshis in `amount`, saturating (no amount of bitcoin reaches the limit, a hostile input might).
+pub fn msat(amount: Amount) -> u64 {
+    amount.to_sat().saturating_mul(1000)
+}
+
+impl From<SealedError> for NodeError {
+    fn from(error: SealedError) -> Self {
+        NodeError::Storage(match error {
+            SealedError::Integrity { kind } => StorageFault::Integrity { kind },
+            SealedError::Store(e) => e.into(),
+        })
+    }
+}
+
+impl From<StoreError> for StorageFault {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unavailable { reason } => StorageFault::Unavailable { reason },
+            StoreError::QuotaExceeded => StorageFault::QuotaExceeded,
+            StoreError::AlreadyExists { .. } => StorageFault::Backend { operation: "insert".to_owned(), message: "the record exists".to_owned() },
+            StoreError::Backend { operation, message } => StorageFault::Backend { operation: operation.to_owned(), message },
+        }
+    }
+}
+
+/// What is wrong with a peer address as written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PeerAddressProblem {
+    #[error("no '@'")]
+    NoAt,
+    #[error("the node id is not a public key")]
+    NodeId,
+    #[error("no port")]
+    NoPort,
+    #[error("the port is not a number")]
+    Port,
+    #[error("no host")]
+    NoHost,
+}
+
+/// Why a peer could not be reached.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(tag = "failure", rename_all = "snake_case")]
+pub enum PeerFailure {
+    /// The connection could not be opened (the proxy, or the network, refused).
+    #[error("the connection failed ({detail})")]
+    Connect { detail: String },
+    /// LDK refused to start a connection to it (already connecting, or our own id).
+    #[error("the connection was refused")]
+    Refused,
+    /// The connection closed before the handshake finished.
+    #[error("the connection closed ({reason})")]
+    Closed { reason: String },
+    #[error("no handshake within {secs} s")]
+    HandshakeTimeout { secs: u64 },
+}
+
+/// What is wrong with an invoice.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(tag = "problem", rename_all = "snake_case")]
+pub enum InvoiceProblem {
+    /// Not readable as BOLT11; `detail` is the decoder's reason (checksum, length, …).
+    #[error("{detail}")]
+    Unreadable { detail: String },
+    #[error("the description cannot be used")]
+    Description,
+    /// LDK could not make an invoice (no keys for it yet, an expiry out of range).
+    #[error("the invoice cannot be made")]
+    CannotMake,
+}
+
+/// Why a payment failed, as LDK reports it, or why it was not sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentFailure {
+    #[error("the recipient refused it")]
+    RecipientRejected,
+    #[error("every route tried failed")]
+    RetriesExhausted,
+    #[error("it expired before it could be completed")]
+    Expired,
+    #[error("no route to the recipient was found")]
+    NoRoute,
+    #[error("the recipient needs features this wallet lacks")]
+    UnknownRequiredFeatures,
+    #[error("it was abandoned")]
+    Abandoned,
+    #[error("the amount does not fit the invoice")]
+    InvalidAmount,
+    #[error("the route is too long for one payment")]
+    RouteTooLong,
+    #[error("an unexpected error")]
+    Unexpected,
+}
+
+impl From<Option<PaymentFailureReason>> for PaymentFailure {
+    fn from(reason: Option<PaymentFailureReason>) -> Self {
+        use PaymentFailureReason as R;
+        match reason {
+            Some(R::RecipientRejected) => PaymentFailure::RecipientRejected,
+            Some(R::UserAbandoned) => PaymentFailure::Abandoned,
+            Some(R::RetriesExhausted) => PaymentFailure::RetriesExhausted,
+            Some(R::PaymentExpired | R::InvoiceRequestExpired) => PaymentFailure::Expired,
+            Some(R::RouteNotFound) => PaymentFailure::NoRoute,
+            Some(R::UnknownRequiredFeatures) => PaymentFailure::UnknownRequiredFeatures,
+            Some(R::UnexpectedError | R::InvoiceRequestRejected | R::BlindedPathCreationFailed) | None => PaymentFailure::Unexpected,
+        }
+    }
+}
+
+impl From<Bolt11PaymentError> for PaymentFailure {
+    fn from(error: Bolt11PaymentError) -> Self {
+        match error {
+            Bolt11PaymentError::InvalidAmount => PaymentFailure::InvalidAmount,
+            Bolt11PaymentError::SendingFailed(failure) => match failure {
+                RetryableSendFailure::PaymentExpired => PaymentFailure::Expired,
+                RetryableSendFailure::RouteNotFound => PaymentFailure::NoRoute,
+                // The payment's own guard refuses a second send before LDK sees it (see `payment`).
+                RetryableSendFailure::DuplicatePayment => PaymentFailure::Unexpected,
+                RetryableSendFailure::OnionPacketSizeExceeded => PaymentFailure::RouteTooLong,
+            },
+        }
+    }
+}
+
+/// What LDK refused to do with a channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(tag = "refusal", rename_all = "snake_case")]
+pub enum Refusal {
+    /// The request does not fit the channel's state (LDK's API misuse).
+    #[error("the request does not fit the channel's state")]
+    NotNow,
+    #[error("the fee rate of {sat_per_kw} sat per 1000 weight is too high")]
+    FeeRateTooHigh { sat_per_kw: u32 },
+    #[error("the route cannot be used")]
+    InvalidRoute,
+    /// The channel or the peer is not available (not connected, closing, unknown).
+    #[error("the channel or its peer is not available")]
+    ChannelUnavailable,
+    #[error("a channel update is still being stored")]
+    UpdateInProgress,
+    #[error("the peer cannot close to this wallet's address")]
+    IncompatibleShutdownScript,
+}
+
+impl Refusal {
+    /// Returns the refusal for LDK's `error`, and LDK's own words for the log.
+    pub fn from_api(error: &APIError) -> (Refusal, String) {
+        let refusal = match error {
+            APIError::APIMisuseError { .. } => Refusal::NotNow,
+            APIError::FeeRateTooHigh { feerate, .. } => Refusal::FeeRateTooHigh { sat_per_kw: *feerate },
+            APIError::InvalidRoute { .. } => Refusal::InvalidRoute,
+            APIError::ChannelUnavailable { .. } => Refusal::ChannelUnavailable,
+            APIError::MonitorUpdateInProgress => Refusal::UpdateInProgress,
+            APIError::IncompatibleShutdownScript { .. } => Refusal::IncompatibleShutdownScript,
+        };
+        (refusal, format!("{error:?}"))
+    }
+}

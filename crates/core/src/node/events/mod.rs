@@ -1,0 +1,126 @@
+//! What the node tells the wallet as it happens ([`NodeEvent`]), and who hears it ([`Subscribers`]).
+//! The events come from LDK's, handled in [`ldk`], and from the node's own peers and chain sync.
+//! Plain data: they cross the UI protocol as JSON (ids as hex).
+
+mod ldk;
+
+use std::cell::RefCell;
+
+use bitcoin::secp256k1::PublicKey;
+use futures::channel::mpsc;
+use lightning::events::ClosureReason;
+use serde::{Deserialize, Serialize};
+
+use super::error::PaymentFailure;
+
+/// What the node tells the wallet as it happens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum NodeEvent {
+    PeerConnected {
+        node_id: PublicKey,
+    },
+    PeerDisconnected {
+        node_id: PublicKey,
+        reason: String,
+    },
+    ChannelPending {
+        channel_id: String,
+    },
+    ChannelReady {
+        channel_id: String,
+    },
+    ChannelClosed {
+        channel_id: String,
+        reason: ChannelCloseReason,
+    },
+    /// `payment_id` names the payment in the history; `payment_hash` is the one its invoice carries.
+    PaymentReceived {
+        payment_id: String,
+        payment_hash: String,
+        amount_msat: u64,
+    },
+    PaymentSent {
+        payment_id: String,
+        payment_hash: String,
+        fee_paid_msat: u64,
+    },
+    PaymentFailed {
+        payment_id: String,
+        payment_hash: Option<String>,
+        reason: PaymentFailure,
+    },
+    Synced {
+        height: u32,
+    },
+}
+
+/// Why a channel closed, as a person needs to know it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelCloseReason {
+    #[error("closed cooperatively")]
+    Cooperative,
+    #[error("force-closed by this wallet")]
+    ForceClosedByUs,
+    #[error("force-closed by the peer")]
+    ForceClosedByPeer,
+    /// A commitment transaction confirmed on chain (ours or the peer's).
+    #[error("a commitment transaction confirmed")]
+    CommitmentConfirmed,
+    /// The channel never got its funding (timed out, refused, or the wallet could not pay it).
+    #[error("the channel was never funded")]
+    NotFunded,
+    /// The peer went before the channel was funded.
+    #[error("the peer disconnected before the channel was funded")]
+    PeerLeftBeforeFunding,
+    /// Payments in it timed out and had to be settled on chain.
+    #[error("payments in it timed out")]
+    PaymentsTimedOut,
+    #[error("the peer's fee rate was too low")]
+    PeerFeeRateTooLow,
+    /// The stored channel manager was older than the channel's monitor.
+    #[error("the stored channel state was outdated")]
+    OutdatedState,
+    #[error("a protocol error")]
+    ProtocolError,
+}
+
+impl From<&ClosureReason> for ChannelCloseReason {
+    fn from(reason: &ClosureReason) -> Self {
+        use ClosureReason as R;
+        match reason {
+            R::CounterpartyForceClosed { .. } => ChannelCloseReason::ForceClosedByPeer,
+            R::HolderForceClosed { .. } => ChannelCloseReason::ForceClosedByUs,
+            R::LegacyCooperativeClosure | R::CounterpartyInitiatedCooperativeClosure | R::LocallyInitiatedCooperativeClosure => {
+                ChannelCloseReason::Cooperative
+            }
+            R::CommitmentTxConfirmed => ChannelCloseReason::CommitmentConfirmed,
+            R::FundingTimedOut | R::FundingBatchClosure | R::CounterpartyCoopClosedUnfundedChannel | R::LocallyCoopClosedUnfundedChannel => {
+                ChannelCloseReason::NotFunded
+            }
+            R::DisconnectedPeer => ChannelCloseReason::PeerLeftBeforeFunding,
+            R::HTLCsTimedOut { .. } => ChannelCloseReason::PaymentsTimedOut,
+            R::PeerFeerateTooLow { .. } => ChannelCloseReason::PeerFeeRateTooLow,
+            R::OutdatedChannelManager => ChannelCloseReason::OutdatedState,
+            R::ProcessingError { .. } => ChannelCloseReason::ProtocolError,
+        }
+    }
+}
+
+/// Who hears the node's events: every stream handed out by `subscribe` that is still open.
+#[derive(Default)]
+pub struct Subscribers(RefCell<Vec<mpsc::UnboundedSender<NodeEvent>>>);
+
+impl Subscribers {
+    /// Returns a stream of what happens from now on.
+    pub fn subscribe(&self) -> mpsc::UnboundedReceiver<NodeEvent> {
+        let (sender, receiver) = mpsc::unbounded();
+        self.0.borrow_mut().push(sender);
+        receiver
+    }
+
+    pub fn notify(&self, event: NodeEvent) {
+        self.0.borrow_mut().retain(|s| s.unbounded_send(event.clone()).is_ok());
+    }
+}

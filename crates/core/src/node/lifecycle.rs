@@ -1,0 +1,120 @@
+//! Starting and stopping the node: from the vault's keys and sealed store to a running node with its
+//! background tasks, and back.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::time::Duration;
+
+use futures::channel::oneshot;
+use futures::future::FutureExt;
+use futures::lock::Mutex as AsyncMutex;
+use lightning::ln::channelmanager::{PaymentId, RecentPaymentDetails};
+
+use super::builder::{self, BuildInputs};
+use super::bump::OnchainCoins;
+use super::chain::current_tip;
+use super::error::{NodeError, OnchainFault};
+use super::events::Subscribers;
+use super::key_derivation::NodeKeys;
+use super::ldk_store::LdkStore;
+use super::lightning_node::{LightningNode, NodeConfig};
+use super::logger::NodeLogger;
+use super::onchain::OnchainWallet;
+use super::payment::Payments;
+use super::platform::Platform;
+use super::signer::WalletSigner;
+use crate::store::sealed::SealedStore;
+
+/// Esplora requests retried on 429/5xx before a call fails.
+const ESPLORA_RETRIES: usize = 3;
+
+impl<P: Platform> LightningNode<P> {
+    /// Starts the node: restores its state from `sealed`, catches up with the chain, and starts its
+    /// background tasks. Fails, changing nothing, if the store or the chain server fails.
+    pub async fn start(
+        platform: P,
+        keys: &NodeKeys,
+        sealed: Rc<SealedStore<P::Store>>,
+        config: NodeConfig,
+        logger: NodeLogger,
+    ) -> Result<Rc<Self>, NodeError> {
+        let esplora = esplora_client::Builder::new(&config.esplora_url)
+            .max_retries(ESPLORA_RETRIES)
+            .build_async_with_sleeper::<P::Sleeper>()
+            .map_err(NodeError::from)?;
+        let tip = current_tip(&esplora).await?;
+        let keys_manager = Rc::new(keys.keys_manager(platform.now()));
+        let mut onchain = OnchainWallet::open(keys, config.network, sealed.clone()).await?;
+        let funds_back_to = onchain.close_address().await?;
+        let signer = Rc::new(
+            WalletSigner::new(keys_manager.clone(), funds_back_to.script_pubkey()).map_err(|_| NodeError::Onchain(OnchainFault::CloseAddress))?,
+        );
+        let store = Rc::new(LdkStore::new(sealed.clone()));
+        let onchain = Rc::new(AsyncMutex::new(onchain));
+        let coins = Rc::new(OnchainCoins::new(onchain.clone()));
+        let inputs =
+            BuildInputs { platform: &platform, keys: keys_manager, signer, coins, logger: Rc::new(logger), store, network: config.network, tip };
+        let parts = builder::build(inputs).await?;
+        let payments = Payments::open(sealed).await?;
+        let (stop_trigger, stop_signal) = oneshot::channel();
+        let node = Rc::new(Self {
+            platform,
+            config,
+            parts,
+            esplora,
+            onchain,
+            payments,
+            subscribers: Subscribers::default(),
+            peers: RefCell::new(HashMap::new()),
+            dials: RefCell::new(HashMap::new()),
+            stopping: Cell::new(false),
+            onchain_tip: RefCell::new(None),
+            sync_lock: AsyncMutex::new(()),
+            task_ends: RefCell::new(Vec::new()),
+            stop_trigger: RefCell::new(Some(stop_trigger)),
+            stop_signal: stop_signal.shared(),
+        });
+        node.load_peers().await?;
+        let known: Vec<PaymentId> = node.parts.channel_manager.list_recent_payments().iter().map(recent_payment_id).collect();
+        node.payments.reconcile(&known, node.platform.now()).await?;
+        // Fee estimates and the chain before anything talks to peers: a channel manager behind the
+        // chain would act on old news.
+        let _ = node.parts.fees.refresh(&node.esplora).await;
+        node.sync_chain().await?;
+        *node.task_ends.borrow_mut() = super::tasks::start(&node);
+        Ok(node)
+    }
+
+    /// Stops the node and returns once its tasks have ended: LDK's background processor writes the
+    /// channel manager, graph and scorer on its way out. Another node may use the store after.
+    pub async fn stop(&self) {
+        self.stopping.set(true);
+        if let Some(trigger) = self.stop_trigger.borrow_mut().take() {
+            let _ = trigger.send(());
+        }
+        self.parts.peer_manager.disconnect_all_peers();
+        // Payments in flight are LDK's to finish after a restart; whoever waits here is told now.
+        self.payments.stop_waiting();
+        let ends = std::mem::take(&mut *self.task_ends.borrow_mut());
+        for end in ends {
+            let _ = end.await;
+        }
+    }
+
+    /// Sleeps for `duration`, or less if the node stops meanwhile; returns whether it is stopping.
+    pub(super) async fn sleep_unless_stopped(&self, duration: Duration) -> bool {
+        let sleep = self.platform.sleep(duration);
+        futures::future::select(sleep, self.stop_signal.clone()).await;
+        self.stopping.get()
+    }
+}
+
+fn recent_payment_id(payment: &RecentPaymentDetails) -> PaymentId {
+    match payment {
+        RecentPaymentDetails::AwaitingInvoice { payment_id }
+        | RecentPaymentDetails::Pending { payment_id, .. }
+        | RecentPaymentDetails::Fulfilled { payment_id, .. }
+        | RecentPaymentDetails::Abandoned { payment_id, .. } => *payment_id,
+    }
+}

@@ -1,0 +1,169 @@
+//! Payments: the history ([`PaymentStore`], records by id and kind), the steps every kind shares
+//! ([`Payments`]: record before sending, settle or fail as LDK reports, reconcile after a restart),
+//! and one handler per kind, each handed out by the node: [`bolt11::Bolt11Payments`] and
+//! [`onchain::OnchainPayments`] (BOLT12, LNURL and just-in-time channels find their room here).
+
+pub mod bolt11;
+pub mod onchain;
+pub mod record;
+pub mod store;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::time::Duration;
+
+use futures::channel::oneshot;
+use lightning::events::PaymentPurpose;
+use lightning::ln::channelmanager::PaymentId;
+use lightning::types::payment::{PaymentHash, PaymentPreimage};
+
+pub use self::record::{PaymentDirection, PaymentKind, PaymentRecord, PaymentStatus};
+pub use self::store::PaymentStore;
+use super::error::{NodeError, PaymentFailure};
+use crate::store::sealed::SealedStore;
+use crate::store::KvStore;
+
+/// What the sender of a payment waits for: the settled record, or why it failed.
+pub type Outcome = Result<PaymentRecord, NodeError>;
+
+/// The history and the senders waiting for LDK's verdict on their payments.
+pub struct Payments<S> {
+    store: PaymentStore<S>,
+    /// Outgoing payments waiting for LDK's verdict, by id.
+    waiters: RefCell<HashMap<PaymentId, oneshot::Sender<Outcome>>>,
+}
+
+/// A settled outgoing payment whose sender still waits: told only once the settlement is durable.
+pub struct Settled {
+    pub record: PaymentRecord,
+    pub waiter: Option<oneshot::Sender<Outcome>>,
+}
+
+impl<S: KvStore> Payments<S> {
+    pub async fn open(sealed: Rc<SealedStore<S>>) -> Result<Self, NodeError> {
+        Ok(Self { store: PaymentStore::open(sealed).await?, waiters: RefCell::new(HashMap::new()) })
+    }
+
+    /// Every payment, newest first.
+    pub async fn all(&self) -> Result<Vec<PaymentRecord>, NodeError> {
+        self.store.all().await
+    }
+
+    /// Records an outgoing payment before it is sent, so that a reload in between finds it (and LDK's
+    /// own record says how it ended). Refuses one whose id was paid or is being paid. Returns what
+    /// resolves with its outcome.
+    pub async fn record_before_send(&self, record: PaymentRecord) -> Result<oneshot::Receiver<Outcome>, NodeError> {
+        if let Some(previous) = self.store.get(&record.id).await? {
+            if previous.direction == PaymentDirection::Outbound && previous.status != PaymentStatus::Failed {
+                return Err(NodeError::AlreadyPaid(previous.status));
+            }
+        }
+        self.store.upsert(&record).await?;
+        let (sender, outcome) = oneshot::channel();
+        self.waiters.borrow_mut().insert(record.id, sender);
+        Ok(outcome)
+    }
+
+    /// Marks failed a payment that LDK refused to send: nothing left the wallet.
+    pub async fn fail_unsent(&self, id: &PaymentId, now: Duration) -> Result<(), NodeError> {
+        self.waiters.borrow_mut().remove(id);
+        self.store.update(id, |r| fail(r, now)).await?;
+        Ok(())
+    }
+
+    /// Records an invoice handed out, before anyone can pay it.
+    pub async fn record_inbound(&self, record: &PaymentRecord) -> Result<(), NodeError> {
+        self.store.upsert(record).await
+    }
+
+    /// Records an outgoing payment LDK reports sent. A record is always written before sending; one
+    /// missing (a damaged store) is made anew as BOLT11.
+    pub async fn on_sent(&self, sent: SentPayment, now: Duration) -> Result<Settled, NodeError> {
+        let kind = PaymentKind::Bolt11 { hash: sent.hash, preimage: None, secret: None };
+        let mut record =
+            self.store.get(&sent.id).await?.unwrap_or_else(|| PaymentRecord::new(sent.id, kind, PaymentDirection::Outbound, sent.amount_msat, now));
+        record.kind.settle(sent.hash, Some(sent.preimage));
+        record.status = PaymentStatus::Succeeded;
+        record.fee_paid_msat = sent.fee_paid_msat;
+        record.amount_msat = sent.amount_msat.or(record.amount_msat);
+        record.updated_at_secs = now.as_secs();
+        self.store.upsert(&record).await?;
+        let waiter = self.waiters.borrow_mut().remove(&sent.id);
+        Ok(Settled { record, waiter })
+    }
+
+    /// Records an outgoing payment LDK gave up on, and tells its sender. A failure for an id the
+    /// history does not hold changes nothing.
+    pub async fn on_failed(&self, id: &PaymentId, failure: PaymentFailure, now: Duration) -> Result<Option<PaymentRecord>, NodeError> {
+        let record = self.store.update(id, |r| fail(r, now)).await?;
+        if let Some(waiter) = self.waiters.borrow_mut().remove(id) {
+            let _ = waiter.send(Err(NodeError::PaymentFailed(failure)));
+        }
+        Ok(record)
+    }
+
+    /// Records a payment the wallet claimed. One the history does not hold (a keysend, or a damaged
+    /// store) is made anew, of the kind its purpose says.
+    pub async fn on_claimed(&self, hash: PaymentHash, amount_msat: u64, purpose: &PaymentPurpose, now: Duration) -> Result<PaymentRecord, NodeError> {
+        let id = PaymentRecord::bolt11_id(hash);
+        let preimage = purpose.preimage();
+        let mut record =
+            self.store.get(&id).await?.unwrap_or_else(|| PaymentRecord::new(id, kind_of_claim(hash, purpose), PaymentDirection::Inbound, None, now));
+        record.kind.settle(hash, preimage);
+        record.status = PaymentStatus::Succeeded;
+        record.amount_msat = Some(amount_msat);
+        record.updated_at_secs = now.as_secs();
+        self.store.upsert(&record).await?;
+        Ok(record)
+    }
+
+    /// Marks failed the outgoing payments recorded but never handed to LDK (a reload came between
+    /// the record and the send): nothing left the wallet, and they may be paid again. Those LDK
+    /// knows (`known`) are left to its events.
+    pub async fn reconcile(&self, known: &[PaymentId], now: Duration) -> Result<(), NodeError> {
+        for record in self.store.all().await? {
+            if record.direction == PaymentDirection::Outbound && record.status == PaymentStatus::Pending && !known.contains(&record.id) {
+                self.store.update(&record.id, |r| fail(r, now)).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Tells every sender still waiting that the node stopped (LDK finishes their payments after a
+    /// restart).
+    pub fn stop_waiting(&self) {
+        for (_, waiter) in self.waiters.borrow_mut().drain() {
+            let _ = waiter.send(Err(NodeError::Stopped));
+        }
+    }
+}
+
+/// What LDK says of a payment it sent.
+pub struct SentPayment {
+    pub id: PaymentId,
+    pub hash: PaymentHash,
+    pub preimage: PaymentPreimage,
+    pub amount_msat: Option<u64>,
+    pub fee_paid_msat: Option<u64>,
+}
+
+fn fail(record: &mut PaymentRecord, now: Duration) {
+    record.status = PaymentStatus::Failed;
+    record.updated_at_secs = now.as_secs();
+}
+
+fn kind_of_claim(hash: PaymentHash, purpose: &PaymentPurpose) -> PaymentKind {
+    let preimage = purpose.preimage();
+    match purpose {
+        PaymentPurpose::Bolt11InvoicePayment { payment_secret, .. } => PaymentKind::Bolt11 { hash, preimage, secret: Some(*payment_secret) },
+        PaymentPurpose::Bolt12OfferPayment { payment_context, .. } => PaymentKind::Bolt12Offer {
+            hash: Some(hash),
+            preimage,
+            offer_id: Some(payment_context.offer_id),
+            payer_note: payment_context.invoice_request.payer_note_truncated.as_ref().map(|note| note.0.clone()),
+        },
+        PaymentPurpose::Bolt12RefundPayment { .. } => PaymentKind::Bolt12Refund { hash: Some(hash), preimage },
+        PaymentPurpose::SpontaneousPayment(_) => PaymentKind::Spontaneous { hash, preimage },
+    }
+}
