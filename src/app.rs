@@ -1,5 +1,5 @@
-//! The app root: shared context, start-up (tab lock, storage), the router and the phase guard that
-//! keeps each phase on its own pages, and the idle auto-lock.
+//! The app root: the shared context made, start-up (tab lock, storage), the router and the phase
+//! guard that keeps each phase on its own pages, and the idle auto-lock.
 
 use std::time::Duration;
 
@@ -9,79 +9,20 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::{path, NavigateOptions};
 
-use crate::browser::now_ms;
-use crate::browser::storage_persistence::{self, Persistence};
 use crate::components::NavBar;
-use crate::devnet_link::{self, DevnetInfo};
+use crate::context::{use_app, AppContext};
+use crate::devnet_link;
 use crate::node_session;
 use crate::node_state::NodeState;
 use crate::pages::{
     ChannelsPage, CreatePage, HomePage, ImportPage, OtherTabPage, ReceivePage, SendPage, SettingsPage, UnavailablePage, UnlockPage, WelcomePage,
 };
 use crate::prefs;
-use crate::session::{AutoLock, Phase};
+use crate::session::Phase;
 use crate::settings::Settings;
 use crate::wallet::{Opening, Wallet};
-
-/// What every page can reach. `Copy`: it holds only reactive handles.
-#[derive(Clone, Copy)]
-pub struct AppContext {
-    pub phase: RwSignal<Phase>,
-    pub auto_lock: RwSignal<AutoLock>,
-    pub persistence: RwSignal<Option<Persistence>>,
-    pub settings: RwSignal<Settings>,
-    /// The node as last heard of (see `node_session`).
-    pub node: RwSignal<NodeState>,
-    /// The devnet's addresses, when the settings name one and it answered.
-    pub devnet: RwSignal<Option<DevnetInfo>>,
-    pub(crate) refresh_running: StoredValue<bool>,
-    pub(crate) refresh_again: StoredValue<bool>,
-    wallet: StoredValue<Option<Wallet>, LocalStorage>,
-    last_activity_ms: StoredValue<f64>,
-}
-
-impl AppContext {
-    /// Returns the wallet handle; `None` before start-up finished or when another tab holds it.
-    pub fn wallet(&self) -> Option<Wallet> {
-        self.wallet.get_value()
-    }
-
-    /// Locks the wallet now; its node stops.
-    pub fn lock(&self) {
-        if let Some(wallet) = self.wallet() {
-            wallet.lock();
-        }
-        node_session::forget_node(*self);
-        self.phase.set(Phase::Locked);
-    }
-
-    /// Marks the wallet unlocked and starts its node with the passphrase that opened it.
-    pub fn unlocked(&self, passphrase: String) {
-        self.phase.set(Phase::Unlocked);
-        node_session::start_node(*self, passphrase);
-    }
-
-    /// Starts the node with a passphrase the page is still checking: the worker derives its key on
-    /// its own thread while the page derives its own, so unlocking costs one key derivation, not two.
-    /// With a wrong passphrase both refuse; the page says so.
-    pub fn start_node_while_unlocking(&self, passphrase: String) {
-        node_session::start_node(*self, passphrase);
-    }
-
-    /// Asks for persistent storage and records the answer (settings shows it).
-    pub fn request_persistence(&self) {
-        let persistence = self.persistence;
-        spawn_local(async move { persistence.set(Some(storage_persistence::request().await)) });
-    }
-
-    fn note_activity(&self) {
-        self.last_activity_ms.set_value(now_ms());
-    }
-}
-
-pub fn use_app() -> AppContext {
-    expect_context::<AppContext>()
-}
+use blixtra_host::browser::now_ms;
+use blixtra_host::browser::storage_persistence;
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -191,7 +132,7 @@ fn watch_for_idleness(ctx: AppContext) {
     set_interval(
         move || {
             if ctx.phase.get_untracked() == Phase::Unlocked && ctx.auto_lock.get_untracked().is_due(ctx.last_activity_ms.get_value(), now_ms()) {
-                ctx.lock();
+                node_session::lock(ctx);
             }
         },
         Duration::from_secs(10),

@@ -1,44 +1,88 @@
 //! The sentences a person reads for what the node refuses or fails at, in the UI's language. The
-//! core's errors carry the data; this file says it in English or Swedish. A detail that comes from
-//! elsewhere (a server's or a peer's reason) is shown as it came.
+//! core's errors carry the data; this file says each in English or Swedish. A detail that comes from
+//! elsewhere (a server's, a browser's or a peer's words) is shown as it came.
 
 use blixtra_core::mnemonic::MnemonicError;
-use blixtra_core::node::NodeError;
+use blixtra_core::node::error::{
+    ChainFault, InvoiceProblem, NodeError, OnchainFault, PaymentFailure, PeerAddressProblem, PeerFailure, Refusal, StorageFault,
+};
+use blixtra_core::node::events::ChannelCloseReason;
 use blixtra_core::onboarding::{NewPassphraseError, WordCheckError};
 use blixtra_core::VaultError;
+use blixtra_host::node_client::NodeCallError;
+use blixtra_host::protocol::StartError;
 
 use crate::components::sentence;
-
 use crate::i18n::sats;
-use crate::node_client::NodeCallError;
+use crate::node_state::Problem;
 
 /// Returns the sentence for `error`.
 pub fn describe(error: &NodeCallError) -> String {
     match error {
         NodeCallError::Node(e) => node_error(e),
-        NodeCallError::StartFailed(why) => t!(format!("The wallet could not start: {why}."), format!("Plånboken kunde inte starta: {why}.")),
+        NodeCallError::StartFailed(e) => start_error(e),
         NodeCallError::WorkerFailed(why) => t!(
             format!("The wallet's background process failed ({why}). Reload the page."),
             format!("Plånbokens bakgrundsprocess slutade fungera ({why}). Ladda om sidan.")
         ),
+        NodeCallError::Protocol(_) => t!(
+            "This page and the wallet's background process are of different versions. Reload the page.".into(),
+            "Sidan och plånbokens bakgrundsprocess har olika versioner. Ladda om sidan.".into()
+        ),
+    }
+}
+
+/// Returns the sentence for why the node did not start.
+pub fn start_error(error: &StartError) -> String {
+    match error {
+        StartError::WrongPassphrase => {
+            t!("The wallet could not start: wrong passphrase.".into(), "Plånboken kunde inte starta: fel lösenord.".into())
+        }
+        StartError::NoWallet => vault(&VaultError::NoVault),
+        StartError::Vault(e) | StartError::Node(e) => {
+            let why = node_error(e);
+            t!(format!("The wallet could not start. {why}"), format!("Plånboken kunde inte starta. {why}"))
+        }
+        StartError::Version { .. } => t!(
+            "This page and the wallet's background process are of different versions. Reload the page.".into(),
+            "Sidan och plånbokens bakgrundsprocess har olika versioner. Ladda om sidan.".into()
+        ),
+        StartError::AlreadyRunning => t!("The wallet is already running.".into(), "Plånboken är redan igång.".into()),
+    }
+}
+
+/// Returns the sentence for something that went wrong in the background.
+pub fn problem(problem: &Problem) -> String {
+    match problem {
+        Problem::PaymentFailed(failure) => {
+            let why = payment_failure(failure);
+            t!(format!("a payment failed: {why}"), format!("en betalning misslyckades: {why}"))
+        }
+        Problem::ChannelClosed(reason) => {
+            let why = close_reason(reason);
+            t!(format!("a channel closed: {why}"), format!("en kanal stängdes: {why}"))
+        }
+        Problem::Said(sentence) => sentence.clone(),
     }
 }
 
 fn node_error(error: &NodeError) -> String {
     match error {
-        NodeError::Storage(why) => t!(format!("The browser's storage failed: {why}."), format!("Webbläsarens lagring fungerade inte: {why}.")),
-        NodeError::Chain(why) => t!(
-            format!("The chain server could not be reached or answered wrongly: {why}."),
-            format!("Blockkedjeservern gick inte att nå eller svarade fel: {why}.")
-        ),
-        NodeError::Onchain(why) => t!(format!("On-chain: {why}."), format!("På kedjan: {why}.")),
-        NodeError::InvalidPeer(why) => {
+        NodeError::Storage(fault) => storage(fault),
+        NodeError::Chain(fault) => {
+            let why = chain(fault);
+            t!(format!("The chain server could not be used: {why}."), format!("Blockkedjeservern gick inte att använda: {why}."))
+        }
+        NodeError::Onchain(fault) => onchain(fault),
+        NodeError::InvalidPeer(problem) => {
+            let why = peer_address(problem);
             t!(format!("That is not a node address (node_id@host:port): {why}."), format!("Det är inte en nodadress (nod-id@värd:port): {why}."))
         }
-        NodeError::PeerUnreachable(why) => t!(format!("The node could not be reached: {why}."), format!("Noden gick inte att nå: {why}.")),
-        NodeError::InvalidInvoice(why) => {
-            t!(format!("That is not a valid Lightning invoice: {why}."), format!("Det är ingen giltig Lightning-faktura: {why}."))
+        NodeError::PeerUnreachable { node_id, failure } => {
+            let (who, why) = (short_id(node_id), peer_failure(failure));
+            t!(format!("The node {who} could not be reached: {why}."), format!("Noden {who} gick inte att nå: {why}."))
         }
+        NodeError::InvalidInvoice(problem) => invoice(problem),
         NodeError::WrongNetwork { invoice, wallet } => t!(
             format!("The invoice is for {invoice}, but this wallet is on {wallet}."),
             format!("Fakturan gäller {invoice}, men plånboken används på {wallet}.")
@@ -49,11 +93,14 @@ fn node_error(error: &NodeError) -> String {
             let (needed, available) = (sats(needed_msat.div_ceil(1000)), sats(available_msat / 1000));
             t!(format!("Not enough funds: {needed} needed, {available} available."), format!("Det räcker inte: {needed} behövs, {available} finns."))
         }
-        NodeError::AlreadyPaid(status) => t!(
-            format!("This invoice was already paid or is being paid ({status})."),
-            format!("Fakturan är redan betald eller håller på att betalas ({status}).")
-        ),
-        NodeError::PaymentFailed(why) => {
+        NodeError::AlreadyPaid(status) => {
+            t!(
+                format!("This invoice was already paid or is being paid ({status})."),
+                format!("Fakturan är redan betald eller håller på att betalas ({status}).")
+            )
+        }
+        NodeError::PaymentFailed(failure) => {
+            let why = payment_failure(failure);
             t!(format!("The payment failed: {why}. Nothing was paid."), format!("Betalningen misslyckades: {why}. Inget betalades."))
         }
         NodeError::ChannelTooLarge { requested, max } => {
@@ -63,12 +110,198 @@ fn node_error(error: &NodeError) -> String {
                 format!("En kanal på {requested} är över plånbokens gräns på {max} (se Inställningar).")
             )
         }
-        NodeError::UnknownChannel(id) => t!(format!("There is no channel {id}."), format!("Det finns ingen kanal {id}.")),
-        NodeError::Refused(why) => t!(format!("Lightning refused: {why}."), format!("Lightning vägrade: {why}.")),
-        NodeError::Stopped => t!(
-            "The wallet's node is not running (it starts after unlocking).".into(),
-            "Plånbokens nod är inte igång (den startar efter upplåsning).".into()
+        NodeError::UnknownChannel { channel_id } => {
+            let id = short_id(channel_id);
+            t!(format!("There is no channel {id}."), format!("Det finns ingen kanal {id}."))
+        }
+        NodeError::Refused(refusal) => refused(refusal),
+        NodeError::Stopped => {
+            t!(
+                "The wallet's node is not running (it starts after unlocking).".into(),
+                "Plånbokens nod är inte igång (den startar efter upplåsning).".into()
+            )
+        }
+        NodeError::NotPermitted { origin } => {
+            t!(format!("{origin} may not ask this of the wallet."), format!("{origin} får inte begära detta av plånboken."))
+        }
+    }
+}
+
+fn storage(fault: &StorageFault) -> String {
+    match fault {
+        StorageFault::Unavailable { reason } => {
+            t!(format!("The browser's storage cannot be used: {reason}."), format!("Webbläsarens lagring går inte att använda: {reason}."))
+        }
+        StorageFault::QuotaExceeded => t!(
+            "The browser's storage is full: free some space for this site.".into(),
+            "Webbläsarens lagring är full: frigör utrymme för den här webbplatsen.".into()
         ),
+        StorageFault::Backend { operation, message } => {
+            t!(
+                format!("The browser's storage failed ({operation}): {message}."),
+                format!("Webbläsarens lagring fungerade inte ({operation}): {message}.")
+            )
+        }
+        StorageFault::Integrity { kind } => vault(&VaultError::Integrity { kind: kind.clone() }),
+        StorageFault::Unreadable { kind } => t!(
+            format!("A stored {kind} record cannot be read by this version of Blixtra."),
+            format!("En sparad post ({kind}) kan inte läsas av den här versionen av Blixtra.")
+        ),
+        StorageFault::ManagerMissing { monitors } => t!(
+            format!("{monitors} channels are stored without the state that goes with them: restore from a backup of the whole wallet."),
+            format!("{monitors} kanaler finns sparade utan tillståndet som hör till dem: återställ från en säkerhetskopia av hela plånboken.")
+        ),
+        StorageFault::ManagerStale => t!(
+            "The stored channel state does not match its channels; nothing was changed. Do not use this wallet elsewhere meanwhile.".into(),
+            "Det sparade kanaltillståndet stämmer inte med kanalerna; inget ändrades. Använd inte plånboken någon annanstans under tiden.".into()
+        ),
+    }
+}
+
+fn chain(fault: &ChainFault) -> String {
+    match fault {
+        ChainFault::Unreachable { detail } => t!(format!("no answer ({detail})"), format!("inget svar ({detail})")),
+        ChainFault::Status { status } => t!(format!("it answered with HTTP error {status}"), format!("den svarade med HTTP-fel {status}")),
+        ChainFault::BadAnswer { detail } => t!(format!("its answer is not valid ({detail})"), format!("svaret är ogiltigt ({detail})")),
+        ChainFault::Inconsistent { detail } => {
+            t!(format!("its answers contradict the checked chain ({detail})"), format!("svaren motsäger den kontrollerade kedjan ({detail})"))
+        }
+        ChainFault::Refused { reason } => {
+            t!(format!("it refused the transaction ({reason})"), format!("den vägrade ta emot transaktionen ({reason})"))
+        }
+        ChainFault::BadUrl { detail } => t!(format!("its address cannot be used ({detail})"), format!("adressen går inte att använda ({detail})")),
+    }
+}
+
+fn onchain(fault: &OnchainFault) -> String {
+    match fault {
+        OnchainFault::InvalidAddress { .. } => t!("That is not a bitcoin address.".into(), "Det är ingen bitcoinadress.".into()),
+        OnchainFault::WrongNetwork { expected, found } => t!(
+            format!("The address is for {found}, but this wallet is on {expected}."),
+            format!("Adressen gäller {found}, men plånboken används på {expected}.")
+        ),
+        OnchainFault::Dust => {
+            t!(
+                "The amount is too small to send on chain (below the dust limit).".into(),
+                "Beloppet är för litet för att skickas på kedjan (under dammgränsen).".into()
+            )
+        }
+        OnchainFault::FeeRate { sat_per_vb } => {
+            t!(format!("{sat_per_vb} sat/vB is not a usable fee rate."), format!("{sat_per_vb} sat/vB är ingen användbar avgiftsnivå."))
+        }
+        OnchainFault::Build { detail } => {
+            t!(format!("The transaction cannot be built: {detail}."), format!("Transaktionen går inte att bygga: {detail}."))
+        }
+        OnchainFault::Stored { detail } => {
+            t!(
+                format!("The stored on-chain wallet cannot be used: {detail}."),
+                format!("Den sparade plånboken på kedjan går inte att använda: {detail}.")
+            )
+        }
+        OnchainFault::CloseAddress => {
+            t!("The wallet's address cannot receive a channel's funds.".into(), "Plånbokens adress kan inte ta emot en kanals pengar.".into())
+        }
+    }
+}
+
+fn peer_address(problem: &PeerAddressProblem) -> String {
+    match problem {
+        PeerAddressProblem::NoAt => t!("no '@'", "inget '@'").to_owned(),
+        PeerAddressProblem::NodeId => t!("the node id is not a public key", "nod-id:t är ingen publik nyckel").to_owned(),
+        PeerAddressProblem::NoPort => t!("no port", "ingen port").to_owned(),
+        PeerAddressProblem::Port => t!("the port is not a number", "porten är inget tal").to_owned(),
+        PeerAddressProblem::NoHost => t!("no host", "ingen värd").to_owned(),
+    }
+}
+
+fn peer_failure(failure: &PeerFailure) -> String {
+    match failure {
+        PeerFailure::Connect { detail } => t!(format!("the connection failed ({detail})"), format!("anslutningen misslyckades ({detail})")),
+        PeerFailure::Refused => t!("the connection was refused", "anslutningen vägrades").to_owned(),
+        PeerFailure::Closed { reason } => t!(format!("the connection closed ({reason})"), format!("anslutningen stängdes ({reason})")),
+        PeerFailure::HandshakeTimeout { secs } => t!(format!("no answer within {secs} s"), format!("inget svar inom {secs} s")),
+    }
+}
+
+fn invoice(problem: &InvoiceProblem) -> String {
+    match problem {
+        InvoiceProblem::Unreadable { detail } => {
+            t!(format!("That is not a valid Lightning invoice: {detail}."), format!("Det är ingen giltig Lightning-faktura: {detail}."))
+        }
+        InvoiceProblem::Description => {
+            t!("The description cannot be used in an invoice.".into(), "Beskrivningen går inte att använda i en faktura.".into())
+        }
+        InvoiceProblem::CannotMake => t!("The invoice could not be made.".into(), "Fakturan kunde inte skapas.".into()),
+    }
+}
+
+fn payment_failure(failure: &PaymentFailure) -> String {
+    match failure {
+        PaymentFailure::RecipientRejected => t!("the recipient refused it", "mottagaren vägrade ta emot den"),
+        PaymentFailure::RetriesExhausted => t!("every route tried failed", "alla vägar som provades misslyckades"),
+        PaymentFailure::Expired => t!("it expired before it could be completed", "den gick ut innan den kunde slutföras"),
+        PaymentFailure::NoRoute => t!("no route to the recipient was found", "ingen väg till mottagaren hittades"),
+        PaymentFailure::UnknownRequiredFeatures => {
+            t!("the recipient needs features this wallet lacks", "mottagaren kräver funktioner som plånboken saknar")
+        }
+        PaymentFailure::Abandoned => t!("it was abandoned", "den avbröts"),
+        PaymentFailure::InvalidAmount => t!("the amount does not fit the invoice", "beloppet passar inte fakturan"),
+        PaymentFailure::RouteTooLong => t!("the route is too long for one payment", "vägen är för lång för en betalning"),
+        PaymentFailure::Unexpected => t!("an unexpected error", "ett oväntat fel"),
+    }
+    .to_owned()
+}
+
+fn close_reason(reason: &ChannelCloseReason) -> String {
+    match reason {
+        ChannelCloseReason::Cooperative => t!("closed cooperatively", "stängd i samförstånd"),
+        ChannelCloseReason::ForceClosedByUs => t!("force-closed by this wallet", "tvångsstängd av plånboken"),
+        ChannelCloseReason::ForceClosedByPeer => t!("force-closed by the peer", "tvångsstängd av motparten"),
+        ChannelCloseReason::CommitmentConfirmed => t!("a commitment transaction confirmed on chain", "en åtagandetransaktion bekräftades på kedjan"),
+        ChannelCloseReason::NotFunded => t!("the channel was never funded", "kanalen finansierades aldrig"),
+        ChannelCloseReason::PeerLeftBeforeFunding => {
+            t!("the peer disconnected before the channel was funded", "motparten kopplade ner innan kanalen finansierades")
+        }
+        ChannelCloseReason::PaymentsTimedOut => t!("payments in it timed out", "betalningar i den gick ut"),
+        ChannelCloseReason::PeerFeeRateTooLow => t!("the peer's fee rate was too low", "motpartens avgiftsnivå var för låg"),
+        ChannelCloseReason::OutdatedState => t!("the stored channel state was outdated", "det sparade kanaltillståndet var föråldrat"),
+        ChannelCloseReason::ProtocolError => t!("a protocol error", "ett protokollfel"),
+    }
+    .to_owned()
+}
+
+fn refused(refusal: &Refusal) -> String {
+    match refusal {
+        Refusal::NotNow => t!(
+            "Lightning refused: the request does not fit the channel's state now.".into(),
+            "Lightning vägrade: begäran passar inte kanalens läge just nu.".into()
+        ),
+        Refusal::FeeRateTooHigh { sat_per_kw } => t!(
+            format!("Lightning refused: the fee rate ({sat_per_kw} sat per 1000 weight) is too high."),
+            format!("Lightning vägrade: avgiftsnivån ({sat_per_kw} sat per 1000 viktenheter) är för hög.")
+        ),
+        Refusal::InvalidRoute => t!("Lightning refused: the route cannot be used.".into(), "Lightning vägrade: vägen går inte att använda.".into()),
+        Refusal::ChannelUnavailable => t!(
+            "Lightning refused: the channel or its peer is not available now.".into(),
+            "Lightning vägrade: kanalen eller dess motpart är inte tillgänglig nu.".into()
+        ),
+        Refusal::UpdateInProgress => t!(
+            "Lightning refused: a channel update is still being stored; try again.".into(),
+            "Lightning vägrade: en kanaluppdatering sparas fortfarande; försök igen.".into()
+        ),
+        Refusal::IncompatibleShutdownScript => t!(
+            "Lightning refused: the peer cannot close to this wallet's address.".into(),
+            "Lightning vägrade: motparten kan inte stänga till plånbokens adress.".into()
+        ),
+    }
+}
+
+/// Shortens a long hex id for a sentence (its start and end are enough to tell it apart).
+fn short_id(id: &str) -> String {
+    if id.len() > 20 {
+        format!("{}…{}", &id[..10], &id[id.len() - 6..])
+    } else {
+        id.to_owned()
     }
 }
 

@@ -3,5 +3,5 @@
 fn main() {
     console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(blixtra::app::App);
-    blixtra::browser::timing::mark("blixtra:app-mounted");
+    blixtra_host::browser::timing::mark("blixtra:app-mounted");
 }

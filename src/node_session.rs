@@ -1,19 +1,21 @@
-//! The node as the pages use it: starting it after an unlock with the current settings, asking it
-//! things, and keeping the app's [`NodeState`] signal current from its answers and events.
+//! The node as the pages use it: starting it after an unlock with the current settings, locking,
+//! typed calls ([`call`]), and keeping the app's [`NodeState`] signal current from answers and events.
 
 use std::cell::Cell;
 use std::time::Duration;
 
-use blixtra_core::node::lightning_node::NodeEvent;
-use blixtra_core::node::protocol::{Answer, Command, StartNode};
+use blixtra_core::node::events::NodeEvent;
+use blixtra_core::node::NodeError;
+use blixtra_host::browser::timing;
+use blixtra_host::node_client::{NodeCallError, NodeNotice};
+use blixtra_host::protocol::{Balances, Call, Channels, Payments, StartNode, Status};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::app::AppContext;
-use crate::browser::timing;
+use crate::context::AppContext;
 use crate::error_text::describe;
-use crate::node_client::{NodeCallError, NodeNotice};
-use crate::node_state::{NodePhase, NodeState};
+use crate::node_state::{NodePhase, NodeState, Problem};
+use crate::session::Phase;
 
 /// How often the pages ask the node for its state besides its events.
 const POLL_EVERY: Duration = Duration::from_secs(3);
@@ -34,7 +36,24 @@ fn is_current(generation: u64) -> bool {
     GENERATION.with(|g| g.get() == generation)
 }
 
-/// Starts the node with `passphrase` (the worker unlocks its own copy of the vault with it).
+/// Marks the wallet unlocked and starts its node with the passphrase that opened it.
+pub fn unlocked(ctx: AppContext, passphrase: String) {
+    ctx.phase.set(Phase::Unlocked);
+    start_node(ctx, passphrase);
+}
+
+/// Locks the wallet now; its node stops.
+pub fn lock(ctx: AppContext) {
+    if let Some(wallet) = ctx.wallet() {
+        wallet.lock();
+    }
+    forget_node(ctx);
+    ctx.phase.set(Phase::Locked);
+}
+
+/// Starts the node with `passphrase` (the worker unlocks its own copy of the vault with it). The
+/// unlock page calls it while it still checks the passphrase itself: the worker derives its key on
+/// its own thread while the page derives its own, so unlocking costs one key derivation, not two.
 pub fn start_node(ctx: AppContext, passphrase: String) {
     let Some(wallet) = ctx.wallet() else { return };
     let generation = next_generation();
@@ -78,11 +97,7 @@ async fn poll_while_running(ctx: AppContext, generation: u64) {
         if !is_current(generation) || ctx.node.with_untracked(|state| state.phase != NodePhase::Running) {
             return;
         }
-        for command in [Command::Status, Command::Balances, Command::Channels] {
-            if ask(ctx, command).await.is_err() {
-                break;
-            }
-        }
+        let _ = ask_state(ctx, false).await;
     }
 }
 
@@ -102,16 +117,30 @@ fn on_notice(ctx: AppContext, notice: NodeNotice) {
                 refresh(ctx);
             }
         }
-        NodeNotice::WorkerFailed(reason) => ctx.node.update(|state| state.phase = NodePhase::Failed(reason)),
+        NodeNotice::WorkerFailed(reason) => ctx.node.update(|state| state.phase = NodePhase::Failed(describe(&NodeCallError::WorkerFailed(reason)))),
     }
 }
 
-/// Asks the node; an answer that carries state also updates the app's [`NodeState`].
-pub async fn ask(ctx: AppContext, command: Command) -> Result<Answer, NodeCallError> {
-    let client = ctx.wallet().and_then(|w| w.node()).ok_or(NodeCallError::Node(blixtra_core::node::NodeError::Stopped))?;
-    let answer = client.request(command).await?;
-    ctx.node.update(|state| state.apply_answer(answer.clone()));
-    Ok(answer)
+/// Asks the node, as the app; the answer is of the type `call` names.
+pub async fn call<C: Call>(ctx: AppContext, call: C) -> Result<C::Answer, NodeCallError> {
+    let client = ctx.wallet().and_then(|w| w.node()).ok_or(NodeCallError::Node(NodeError::Stopped))?;
+    client.call(call).await
+}
+
+/// Asks for status, balances and channels (and the history, with `payments`) and keeps each answer
+/// in the app's [`NodeState`]. Stops at the first failure.
+async fn ask_state(ctx: AppContext, payments: bool) -> Result<(), NodeCallError> {
+    let status = call(ctx, Status {}).await?;
+    ctx.node.update(|state| state.set_status(status));
+    let balances = call(ctx, Balances {}).await?;
+    ctx.node.update(|state| state.balances = Some(balances));
+    let channels = call(ctx, Channels {}).await?;
+    ctx.node.update(|state| state.channels = channels);
+    if payments {
+        let payments = call(ctx, Payments {}).await?;
+        ctx.node.update(|state| state.set_payments(payments));
+    }
+    Ok(())
 }
 
 /// Asks again for status, balances, channels and payments. Calls that come while one runs make it
@@ -125,11 +154,8 @@ pub fn refresh(ctx: AppContext) {
     spawn_local(async move {
         loop {
             ctx.refresh_again.set_value(false);
-            for command in [Command::Status, Command::Balances, Command::Channels, Command::Payments] {
-                if let Err(e) = ask(ctx, command).await {
-                    ctx.node.update(|state| state.last_problem = Some(e.to_string()));
-                    break;
-                }
+            if let Err(e) = ask_state(ctx, true).await {
+                ctx.node.update(|state| state.last_problem = Some(Problem::Said(describe(&e))));
             }
             if !ctx.refresh_again.get_value() {
                 break;

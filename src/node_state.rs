@@ -2,9 +2,11 @@
 //! answered or announced. A plain type, updated from the protocol's answers and events and tested
 //! natively; the app keeps one in a signal.
 
-use blixtra_core::node::lightning_node::NodeEvent;
-use blixtra_core::node::payments::{PaymentDirection, PaymentRecord, PaymentStatus};
-use blixtra_core::node::protocol::{Answer, ChannelState, ChannelView};
+use blixtra_core::node::error::PaymentFailure;
+use blixtra_core::node::events::{ChannelCloseReason, NodeEvent};
+use blixtra_core::node::payment::{PaymentDirection, PaymentStatus};
+use blixtra_host::protocol::BalancesView;
+use blixtra_host::protocol::{ChannelView, PaymentView, StatusView};
 
 /// Where the node is in its life.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -18,23 +20,13 @@ pub enum NodePhase {
     Failed(String),
 }
 
-/// Balances as the node last answered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct BalancesView {
-    pub onchain_confirmed_sat: u64,
-    pub onchain_pending_sat: u64,
-    pub lightning_msat: u64,
-}
-
-impl BalancesView {
-    /// Returns what the wallet holds, in whole sats: on chain (confirmed or not) and in channels.
-    pub fn total_sat(&self) -> u64 {
-        self.onchain_sat() + self.lightning_msat / 1000
-    }
-
-    pub fn onchain_sat(&self) -> u64 {
-        self.onchain_confirmed_sat + self.onchain_pending_sat
-    }
+/// Something that went wrong in the background, to be told in the UI's language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    PaymentFailed(PaymentFailure),
+    ChannelClosed(ChannelCloseReason),
+    /// Already a sentence (a failed refresh, described where it failed).
+    Said(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -48,32 +40,23 @@ pub struct NodeState {
     pub balances: Option<BalancesView>,
     pub channels: Vec<ChannelView>,
     /// Newest first.
-    pub payments: Vec<PaymentRecord>,
+    pub payments: Vec<PaymentView>,
     /// The last thing that went wrong in the background (a closed channel's reason, a failed sync).
-    pub last_problem: Option<String>,
+    pub last_problem: Option<Problem>,
 }
 
 impl NodeState {
-    /// Takes in an answer that carries state (balances, channels, payments, status).
-    pub fn apply_answer(&mut self, answer: Answer) {
-        match answer {
-            Answer::Balances { onchain_confirmed_sat, onchain_pending_sat, lightning_msat } => {
-                self.balances = Some(BalancesView { onchain_confirmed_sat, onchain_pending_sat, lightning_msat })
-            }
-            Answer::Channels { channels } => self.channels = channels,
-            Answer::Payments { mut payments } => {
-                payments.sort_by(|a, b| b.created_at_secs.cmp(&a.created_at_secs).then(b.updated_at_secs.cmp(&a.updated_at_secs)));
-                self.payments = payments;
-            }
-            Answer::Status { node_id, height, peers_known, peers_connected } => {
-                self.node_id = Some(node_id);
-                self.height = Some(height);
-                self.peers_known = peers_known;
-                self.peers_connected = peers_connected;
-            }
-            Answer::Synced { height, .. } => self.height = Some(height),
-            _ => {}
-        }
+    pub fn set_status(&mut self, status: StatusView) {
+        self.node_id = Some(status.node_id);
+        self.height = Some(status.height);
+        self.peers_known = status.peers_known;
+        self.peers_connected = status.peers_connected;
+    }
+
+    /// Keeps the history newest first (by creation, then by last change).
+    pub fn set_payments(&mut self, mut payments: Vec<PaymentView>) {
+        payments.sort_by(|a, b| b.created_at_secs.cmp(&a.created_at_secs).then(b.updated_at_secs.cmp(&a.updated_at_secs)));
+        self.payments = payments;
     }
 
     /// Takes in an event. Returns whether the status, balances, channels and payments should be
@@ -88,11 +71,11 @@ impl NodeState {
             // The counts come with the status asked for next.
             NodeEvent::PeerConnected { .. } | NodeEvent::PeerDisconnected { .. } => true,
             NodeEvent::ChannelClosed { reason, .. } => {
-                self.last_problem = Some(reason.clone());
+                self.last_problem = Some(Problem::ChannelClosed(*reason));
                 true
             }
             NodeEvent::PaymentFailed { reason, .. } => {
-                self.last_problem = Some(reason.clone());
+                self.last_problem = Some(Problem::PaymentFailed(*reason));
                 true
             }
             NodeEvent::ChannelPending { .. } | NodeEvent::ChannelReady { .. } | NodeEvent::PaymentReceived { .. } | NodeEvent::PaymentSent { .. } => {
@@ -101,22 +84,15 @@ impl NodeState {
         }
     }
 
-    /// Tells whether the wallet received the payment with `payment_hash` (hex).
-    pub fn was_received(&self, payment_hash: &str) -> bool {
-        self.payments
-            .iter()
-            .any(|p| p.payment_hash == payment_hash && p.direction == PaymentDirection::Inbound && p.status == PaymentStatus::Succeeded)
+    /// Tells whether the wallet received the payment with `payment_id` (hex).
+    pub fn was_received(&self, payment_id: &str) -> bool {
+        self.payments.iter().any(|p| p.id == payment_id && p.direction == PaymentDirection::Inbound && p.status == PaymentStatus::Succeeded)
     }
 
     /// Returns the payments worth showing as activity: sent ones, and received ones that arrived
     /// (an invoice nobody paid is not activity).
-    pub fn activity(&self) -> impl Iterator<Item = &PaymentRecord> {
+    pub fn activity(&self) -> impl Iterator<Item = &PaymentView> {
         self.payments.iter().filter(|p| p.direction == PaymentDirection::Outbound || p.status == PaymentStatus::Succeeded)
-    }
-
-    /// Tells whether some channel can pay now.
-    pub fn can_pay(&self) -> bool {
-        self.channels.iter().any(|c| c.state == ChannelState::Usable && c.can_send_msat > 0)
     }
 }
 
@@ -130,14 +106,20 @@ pub fn balance_is_high(total_sat: u64, threshold_sat: u64) -> bool {
 mod tests {
     use super::*;
 
-    fn payment(hash: &str, direction: PaymentDirection, status: PaymentStatus, created: u64) -> PaymentRecord {
-        PaymentRecord {
+    use blixtra_host::protocol::PaymentKindView;
+
+    fn payment(id: &str, direction: PaymentDirection, status: PaymentStatus, created: u64) -> PaymentView {
+        PaymentView {
+            id: id.into(),
+            kind: PaymentKindView::Bolt11,
             direction,
             status,
-            payment_hash: hash.into(),
+            payment_hash: Some(id.into()),
+            preimage: None,
+            txid: None,
             amount_msat: Some(1_000),
             fee_paid_msat: None,
-            preimage: None,
+            payee: None,
             description: None,
             created_at_secs: created,
             updated_at_secs: created,
@@ -154,14 +136,12 @@ mod tests {
     #[test]
     fn payments_are_kept_newest_first_and_unpaid_invoices_are_not_activity() {
         let mut state = NodeState::default();
-        state.apply_answer(Answer::Payments {
-            payments: vec![
-                payment("old", PaymentDirection::Outbound, PaymentStatus::Succeeded, 1),
-                payment("unpaid", PaymentDirection::Inbound, PaymentStatus::Pending, 3),
-                payment("new", PaymentDirection::Inbound, PaymentStatus::Succeeded, 2),
-            ],
-        });
-        let hashes: Vec<&str> = state.activity().map(|p| p.payment_hash.as_str()).collect();
+        state.set_payments(vec![
+            payment("old", PaymentDirection::Outbound, PaymentStatus::Succeeded, 1),
+            payment("unpaid", PaymentDirection::Inbound, PaymentStatus::Pending, 3),
+            payment("new", PaymentDirection::Inbound, PaymentStatus::Succeeded, 2),
+        ]);
+        let hashes: Vec<&str> = state.activity().map(|p| p.id.as_str()).collect();
         assert_eq!(hashes, ["new", "old"]);
         assert!(state.was_received("new"));
         assert!(!state.was_received("unpaid"));
@@ -180,8 +160,12 @@ mod tests {
     #[test]
     fn a_failed_payment_or_closed_channel_is_told() {
         let mut state = NodeState::default();
-        assert!(state.apply_event(&NodeEvent::PaymentFailed { payment_hash: "h".into(), reason: "no route".into() }));
-        assert_eq!(state.last_problem.as_deref(), Some("no route"));
+        let failed = NodeEvent::PaymentFailed { payment_id: "i".into(), payment_hash: Some("h".into()), reason: PaymentFailure::NoRoute };
+        assert!(state.apply_event(&failed));
+        assert_eq!(state.last_problem, Some(Problem::PaymentFailed(PaymentFailure::NoRoute)));
+        let closed = NodeEvent::ChannelClosed { channel_id: "c".into(), reason: ChannelCloseReason::ForceClosedByPeer };
+        assert!(state.apply_event(&closed));
+        assert_eq!(state.last_problem, Some(Problem::ChannelClosed(ChannelCloseReason::ForceClosedByPeer)));
     }
 
     #[test]

@@ -5,14 +5,14 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use blixtra_core::node::protocol::StartNode;
 use blixtra_core::{RecoveryPhrase, Vault, VaultError};
+use blixtra_host::protocol::StartNode;
 use futures::lock::Mutex as AsyncMutex;
 
-use crate::browser::web_lock::{LockError, WALLET_LOCK};
-use crate::browser::{IdbStore, WebLock};
-use crate::node_client::{NodeCallError, NodeClient, NodeNotice};
 use crate::session::Phase;
+use blixtra_host::browser::web_lock::{LockError, WALLET_LOCK};
+use blixtra_host::browser::{IdbStore, WebLock};
+use blixtra_host::node_client::{NodeCallError, NodeClient, NodeNotice};
 
 /// The IndexedDB database that holds the wallet.
 pub const DATABASE: &str = "blixtra";
@@ -127,7 +127,7 @@ impl Wallet {
         let client = self.inner.node.borrow_mut().take();
         if let Some(client) = client {
             client.stop().await;
-            crate::browser::timing::mark("blixtra:node-stopped");
+            blixtra_host::browser::timing::mark("blixtra:node-stopped");
         }
     }
 

@@ -12,12 +12,12 @@ use bitcoin::{BlockHash, Txid};
 use std::time::Duration;
 
 use bitcoin::{Amount, FeeRate, Network};
-use blixtra::browser::sleeper::esplora;
-use blixtra::browser::{now_ms, IdbStore};
 use blixtra_core::node::chain_sync::{ChainSource, ChainSync};
 use blixtra_core::node::key_derivation::NodeKeys;
 use blixtra_core::node::onchain::{parse_address, OnchainWallet, SendAmount};
 use blixtra_core::{RecoveryPhrase, Vault};
+use blixtra_host::browser::sleeper::esplora;
+use blixtra_host::browser::{now_ms, IdbStore};
 use lightning::chain::transaction::TransactionData;
 use lightning::chain::{Confirm, Filter};
 use serde_json::json;

@@ -9,20 +9,27 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use bitcoin::{Amount, Network};
-use blixtra::browser::platform::{console_logger, BrowserPlatform};
-use blixtra::browser::IdbStore;
-use blixtra::node_host::NodeHost;
+use blixtra_core::node::events::NodeEvent;
 use blixtra_core::node::key_derivation::NodeKeys;
-use blixtra_core::node::lightning_node::{LightningNode, NodeConfig, NodeEvent};
+use blixtra_core::node::lightning_node::{LightningNode, NodeConfig};
 use blixtra_core::node::logger::Level;
 use blixtra_core::node::onchain::SendAmount;
-use blixtra_core::node::payments::PaymentStatus;
-use blixtra_core::node::protocol::{answer, Answer, Command, FromNode, StartNode, ToNode, PROTOCOL_VERSION};
+use blixtra_core::node::payment::bolt11::SendOptions;
+use blixtra_core::node::payment::record::hex;
+use blixtra_core::node::payment::PaymentStatus;
 use blixtra_core::node::NodeError;
 use blixtra_core::{RecoveryPhrase, Vault};
+use blixtra_host::browser::platform::{console_logger, BrowserPlatform};
+use blixtra_host::browser::IdbStore;
+use blixtra_host::node_host::NodeHost;
+use blixtra_host::protocol::{
+    answer, Balances, BalancesView, Call, Caller, Channels, CheckInvoice, Command, FromNode, NewAddress, OpenChannel, PayInvoice, Payments,
+    StartError, StartNode, SyncChain, ToNode, PROTOCOL_VERSION,
+};
 use futures::channel::mpsc::UnboundedReceiver;
 use futures::{FutureExt, StreamExt};
 use gloo_timers::future::TimeoutFuture;
+use lightning::ln::types::ChannelId;
 use serde_json::json;
 use wasm_bindgen_test::*;
 
@@ -80,9 +87,14 @@ async fn reload(node: Node, vault: Vault<IdbStore>, devnet: &Devnet, keys: &Node
     (node, vault)
 }
 
-/// The wallet's record of a payment, by hash.
+/// The wallet's record of a payment, by its payment hash (hex).
 async fn status_of(node: &Node, hash: &str) -> Option<PaymentStatus> {
-    node.payments().await.expect("history").into_iter().find(|p| p.payment_hash == hash).map(|p| p.status)
+    node.payments().await.expect("history").into_iter().find(|p| p.kind.hash().is_some_and(|h| hex(&h) == hash)).map(|p| p.status)
+}
+
+/// Pays `invoice` with the test's fee cap.
+async fn pay(node: &Node, invoice: &str) -> Result<blixtra_core::node::payment::PaymentRecord, NodeError> {
+    node.bolt11().send(invoice, SendOptions { amount_msat: None, max_fee_msat: 50_000 }).await
 }
 
 /// How many times shop was paid for `hash`.
@@ -110,21 +122,21 @@ async fn new_wallet(devnet: &Devnet, label: &str) -> NewWallet {
 
 /// Funds the on-chain wallet from the faucet with `amount` and waits until it is confirmed there.
 async fn fund(node: &Node, amount: Amount) {
-    let address = node.onchain_address().await.expect("an address");
+    let address = node.onchain().new_address().await.expect("an address");
     control("faucet", json!({ "address": address.to_string(), "amount_sat": amount.to_sat() })).await;
     node.sync_chain().await.expect("sync");
     assert_eq!(node.balances().await.onchain_confirmed, amount);
 }
 
 /// Opens a channel of `amount` to hub, confirms it, and returns its id once it is ready.
-async fn open_confirmed_channel(node: &Node, events: &mut UnboundedReceiver<NodeEvent>, devnet: &Devnet, amount: Amount) -> String {
+async fn open_confirmed_channel(node: &Node, events: &mut UnboundedReceiver<NodeEvent>, devnet: &Devnet, amount: Amount) -> ChannelId {
     node.open_channel(&devnet.hub, amount).await.expect("the channel opens");
     wait_for(events, Duration::from_secs(30), "ChannelPending", |e| matches!(e, NodeEvent::ChannelPending { .. })).await;
     node.sync_chain().await.expect("the funding transaction is posted");
     control("mine", json!({ "blocks": 6 })).await;
     node.sync_chain().await.expect("sync");
     wait_for(events, Duration::from_secs(30), "ChannelReady", |e| matches!(e, NodeEvent::ChannelReady { .. })).await;
-    node.channels()[0].channel_id.to_string()
+    node.channels()[0].channel_id
 }
 
 async fn shop_invoice(amount_msat: u64, description: &str) -> String {
@@ -145,26 +157,26 @@ async fn a_new_wallet_funds_a_channel_pays_receives_survives_a_restart_and_close
     let channel_id = open_confirmed_channel(&node, &mut events, &devnet, Amount::from_sat(300_000)).await;
 
     // Bad input changes nothing: garbage, and more than the channel holds.
-    let garbage = node.pay_invoice("lnbcrt1notaninvoice", None, 50_000).await.expect_err("garbage");
+    let garbage = pay(&node, "lnbcrt1notaninvoice").await.expect_err("garbage");
     assert!(matches!(garbage, NodeError::InvalidInvoice(_)), "{garbage}");
-    let too_much = node.pay_invoice(&shop_invoice(400_000_000, "car").await, None, 50_000).await.expect_err("above the channel");
+    let too_much = pay(&node, &shop_invoice(400_000_000, "car").await).await.expect_err("above the channel");
     assert!(matches!(too_much, NodeError::InsufficientFunds { .. }), "{too_much}");
     assert!(node.payments().await.expect("history").is_empty(), "refused payments leave no record");
 
     // Pay a shop invoice: wallet → hub → shop, with hub's fee.
     eventually(Duration::from_secs(30), "learning hub's channel to shop", || node.known_network_channels() > 0).await;
     let coffee = shop_invoice(20_000_000, "coffee").await;
-    let estimate = node.estimate_fee_msat(&node.check_invoice(&coffee, None).expect("a good invoice"), 20_000_000);
+    let estimate = node.bolt11().estimate_fee_msat(&node.bolt11().check(&coffee, None).expect("a good invoice"), 20_000_000);
     let status = node.status();
     assert_eq!((status.peers_known, status.peers_connected), (1, 1), "hub, connected: {status:?}");
-    let paid = node.pay_invoice(&coffee, None, 50_000).await.expect("paid");
+    let paid = pay(&node, &coffee).await.expect("paid");
     assert_eq!(paid.status, PaymentStatus::Succeeded);
     assert!(paid.fee_paid_msat.is_some_and(|fee| fee > 0), "two hops cost a fee: {paid:?}");
     assert_eq!(estimate, paid.fee_paid_msat, "the estimate before paying is the fee the route took");
-    assert!(paid.preimage.is_some());
+    assert!(paid.kind.preimage().is_some());
 
     // Receive from shop.
-    let invoice = node.create_invoice(Some(5_000_000), "refund", Duration::from_secs(3600)).await.expect("an invoice");
+    let invoice = node.bolt11().receive(Some(5_000_000), "refund", Duration::from_secs(3600)).await.expect("an invoice");
     control("nodes/shop/pay", json!({ "invoice": invoice.to_string() })).await;
     wait_for(&mut events, Duration::from_secs(30), "PaymentReceived", |e| matches!(e, NodeEvent::PaymentReceived { amount_msat: 5_000_000, .. }))
         .await;
@@ -172,23 +184,23 @@ async fn a_new_wallet_funds_a_channel_pays_receives_survives_a_restart_and_close
 
     // Restart from IndexedDB, as after a reload.
     let (node, vault) = reload(node, vault, &devnet, &keys, &name).await;
-    assert_eq!(node.channels().iter().map(|c| c.channel_id.to_string()).collect::<Vec<_>>(), std::slice::from_ref(&channel_id));
+    assert_eq!(node.channels().iter().map(|c| c.channel_id).collect::<Vec<_>>(), [channel_id]);
     assert_eq!(node.balances().await, before_restart);
     assert_eq!(node.payments().await.expect("history").len(), 2);
     eventually(Duration::from_secs(30), "the channel usable again", || node.channels().iter().any(|c| c.is_usable)).await;
 
     // Pay again.
-    let again = node.pay_invoice(&shop_invoice(1_000_000, "cookie").await, None, 50_000).await.expect("paid again");
+    let again = pay(&node, &shop_invoice(1_000_000, "cookie").await).await.expect("paid again");
     assert_eq!(again.status, PaymentStatus::Succeeded);
 
     // A reload as soon as a payment is recorded (it may be in flight, or not sent yet): afterwards it
     // is either paid once, and refused a second time, or failed with nothing paid, and payable again.
     let invoice = shop_invoice(2_000_000, "tea").await;
-    let hash = node.check_invoice(&invoice, None).expect("an invoice").payment_hash().to_string();
+    let hash = node.bolt11().check(&invoice, None).expect("an invoice").payment_hash().to_string();
     let paying = node.clone();
     let in_flight = invoice.clone();
     wasm_bindgen_futures::spawn_local(async move {
-        let _ = paying.pay_invoice(&in_flight, None, 50_000).await;
+        let _ = pay(&paying, &in_flight).await;
     });
     while status_of(&node, &hash).await.is_none() {
         TimeoutFuture::new(1).await;
@@ -206,12 +218,12 @@ async fn a_new_wallet_funds_a_channel_pays_receives_survives_a_restart_and_close
     }
     match settled {
         Some(PaymentStatus::Succeeded) => {
-            let twice = node.pay_invoice(&invoice, None, 50_000).await.expect_err("already paid");
+            let twice = pay(&node, &invoice).await.expect_err("already paid");
             assert!(matches!(twice, NodeError::AlreadyPaid(PaymentStatus::Succeeded)), "{twice}");
         }
         Some(PaymentStatus::Failed) => {
             assert_eq!(shop_received(&hash).await, 0, "a failed payment paid nothing");
-            node.pay_invoice(&invoice, None, 50_000).await.expect("a payment that never left can be paid again");
+            pay(&node, &invoice).await.expect("a payment that never left can be paid again");
         }
         other => panic!("the payment is still {other:?} after the reload"),
     }
@@ -230,9 +242,10 @@ async fn a_new_wallet_funds_a_channel_pays_receives_survives_a_restart_and_close
     // And they can be spent on chain.
     let stranger = control("nodes/hub/address", json!({})).await["address"].as_str().expect("an address").to_owned();
     let rate = bitcoin::FeeRate::from_sat_per_vb(2).expect("a rate");
-    node.send_onchain(&stranger, SendAmount::Exactly(Amount::from_sat(100_000)), rate).await.expect("sent on chain");
+    node.onchain().send(&stranger, SendAmount::Exactly(Amount::from_sat(100_000)), rate).await.expect("sent on chain");
     let refused = node
-        .send_onchain("bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", SendAmount::Exactly(Amount::from_sat(1_000)), rate)
+        .onchain()
+        .send("bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", SendAmount::Exactly(Amount::from_sat(1_000)), rate)
         .await
         .expect_err("a mainnet address");
     assert!(refused.to_string().contains("mainnet"), "{refused}");
@@ -272,42 +285,47 @@ async fn a_force_closed_channel_comes_back_to_the_wallet_after_the_delay() {
 async fn the_ui_protocol_answers_with_data_and_refuses_bad_input_with_its_error() {
     let devnet = devnet().await;
     let NewWallet { node, .. } = new_wallet(&devnet, "protocol").await;
-    // Every answer crosses as JSON, as it will through postMessage.
-    let ask = |command: Command| {
+    // Every answer crosses as JSON, as it will through postMessage, and reads back as its call's type.
+    let ask = |call: Command| {
         let node = node.clone();
         async move {
-            let reply = FromNode::Reply { id: 1, result: answer(&node, command).await };
+            let reply = FromNode::Reply { id: 1, result: answer(&node, &Caller::App, call).await };
             match serde_json::from_str(&serde_json::to_string(&reply).expect("json")).expect("parses") {
                 FromNode::Reply { result, .. } => result,
                 other => panic!("not a reply: {other:?}"),
             }
         }
     };
+    async fn typed<C: Call, F: std::future::Future<Output = Result<serde_json::Value, NodeError>>>(_: &C, reply: F) -> Result<C::Answer, NodeError> {
+        reply.await.map(|value| serde_json::from_value(value).expect("the call's answer type"))
+    }
+    macro_rules! ask {
+        ($call:expr) => {{
+            let call = $call;
+            typed(&call, ask(call.clone().into())).await
+        }};
+    }
 
-    let Ok(Answer::Address { address }) = ask(Command::NewAddress).await else { panic!("an address") };
+    let address = ask!(NewAddress {}).expect("an address");
     control("faucet", json!({ "address": address, "amount_sat": 100_000 })).await;
-    assert!(matches!(ask(Command::Sync).await, Ok(Answer::Synced { .. })));
-    let balances = ask(Command::Balances).await.expect("balances");
-    assert_eq!(balances, Answer::Balances { onchain_confirmed_sat: 100_000, onchain_pending_sat: 0, lightning_msat: 0 });
+    assert!(ask!(SyncChain {}).is_ok());
+    let balances = ask!(Balances {}).expect("balances");
+    assert_eq!(balances, BalancesView { onchain_confirmed_sat: 100_000, onchain_pending_sat: 0, lightning_msat: 0 });
 
     let shop = shop_invoice(1_000_000, "tea").await;
-    let Ok(Answer::InvoiceDetails { amount_msat, description, payee, .. }) =
-        ask(Command::CheckInvoice { invoice: shop.clone(), amount_msat: None }).await
-    else {
-        panic!("details")
-    };
-    assert_eq!((amount_msat, description.as_deref()), (Some(1_000_000), Some("tea")));
-    assert!(payee.is_some());
-    let garbage = ask(Command::PayInvoice { invoice: "not an invoice".into(), amount_msat: None, max_fee_msat: 1_000 }).await;
+    let details = ask!(CheckInvoice { invoice: shop.clone(), amount_msat: None }).expect("details");
+    assert_eq!((details.amount_msat, details.description.as_deref()), (Some(1_000_000), Some("tea")));
+    assert!(details.payee.is_some());
+    let garbage = ask!(PayInvoice { invoice: "not an invoice".into(), amount_msat: None, max_fee_msat: 1_000 });
     assert!(matches!(garbage, Err(NodeError::InvalidInvoice(_))), "{garbage:?}");
-    let no_channel = ask(Command::PayInvoice { invoice: shop, amount_msat: None, max_fee_msat: 1_000 }).await;
+    let no_channel = ask!(PayInvoice { invoice: shop, amount_msat: None, max_fee_msat: 1_000 });
     assert_eq!(no_channel, Err(NodeError::InsufficientFunds { needed_msat: 1_000_000, available_msat: 0 }));
-    let bad_peer = ask(Command::OpenChannel { peer: "hub".into(), amount_sat: 50_000 }).await;
+    let bad_peer = ask!(OpenChannel { peer: "hub".into(), amount_sat: 50_000 });
     assert!(matches!(bad_peer, Err(NodeError::InvalidPeer(_))), "{bad_peer:?}");
-    let too_much = ask(Command::OpenChannel { peer: devnet.hub.to_string(), amount_sat: 500_000 }).await;
+    let too_much = ask!(OpenChannel { peer: devnet.hub.to_string(), amount_sat: 500_000 });
     assert_eq!(too_much, Err(NodeError::InsufficientFunds { needed_msat: 500_000_000, available_msat: 100_000_000 }));
-    assert_eq!(ask(Command::Channels).await, Ok(Answer::Channels { channels: vec![] }));
-    let Ok(Answer::Payments { payments }) = ask(Command::Payments).await else { panic!("payments") };
+    assert_eq!(ask!(Channels {}), Ok(vec![]));
+    let payments = ask!(Payments {}).expect("payments");
     assert!(payments.is_empty(), "refusals leave no record: {payments:?}");
     node.stop().await;
 }
@@ -334,22 +352,23 @@ async fn the_worker_host_starts_the_node_from_the_vault_and_speaks_the_protocol(
     host.handle(ToNode::Hello { version: PROTOCOL_VERSION }).await;
     assert_eq!(last(), FromNode::Hello { version: PROTOCOL_VERSION });
     host.handle(ToNode::Hello { version: PROTOCOL_VERSION + 1 }).await;
-    assert!(matches!(last(), FromNode::StartFailed { error } if error.contains("reload the page")));
-    host.handle(ToNode::Request { id: 1, command: Command::Balances }).await;
+    assert_eq!(last(), FromNode::StartFailed { error: StartError::Version { page: PROTOCOL_VERSION + 1, node: PROTOCOL_VERSION } });
+    host.handle(ToNode::Request { id: 1, caller: Caller::App, command: Balances {}.into() }).await;
     assert_eq!(last(), FromNode::Reply { id: 1, result: Err(NodeError::Stopped) });
     host.handle(ToNode::Start(start("not the passphrase"))).await;
-    assert_eq!(last(), FromNode::StartFailed { error: "wrong passphrase".to_owned() });
+    assert_eq!(last(), FromNode::StartFailed { error: StartError::WrongPassphrase });
 
     host.handle(ToNode::Start(start(PASSPHRASE))).await;
     assert!(matches!(last(), FromNode::Started { node_id } if node_id.len() == 66));
     host.handle(ToNode::Start(start(PASSPHRASE))).await;
-    assert!(matches!(last(), FromNode::StartFailed { error } if error.contains("already running")));
-    host.handle(ToNode::Request { id: 2, command: Command::Balances }).await;
-    assert_eq!(
-        last(),
-        FromNode::Reply { id: 2, result: Ok(Answer::Balances { onchain_confirmed_sat: 0, onchain_pending_sat: 0, lightning_msat: 0 }) }
-    );
-    host.handle(ToNode::Request { id: 3, command: Command::Sync }).await;
+    assert_eq!(last(), FromNode::StartFailed { error: StartError::AlreadyRunning });
+    host.handle(ToNode::Request { id: 2, caller: Caller::App, command: Balances {}.into() }).await;
+    let zero = serde_json::to_value(BalancesView { onchain_confirmed_sat: 0, onchain_pending_sat: 0, lightning_msat: 0 }).expect("json");
+    assert_eq!(last(), FromNode::Reply { id: 2, result: Ok(zero) });
+    let website = Caller::Website { origin: "https://shop.example".into() };
+    host.handle(ToNode::Request { id: 3, caller: website, command: Balances {}.into() }).await;
+    assert_eq!(last(), FromNode::Reply { id: 3, result: Err(NodeError::NotPermitted { origin: "https://shop.example".into() }) });
+    host.handle(ToNode::Request { id: 4, caller: Caller::App, command: SyncChain {}.into() }).await;
     TimeoutFuture::new(100).await; // The forwarding task runs after the reply.
     assert!(sent.borrow().iter().any(|m| matches!(m, FromNode::Event { event: NodeEvent::Synced { .. } })), "the node's events are forwarded");
     host.handle(ToNode::Stop).await;

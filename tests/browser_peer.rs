@@ -4,9 +4,9 @@
 //! The devnet's URL arrives at compile time in `BLIXTRA_DEVNET_URL` (set by `cargo xtask test`).
 #![cfg(target_arch = "wasm32")]
 
-use blixtra::browser::now_ms;
-use blixtra::browser::ws_socket::WsConnector;
 use blixtra_core::node::net::{CloseReason, ConnectError, Connector, SocketEvent};
+use blixtra_host::browser::now_ms;
+use blixtra_host::browser::ws_socket::WsConnector;
 use futures::channel::mpsc::UnboundedReceiver;
 use futures::{FutureExt, StreamExt};
 use gloo_timers::future::TimeoutFuture;

@@ -3,7 +3,7 @@
 //! code, and one that is not an image, are told apart.
 #![cfg(target_arch = "wasm32")]
 
-use blixtra::browser::qr_scan::{decode_image, decode_luma, ScanError};
+use blixtra::qr_scan::{decode_image, decode_luma, ScanError};
 use js_sys::{Array, Uint8Array};
 use qrcode::render::svg;
 use qrcode::QrCode;

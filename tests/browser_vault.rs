@@ -2,11 +2,11 @@
 //! real browser with real IndexedDB and Web Locks.
 #![cfg(target_arch = "wasm32")]
 
-use blixtra::browser::web_lock::WebLock;
-use blixtra::browser::IdbStore;
 use blixtra_core::record_names::{SEED_NAMESPACE, VAULT_HEADER};
 use blixtra_core::store::conformance;
 use blixtra_core::{KvStore, RecoveryPhrase, Vault, VaultError};
+use blixtra_host::browser::web_lock::WebLock;
+use blixtra_host::browser::IdbStore;
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -99,7 +99,7 @@ async fn a_second_tab_lock_is_refused_while_the_first_holds() {
 
 /// Reads every object store of database `name` with plain IndexedDB calls, bypassing `IdbStore`.
 async fn raw_dump(name: &str) -> Vec<(String, Vec<u8>)> {
-    use blixtra::browser::js_future::request_done;
+    use blixtra_host::browser::js_future::request_done;
     let factory = web_sys::window().expect("a window").indexed_db().expect("IndexedDB").expect("IndexedDB");
     let db: web_sys::IdbDatabase = request_done(&factory.open(name).expect("open")).await.expect("open").unchecked_into();
     let names = db.object_store_names();

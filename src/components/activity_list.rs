@@ -1,9 +1,10 @@
 //! The payment history as a list: direction, amount, what it was for, its state and fee.
 
-use blixtra_core::node::payments::{PaymentDirection, PaymentRecord, PaymentStatus};
+use blixtra_core::node::payment::{PaymentDirection, PaymentStatus};
+use blixtra_host::protocol::PaymentView;
 use leptos::prelude::*;
 
-use crate::app::use_app;
+use crate::context::use_app;
 use crate::i18n::{fee, sats};
 
 /// Shows the newest `limit` payments (sent ones, and received ones that arrived).
@@ -21,7 +22,7 @@ pub fn ActivityList(limit: usize) -> impl IntoView {
 }
 
 #[component]
-fn ActivityItem(payment: PaymentRecord) -> impl IntoView {
+fn ActivityItem(payment: PaymentView) -> impl IntoView {
     let amount = payment.amount_msat.map(|msat| sats(msat / 1000)).unwrap_or_default();
     let (sign, direction_class) = match payment.direction {
         PaymentDirection::Inbound => ("+", "in"),

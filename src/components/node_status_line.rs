@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::app::use_app;
+use crate::context::use_app;
 use crate::node_state::NodePhase;
 
 #[component]
@@ -49,6 +49,6 @@ pub fn NodeStatusLine() -> impl IntoView {
             {move || (ctx.node.get().phase == NodePhase::Starting).then(|| view! { <span class="spinner" aria-hidden="true"></span> })}
             {text}
         </p>
-        {move || ctx.node.get().last_problem.map(|problem| view! { <p class="hint" data-testid="node-problem">{t!(format!("Last problem: {problem}"), format!("Senaste problem: {problem}"))}</p> })}
+        {move || ctx.node.get().last_problem.map(|problem| { let problem = crate::error_text::problem(&problem); view! { <p class="hint" data-testid="node-problem">{t!(format!("Last problem: {problem}"), format!("Senaste problem: {problem}"))}</p> } })}
     }
 }

@@ -9,8 +9,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use web_sys::HtmlInputElement;
 
-use crate::browser::qr_scan::{decode_image, Camera, ScanError};
 use crate::components::{Alert, Busy};
+use crate::qr_scan::{decode_image, Camera, ScanError};
 
 /// How often a camera frame is searched: often enough to feel immediate, rarely enough to leave a
 /// phone's processor to the preview.

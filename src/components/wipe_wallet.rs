@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::{sentence, Alert};
-use crate::app::use_app;
+use crate::context::use_app;
 use crate::session::Phase;
 
 #[component]

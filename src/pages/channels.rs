@@ -1,15 +1,14 @@
 //! Channels: what each can send and receive and its state; opening one (to any node, or to the
 //! devnet's hub with one click); closing cooperatively or by force, with what each means.
 
-use blixtra_core::node::protocol::{ChannelState, ChannelView, Command};
+use blixtra_host::protocol::{ChannelState, ChannelView, CloseChannel, OpenChannel};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
-use crate::app::use_app;
 use crate::components::{Alert, Busy};
+use crate::context::use_app;
 use crate::error_text::describe;
 use crate::i18n::sats;
-use crate::node_session::{ask, refresh};
+use crate::node_session::{call, refresh};
 use crate::pages::parse_sats;
 
 const DEFAULT_CHANNEL_SAT: &str = "300000";
@@ -35,7 +34,19 @@ pub fn ChannelsPage() -> impl IntoView {
 #[component]
 fn ChannelItem(channel: ChannelView) -> impl IntoView {
     let ctx = use_app();
-    let (error, asked) = (RwSignal::new(None::<String>), RwSignal::new(None::<bool>));
+    let asked = RwSignal::new(None::<bool>);
+    let close_channel = Action::new_local(move |request: &CloseChannel| {
+        let request = request.clone();
+        async move {
+            let closed = call(ctx, request).await.map_err(|e| describe(&e));
+            if closed.is_ok() {
+                refresh(ctx);
+            }
+            asked.set(None);
+            closed
+        }
+    });
+    let error = Signal::derive(move || close_channel.value().get().and_then(Result::err));
     let state = match channel.state {
         ChannelState::Opening => match (channel.confirmations, channel.confirmations_required) {
             (Some(have), Some(need)) => t!(format!("Opening: {have} of {need} confirmations"), format!("Öppnas: {have} av {need} bekräftelser")),
@@ -51,14 +62,7 @@ fn ChannelItem(channel: ChannelView) -> impl IntoView {
     };
     let channel_id = channel.channel_id.clone();
     let close = move |force: bool| {
-        let command = Command::CloseChannel { channel_id: channel_id.clone(), force };
-        spawn_local(async move {
-            match ask(ctx, command).await {
-                Ok(_) => refresh(ctx),
-                Err(e) => error.set(Some(describe(&e))),
-            }
-            asked.set(None);
-        });
+        close_channel.dispatch(CloseChannel { channel_id: channel_id.clone(), force });
     };
     let close_now = close.clone();
     let peer = short_id(&channel.peer);
@@ -98,22 +102,30 @@ fn ChannelItem(channel: ChannelView) -> impl IntoView {
 fn OpenChannel() -> impl IntoView {
     let ctx = use_app();
     let (peer, amount) = (RwSignal::new(String::new()), RwSignal::new(DEFAULT_CHANNEL_SAT.to_owned()));
-    let (error, busy) = (RwSignal::new(None::<String>), RwSignal::new(None::<String>));
+    let entry_error = RwSignal::new(None::<String>);
+    let open_channel = Action::new_local(move |request: &OpenChannel| {
+        let request = request.clone();
+        async move {
+            let opened = call(ctx, request).await.map_err(|e| describe(&e));
+            if opened.is_ok() {
+                refresh(ctx);
+            }
+            opened
+        }
+    });
+    let error = Signal::derive(move || entry_error.get().or_else(|| open_channel.value().get().and_then(Result::err)));
+    let pending = open_channel.pending();
+    let busy = Signal::derive(move || {
+        pending.get().then(|| t!("Connecting and funding the channel…".to_owned(), "Ansluter och finansierar kanalen…".to_owned()))
+    });
     let open = move |peer: String| {
         let amount_sat = match parse_sats(&amount.get_untracked()) {
             Ok(Some(amount)) => amount,
-            Ok(None) => return error.set(Some(t!("Enter the channel's size in sats.".into(), "Ange kanalens storlek i sat.".into()))),
-            Err(message) => return error.set(Some(message)),
+            Ok(None) => return entry_error.set(Some(t!("Enter the channel's size in sats.".into(), "Ange kanalens storlek i sat.".into()))),
+            Err(message) => return entry_error.set(Some(message)),
         };
-        error.set(None);
-        busy.set(Some(t!("Connecting and funding the channel…".into(), "Ansluter och finansierar kanalen…".into())));
-        spawn_local(async move {
-            match ask(ctx, Command::OpenChannel { peer, amount_sat }).await {
-                Ok(_) => refresh(ctx),
-                Err(e) => error.set(Some(describe(&e))),
-            }
-            busy.set(None);
-        });
+        entry_error.set(None);
+        open_channel.dispatch(OpenChannel { peer, amount_sat });
     };
     let hub = move || ctx.devnet.get().and_then(|d| d.hub).filter(|_| ctx.settings.get().devnet().is_some());
     let open_typed = move |ev: leptos::ev::SubmitEvent| {

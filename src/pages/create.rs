@@ -7,8 +7,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::yield_to_paint;
-use crate::app::use_app;
 use crate::components::{Alert, Busy, NewPassphraseFields};
+use crate::context::use_app;
 use crate::error_text;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +47,7 @@ pub fn CreatePage() -> impl IntoView {
             busy.set(None);
             match result {
                 Ok(()) => {
-                    ctx.unlocked(passphrase.get_untracked());
+                    crate::node_session::unlocked(ctx, passphrase.get_untracked());
                     passphrase.set(String::new());
                     confirmation.set(String::new());
                     ctx.request_persistence();

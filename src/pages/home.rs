@@ -1,20 +1,19 @@
 //! The unlocked wallet's home: one balance up front with its on-chain / Lightning split, the node's
 //! status, recent activity, the devnet's faucet for a newcomer, and the way to lock.
 
-use blixtra_core::node::protocol::{Answer, Command};
+use blixtra_host::protocol::{BalancesView, NewAddress, SyncChain};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use leptos_router::components::A;
 
-use crate::app::{use_app, AppContext};
-use crate::browser::storage_persistence::Persistence;
 use crate::components::{ActivityList, Alert, Busy, NodeStatusLine};
+use crate::context::{use_app, AppContext};
 use crate::devnet_link;
 use crate::error_text::describe;
 use crate::i18n::sats;
-use crate::node_session::{ask, refresh};
+use crate::node_session::{self, call, refresh};
 use crate::node_state::{balance_is_high, NodePhase};
 use crate::session::paths;
+use blixtra_host::browser::storage_persistence::Persistence;
 
 /// What the faucet sends a newcomer: enough for a channel and a few coffees.
 const FAUCET_SAT: u64 = 500_000;
@@ -23,7 +22,7 @@ const FAUCET_SAT: u64 = 500_000;
 pub fn HomePage() -> impl IntoView {
     let ctx = use_app();
     let balances = move || ctx.node.get().balances;
-    let amount = move |pick: fn(&crate::node_state::BalancesView) -> u64| move || balances().map(|b| sats(pick(&b))).unwrap_or_else(|| "…".into());
+    let amount = move |pick: fn(&BalancesView) -> u64| move || balances().map(|b| sats(pick(&b))).unwrap_or_else(|| "…".into());
     let pending = move || {
         balances().filter(|b| b.onchain_pending_sat > 0).map(|b| {
             t!(
@@ -64,7 +63,7 @@ pub fn HomePage() -> impl IntoView {
         </section>
         <DeviceFacts/>
         <div class="actions">
-            <button type="button" data-testid="lock" on:click=move |_| ctx.lock()>{move || t!("Lock", "Lås")}</button>
+            <button type="button" data-testid="lock" on:click=move |_| node_session::lock(ctx)>{move || t!("Lock", "Lås")}</button>
         </div>
     }
 }
@@ -73,19 +72,16 @@ pub fn HomePage() -> impl IntoView {
 #[component]
 fn GettingStarted() -> impl IntoView {
     let ctx = use_app();
-    let (busy, error) = (RwSignal::new(None::<String>), RwSignal::new(None::<String>));
+    let faucet = Action::new_local(move |_: &()| fund_from_faucet(ctx));
+    let pending = faucet.pending();
+    let busy = Signal::derive(move || pending.get().then(|| t!("Asking the devnet's faucet…".to_owned(), "Ber devnetets kran om mynt…".to_owned())));
+    let error = Signal::derive(move || faucet.value().get().and_then(Result::err));
     let on_devnet = move || ctx.devnet.get().is_some() && ctx.settings.get().devnet().is_some();
     let running = move || ctx.node.get().phase == NodePhase::Running;
     let no_channel = move || ctx.node.get().channels.is_empty();
     let funded = move || ctx.node.get().balances.is_some_and(|b| b.onchain_sat() > 0);
     let get_coins = move |_| {
-        busy.set(Some(t!("Asking the devnet's faucet…".into(), "Ber devnetets kran om mynt…".into())));
-        error.set(None);
-        spawn_local(async move {
-            let outcome = fund_from_faucet(ctx).await;
-            busy.set(None);
-            error.set(outcome.err());
-        });
+        faucet.dispatch(());
     };
     view! {
         <Show when=move || running() && no_channel()>
@@ -112,9 +108,10 @@ fn GettingStarted() -> impl IntoView {
 
 async fn fund_from_faucet(ctx: AppContext) -> Result<(), String> {
     let devnet = ctx.devnet.get_untracked().ok_or_else(|| t!("No devnet is configured.".to_owned(), "Inget devnet är inställt.".to_owned()))?;
-    let Answer::Address { address } = ask(ctx, Command::NewAddress).await.map_err(|e| describe(&e))? else { return Err("unexpected answer".into()) };
+    let address = call(ctx, NewAddress {}).await.map_err(|e| describe(&e))?;
     devnet_link::faucet(&devnet, &address, FAUCET_SAT).await.map_err(|e| crate::components::sentence(&e))?;
-    ask(ctx, Command::Sync).await.map_err(|e| describe(&e))?;
+    let synced = call(ctx, SyncChain {}).await.map_err(|e| describe(&e))?;
+    ctx.node.update(|state| state.height = Some(synced.height));
     refresh(ctx);
     Ok(())
 }

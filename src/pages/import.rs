@@ -6,10 +6,10 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::yield_to_paint;
-use crate::app::use_app;
-use crate::browser::timing;
 use crate::components::{Alert, Busy, NewPassphraseFields};
+use crate::context::use_app;
 use crate::error_text;
+use blixtra_host::browser::timing;
 
 #[component]
 pub fn ImportPage() -> impl IntoView {
@@ -41,7 +41,7 @@ pub fn ImportPage() -> impl IntoView {
                 Ok(()) => {
                     words.set(String::new());
                     ctx.request_persistence();
-                    ctx.unlocked(passphrase.get_untracked());
+                    crate::node_session::unlocked(ctx, passphrase.get_untracked());
                 }
                 Err(e) => error.set(Some(error_text::vault(&e))),
             }

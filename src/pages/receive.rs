@@ -1,15 +1,14 @@
 //! Receive: a Lightning invoice (optional amount and description) as a QR code to show or copy,
 //! that turns into "received" the moment the payment arrives; or an on-chain address.
 
-use blixtra_core::node::protocol::{Answer, Command};
+use blixtra_host::protocol::{CreateInvoice, NewAddress};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
-use crate::app::use_app;
 use crate::components::{Alert, CopyButton, QrCode};
+use crate::context::use_app;
 use crate::error_text::describe;
 use crate::i18n::sats;
-use crate::node_session::ask;
+use crate::node_session::call;
 use crate::pages::parse_sats;
 
 /// How long an invoice stays payable.
@@ -19,7 +18,7 @@ const INVOICE_EXPIRY_SECS: u64 = 3600;
 #[derive(Clone)]
 struct ShownInvoice {
     invoice: String,
-    payment_hash: String,
+    payment_id: String,
     amount_sat: Option<u64>,
 }
 
@@ -36,30 +35,32 @@ pub fn ReceivePage() -> impl IntoView {
 fn LightningReceive() -> impl IntoView {
     let ctx = use_app();
     let (amount, description) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
-    let (shown, error, busy) = (RwSignal::new(None::<ShownInvoice>), RwSignal::new(None::<String>), RwSignal::new(false));
+    let entry_error = RwSignal::new(None::<String>);
+    let make_invoice = Action::new_local(move |(request, amount_sat): &(CreateInvoice, Option<u64>)| {
+        let (request, amount_sat) = (request.clone(), *amount_sat);
+        async move {
+            let made = call(ctx, request).await.map_err(|e| describe(&e))?;
+            Ok::<_, String>(ShownInvoice { invoice: made.invoice, payment_id: made.payment_id, amount_sat })
+        }
+    });
+    let shown = move || make_invoice.value().get().and_then(Result::ok);
+    let error = Signal::derive(move || entry_error.get().or_else(|| make_invoice.value().get().and_then(Result::err)));
+    let busy = make_invoice.pending();
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let amount_sat = match parse_sats(&amount.get_untracked()) {
             Ok(amount) => amount,
-            Err(message) => return error.set(Some(message)),
+            Err(message) => return entry_error.set(Some(message)),
         };
-        error.set(None);
-        busy.set(true);
-        let command = Command::CreateInvoice {
+        entry_error.set(None);
+        let request = CreateInvoice {
             amount_msat: amount_sat.map(|sat| sat * 1000),
             description: description.get_untracked().trim().to_owned(),
             expiry_secs: INVOICE_EXPIRY_SECS,
         };
-        spawn_local(async move {
-            match ask(ctx, command).await {
-                Ok(Answer::Invoice { invoice, payment_hash }) => shown.set(Some(ShownInvoice { invoice, payment_hash, amount_sat })),
-                Ok(_) => error.set(Some("unexpected answer".into())),
-                Err(e) => error.set(Some(describe(&e))),
-            }
-            busy.set(false);
-        });
+        make_invoice.dispatch((request, amount_sat));
     };
-    let received = move || shown.get().is_some_and(|s| ctx.node.with(|state| state.was_received(&s.payment_hash)));
+    let received = move || shown().is_some_and(|s| ctx.node.with(|state| state.was_received(&s.payment_id)));
     let no_inbound = move || ctx.node.with(|state| state.channels.iter().all(|c| c.can_receive_msat == 0));
 
     view! {
@@ -78,7 +79,7 @@ fn LightningReceive() -> impl IntoView {
                 </div>
             </form>
             <Alert message=error/>
-            {move || shown.get().map(|s| {
+            {move || shown().map(|s| {
                 let text = s.invoice.clone();
                 let label = match s.amount_sat {
                     Some(amount) => t!(format!("Lightning invoice for {}", sats(amount)), format!("Lightning-faktura på {}", sats(amount))),
@@ -104,22 +105,18 @@ fn LightningReceive() -> impl IntoView {
 #[component]
 fn OnchainReceive() -> impl IntoView {
     let ctx = use_app();
-    let (address, error) = (RwSignal::new(None::<String>), RwSignal::new(None::<String>));
+    let new_address = Action::new_local(move |_: &()| async move { call(ctx, NewAddress {}).await.map_err(|e| describe(&e)) });
+    let address = move || new_address.value().get().and_then(Result::ok);
+    let error = Signal::derive(move || new_address.value().get().and_then(Result::err));
     let show = move |_| {
-        spawn_local(async move {
-            match ask(ctx, Command::NewAddress).await {
-                Ok(Answer::Address { address: new }) => address.set(Some(new)),
-                Ok(_) => error.set(Some("unexpected answer".into())),
-                Err(e) => error.set(Some(describe(&e))),
-            }
-        });
+        new_address.dispatch(());
     };
     view! {
         <section aria-labelledby="chain-receive-heading">
             <h2 id="chain-receive-heading">{move || t!("On chain (for larger amounts; takes a block or more)", "På kedjan (för större belopp; tar ett block eller mer)")}</h2>
             <button type="button" data-testid="show-address" on:click=show>{move || t!("Show an address", "Visa en adress")}</button>
             <Alert message=error/>
-            {move || address.get().map(|address| view! {
+            {move || address().map(|address| view! {
                 <div class="invoice">
                     <QrCode text=address.clone() label=t!("Bitcoin address".to_owned(), "Bitcoinadress".to_owned()) testid="address-qr"/>
                     <p class="code" data-testid="onchain-address">{address.clone()}</p>

@@ -2,21 +2,20 @@
 //! an address; review amount, description, payee, expiry and the fee before confirming; then the
 //! result with the fee actually paid.
 
-use blixtra_core::node::payments::{PaymentRecord, PaymentStatus};
-use blixtra_core::node::protocol::{Answer, Command};
+use blixtra_core::node::payment::PaymentStatus;
 use blixtra_core::node::NodeError;
 use blixtra_core::payment_request::{OnchainRequest, PaymentRequest};
+use blixtra_host::protocol::{CheckInvoice, PayInvoice, PaymentView, SendOnchain};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
-use crate::app::{use_app, AppContext};
-use crate::browser::{now_ms, timing};
 use crate::components::{sentence, Alert, Busy, QrScanner};
+use crate::context::{use_app, AppContext};
 use crate::error_text::describe;
 use crate::i18n::{fee as fee_text, sats};
-use crate::node_client::NodeCallError;
-use crate::node_session::{ask, refresh};
+use crate::node_session::{call, refresh};
 use crate::pages::parse_sats;
+use blixtra_host::browser::{now_ms, timing};
+use blixtra_host::node_client::NodeCallError;
 
 /// The fee rate offered for an on-chain send (the person may change it).
 const DEFAULT_SAT_PER_VB: &str = "2";
@@ -40,7 +39,7 @@ enum Stage {
     Entering,
     Lightning(LightningReview),
     Onchain(OnchainRequest),
-    Paid(PaymentRecord),
+    Paid(PaymentView),
     SentOnchain { txid: String },
 }
 
@@ -50,13 +49,9 @@ pub fn SendPage() -> impl IntoView {
     let (input, amount) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
     let (stage, needs_amount) = (RwSignal::new(Stage::Entering), RwSignal::new(false));
     let (error, busy) = (RwSignal::new(None::<String>), RwSignal::new(None::<String>));
-    let check = move |text: String| {
-        error.set(None);
-        let given = match parse_sats(&amount.get_untracked()) {
-            Ok(given) => given,
-            Err(message) => return error.set(Some(message)),
-        };
-        spawn_local(async move {
+    let review_request = Action::new_local(move |(text, given): &(String, Option<u64>)| {
+        let (text, given) = (text.clone(), *given);
+        async move {
             match review(ctx, &text, given).await {
                 Ok(next) => stage.set(next),
                 Err(ReviewError::AmountNeeded) => {
@@ -65,7 +60,15 @@ pub fn SendPage() -> impl IntoView {
                 }
                 Err(ReviewError::Message(message)) => error.set(Some(message)),
             }
-        });
+        }
+    });
+    let check = move |text: String| {
+        error.set(None);
+        let given = match parse_sats(&amount.get_untracked()) {
+            Ok(given) => given,
+            Err(message) => return error.set(Some(message)),
+        };
+        review_request.dispatch((text, given));
     };
     let check_typed = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -133,8 +136,10 @@ async fn review(ctx: AppContext, text: &str, given_sat: Option<u64>) -> Result<S
         PaymentRequest::Lightning { invoice, .. } => invoice,
     };
     let given_amount_msat = given_sat.map(|sat| sat * 1000);
-    match ask(ctx, Command::CheckInvoice { invoice: invoice.clone(), amount_msat: given_amount_msat }).await {
-        Ok(Answer::InvoiceDetails { amount_msat, description, payee, expires_at_secs, estimated_fee_msat }) => {
+    match call(ctx, CheckInvoice { invoice: invoice.clone(), amount_msat: given_amount_msat }).await {
+        Ok(details) => {
+            let (amount_msat, description, payee, expires_at_secs, estimated_fee_msat) =
+                (details.amount_msat, details.description, details.payee, details.expires_at_secs, details.estimated_fee_msat);
             // The node is told an amount only for an invoice that has none.
             let given_amount_msat = given_amount_msat.filter(|_| amount_msat.is_none());
             let amount_msat = amount_msat.or(given_amount_msat).ok_or(ReviewError::AmountNeeded)?;
@@ -149,7 +154,6 @@ async fn review(ctx: AppContext, text: &str, given_sat: Option<u64>) -> Result<S
                 max_fee_msat: settings.max_fee_msat(amount_msat),
             }))
         }
-        Ok(_) => Err(ReviewError::Message("unexpected answer".into())),
         Err(NodeCallError::Node(NodeError::AmountNeeded)) => Err(ReviewError::AmountNeeded),
         Err(e) => Err(ReviewError::Message(describe(&e))),
     }
@@ -166,25 +170,30 @@ fn ReviewLightning(
     let minutes_left = (review.expires_at_secs as f64 - now_ms() / 1000.0) / 60.0;
     let fee = review.estimated_fee_msat.map(fee_text);
     let payee = review.payee.clone().map(|p| if p.len() > 20 { format!("{}…{}", &p[..10], &p[p.len() - 6..]) } else { p });
+    let pay_invoice = Action::new_local(move |request: &PayInvoice| {
+        let request = request.clone();
+        async move {
+            timing::mark("blixtra:pay-confirmed");
+            match call(ctx, request).await {
+                Ok(payment) => {
+                    timing::mark("blixtra:payment-settled");
+                    stage.set(Stage::Paid(payment));
+                }
+                Err(e) => error.set(Some(describe(&e))),
+            }
+            refresh(ctx);
+        }
+    });
+    let paying = pay_invoice.pending();
+    Effect::new(move |_| busy.set(paying.get().then(|| t!("Paying…".to_owned(), "Betalar…".to_owned()))));
     let pay = {
         let review = review.clone();
         move |_| {
-            let command =
-                Command::PayInvoice { invoice: review.invoice.clone(), amount_msat: review.given_amount_msat, max_fee_msat: review.max_fee_msat };
-            busy.set(Some(t!("Paying…".into(), "Betalar…".into())));
             error.set(None);
-            timing::mark("blixtra:pay-confirmed");
-            spawn_local(async move {
-                match ask(ctx, command).await {
-                    Ok(Answer::Payment { payment }) => {
-                        timing::mark("blixtra:payment-settled");
-                        stage.set(Stage::Paid(payment));
-                    }
-                    Ok(_) => error.set(Some("unexpected answer".into())),
-                    Err(e) => error.set(Some(describe(&e))),
-                }
-                busy.set(None);
-                refresh(ctx);
+            pay_invoice.dispatch(PayInvoice {
+                invoice: review.invoice.clone(),
+                amount_msat: review.given_amount_msat,
+                max_fee_msat: review.max_fee_msat,
             });
         }
     };
@@ -214,6 +223,18 @@ fn ReviewOnchain(request: OnchainRequest, stage: RwSignal<Stage>, error: RwSigna
     let amount = RwSignal::new(request.amount_sat.map(|a| a.to_string()).unwrap_or_default());
     let rate = RwSignal::new(DEFAULT_SAT_PER_VB.to_owned());
     let address = request.address.clone();
+    let send_onchain = Action::new_local(move |request: &SendOnchain| {
+        let request = request.clone();
+        async move {
+            match call(ctx, request).await {
+                Ok(txid) => stage.set(Stage::SentOnchain { txid }),
+                Err(e) => error.set(Some(describe(&e))),
+            }
+            refresh(ctx);
+        }
+    });
+    let sending = send_onchain.pending();
+    Effect::new(move |_| busy.set(sending.get().then(|| t!("Sending…".to_owned(), "Skickar…".to_owned()))));
     let send = move |_| {
         let amount_sat = match parse_sats(&amount.get_untracked()) {
             Ok(amount) => amount,
@@ -223,18 +244,8 @@ fn ReviewOnchain(request: OnchainRequest, stage: RwSignal<Stage>, error: RwSigna
             return error
                 .set(Some(t!("The fee rate is a whole number of sats per vbyte.".into(), "Avgiftsnivån är ett heltal sat per vbyte.".into())));
         };
-        let command = Command::SendOnchain { address: address.clone(), amount_sat, sat_per_vb };
-        busy.set(Some(t!("Sending…".into(), "Skickar…".into())));
         error.set(None);
-        spawn_local(async move {
-            match ask(ctx, command).await {
-                Ok(Answer::Sent { txid }) => stage.set(Stage::SentOnchain { txid }),
-                Ok(_) => error.set(Some("unexpected answer".into())),
-                Err(e) => error.set(Some(describe(&e))),
-            }
-            busy.set(None);
-            refresh(ctx);
-        });
+        send_onchain.dispatch(SendOnchain { address: address.clone(), amount_sat, sat_per_vb });
     };
     view! {
         <section class="card" data-testid="payment-summary" aria-labelledby="review-heading">
@@ -257,7 +268,7 @@ fn ReviewOnchain(request: OnchainRequest, stage: RwSignal<Stage>, error: RwSigna
 }
 
 #[component]
-fn PaidResult(payment: PaymentRecord) -> impl IntoView {
+fn PaidResult(payment: PaymentView) -> impl IntoView {
     let status = format!("{:?}", payment.status).to_lowercase();
     let text = match payment.status {
         PaymentStatus::Succeeded => t!(

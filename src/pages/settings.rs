@@ -4,12 +4,12 @@
 use leptos::prelude::*;
 use lightning::bitcoin::Network;
 
-use crate::app::use_app;
-use crate::browser::storage_persistence::Persistence;
 use crate::components::{sentence, Alert, WipeWallet};
+use crate::context::use_app;
 use crate::i18n::{self, Lang};
 use crate::prefs;
 use crate::session::AutoLock;
+use blixtra_host::browser::storage_persistence::Persistence;
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {

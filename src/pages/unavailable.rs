@@ -2,7 +2,8 @@
 
 use leptos::prelude::*;
 
-use crate::app::{retry_start, use_app};
+use crate::app::retry_start;
+use crate::context::use_app;
 use crate::session::Phase;
 
 #[component]

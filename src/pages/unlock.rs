@@ -4,11 +4,11 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::yield_to_paint;
-use crate::app::use_app;
-use crate::browser::timing;
 use crate::components::{Alert, Busy, WipeWallet};
+use crate::context::use_app;
 use crate::error_text;
 use crate::session::Phase;
+use blixtra_host::browser::timing;
 
 #[component]
 pub fn UnlockPage() -> impl IntoView {
@@ -24,7 +24,7 @@ pub fn UnlockPage() -> impl IntoView {
         error.set(None);
         busy.set(Some(t!("Unlocking…", "Låser upp…").into()));
         timing::mark("blixtra:unlock-submitted");
-        ctx.start_node_while_unlocking(passphrase.get_untracked());
+        crate::node_session::start_node(ctx, passphrase.get_untracked());
         spawn_local(async move {
             yield_to_paint().await;
             let result = wallet.unlock(&passphrase.get_untracked()).await;

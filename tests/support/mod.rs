@@ -4,7 +4,7 @@
 
 use std::str::FromStr;
 
-use blixtra_core::node::lightning_node::PeerUri;
+use blixtra_core::node::net::PeerUri;
 use serde_json::Value;
 
 pub fn devnet_url() -> &'static str {

@@ -1,6 +1,6 @@
 // The benchmark's page: starts the app's own node worker (the release build's
 // /node_worker_loader.js) and speaks the UI protocol to it as the app's NodeClient does
-// (crates/core/src/node/protocol.rs), timing everything with this page's clock.
+// (crates/host/src/protocol.rs), timing everything with this page's clock.
 //
 // Why plain JavaScript: the harness (crates/e2e/src/bench/) needs the node's latency as the page
 // sees it, without WebDriver's round trips inside the timed window. Each call runs as a job: the
@@ -8,7 +8,7 @@
 // WebDriver script timeout bounds a batch of a thousand payments.
 "use strict";
 
-const PROTOCOL_VERSION = 3;
+const PROTOCOL_VERSION = 4;
 
 let worker = null;
 let nextRequestId = 1;
@@ -70,7 +70,7 @@ function ask(command) {
     replies.set(id, {
       resolve: (result) => ("Ok" in result ? resolve(result.Ok) : reject(new Error(JSON.stringify(result.Err)))),
     });
-    worker.postMessage(JSON.stringify({ kind: "request", id, command }));
+    worker.postMessage(JSON.stringify({ kind: "request", id, caller: { caller: "app" }, command }));
   });
 }
 
@@ -127,7 +127,7 @@ const calls = {
       const t0 = performance.now();
       const answer = await ask({ command: "pay_invoice", invoice, amount_msat: null, max_fee_msat });
       latencies.push(performance.now() - t0);
-      fees.push(answer.payment.fee_paid_msat);
+      fees.push(answer.fee_paid_msat);
     }
     return { latencies_ms: latencies, fees_msat: fees };
   },
@@ -167,7 +167,7 @@ const calls = {
   async history() {
     const t0 = performance.now();
     const answer = await ask({ command: "payments" });
-    return { ms: performance.now() - t0, payments: answer.payments.length };
+    return { ms: performance.now() - t0, payments: answer.length };
   },
 
   // What this origin stores (IndexedDB, mostly) and the page's JavaScript heap (Chromium only).

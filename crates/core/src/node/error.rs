@@ -51,6 +51,9 @@ pub enum NodeError {
     Refused(Refusal),
     #[error("the node has stopped")]
     Stopped,
+    /// A caller the node does not take this command from (a website, by its origin).
+    #[error("{origin} may not ask this of the wallet")]
+    NotPermitted { origin: String },
 }
 
 /// What went wrong with the wallet's storage.

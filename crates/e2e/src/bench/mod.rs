@@ -178,7 +178,7 @@ async fn in_first_session(
             .call("channels", json!({}), Duration::from_secs(10))
             .await
             .map_err(|e| thirtyfour::error::WebDriverError::FatalError(e.to_string()))?;
-        Ok(channels["channels"].as_array().is_some_and(|all| all.iter().any(|c| c["state"] == "usable")).then_some(()))
+        Ok(channels.as_array().is_some_and(|all| all.iter().any(|c| c["state"] == "usable")).then_some(()))
     })
     .await?;
     let batch_wait = Duration::from_secs(120 + 2 * counts.history.unwrap_or(counts.payments) as u64);

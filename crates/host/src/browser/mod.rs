@@ -5,7 +5,6 @@
 pub mod idb_store;
 pub mod js_future;
 pub mod platform;
-pub mod qr_scan;
 pub mod sleeper;
 pub mod storage_persistence;
 pub mod timing;

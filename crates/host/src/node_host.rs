@@ -8,7 +8,6 @@ use std::rc::Rc;
 use blixtra_core::node::key_derivation::NodeKeys;
 use blixtra_core::node::lightning_node::{LightningNode, NodeConfig};
 use blixtra_core::node::logger::Level;
-use blixtra_core::node::protocol::{answer, Answer, FromNode, NodeMetrics, StartNode, ToNode, PROTOCOL_VERSION};
 use blixtra_core::node::NodeError;
 use blixtra_core::Vault;
 use futures::StreamExt;
@@ -17,6 +16,7 @@ use lightning::bitcoin::Amount;
 use crate::browser::platform::{console_logger, BrowserPlatform};
 use crate::browser::timing;
 use crate::browser::IdbStore;
+use crate::protocol::{answer, permit, Caller, Command, FromNode, Metrics, NodeMetrics, Run, StartError, StartNode, ToNode, PROTOCOL_VERSION};
 
 type Node = Rc<LightningNode<BrowserPlatform>>;
 
@@ -39,9 +39,7 @@ impl NodeHost {
     pub async fn handle(&self, message: ToNode) {
         match message {
             ToNode::Hello { version } if version == PROTOCOL_VERSION => (self.send)(FromNode::Hello { version }),
-            ToNode::Hello { version } => (self.send)(FromNode::StartFailed {
-                error: format!("the page speaks protocol {version}, this node {PROTOCOL_VERSION}: reload the page"),
-            }),
+            ToNode::Hello { version } => (self.send)(FromNode::StartFailed { error: StartError::Version { page: version, node: PROTOCOL_VERSION } }),
             ToNode::Start(start) => {
                 let outcome = self.start(start).await;
                 (self.send)(match outcome {
@@ -49,11 +47,12 @@ impl NodeHost {
                     Err(error) => FromNode::StartFailed { error },
                 });
             }
-            ToNode::Request { id, command } => {
+            ToNode::Request { id, caller, command } => {
                 let node = self.node.borrow().clone();
-                let result = match node {
-                    Some(node) => answer(&node, command).await.map(|answer| self.with_host_metrics(answer)),
-                    None => Err(NodeError::Stopped),
+                let result = match (node, command) {
+                    (None, _) => Err(NodeError::Stopped),
+                    (Some(node), Command::Metrics(metrics)) => self.metrics(&node, &caller, metrics).await,
+                    (Some(node), command) => answer(&node, &caller, command).await,
                 };
                 (self.send)(FromNode::Reply { id, result });
             }
@@ -67,37 +66,34 @@ impl NodeHost {
         }
     }
 
-    async fn start(&self, start: StartNode) -> Result<String, String> {
+    async fn start(&self, start: StartNode) -> Result<String, StartError> {
         if self.node.borrow().is_some() || self.starting.replace(true) {
-            return Err("the node is already running".to_owned());
+            return Err(StartError::AlreadyRunning);
         }
         let outcome = self.start_from_vault(start).await;
         self.starting.set(false);
         outcome
     }
 
-    /// Adds what only the host knows to the node's own metrics.
-    fn with_host_metrics(&self, answer: Answer) -> Answer {
-        match answer {
-            Answer::Metrics(metrics) => {
-                let (vault_unlock_ms, node_start_ms) = self.start_timings.get();
-                Answer::Metrics(NodeMetrics { memory_bytes: Some(timing::wasm_memory_bytes()), vault_unlock_ms, node_start_ms, ..metrics })
-            }
-            other => other,
-        }
+    /// The node's own metrics, with what only the host knows added.
+    async fn metrics(&self, node: &Node, caller: &Caller, metrics: Metrics) -> Result<serde_json::Value, NodeError> {
+        permit(caller, &metrics.into())?;
+        let (vault_unlock_ms, node_start_ms) = self.start_timings.get();
+        let metrics = NodeMetrics { memory_bytes: Some(timing::wasm_memory_bytes()), vault_unlock_ms, node_start_ms, ..metrics.run(node).await? };
+        Ok(serde_json::to_value(metrics).expect("metrics are plain data"))
     }
 
-    async fn start_from_vault(&self, start: StartNode) -> Result<String, String> {
+    async fn start_from_vault(&self, start: StartNode) -> Result<String, StartError> {
         let began = timing::elapsed_ms();
-        let store = IdbStore::open(&start.database).await.map_err(|e| e.to_string())?;
-        let vault = Vault::unlock(store, &start.passphrase).await.map_err(|e| e.to_string())?;
+        let store = IdbStore::open(&start.database).await.map_err(|e| StartError::Vault(NodeError::Storage(e.into())))?;
+        let vault = Vault::unlock(store, &start.passphrase).await?;
         let unlocked = timing::elapsed_ms();
-        let keys = NodeKeys::derive(&vault.recovery_phrase().await.map_err(|e| e.to_string())?, start.network);
+        let keys = NodeKeys::derive(&vault.recovery_phrase().await?, start.network);
         let config =
             NodeConfig { network: start.network, esplora_url: start.esplora_url.clone(), max_channel: Amount::from_sat(start.max_channel_sat) };
         let platform = BrowserPlatform::new(&start.proxy_url_template);
         let node =
-            LightningNode::start(platform, &keys, vault.shared_store(), config, console_logger(Level::Warn)).await.map_err(|e| e.to_string())?;
+            LightningNode::start(platform, &keys, vault.shared_store(), config, console_logger(Level::Warn)).await.map_err(StartError::Node)?;
         self.start_timings.set((Some((unlocked - began) as u64), Some((timing::elapsed_ms() - unlocked) as u64)));
         self.forward_events(&node);
         let node_id = node.node_id().to_string();

@@ -3,8 +3,8 @@
 
 use std::rc::Rc;
 
-use blixtra::node_host::NodeHost;
-use blixtra_core::node::protocol::{FromNode, ToNode, PROTOCOL_VERSION};
+use blixtra_host::node_host::NodeHost;
+use blixtra_host::protocol::{FromNode, ToNode, PROTOCOL_VERSION};
 use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};

@@ -10,13 +10,14 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
-use blixtra_core::node::lightning_node::NodeEvent;
-use blixtra_core::node::protocol::{Answer, Command, FromNode, StartNode, ToNode, PROTOCOL_VERSION};
+use blixtra_core::node::events::NodeEvent;
 use blixtra_core::node::NodeError;
 use futures::channel::oneshot;
 use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{ErrorEvent, MessageEvent, Worker};
+
+use crate::protocol::{Call, Caller, FromNode, StartError, StartNode, ToNode, PROTOCOL_VERSION};
 
 /// Where Trunk puts the worker's loader (`data-loader-shim` in index.html; workers are not hashed).
 const WORKER_SCRIPT: &str = "/node_worker_loader.js";
@@ -27,12 +28,15 @@ pub enum NodeCallError {
     /// The node answered with a refusal or a failure.
     #[error(transparent)]
     Node(#[from] NodeError),
-    /// The node did not start; the reason comes from the worker.
+    /// The node did not start; the worker says why.
     #[error("the node did not start: {0}")]
-    StartFailed(String),
-    /// The worker could not be created, or it failed and is gone.
+    StartFailed(StartError),
+    /// The worker could not be created, or it failed and is gone; the browser's words.
     #[error("the node's worker failed: {0}")]
     WorkerFailed(String),
+    /// The worker answered what this page cannot read: a page and a worker of different builds.
+    #[error("the node's answer cannot be read ({0})")]
+    Protocol(String),
 }
 
 /// What the client reports besides answers.
@@ -51,7 +55,7 @@ pub struct NodeClient {
 struct Inner {
     worker: Worker,
     next_id: Cell<u64>,
-    pending: RefCell<HashMap<u64, oneshot::Sender<Result<Answer, NodeCallError>>>>,
+    pending: RefCell<HashMap<u64, oneshot::Sender<Result<serde_json::Value, NodeCallError>>>>,
     /// The worker's unasked hello, once its wasm has loaded and it listens.
     hello: RefCell<Option<oneshot::Receiver<Result<FromNode, NodeCallError>>>>,
     /// Who waits for the next `Hello`, `Started`, `StartFailed` or `Stopped`.
@@ -109,26 +113,25 @@ impl NodeClient {
         let hello = self.inner.hello.borrow_mut().take().ok_or_else(|| NodeCallError::WorkerFailed("started twice".into()))?;
         match hello.await.unwrap_or_else(|_| Err(NodeCallError::WorkerFailed("the worker went away".into())))? {
             FromNode::Hello { version } if version == PROTOCOL_VERSION => {}
-            FromNode::Hello { version } => {
-                return Err(NodeCallError::StartFailed(format!("the page speaks protocol {PROTOCOL_VERSION}, the node {version}: reload the page")))
-            }
-            other => return Err(NodeCallError::WorkerFailed(format!("unexpected first message: {other:?}"))),
+            FromNode::Hello { version } => return Err(NodeCallError::StartFailed(StartError::Version { page: PROTOCOL_VERSION, node: version })),
+            other => return Err(NodeCallError::Protocol(format!("the first message was {}", message_kind(&other)))),
         }
         match self.inner.lifecycle_call(ToNode::Start(start)).await? {
             FromNode::Started { node_id } => Ok(node_id),
             FromNode::StartFailed { error } => Err(NodeCallError::StartFailed(error)),
-            other => Err(NodeCallError::WorkerFailed(format!("unexpected answer to start: {other:?}"))),
+            other => Err(NodeCallError::Protocol(format!("start was answered with {}", message_kind(&other)))),
         }
     }
 
-    /// Sends `command` and waits for its answer.
-    pub async fn request(&self, command: Command) -> Result<Answer, NodeCallError> {
+    /// Asks the node, as the wallet's own UI, and waits for the answer of `call`'s type.
+    pub async fn call<C: Call>(&self, call: C) -> Result<C::Answer, NodeCallError> {
         let id = self.inner.next_id.get();
         self.inner.next_id.set(id + 1);
         let (sender, reply) = oneshot::channel();
         self.inner.pending.borrow_mut().insert(id, sender);
-        self.inner.post(&ToNode::Request { id, command })?;
-        reply.await.unwrap_or_else(|_| Err(NodeCallError::WorkerFailed("the worker went away".into())))
+        self.inner.post(&ToNode::Request { id, caller: Caller::App, command: call.into() })?;
+        let answer = reply.await.unwrap_or_else(|_| Err(NodeCallError::WorkerFailed("the worker went away".into())))?;
+        serde_json::from_value(answer).map_err(|e| NodeCallError::Protocol(e.to_string()))
     }
 
     /// Stops the node (it writes its state on the way out), then ends the worker.
@@ -206,5 +209,17 @@ impl Drop for Inner {
         self.worker.set_onmessage(None);
         self.worker.set_onerror(None);
         self.worker.terminate();
+    }
+}
+
+/// Names a lifecycle message without its contents (for an error that says what came instead).
+fn message_kind(message: &FromNode) -> &'static str {
+    match message {
+        FromNode::Hello { .. } => "hello",
+        FromNode::Started { .. } => "started",
+        FromNode::StartFailed { .. } => "start_failed",
+        FromNode::Reply { .. } => "reply",
+        FromNode::Event { .. } => "event",
+        FromNode::Stopped => "stopped",
     }
 }
