@@ -38,7 +38,8 @@ fn requests_and_replies_survive_json() {
     round_trip(FromNode::Reply { id: 9, result: Err(NodeError::AlreadyPaid(PaymentStatus::Succeeded)) });
     round_trip(FromNode::Reply { id: 11, result: Err(NodeError::InvalidInvoice(InvoiceProblem::Unreadable { detail: "bad checksum".into() })) });
     round_trip(FromNode::Reply { id: 12, result: Err(NodeError::PaymentFailed(PaymentFailure::NoRoute)) });
-    let node_id: lightning::bitcoin::secp256k1::PublicKey = "027cf7c81dc777e46572ff964f17650a0f6f783319fcc140fb9a69425e2fbdc93c".parse().expect("a key");
+    let node_id: lightning::bitcoin::secp256k1::PublicKey =
+        "027cf7c81dc777e46572ff964f17650a0f6f783319fcc140fb9a69425e2fbdc93c".parse().expect("a key");
     let unreachable = NodeError::PeerUnreachable { node_id: node_id.to_string(), failure: PeerFailure::HandshakeTimeout { secs: 10 } };
     round_trip(FromNode::Reply { id: 13, result: Err(unreachable) });
     round_trip(FromNode::StartFailed { error: StartError::WrongPassphrase });
