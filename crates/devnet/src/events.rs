@@ -11,10 +11,8 @@ use std::time::Instant;
 
 use ldk_node::lightning::events::PaymentFailureReason;
 use ldk_node::lightning::ln::channelmanager::PaymentId;
-use ldk_node::Event;
+use ldk_node::{Event, Node};
 use tokio::sync::broadcast;
-
-use crate::peers::Peer;
 
 /// How many outcomes a slow waiter may fall behind before it misses some; sequential payments
 /// leave at most one or two in flight.
@@ -50,25 +48,25 @@ impl PaymentOutcome {
     }
 }
 
-/// Runs for ever: reads `peer`'s events, publishes payment outcomes on the peer's channel, and marks
-/// every event handled, the ones nobody waits for included.
-pub async fn pump(peer: Arc<Peer>) {
+/// Runs for ever: reads the events of peer `name`'s `node`, publishes payment outcomes on
+/// `outcomes`, and marks every event handled, the ones nobody waits for included.
+pub async fn pump(name: &'static str, node: Arc<Node>, outcomes: broadcast::Sender<PaymentOutcome>) {
     loop {
-        let event = peer.node.next_event_async().await;
+        let event = node.next_event_async().await;
         // Stamped before anything else, so the time a waiter measures ends when the event arrived.
         let arrived = Instant::now();
         if let Some(outcome) = PaymentOutcome::from_event(&event, arrived) {
             // No receiver means nobody is waiting for it: nothing to do.
-            let _ = peer.outcomes.send(outcome);
+            let _ = outcomes.send(outcome);
         }
         // Marking it handled writes the queue to the node's store: off the async workers.
-        let node = peer.node.clone();
-        match tokio::task::spawn_blocking(move || node.event_handled()).await {
+        let handled = node.clone();
+        match tokio::task::spawn_blocking(move || handled.event_handled()).await {
             Ok(Ok(())) => {}
             // LDK Node drops the event from memory even when writing fails, so the loop moves on;
             // after a restart the node may deliver it again, which the waiters tolerate.
-            Ok(Err(e)) => eprintln!("devnet: {}: marking an event handled failed: {e}", peer.name),
-            Err(e) => eprintln!("devnet: {}: marking an event handled panicked: {e}", peer.name),
+            Ok(Err(e)) => eprintln!("devnet: {name}: marking an event handled failed: {e}"),
+            Err(e) => eprintln!("devnet: {name}: marking an event handled panicked: {e}"),
         }
     }
 }

@@ -134,7 +134,7 @@ async fn run(options: Options) -> Result<(), String> {
             .map_err(|e| e.to_string())?
             .map_err(|e| e.to_string())?;
         for peer in &peers.peers {
-            tokio::spawn(events::pump(peer.clone()));
+            tokio::spawn(events::pump(peer.name, peer.node.clone(), peer.outcomes.clone()));
         }
         tokio::spawn(peers.clone().follow_tip(regtest.clone()));
         bring_up::bring_up(&regtest, &peers).await.map_err(|e| e.to_string())?;

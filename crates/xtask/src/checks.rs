@@ -11,6 +11,7 @@ const PATH_ROOTS: [&str; 7] = ["src/", "crates/", "tests/", "www/", ".ci/", ".ca
 
 pub fn run(root: &Path) -> Result<(), String> {
     core_is_platform_neutral(root)?;
+    host_has_no_ui(root)?;
     wallet_builds_lightning_without_std(root)?;
     architecture_paths_exist(root)
 }
@@ -30,6 +31,17 @@ fn core_is_platform_neutral(root: &Path) -> Result<(), String> {
         }
     }
     println!("check: blixtra-core depends on no browser crate");
+    Ok(())
+}
+
+/// **Architecture invariant:** the node's host (`crates/host`) runs without any UI: Leptos is nowhere
+/// in its tree, so a second host (the browser extension's offscreen document) needs none.
+fn host_has_no_ui(root: &Path) -> Result<(), String> {
+    let tree = cargo_output(root, &["tree", "-p", "blixtra-host", "-e", "normal", "--target", "wasm32-unknown-unknown", "--prefix", "none"])?;
+    if let Some(line) = tree.lines().find(|l| l.starts_with("leptos")) {
+        return Err(format!("blixtra-host depends on {line}: the node's host must not need a UI"));
+    }
+    println!("check: blixtra-host depends on no UI crate");
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 //! - `setup`: installs what is missing (wasm target, Debian packages, wasm-bindgen-cli, wasm-pack, trunk)
 //! - `test`: setup, the invariant checks, native tests, clippy, browser tests, and the app built and
 //!   driven end to end in Chromium
+//! - `tidy`: the invariant and habit checks alone (seconds): what `test` runs first
 //! - `demo`: setup, then the devnet on its default ports and the app built for it, served at
 //!   http://127.0.0.1:8080
 //! - `devnet [options]`: the local Lightning network (`cargo run -p devnet`), options passed through
@@ -15,16 +16,18 @@ mod checks;
 mod devnet;
 mod setup;
 mod shell;
+mod tidy;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask <setup | test | demo | devnet [options] | bench [--quick]>";
+const USAGE: &str = "usage: cargo xtask <setup | test | tidy | demo | devnet [options] | bench [--quick]>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("setup") => setup::run(),
         Some("test") => test(),
+        Some("tidy") => shell::workspace_root().and_then(|root| tidy::run(&root).and_then(|()| checks::run(&root))),
         Some("demo") => demo(),
         Some("devnet") => run_devnet(&args[1..]),
         Some("bench") => match &args[1..] {
@@ -51,6 +54,7 @@ fn test() -> Result<(), String> {
     shell::print_disk(&root);
     shell::step("invariant checks");
     checks::run(&root)?;
+    tidy::run(&root)?;
 
     let mut tally = shell::Tally::default();
     let cargo = shell::cargo_program();
@@ -58,6 +62,7 @@ fn test() -> Result<(), String> {
     // Package by package, never `--workspace`: the wallet must never be built in one cargo invocation
     // with a crate that turns on `lightning/std` (see ARCHITECTURE.md).
     shell::run_tests(&root, &cargo, &["test", "-p", "blixtra-core"], &mut tally)?;
+    shell::run_tests(&root, &cargo, &["test", "-p", "blixtra-host"], &mut tally)?;
     shell::run_tests(&root, &cargo, &["test", "-p", "xtask"], &mut tally)?;
     shell::run_tests(&root, &cargo, &["test", "-p", "blixtra-proxy"], &mut tally)?;
     shell::run_tests(&root, &cargo, &["test", "-p", "devnet"], &mut tally)?;
@@ -67,10 +72,29 @@ fn test() -> Result<(), String> {
     // The devnet (ldk-node turns on `lightning/std`) is linted on its own, like it is tested.
     shell::cargo(
         &root,
-        &["clippy", "-p", "blixtra-core", "-p", "blixtra-proxy", "-p", "xtask", "-p", "blixtra-e2e", "--all-targets", "--", "-D", "warnings"],
+        &[
+            "clippy",
+            "-p",
+            "blixtra-core",
+            "-p",
+            "blixtra-host",
+            "-p",
+            "blixtra-proxy",
+            "-p",
+            "xtask",
+            "-p",
+            "blixtra-e2e",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
     )?;
     shell::cargo(&root, &["clippy", "-p", "devnet", "--all-targets", "--", "-D", "warnings"])?;
-    shell::cargo(&root, &["clippy", "-p", "blixtra", "--target", "wasm32-unknown-unknown", "--all-targets", "--", "-D", "warnings"])?;
+    shell::cargo(
+        &root,
+        &["clippy", "-p", "blixtra", "-p", "blixtra-host", "--target", "wasm32-unknown-unknown", "--all-targets", "--", "-D", "warnings"],
+    )?;
 
     shell::step("browser tests (wasm-pack, headless Chromium, against a devnet)");
     // With the anchor, so that the quick benchmark at the end runs against the same devnet.

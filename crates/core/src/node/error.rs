@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::chain_sync::ChainError;
 use super::onchain::OnchainError;
-use super::payment::PaymentStatus;
+use super::payment::record::PaymentStatus;
 use crate::store::sealed::SealedError;
 use crate::store::StoreError;
 
