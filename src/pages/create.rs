@@ -4,7 +4,6 @@
 use blixtra_core::onboarding::{check_new_passphrase, WordCheck};
 use blixtra_core::RecoveryPhrase;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use super::yield_to_paint;
 use crate::components::{Alert, Busy, NewPassphraseFields};
@@ -25,7 +24,6 @@ pub fn CreatePage() -> impl IntoView {
     let check = StoredValue::new(WordCheck::random(24));
     let step = RwSignal::new(Step::ShowWords);
     let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(None::<String>);
     let go = move |next| {
         error.set(None);
         step.set(next);
@@ -33,28 +31,29 @@ pub fn CreatePage() -> impl IntoView {
 
     let passphrase = RwSignal::new(String::new());
     let confirmation = RwSignal::new(String::new());
+    // The passphrase is read from its field inside the action, never kept as the action's input.
+    let create_vault = Action::new_local(move |_: &()| async move {
+        let Some(wallet) = ctx.wallet() else { return };
+        yield_to_paint().await;
+        match wallet.create(&phrase.get_value(), &passphrase.get_untracked()).await {
+            Ok(()) => {
+                crate::node_session::unlocked(ctx, passphrase.get_untracked());
+                passphrase.set(String::new());
+                confirmation.set(String::new());
+                ctx.request_persistence();
+            }
+            Err(e) => error.set(Some(error_text::vault(&e))),
+        }
+    });
+    let pending = create_vault.pending();
+    let busy = Signal::derive(move || pending.get().then(|| t!("Encrypting your wallet…", "Krypterar din plånbok…").to_owned()));
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if let Err(e) = check_new_passphrase(&passphrase.get_untracked(), &confirmation.get_untracked()) {
             return error.set(Some(error_text::new_passphrase(&e)));
         }
-        let Some(wallet) = ctx.wallet() else { return };
         error.set(None);
-        busy.set(Some(t!("Encrypting your wallet…", "Krypterar din plånbok…").into()));
-        spawn_local(async move {
-            yield_to_paint().await;
-            let result = wallet.create(&phrase.get_value(), &passphrase.get_untracked()).await;
-            busy.set(None);
-            match result {
-                Ok(()) => {
-                    crate::node_session::unlocked(ctx, passphrase.get_untracked());
-                    passphrase.set(String::new());
-                    confirmation.set(String::new());
-                    ctx.request_persistence();
-                }
-                Err(e) => error.set(Some(error_text::vault(&e))),
-            }
-        });
+        create_vault.dispatch(());
     };
 
     view! {

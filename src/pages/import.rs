@@ -3,7 +3,6 @@
 use blixtra_core::onboarding::check_new_passphrase;
 use blixtra_core::RecoveryPhrase;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use super::yield_to_paint;
 use crate::components::{Alert, Busy, NewPassphraseFields};
@@ -18,34 +17,33 @@ pub fn ImportPage() -> impl IntoView {
     let passphrase = RwSignal::new(String::new());
     let confirmation = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(None::<String>);
+    // The words and the passphrase are read from their fields inside the action, never kept as its input.
+    let restore_vault = Action::new_local(move |_: &()| async move {
+        let (Some(wallet), Ok(phrase)) = (ctx.wallet(), RecoveryPhrase::parse(&words.get_untracked())) else { return };
+        yield_to_paint().await;
+        match wallet.create(&phrase, &passphrase.get_untracked()).await {
+            Ok(()) => {
+                words.set(String::new());
+                ctx.request_persistence();
+                crate::node_session::unlocked(ctx, passphrase.get_untracked());
+            }
+            Err(e) => error.set(Some(error_text::vault(&e))),
+        }
+    });
+    let pending = restore_vault.pending();
+    let busy = Signal::derive(move || pending.get().then(|| t!("Encrypting your wallet…", "Krypterar din plånbok…").to_owned()));
 
     let restore = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let phrase = match RecoveryPhrase::parse(&words.get_untracked()) {
-            Ok(phrase) => phrase,
-            Err(e) => return error.set(Some(error_text::mnemonic(&e))),
-        };
+        if let Err(e) = RecoveryPhrase::parse(&words.get_untracked()) {
+            return error.set(Some(error_text::mnemonic(&e)));
+        }
         if let Err(e) = check_new_passphrase(&passphrase.get_untracked(), &confirmation.get_untracked()) {
             return error.set(Some(error_text::new_passphrase(&e)));
         }
-        let Some(wallet) = ctx.wallet() else { return };
         error.set(None);
-        busy.set(Some(t!("Encrypting your wallet…", "Krypterar din plånbok…").into()));
         timing::mark("blixtra:restore-submitted");
-        spawn_local(async move {
-            yield_to_paint().await;
-            let result = wallet.create(&phrase, &passphrase.get_untracked()).await;
-            busy.set(None);
-            match result {
-                Ok(()) => {
-                    words.set(String::new());
-                    ctx.request_persistence();
-                    crate::node_session::unlocked(ctx, passphrase.get_untracked());
-                }
-                Err(e) => error.set(Some(error_text::vault(&e))),
-            }
-        });
+        restore_vault.dispatch(());
     };
 
     view! {

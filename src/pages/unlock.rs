@@ -1,7 +1,6 @@
 //! Unlocking the wallet with its passphrase; the way out for a forgotten one is to wipe and restore.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use super::yield_to_paint;
 use crate::components::{Alert, Busy, WipeWallet};
@@ -15,30 +14,33 @@ pub fn UnlockPage() -> impl IntoView {
     let ctx = use_app();
     let passphrase = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(None::<String>);
     let forgot = RwSignal::new(false);
+    // The passphrase is read from its field inside the action, never kept as the action's input.
+    let unlock_vault = Action::new_local(move |_: &()| async move {
+        let Some(wallet) = ctx.wallet() else { return };
+        yield_to_paint().await;
+        match wallet.unlock(&passphrase.get_untracked()).await {
+            Ok(()) => {
+                timing::mark("blixtra:vault-unlocked");
+                ctx.phase.set(Phase::Unlocked);
+                passphrase.set(String::new());
+                ctx.request_persistence();
+            }
+            Err(e) => error.set(Some(error_text::vault(&e))),
+        }
+    });
+    let pending = unlock_vault.pending();
+    let busy = Signal::derive(move || pending.get().then(|| t!("Unlocking…", "Låser upp…").to_owned()));
 
     let unlock = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let Some(wallet) = ctx.wallet() else { return };
+        if ctx.wallet().is_none() {
+            return;
+        }
         error.set(None);
-        busy.set(Some(t!("Unlocking…", "Låser upp…").into()));
         timing::mark("blixtra:unlock-submitted");
         crate::node_session::start_node(ctx, passphrase.get_untracked());
-        spawn_local(async move {
-            yield_to_paint().await;
-            let result = wallet.unlock(&passphrase.get_untracked()).await;
-            busy.set(None);
-            match result {
-                Ok(()) => {
-                    timing::mark("blixtra:vault-unlocked");
-                    ctx.phase.set(Phase::Unlocked);
-                    passphrase.set(String::new());
-                    ctx.request_persistence();
-                }
-                Err(e) => error.set(Some(error_text::vault(&e))),
-            }
-        });
+        unlock_vault.dispatch(());
     };
 
     view! {
