@@ -146,7 +146,8 @@ impl<S: KvStore> Vault<S> {
         Ok(vault)
     }
 
-    /// Returns the vault's Argon2id parameters without unlocking it.
+    /// Returns the vault's Argon2id parameters without unlocking it (for tests of the header).
+    #[cfg(feature = "test-support")]
     pub async fn kdf_params(backing: &S) -> Result<KdfParams, VaultError> {
         let header = backing.get(VAULT_HEADER).await?.ok_or(VaultError::NoVault)?;
         Ok(parse_header(&header)?.0)

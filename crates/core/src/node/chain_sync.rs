@@ -139,10 +139,12 @@ impl WatchList {
         *self.registrations.lock_now()
     }
 
+    #[cfg(feature = "test-support")]
     pub fn is_watching_tx(&self, txid: &Txid) -> bool {
         self.txs.lock_now().contains(txid)
     }
 
+    #[cfg(feature = "test-support")]
     pub fn is_watching_output(&self, outpoint: &bitcoin::OutPoint) -> bool {
         self.outputs.lock_now().iter().any(|o| o.outpoint.into_bitcoin_outpoint() == *outpoint)
     }
@@ -193,7 +195,8 @@ impl ChainSync {
         Self::default()
     }
 
-    /// The `Filter` to hand to LDK's `ChainMonitor` (and to anything else that registers).
+    /// The `Filter` LDK registers with, for a test to register as LDK would.
+    #[cfg(feature = "test-support")]
     pub fn watch_list(&self) -> &WatchList {
         &self.watch
     }

@@ -7,7 +7,7 @@
 pub mod memory;
 pub mod sealed;
 
-#[cfg(feature = "conformance")]
+#[cfg(feature = "test-support")]
 pub mod conformance;
 
 pub use memory::MemoryStore;
