@@ -1,10 +1,10 @@
 //! Wiping the wallet off this device: asks twice, because it cannot be undone.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
-use super::{sentence, Alert};
+use super::Alert;
 use crate::context::use_app;
+use crate::error_text;
 use crate::session::Phase;
 
 #[component]
@@ -12,18 +12,16 @@ pub fn WipeWallet() -> impl IntoView {
     let ctx = use_app();
     let asked_once = RwSignal::new(false);
     let understood = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
+    let wipe_vault = Action::new_local(move |_: &()| async move {
+        let Some(wallet) = ctx.wallet() else { return Ok(()) };
+        wallet.wipe().await.map_err(|e| error_text::vault(&e))?;
+        crate::node_session::forget_node(ctx);
+        ctx.phase.set(Phase::NoWallet);
+        Ok::<_, String>(())
+    });
+    let error = Signal::derive(move || wipe_vault.value().get().and_then(Result::err));
     let wipe = move |_| {
-        let Some(wallet) = ctx.wallet() else { return };
-        spawn_local(async move {
-            match wallet.wipe().await {
-                Ok(()) => {
-                    crate::node_session::forget_node(ctx);
-                    ctx.phase.set(Phase::NoWallet);
-                }
-                Err(e) => error.set(Some(sentence(&e))),
-            }
-        });
+        wipe_vault.dispatch(());
     };
     view! {
         <section class="danger" aria-labelledby="wipe-heading">
