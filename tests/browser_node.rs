@@ -327,6 +327,13 @@ async fn the_ui_protocol_answers_with_data_and_refuses_bad_input_with_its_error(
     assert_eq!(ask!(Channels {}), Ok(vec![]));
     let payments = ask!(Payments {}).expect("payments");
     assert!(payments.is_empty(), "refusals leave no record: {payments:?}");
+
+    // Two connects to one peer at once (the reconnect loop and a person's open, say) share one dial:
+    // both succeed, over one connection, instead of racing through LDK's handshake.
+    let (first, second) = futures::join!(node.connect(&devnet.hub), node.connect(&devnet.hub));
+    assert_eq!((first, second), (Ok(()), Ok(())));
+    let status = node.status();
+    assert_eq!((status.peers_known, status.peers_connected), (1, 1), "{status:?}");
     node.stop().await;
 }
 
