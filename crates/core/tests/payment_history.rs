@@ -17,7 +17,7 @@ const NOW: Duration = Duration::from_secs(1_800_000_000);
 
 fn bolt11(direction: PaymentDirection, byte: u8, amount_msat: Option<u64>, at: Duration) -> PaymentRecord {
     let hash = PaymentHash([byte; 32]);
-    PaymentRecord::new(PaymentRecord::bolt11_id(hash), PaymentKind::Bolt11 { hash, preimage: None, secret: None }, direction, amount_msat, at)
+    PaymentRecord::new(PaymentRecord::id_of_hash(hash), PaymentKind::Bolt11 { hash, preimage: None, secret: None }, direction, amount_msat, at)
 }
 
 #[test]

@@ -142,7 +142,7 @@ impl<P: Platform> LightningNode<P> {
         fee_paid_msat: Option<u64>,
     ) -> Result<(), ReplayEvent> {
         // LDK gives every payment this wallet sends an id; one without is as old as LDK 0.0.103.
-        let id = payment_id.unwrap_or(PaymentRecord::bolt11_id(payment_hash));
+        let id = payment_id.unwrap_or(PaymentRecord::id_of_hash(payment_hash));
         let sent = SentPayment { id, hash: payment_hash, preimage, amount_msat, fee_paid_msat };
         let settled = self.payments.on_sent(sent, self.platform.now()).await.map_err(|e| self.replay(e))?;
         let event = NodeEvent::PaymentSent { payment_id: hex(&id), payment_hash: hex(&payment_hash), fee_paid_msat: fee_paid_msat.unwrap_or(0) };

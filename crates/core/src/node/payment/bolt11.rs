@@ -66,7 +66,7 @@ impl<P: Platform> Bolt11Payments<'_, P> {
             return Err(NodeError::InsufficientFunds { needed_msat: amount, available_msat: spendable });
         }
         let hash = PaymentHash(invoice.payment_hash().to_byte_array());
-        let id = PaymentRecord::bolt11_id(hash);
+        let id = PaymentRecord::id_of_hash(hash);
         let kind = PaymentKind::Bolt11 { hash, preimage: None, secret: Some(PaymentSecret(invoice.payment_secret().0)) };
         let mut record = PaymentRecord::new(id, kind, PaymentDirection::Outbound, Some(amount), self.platform.now());
         record.description = invoice_description(&invoice);
@@ -94,7 +94,7 @@ impl<P: Platform> Bolt11Payments<'_, P> {
         let invoice = self.manager.create_bolt11_invoice(params).map_err(|_| NodeError::InvalidInvoice(InvoiceProblem::CannotMake))?;
         let hash = PaymentHash(invoice.payment_hash().to_byte_array());
         let kind = PaymentKind::Bolt11 { hash, preimage: None, secret: Some(PaymentSecret(invoice.payment_secret().0)) };
-        let mut record = PaymentRecord::new(PaymentRecord::bolt11_id(hash), kind, PaymentDirection::Inbound, amount_msat, self.platform.now());
+        let mut record = PaymentRecord::new(PaymentRecord::id_of_hash(hash), kind, PaymentDirection::Inbound, amount_msat, self.platform.now());
         record.description = invoice_description(&invoice);
         self.payments.record_inbound(&record).await?;
         Ok(invoice)
@@ -103,7 +103,7 @@ impl<P: Platform> Bolt11Payments<'_, P> {
 
 /// The id this wallet pays an invoice under.
 pub fn payment_id(invoice: &Bolt11Invoice) -> PaymentId {
-    PaymentRecord::bolt11_id(PaymentHash(invoice.payment_hash().to_byte_array()))
+    PaymentRecord::id_of_hash(PaymentHash(invoice.payment_hash().to_byte_array()))
 }
 
 /// Parses and checks a pasted invoice before anything is sent: its form (a `lightning:` prefix is

@@ -106,7 +106,7 @@ impl<S: KvStore> Payments<S> {
     /// Records a payment the wallet claimed. One the history does not hold (a keysend, or a damaged
     /// store) is made anew, of the kind its purpose says.
     pub async fn on_claimed(&self, hash: PaymentHash, amount_msat: u64, purpose: &PaymentPurpose, now: Duration) -> Result<PaymentRecord, NodeError> {
-        let id = PaymentRecord::bolt11_id(hash);
+        let id = PaymentRecord::id_of_hash(hash);
         let preimage = purpose.preimage();
         let mut record =
             self.store.get(&id).await?.unwrap_or_else(|| PaymentRecord::new(id, kind_of_claim(hash, purpose), PaymentDirection::Inbound, None, now));

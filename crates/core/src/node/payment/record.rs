@@ -159,8 +159,9 @@ impl PaymentRecord {
         }
     }
 
-    /// The id this wallet gives a BOLT11 payment, either way: its payment hash (as LDK Node does).
-    pub fn bolt11_id(hash: PaymentHash) -> PaymentId {
+    /// The id this wallet gives a payment it knows by its hash before LDK names it (a BOLT11 payment
+    /// either way, and every payment received): the payment hash itself, as LDK Node does.
+    pub fn id_of_hash(hash: PaymentHash) -> PaymentId {
         PaymentId(hash.0)
     }
 }
@@ -199,7 +200,7 @@ pub fn decode(bytes: &[u8]) -> Option<(PaymentRecord, RecordFormat)> {
         None => None,
     };
     let record = PaymentRecord {
-        id: PaymentRecord::bolt11_id(hash),
+        id: PaymentRecord::id_of_hash(hash),
         kind: PaymentKind::Bolt11 { hash, preimage, secret: None },
         direction: old.direction,
         status: old.status,
