@@ -193,6 +193,15 @@ async fn a_new_wallet_funds_a_channel_pays_receives_survives_a_restart_and_close
     let again = pay(&node, &shop_invoice(1_000_000, "cookie").await).await.expect("paid again");
     assert_eq!(again.status, PaymentStatus::Succeeded);
 
+    // Two pays of one invoice at once (a double click, two tabs' worth of commands) pay shop once,
+    // and both callers see the same outcome.
+    let clicked_twice = shop_invoice(1_500_000, "two clicks").await;
+    let clicked_hash = node.bolt11().check(&clicked_twice, None).expect("an invoice").payment_hash().to_string();
+    let (first, second) = futures::join!(pay(&node, &clicked_twice), pay(&node, &clicked_twice));
+    let first = first.expect("paid");
+    assert_eq!(second.expect("the same payment's outcome"), first);
+    assert_eq!(shop_received(&clicked_hash).await, 1, "shop was paid once");
+
     // A reload as soon as a payment is recorded (it may be in flight, or not sent yet): afterwards it
     // is either paid once, and refused a second time, or failed with nothing paid, and payable again.
     let invoice = shop_invoice(2_000_000, "tea").await;

@@ -4,8 +4,9 @@
 use std::rc::Rc;
 use std::time::Duration;
 
+use blixtra_core::node::error::{NodeError, PaymentFailure};
 use blixtra_core::node::payment::record::{decode, RecordFormat};
-use blixtra_core::node::payment::{PaymentDirection, PaymentKind, PaymentRecord, PaymentStatus, PaymentStore};
+use blixtra_core::node::payment::{PaymentDirection, PaymentKind, PaymentRecord, PaymentStatus, PaymentStore, Payments, SendStart, SentPayment};
 use blixtra_core::record_names::PAYMENTS_NAMESPACE;
 use blixtra_core::seal::SecretKey as DataKey;
 use blixtra_core::{KvStore, MemoryStore, Op, SealedStore, StoreError};
@@ -155,4 +156,48 @@ fn the_whole_history_is_one_read_of_the_store() {
     assert_eq!(all.len(), 50);
     assert_eq!((all[0].amount_msat, all[49].amount_msat), (Some(1_049), Some(1_000)), "newest first");
     assert_eq!((sealed.backing().scans.get(), sealed.backing().gets.get()), (1, 0), "one scan, no read per record");
+}
+
+#[test]
+fn a_second_send_of_a_payment_under_way_joins_it_and_hears_its_outcome() {
+    let sealed = Rc::new(SealedStore::new(MemoryStore::new(), &DataKey::random()));
+    let payments = block_on(Payments::open(sealed)).expect("open");
+    let record = bolt11(PaymentDirection::Outbound, 0x42, Some(21_000), NOW);
+    let (first, second) =
+        futures::executor::block_on(async { futures::join!(payments.begin_send(record.clone()), payments.begin_send(record.clone())) });
+    let (SendStart::New(first), SendStart::Joined(second)) = (first.expect("the first sends"), second.expect("the second joins")) else {
+        panic!("one send, one join")
+    };
+    let sent = SentPayment {
+        id: record.id,
+        hash: PaymentHash([0x42; 32]),
+        preimage: PaymentPreimage([7; 32]),
+        amount_msat: Some(21_000),
+        fee_paid_msat: Some(5),
+    };
+    let settled = block_on(payments.on_sent(sent, NOW)).expect("recorded");
+    assert_eq!(settled.waiters.len(), 2, "both callers wait for the one payment");
+    for waiter in settled.waiters {
+        waiter.send(Ok(settled.record.clone())).expect("still waiting");
+    }
+    let (first, second) = (block_on(first).expect("told"), block_on(second).expect("told"));
+    assert_eq!(first, second);
+    assert_eq!(first.expect("paid").status, PaymentStatus::Succeeded);
+    // Once paid, a third send is refused, not joined.
+    assert!(matches!(block_on(payments.begin_send(record)), Err(NodeError::AlreadyPaid(PaymentStatus::Succeeded))));
+}
+
+#[test]
+fn a_refused_send_fails_its_record_and_tells_whoever_joined() {
+    let sealed = Rc::new(SealedStore::new(MemoryStore::new(), &DataKey::random()));
+    let payments = block_on(Payments::open(sealed)).expect("open");
+    let record = bolt11(PaymentDirection::Outbound, 0x43, Some(1_000), NOW);
+    let Ok(SendStart::New(_first)) = block_on(payments.begin_send(record.clone())) else { panic!("sends") };
+    let Ok(SendStart::Joined(joined)) = block_on(payments.begin_send(record.clone())) else { panic!("joins") };
+    block_on(payments.fail_unsent(&record.id, PaymentFailure::NoRoute, NOW)).expect("recorded");
+    assert_eq!(block_on(joined).expect("told"), Err(NodeError::PaymentFailed(PaymentFailure::NoRoute)));
+    let all = block_on(payments.all()).expect("history");
+    assert_eq!(all[0].status, PaymentStatus::Failed);
+    // Nothing left the wallet: it may be paid again.
+    assert!(matches!(block_on(payments.begin_send(record)), Ok(SendStart::New(_))));
 }

@@ -129,7 +129,7 @@ impl<P: Platform> LightningNode<P> {
     async fn on_payment_claimed(self: &Rc<Self>, payment_hash: PaymentHash, amount_msat: u64, purpose: &PaymentPurpose) -> Result<(), ReplayEvent> {
         let record = self.payments.on_claimed(payment_hash, amount_msat, purpose, self.platform.now()).await.map_err(|e| self.replay(e))?;
         let event = NodeEvent::PaymentReceived { payment_id: hex(&record.id), payment_hash: hex(&payment_hash), amount_msat };
-        self.report_once_manager_written(event, None);
+        self.report_once_manager_written(event, Vec::new(), None);
         Ok(())
     }
 
@@ -146,7 +146,7 @@ impl<P: Platform> LightningNode<P> {
         let sent = SentPayment { id, hash: payment_hash, preimage, amount_msat, fee_paid_msat };
         let settled = self.payments.on_sent(sent, self.platform.now()).await.map_err(|e| self.replay(e))?;
         let event = NodeEvent::PaymentSent { payment_id: hex(&id), payment_hash: hex(&payment_hash), fee_paid_msat: fee_paid_msat.unwrap_or(0) };
-        self.report_once_manager_written(event, settled.waiter.map(|waiter| (waiter, settled.record)));
+        self.report_once_manager_written(event, settled.waiters, Some(settled.record));
         Ok(())
     }
 
@@ -154,7 +154,7 @@ impl<P: Platform> LightningNode<P> {
     /// has committed: LDK persists it right after the handler returns, and a payment reported done
     /// must survive a reload. (Were that write lost, LDK would replay the event, and this handler is
     /// idempotent.) After a minute without a write, reports anyway: the payment itself is settled.
-    fn report_once_manager_written(self: &Rc<Self>, event: NodeEvent, waiter: Option<(oneshot::Sender<Outcome>, PaymentRecord)>) {
+    fn report_once_manager_written(self: &Rc<Self>, event: NodeEvent, waiters: Vec<oneshot::Sender<Outcome>>, record: Option<PaymentRecord>) {
         let written = self.parts.store.next_write_committed(
             CHANNEL_MANAGER_PERSISTENCE_PRIMARY_NAMESPACE,
             CHANNEL_MANAGER_PERSISTENCE_SECONDARY_NAMESPACE,
@@ -164,8 +164,10 @@ impl<P: Platform> LightningNode<P> {
         self.platform.spawner().spawn_local(async move {
             futures::future::select(Box::pin(written), node.platform.sleep(MANAGER_WRITE_WAIT)).await;
             node.subscribers.notify(event);
-            if let Some((waiter, record)) = waiter {
-                let _ = waiter.send(Ok(record));
+            if let Some(record) = record {
+                for waiter in waiters {
+                    let _ = waiter.send(Ok(record.clone()));
+                }
             }
         });
     }

@@ -8,12 +8,12 @@ use std::time::Duration;
 use bitcoin::hashes::Hash as _;
 use bitcoin::Network;
 use lightning::ln::channel_state::ChannelDetails;
-use lightning::ln::channelmanager::{Bolt11InvoiceParameters, PaymentId, Retry};
+use lightning::ln::channelmanager::{Bolt11InvoiceParameters, Bolt11PaymentError, PaymentId, Retry, RetryableSendFailure};
 use lightning::routing::router::{InFlightHtlcs, PaymentParameters, RouteParameters, RouteParametersConfig, Router as _};
 use lightning::types::payment::{PaymentHash, PaymentSecret};
 use lightning_invoice::{Bolt11Invoice, Bolt11InvoiceDescription, Description};
 
-use super::{PaymentDirection, PaymentKind, PaymentRecord, Payments};
+use super::{PaymentDirection, PaymentKind, PaymentRecord, PaymentStatus, Payments, SendStart};
 use crate::node::error::{InvoiceProblem, NodeError, PaymentFailure};
 use crate::node::platform::Platform;
 use crate::node::types::{ChannelManager, Router};
@@ -71,12 +71,25 @@ impl<P: Platform> Bolt11Payments<'_, P> {
         let mut record = PaymentRecord::new(id, kind, PaymentDirection::Outbound, Some(amount), self.platform.now());
         record.description = invoice_description(&invoice);
         record.payee = Some(invoice.get_payee_pub_key());
-        let outcome = self.payments.record_before_send(record).await?;
+        let outcome = match self.payments.begin_send(record).await? {
+            SendStart::New(outcome) => outcome,
+            // Paid by an earlier call still under way: its outcome is this one's, and nothing is sent twice.
+            SendStart::Joined(outcome) => return outcome.await.map_err(|_| NodeError::Stopped)?,
+        };
         let route = RouteParametersConfig { max_total_routing_fee_msat: Some(options.max_fee_msat), ..RouteParametersConfig::default() };
         let given = if invoice.amount_milli_satoshis().is_some() { None } else { Some(amount) };
-        if let Err(e) = self.manager.pay_for_bolt11_invoice(&invoice, id, given, route, Retry::Attempts(PAYMENT_ATTEMPTS)) {
-            self.payments.fail_unsent(&id, self.platform.now()).await?;
-            return Err(NodeError::PaymentFailed(PaymentFailure::from(e)));
+        match self.manager.pay_for_bolt11_invoice(&invoice, id, given, route, Retry::Attempts(PAYMENT_ATTEMPTS)) {
+            Ok(()) => {}
+            // LDK has it under way from before a restart: its events settle the record, left as it is.
+            Err(Bolt11PaymentError::SendingFailed(RetryableSendFailure::DuplicatePayment)) => {
+                self.payments.abandon_duplicate(&id);
+                return Err(NodeError::AlreadyPaid(PaymentStatus::Pending));
+            }
+            Err(e) => {
+                let failure = PaymentFailure::from(e);
+                self.payments.fail_unsent(&id, failure, self.platform.now()).await?;
+                return Err(NodeError::PaymentFailed(failure));
+            }
         }
         outcome.await.map_err(|_| NodeError::Stopped)?
     }

@@ -30,14 +30,24 @@ pub type Outcome = Result<PaymentRecord, NodeError>;
 /// The history and the senders waiting for LDK's verdict on their payments.
 pub struct Payments<S> {
     store: PaymentStore<S>,
-    /// Outgoing payments waiting for LDK's verdict, by id.
-    waiters: RefCell<HashMap<PaymentId, oneshot::Sender<Outcome>>>,
+    /// Outgoing payments under way, by id, with everyone waiting for their outcome: the first sender
+    /// and whoever asked to pay the same id meanwhile. An id is here from the first `begin_send`
+    /// (before it awaits anything) until LDK's verdict, so a second send of it never reaches LDK.
+    waiters: RefCell<HashMap<PaymentId, Vec<oneshot::Sender<Outcome>>>>,
 }
 
-/// A settled outgoing payment whose sender still waits: told only once the settlement is durable.
+/// A settled outgoing payment whose senders still wait: told only once the settlement is durable.
 pub struct Settled {
     pub record: PaymentRecord,
-    pub waiter: Option<oneshot::Sender<Outcome>>,
+    pub waiters: Vec<oneshot::Sender<Outcome>>,
+}
+
+/// What `begin_send` found.
+pub enum SendStart {
+    /// The payment is this caller's to send; the receiver resolves with its outcome.
+    New(oneshot::Receiver<Outcome>),
+    /// The same payment is already under way: wait for its outcome, send nothing.
+    Joined(oneshot::Receiver<Outcome>),
 }
 
 impl<S: KvStore> Payments<S> {
@@ -51,25 +61,57 @@ impl<S: KvStore> Payments<S> {
     }
 
     /// Records an outgoing payment before it is sent, so that a reload in between finds it (and LDK's
-    /// own record says how it ended). Refuses one whose id was paid or is being paid. Returns what
-    /// resolves with its outcome.
-    pub async fn record_before_send(&self, record: PaymentRecord) -> Result<oneshot::Receiver<Outcome>, NodeError> {
+    /// own record says how it ended). A payment of the same id already under way is joined instead;
+    /// one that was paid, or is pending from before a restart, is refused.
+    pub async fn begin_send(&self, record: PaymentRecord) -> Result<SendStart, NodeError> {
+        let (sender, outcome) = oneshot::channel();
+        // Claimed before the first await: a second caller in between joins this one.
+        match self.waiters.borrow_mut().entry(record.id) {
+            std::collections::hash_map::Entry::Occupied(mut under_way) => {
+                under_way.get_mut().push(sender);
+                return Ok(SendStart::Joined(outcome));
+            }
+            std::collections::hash_map::Entry::Vacant(free) => {
+                free.insert(vec![sender]);
+            }
+        }
+        if let Err(refused) = self.record_unless_paid(&record).await {
+            // Whoever joined meanwhile hears the same refusal.
+            self.tell(&record.id, Err(refused.clone()));
+            return Err(refused);
+        }
+        Ok(SendStart::New(outcome))
+    }
+
+    async fn record_unless_paid(&self, record: &PaymentRecord) -> Result<(), NodeError> {
         if let Some(previous) = self.store.get(&record.id).await? {
             if previous.direction == PaymentDirection::Outbound && previous.status != PaymentStatus::Failed {
                 return Err(NodeError::AlreadyPaid(previous.status));
             }
         }
-        self.store.upsert(&record).await?;
-        let (sender, outcome) = oneshot::channel();
-        self.waiters.borrow_mut().insert(record.id, sender);
-        Ok(outcome)
+        self.store.upsert(record).await
     }
 
-    /// Marks failed a payment that LDK refused to send: nothing left the wallet.
-    pub async fn fail_unsent(&self, id: &PaymentId, now: Duration) -> Result<(), NodeError> {
-        self.waiters.borrow_mut().remove(id);
+    /// Marks failed a payment that LDK refused to send (nothing left the wallet), and tells whoever
+    /// joined it.
+    pub async fn fail_unsent(&self, id: &PaymentId, failure: PaymentFailure, now: Duration) -> Result<(), NodeError> {
+        self.tell(id, Err(NodeError::PaymentFailed(failure)));
         self.store.update(id, |r| fail(r, now)).await?;
         Ok(())
+    }
+
+    /// Forgets a send that LDK found under way already (from before a restart): the record stays as
+    /// it is, and LDK's events settle it. Whoever joined is told it is under way.
+    pub fn abandon_duplicate(&self, id: &PaymentId) {
+        self.tell(id, Err(NodeError::AlreadyPaid(PaymentStatus::Pending)));
+    }
+
+    /// Sends `outcome` to everyone waiting for `id`, and forgets them.
+    fn tell(&self, id: &PaymentId, outcome: Outcome) {
+        let waiters = self.waiters.borrow_mut().remove(id).unwrap_or_default();
+        for waiter in waiters {
+            let _ = waiter.send(outcome.clone());
+        }
     }
 
     /// Records an invoice handed out, before anyone can pay it.
@@ -89,17 +131,15 @@ impl<S: KvStore> Payments<S> {
         record.amount_msat = sent.amount_msat.or(record.amount_msat);
         record.updated_at_secs = now.as_secs();
         self.store.upsert(&record).await?;
-        let waiter = self.waiters.borrow_mut().remove(&sent.id);
-        Ok(Settled { record, waiter })
+        let waiters = self.waiters.borrow_mut().remove(&sent.id).unwrap_or_default();
+        Ok(Settled { record, waiters })
     }
 
     /// Records an outgoing payment LDK gave up on, and tells its sender. A failure for an id the
     /// history does not hold changes nothing.
     pub async fn on_failed(&self, id: &PaymentId, failure: PaymentFailure, now: Duration) -> Result<Option<PaymentRecord>, NodeError> {
         let record = self.store.update(id, |r| fail(r, now)).await?;
-        if let Some(waiter) = self.waiters.borrow_mut().remove(id) {
-            let _ = waiter.send(Err(NodeError::PaymentFailed(failure)));
-        }
+        self.tell(id, Err(NodeError::PaymentFailed(failure)));
         Ok(record)
     }
 
@@ -133,8 +173,10 @@ impl<S: KvStore> Payments<S> {
     /// Tells every sender still waiting that the node stopped (LDK finishes their payments after a
     /// restart).
     pub fn stop_waiting(&self) {
-        for (_, waiter) in self.waiters.borrow_mut().drain() {
-            let _ = waiter.send(Err(NodeError::Stopped));
+        for (_, waiters) in self.waiters.borrow_mut().drain() {
+            for waiter in waiters {
+                let _ = waiter.send(Err(NodeError::Stopped));
+            }
         }
     }
 }
