@@ -13,7 +13,7 @@ use blixtra_host::node_client::NodeCallError;
 use blixtra_host::protocol::StartError;
 
 use crate::components::sentence;
-use crate::i18n::sats;
+use crate::i18n::{sats, short_id};
 use crate::node_state::Problem;
 
 /// Returns the sentence for `error`.
@@ -293,15 +293,6 @@ fn refused(refusal: &Refusal) -> String {
             "Lightning refused: the peer cannot close to this wallet's address.".into(),
             "Lightning vägrade: motparten kan inte stänga till plånbokens adress.".into()
         ),
-    }
-}
-
-/// Shortens a long hex id for a sentence (its start and end are enough to tell it apart).
-fn short_id(id: &str) -> String {
-    if id.len() > 20 {
-        format!("{}…{}", &id[..10], &id[id.len() - 6..])
-    } else {
-        id.to_owned()
     }
 }
 

@@ -75,6 +75,17 @@ macro_rules! t {
     };
 }
 
+/// Shortens a long id (a node id, a channel id) for a sentence: its start and end are enough to tell
+/// it apart. Counts characters, not bytes: an id that came from outside may not be hex.
+pub fn short_id(id: &str) -> String {
+    let chars: Vec<char> = id.chars().collect();
+    if chars.len() > 20 {
+        format!("{}…{}", chars[..10].iter().collect::<String>(), chars[chars.len() - 6..].iter().collect::<String>())
+    } else {
+        id.to_owned()
+    }
+}
+
 /// Formats a number of satoshis with thin groups, as a person reads it: `1 234 567`.
 pub fn group_digits(value: u64) -> String {
     let digits = value.to_string();
@@ -106,6 +117,14 @@ pub fn fee(fee_msat: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_id_is_shortened_by_characters_not_bytes() {
+        assert_eq!(short_id(&"ab".repeat(32)), "ababababab…ababab");
+        assert_eq!(short_id("0123456789"), "0123456789");
+        let odd = "é".repeat(30);
+        assert_eq!(short_id(&odd), format!("{}…{}", "é".repeat(10), "é".repeat(6)));
+    }
 
     #[test]
     fn tags_name_the_two_languages_and_nothing_else() {

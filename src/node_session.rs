@@ -127,6 +127,14 @@ pub async fn call<C: Call>(ctx: AppContext, call: C) -> Result<C::Answer, NodeCa
     client.call(call).await
 }
 
+/// Asks the node, then refreshes what the pages show once it has done it; the error as a sentence.
+/// For the writes that change balances or channels (open, close).
+pub async fn call_then_refresh<C: Call>(ctx: AppContext, request: C) -> Result<C::Answer, String> {
+    let answer = call(ctx, request).await.map_err(|e| describe(&e))?;
+    refresh(ctx);
+    Ok(answer)
+}
+
 /// Asks for status, balances and channels (and the history, with `payments`) and keeps each answer
 /// in the app's [`NodeState`]. Stops at the first failure.
 async fn ask_state(ctx: AppContext, payments: bool) -> Result<(), NodeCallError> {

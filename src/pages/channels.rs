@@ -6,9 +6,8 @@ use leptos::prelude::*;
 
 use crate::components::{Alert, Busy};
 use crate::context::use_app;
-use crate::error_text::describe;
-use crate::i18n::sats;
-use crate::node_session::{call, refresh};
+use crate::i18n::{sats, short_id};
+use crate::node_session::call_then_refresh;
 use crate::pages::parse_sats;
 
 const DEFAULT_CHANNEL_SAT: &str = "300000";
@@ -38,10 +37,7 @@ fn ChannelItem(channel: ChannelView) -> impl IntoView {
     let close_channel = Action::new_local(move |request: &CloseChannel| {
         let request = request.clone();
         async move {
-            let closed = call(ctx, request).await.map_err(|e| describe(&e));
-            if closed.is_ok() {
-                refresh(ctx);
-            }
+            let closed = call_then_refresh(ctx, request).await;
             asked.set(None);
             closed
         }
@@ -103,16 +99,7 @@ fn OpenChannel() -> impl IntoView {
     let ctx = use_app();
     let (peer, amount) = (RwSignal::new(String::new()), RwSignal::new(DEFAULT_CHANNEL_SAT.to_owned()));
     let entry_error = RwSignal::new(None::<String>);
-    let open_channel = Action::new_local(move |request: &OpenChannel| {
-        let request = request.clone();
-        async move {
-            let opened = call(ctx, request).await.map_err(|e| describe(&e));
-            if opened.is_ok() {
-                refresh(ctx);
-            }
-            opened
-        }
-    });
+    let open_channel = Action::new_local(move |request: &OpenChannel| call_then_refresh(ctx, request.clone()));
     let error = Signal::derive(move || entry_error.get().or_else(|| open_channel.value().get().and_then(Result::err)));
     let pending = open_channel.pending();
     let busy = Signal::derive(move || {
@@ -157,14 +144,5 @@ fn OpenChannel() -> impl IntoView {
             <Busy message=busy/>
             <Alert message=error/>
         </section>
-    }
-}
-
-/// Shortens a node id for display: the start and end are enough to recognise it.
-fn short_id(id: &str) -> String {
-    if id.len() > 20 {
-        format!("{}…{}", &id[..10], &id[id.len() - 6..])
-    } else {
-        id.to_owned()
     }
 }

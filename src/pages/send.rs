@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use crate::components::{sentence, Alert, Busy, QrScanner};
 use crate::context::{use_app, AppContext};
 use crate::error_text::describe;
-use crate::i18n::{fee as fee_text, sats};
+use crate::i18n::{fee as fee_text, sats, short_id};
 use crate::node_session::{call, refresh};
 use crate::pages::parse_sats;
 use blixtra_host::browser::{now_ms, timing};
@@ -169,7 +169,7 @@ fn ReviewLightning(
     let ctx = use_app();
     let minutes_left = (review.expires_at_secs as f64 - now_ms() / 1000.0) / 60.0;
     let fee = review.estimated_fee_msat.map(fee_text);
-    let payee = review.payee.clone().map(|p| if p.len() > 20 { format!("{}…{}", &p[..10], &p[p.len() - 6..]) } else { p });
+    let payee = review.payee.as_deref().map(short_id);
     let pay_invoice = Action::new_local(move |request: &PayInvoice| {
         let request = request.clone();
         async move {
