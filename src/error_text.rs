@@ -247,6 +247,12 @@ fn payment_failure(failure: &PaymentFailure) -> String {
         PaymentFailure::Abandoned => t!("it was abandoned", "den avbröts"),
         PaymentFailure::InvalidAmount => t!("the amount does not fit the invoice", "beloppet passar inte fakturan"),
         PaymentFailure::RouteTooLong => t!("the route is too long for one payment", "vägen är för lång för en betalning"),
+        PaymentFailure::LastAttemptUnsettled => {
+            t!(
+                "its last attempt is still being settled: try again in a few minutes",
+                "förra försöket håller fortfarande på att avslutas: försök igen om några minuter"
+            )
+        }
         PaymentFailure::Unexpected => t!("an unexpected error", "ett oväntat fel"),
     }
     .to_owned()

@@ -180,7 +180,7 @@ fn a_second_send_of_a_payment_under_way_joins_it_and_hears_its_outcome() {
     for waiter in settled.waiters {
         waiter.send(Ok(settled.record.clone())).expect("still waiting");
     }
-    let (first, second) = (block_on(first).expect("told"), block_on(second).expect("told"));
+    let (first, second) = (block_on(first.outcome).expect("told"), block_on(second).expect("told"));
     assert_eq!(first, second);
     assert_eq!(first.expect("paid").status, PaymentStatus::Succeeded);
     // Once paid, a third send is refused, not joined.
@@ -200,4 +200,22 @@ fn a_refused_send_fails_its_record_and_tells_whoever_joined() {
     assert_eq!(all[0].status, PaymentStatus::Failed);
     // Nothing left the wallet: it may be paid again.
     assert!(matches!(block_on(payments.begin_send(record)), Ok(SendStart::New(_))));
+}
+
+#[test]
+fn a_send_refused_as_a_duplicate_puts_back_what_the_history_held() {
+    let sealed = Rc::new(SealedStore::new(MemoryStore::new(), &DataKey::random()));
+    let payments = block_on(Payments::open(sealed)).expect("open");
+    let record = bolt11(PaymentDirection::Outbound, 0x44, Some(1_000), NOW);
+    // A first attempt that failed moments ago.
+    let Ok(SendStart::New(_)) = block_on(payments.begin_send(record.clone())) else { panic!("sends") };
+    block_on(payments.fail_unsent(&record.id, PaymentFailure::NoRoute, NOW)).expect("failed");
+    let failed = block_on(payments.all()).expect("history")[0].clone();
+    // A retry that LDK refuses, as it still remembers the first.
+    let later = PaymentRecord { created_at_secs: NOW.as_secs() + 60, ..record.clone() };
+    let Ok(SendStart::New(own)) = block_on(payments.begin_send(later)) else { panic!("sends again") };
+    assert_eq!(own.replaced.as_deref(), Some(&failed));
+    let refused = block_on(payments.undo_duplicate(&record.id, own.replaced, NOW)).expect("undone");
+    assert_eq!(refused, NodeError::PaymentFailed(PaymentFailure::LastAttemptUnsettled));
+    assert_eq!(block_on(payments.all()).expect("history"), [failed], "the history holds what it held before");
 }

@@ -276,6 +276,10 @@ pub enum PaymentFailure {
     InvalidAmount,
     #[error("the route is too long for one payment")]
     RouteTooLong,
+    /// An earlier attempt of this payment is still in LDK's memory (for a few minutes after it
+    /// ended): the same payment cannot be sent again until then.
+    #[error("its last attempt is still being settled: try again in a few minutes")]
+    LastAttemptUnsettled,
     #[error("an unexpected error")]
     Unexpected,
 }
@@ -302,8 +306,7 @@ impl From<Bolt11PaymentError> for PaymentFailure {
             Bolt11PaymentError::SendingFailed(failure) => match failure {
                 RetryableSendFailure::PaymentExpired => PaymentFailure::Expired,
                 RetryableSendFailure::RouteNotFound => PaymentFailure::NoRoute,
-                // The payment's own guard refuses a second send before LDK sees it (see `payment`).
-                RetryableSendFailure::DuplicatePayment => PaymentFailure::Unexpected,
+                RetryableSendFailure::DuplicatePayment => PaymentFailure::LastAttemptUnsettled,
                 RetryableSendFailure::OnionPacketSizeExceeded => PaymentFailure::RouteTooLong,
             },
         }

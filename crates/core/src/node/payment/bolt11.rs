@@ -13,7 +13,7 @@ use lightning::routing::router::{InFlightHtlcs, PaymentParameters, RouteParamete
 use lightning::types::payment::{PaymentHash, PaymentSecret};
 use lightning_invoice::{Bolt11Invoice, Bolt11InvoiceDescription, Description};
 
-use super::{PaymentDirection, PaymentKind, PaymentRecord, PaymentStatus, Payments, SendStart};
+use super::{PaymentDirection, PaymentKind, PaymentRecord, Payments, SendStart};
 use crate::node::error::{InvoiceProblem, NodeError, PaymentFailure};
 use crate::node::platform::Platform;
 use crate::node::types::{ChannelManager, Router};
@@ -71,8 +71,8 @@ impl<P: Platform> Bolt11Payments<'_, P> {
         let mut record = PaymentRecord::new(id, kind, PaymentDirection::Outbound, Some(amount), self.platform.now());
         record.description = invoice_description(&invoice);
         record.payee = Some(invoice.get_payee_pub_key());
-        let outcome = match self.payments.begin_send(record).await? {
-            SendStart::New(outcome) => outcome,
+        let own = match self.payments.begin_send(record).await? {
+            SendStart::New(own) => own,
             // Paid by an earlier call still under way: its outcome is this one's, and nothing is sent twice.
             SendStart::Joined(outcome) => return outcome.await.map_err(|_| NodeError::Stopped)?,
         };
@@ -80,10 +80,9 @@ impl<P: Platform> Bolt11Payments<'_, P> {
         let given = if invoice.amount_milli_satoshis().is_some() { None } else { Some(amount) };
         match self.manager.pay_for_bolt11_invoice(&invoice, id, given, route, Retry::Attempts(PAYMENT_ATTEMPTS)) {
             Ok(()) => {}
-            // LDK has it under way from before a restart: its events settle the record, left as it is.
+            // LDK still holds an earlier attempt of this id: the history gets back what it held.
             Err(Bolt11PaymentError::SendingFailed(RetryableSendFailure::DuplicatePayment)) => {
-                self.payments.abandon_duplicate(&id);
-                return Err(NodeError::AlreadyPaid(PaymentStatus::Pending));
+                return Err(self.payments.undo_duplicate(&id, own.replaced, self.platform.now()).await?);
             }
             Err(e) => {
                 let failure = PaymentFailure::from(e);
@@ -91,7 +90,7 @@ impl<P: Platform> Bolt11Payments<'_, P> {
                 return Err(NodeError::PaymentFailed(failure));
             }
         }
-        outcome.await.map_err(|_| NodeError::Stopped)?
+        own.outcome.await.map_err(|_| NodeError::Stopped)?
     }
 
     /// Makes an invoice and records it, before anyone can pay it. `amount_msat` `None` lets the payer

@@ -45,9 +45,16 @@ pub struct Settled {
 /// What `begin_send` found.
 pub enum SendStart {
     /// The payment is this caller's to send; the receiver resolves with its outcome.
-    New(oneshot::Receiver<Outcome>),
+    New(OwnSend),
     /// The same payment is already under way: wait for its outcome, send nothing.
     Joined(oneshot::Receiver<Outcome>),
+}
+
+/// A send this caller owns: its outcome, and the record it replaced (a failed earlier attempt), to
+/// put back if LDK refuses the send as a duplicate.
+pub struct OwnSend {
+    pub outcome: oneshot::Receiver<Outcome>,
+    pub replaced: Option<Box<PaymentRecord>>,
 }
 
 impl<S: KvStore> Payments<S> {
@@ -75,21 +82,26 @@ impl<S: KvStore> Payments<S> {
                 free.insert(vec![sender]);
             }
         }
-        if let Err(refused) = self.record_unless_paid(&record).await {
-            // Whoever joined meanwhile hears the same refusal.
-            self.tell(&record.id, Err(refused.clone()));
-            return Err(refused);
+        match self.record_unless_paid(&record).await {
+            Ok(replaced) => Ok(SendStart::New(OwnSend { outcome, replaced: replaced.map(Box::new) })),
+            Err(refused) => {
+                // Whoever joined meanwhile hears the same refusal.
+                self.tell(&record.id, Err(refused.clone()));
+                Err(refused)
+            }
         }
-        Ok(SendStart::New(outcome))
     }
 
-    async fn record_unless_paid(&self, record: &PaymentRecord) -> Result<(), NodeError> {
-        if let Some(previous) = self.store.get(&record.id).await? {
+    /// Records `record` unless its id was paid or is being paid; returns the record it replaced.
+    async fn record_unless_paid(&self, record: &PaymentRecord) -> Result<Option<PaymentRecord>, NodeError> {
+        let previous = self.store.get(&record.id).await?;
+        if let Some(previous) = &previous {
             if previous.direction == PaymentDirection::Outbound && previous.status != PaymentStatus::Failed {
                 return Err(NodeError::AlreadyPaid(previous.status));
             }
         }
-        self.store.upsert(record).await
+        self.store.upsert(record).await?;
+        Ok(previous)
     }
 
     /// Marks failed a payment that LDK refused to send (nothing left the wallet), and tells whoever
@@ -100,10 +112,20 @@ impl<S: KvStore> Payments<S> {
         Ok(())
     }
 
-    /// Forgets a send that LDK found under way already (from before a restart): the record stays as
-    /// it is, and LDK's events settle it. Whoever joined is told it is under way.
-    pub fn abandon_duplicate(&self, id: &PaymentId) {
-        self.tell(id, Err(NodeError::AlreadyPaid(PaymentStatus::Pending)));
+    /// Takes back a send that LDK refused as a duplicate: it still holds an earlier attempt of this
+    /// id (one that failed moments ago stays in its memory for a few minutes). The history gets back
+    /// what it held before this send, or, with nothing before, the attempt as failed: nothing was
+    /// sent. Whoever joined hears the same.
+    pub async fn undo_duplicate(&self, id: &PaymentId, replaced: Option<Box<PaymentRecord>>, now: Duration) -> Result<NodeError, NodeError> {
+        let refused = NodeError::PaymentFailed(PaymentFailure::LastAttemptUnsettled);
+        self.tell(id, Err(refused.clone()));
+        match replaced {
+            Some(previous) => self.store.upsert(&previous).await?,
+            None => {
+                self.store.update(id, |r| fail(r, now)).await?;
+            }
+        }
+        Ok(refused)
     }
 
     /// Sends `outcome` to everyone waiting for `id`, and forgets them.
