@@ -1,5 +1,5 @@
 //! Blixtra's node host in the browser, without any UI: the typed protocol between a UI and the node
-//! ([`protocol`]), the node's end of it ([`node_host::NodeHost`], run by the `node_worker` Web Worker),
+//! ([`protocol`]), the node's end of it ([`node_host::NodeHost`], run in a Web Worker by [`worker::run`]),
 //! a UI's end ([`node_client::NodeClient`]), and the browser seams the node runs on ([`browser`]).
 //! The Leptos app is one UI on top; the browser extension's offscreen document is another host.
 
@@ -7,3 +7,4 @@ pub mod browser;
 pub mod node_client;
 pub mod node_host;
 pub mod protocol;
+pub mod worker;

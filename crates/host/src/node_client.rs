@@ -70,7 +70,7 @@ impl NodeClient {
     /// Spawns the node's worker. `on_notice` hears every event and the worker's failure.
     pub fn spawn(on_notice: impl Fn(NodeNotice) + 'static) -> Result<NodeClient, NodeCallError> {
         let worker = Worker::new(WORKER_SCRIPT).map_err(|e| NodeCallError::WorkerFailed(format!("{e:?}")))?;
-        // The worker speaks first (see src/bin/node_worker.rs): whatever the page sent before its
+        // The worker speaks first (see worker.rs): whatever the page sent before its
         // wasm loaded would be lost.
         let (hello_sender, hello) = oneshot::channel();
         let inner = Rc::new_cyclic(|weak: &Weak<Inner>| {

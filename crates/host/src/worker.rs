@@ -1,15 +1,18 @@
 //! The node's Web Worker: JSON messages of the UI protocol in through `onmessage`, out through
-//! `postMessage`; everything else is `NodeHost`'s. Trunk builds it beside the app (`index.html`).
+//! `postMessage`; everything else is `NodeHost`'s. A worker binary's `main` calls [`run`] (the app's
+//! is `src/bin/node_worker.rs`, which Trunk builds beside the app).
 
 use std::rc::Rc;
 
-use blixtra_host::node_host::NodeHost;
-use blixtra_host::protocol::{FromNode, ToNode, PROTOCOL_VERSION};
+use crate::node_host::NodeHost;
+use crate::protocol::{FromNode, ToNode, PROTOCOL_VERSION};
 use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
-fn main() {
+/// Makes this Web Worker the node's: answers the UI protocol from a [`NodeHost`] for as long as the
+/// worker lives, and says hello first.
+pub fn run() {
     console_error_panic_hook::set_once();
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let outbox = scope.clone();
