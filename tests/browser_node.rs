@@ -240,7 +240,7 @@ async fn a_new_wallet_funds_a_channel_pays_receives_survives_a_restart_and_close
 
     // Close cooperatively; the funds come back on chain.
     let onchain_before = node.balances().await.onchain_confirmed;
-    node.close_channel(&channel_id, false).expect("closing");
+    node.close_channel(&channel_id, false).await.expect("closing");
     wait_for(&mut events, Duration::from_secs(30), "ChannelClosed", |e| matches!(e, NodeEvent::ChannelClosed { .. })).await;
     node.sync_chain().await.expect("the closing transaction is posted");
     control("mine", json!({ "blocks": 1 })).await;
@@ -270,7 +270,7 @@ async fn a_force_closed_channel_comes_back_to_the_wallet_after_the_delay() {
     let channel_id = open_confirmed_channel(&node, &mut events, &devnet, Amount::from_sat(200_000)).await;
     let before = node.balances().await.onchain_confirmed;
 
-    node.close_channel(&channel_id, true).expect("force-closing");
+    node.close_channel(&channel_id, true).await.expect("force-closing");
     wait_for(&mut events, Duration::from_secs(30), "ChannelClosed", |e| matches!(e, NodeEvent::ChannelClosed { .. })).await;
     // The commitment goes out with a fee-paying child from the wallet's coins; our share waits for
     // the delay hub set (144 blocks on LDK Node), then the sweeper spends it into the wallet.

@@ -525,7 +525,7 @@ impl Run for CloseChannel {
     async fn run<P: Platform>(self, node: &Rc<LightningNode<P>>) -> Result<(), NodeError> {
         let unknown = || NodeError::UnknownChannel { channel_id: self.channel_id.clone() };
         let id = ChannelId(<[u8; 32]>::from_hex(&self.channel_id).map_err(|_| unknown())?);
-        node.close_channel(&id, self.force)
+        node.close_channel(&id, self.force).await
     }
 }
 

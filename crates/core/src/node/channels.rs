@@ -2,8 +2,10 @@
 //! addressed by LDK's [`ChannelId`].
 
 use std::rc::Rc;
+use std::time::Duration;
 
 use bitcoin::Amount;
+use lightning::ln::channel_state::ChannelShutdownState;
 use lightning::ln::types::ChannelId;
 use lightning::sign::EntropySource;
 use lightning::util::errors::APIError;
@@ -13,6 +15,11 @@ use super::error::{msat, NodeError, Refusal};
 use super::lightning_node::LightningNode;
 use super::net::PeerUri;
 use super::platform::Platform;
+
+/// How long a cooperative close is retried while the channel is momentarily busy.
+const COOPERATIVE_CLOSE_WAIT: Duration = Duration::from_secs(15);
+/// How often it is retried meanwhile.
+const CLOSE_RETRY: Duration = Duration::from_millis(250);
 
 impl<P: Platform> LightningNode<P> {
     /// Opens a channel of `amount` to `peer`, funded from the on-chain wallet. Returns the channel's
@@ -32,19 +39,41 @@ impl<P: Platform> LightningNode<P> {
 
     /// Closes a channel: cooperatively (funds back after the closing transaction confirms), or by
     /// force (our commitment on chain, funds back after the delay the channel set).
-    pub fn close_channel(&self, channel_id: &ChannelId, force: bool) -> Result<(), NodeError> {
+    ///
+    /// LDK refuses to begin a cooperative close while the peer is reconnecting, while a channel
+    /// update is still being stored (our monitor writes are asynchronous) or while an HTLC is still
+    /// settling: all of which last moments after a payment or a reload. A person who presses "close"
+    /// then means it, so the close is retried for a few seconds before the refusal is reported.
+    pub async fn close_channel(&self, channel_id: &ChannelId, force: bool) -> Result<(), NodeError> {
         let channel = self
             .channels()
             .into_iter()
             .find(|c| c.channel_id == *channel_id)
             .ok_or_else(|| NodeError::UnknownChannel { channel_id: channel_id.to_string() })?;
         let manager = &self.parts.channel_manager;
-        let result = if force {
-            manager.force_close_broadcasting_latest_txn(&channel.channel_id, &channel.counterparty.node_id, "closed by the wallet's owner".to_owned())
-        } else {
-            manager.close_channel(&channel.channel_id, &channel.counterparty.node_id)
-        };
-        result.map_err(|e| self.refused(&e))
+        let counterparty = channel.counterparty.node_id;
+        if force {
+            let reason = "closed by the wallet's owner".to_owned();
+            return manager.force_close_broadcasting_latest_txn(channel_id, &counterparty, reason).map_err(|e| self.refused(&e));
+        }
+        let mut waited = Duration::ZERO;
+        loop {
+            let error = match manager.close_channel(channel_id, &counterparty) {
+                Ok(()) => return Ok(()),
+                Err(error) => error,
+            };
+            let passing =
+                matches!(error, APIError::ChannelUnavailable { .. } | APIError::APIMisuseError { .. }) && self.not_shutting_down(channel_id);
+            if !passing || waited >= COOPERATIVE_CLOSE_WAIT || self.sleep_unless_stopped(CLOSE_RETRY).await {
+                return Err(self.refused(&error));
+            }
+            waited += CLOSE_RETRY;
+        }
+    }
+
+    /// Whether the channel is open and neither side has begun to close it.
+    fn not_shutting_down(&self, channel_id: &ChannelId) -> bool {
+        self.channels().iter().any(|c| c.channel_id == *channel_id && c.channel_shutdown_state == Some(ChannelShutdownState::NotShuttingDown))
     }
 
     /// Returns a random id for a new channel, ours to recognise it by.
