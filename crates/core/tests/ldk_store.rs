@@ -23,10 +23,14 @@ fn store() -> (MemoryStore, LdkStore<MemoryStore>) {
 #[test]
 fn records_round_trip_by_namespace_and_list_by_namespace() {
     let (_, ldk) = store();
-    block_on(ldk.write("monitors", "", "abc_0", b"monitor".to_vec())).expect("write");
-    block_on(ldk.write("monitor_updates", "abc_0", "1", b"update 1".to_vec())).expect("write");
-    block_on(ldk.write("monitor_updates", "abc_0", "2", b"update 2".to_vec())).expect("write");
-    block_on(ldk.write("monitor_updates", "def_1", "1", b"other".to_vec())).expect("write");
+    let monitor_writes = futures::future::join_all([
+        ldk.write("monitors", "", "abc_0", b"monitor".to_vec()),
+        ldk.write("monitor_updates", "abc_0", "1", b"update 1".to_vec()),
+        ldk.write("monitor_updates", "abc_0", "2", b"update 2".to_vec()),
+        ldk.write("monitor_updates", "def_1", "1", b"other".to_vec()),
+    ]);
+    block_on(ldk.write("", "", "manager", b"manager".to_vec())).expect("the manager, and the monitor writes with it");
+    assert!(block_on(monitor_writes).into_iter().all(|written| written.is_ok()));
     assert_eq!(block_on(ldk.read("monitors", "", "abc_0")).expect("read"), b"monitor");
     assert_eq!(block_on(ldk.list("monitor_updates", "abc_0")).expect("list"), ["1", "2"]);
     assert_eq!(block_on(ldk.list("monitor_updates", "def_1")).expect("list"), ["1"]);
@@ -114,14 +118,14 @@ fn poll_once<F: Future + ?Sized>(future: Pin<&mut F>) -> Poll<F::Output> {
 fn a_write_is_acknowledged_only_after_its_commit_completes() {
     let gated = GatedStore::default();
     let ldk = LdkStore::new(Rc::new(SealedStore::new(gated.clone(), &SecretKey::random())));
-    let mut write = ldk.write("monitors", "", "abc_0", b"monitor".to_vec());
+    let mut write = ldk.write("scorer", "", "scorer", b"scorer".to_vec());
     assert!(poll_once(write.as_mut()).is_pending(), "not done while the commit is pending");
     assert_eq!(*gated.commits_started.borrow(), 1);
     assert!(gated.inner.raw_entries().is_empty());
     assert!(poll_once(write.as_mut()).is_pending());
 
     // A second write to the same key waits for the first rather than racing it to the disk.
-    let mut second = ldk.write("monitors", "", "abc_0", b"monitor v2".to_vec());
+    let mut second = ldk.write("scorer", "", "scorer", b"scorer v2".to_vec());
     assert!(poll_once(second.as_mut()).is_pending());
     assert_eq!(*gated.commits_started.borrow(), 1, "the second commit has not started");
 
@@ -129,7 +133,7 @@ fn a_write_is_acknowledged_only_after_its_commit_completes() {
     assert!(matches!(poll_once(write.as_mut()), Poll::Ready(Ok(()))));
     assert_eq!(gated.inner.raw_entries().len(), 1);
     assert!(matches!(poll_once(second.as_mut()), Poll::Ready(Ok(()))));
-    assert_eq!(block_on(ldk.read("monitors", "", "abc_0")).expect("read"), b"monitor v2");
+    assert_eq!(block_on(ldk.read("scorer", "", "scorer")).expect("read"), b"scorer v2");
 }
 
 #[test]
@@ -172,7 +176,12 @@ fn a_failed_commit_is_reported_to_ldk() {
         }
     }
     let ldk = LdkStore::new(Rc::new(SealedStore::new(FullStore, &SecretKey::random())));
-    let error = block_on(ldk.write("monitors", "", "abc_0", b"monitor".to_vec())).expect_err("the disk is full");
+    let error = block_on(ldk.write("scorer", "", "scorer", b"scorer".to_vec())).expect_err("the disk is full");
+    assert!(error.to_string().contains("storage is full"), "{error}");
+    // A monitor write fails with the manager write it waited for.
+    let monitor = ldk.write("monitor_updates", "abc_0", "1", b"update".to_vec());
+    block_on(ldk.write("", "", "manager", b"manager".to_vec())).expect_err("the disk is full");
+    let error = block_on(monitor).expect_err("not committed");
     assert!(error.to_string().contains("storage is full"), "{error}");
 }
 
@@ -181,7 +190,7 @@ fn the_store_counts_what_it_committed_and_nothing_that_failed_or_is_pending() {
     let gated = GatedStore::default();
     let sealed = Rc::new(SealedStore::new(gated.clone(), &SecretKey::random()));
     let ldk = LdkStore::new(sealed.clone());
-    let mut write = ldk.write("monitors", "", "abc_0", vec![7; 100]);
+    let mut write = ldk.write("scorer", "", "scorer", vec![7; 100]);
     assert!(poll_once(write.as_mut()).is_pending());
     assert_eq!(sealed.writes().transactions, 0, "a commit under way is not counted yet");
     gated.open.set(true);
@@ -198,7 +207,7 @@ fn the_store_counts_what_it_committed_and_nothing_that_failed_or_is_pending() {
     assert!(refused.is_err());
     assert_eq!(sealed.writes(), after_one);
 
-    block_on(ldk.remove("monitors", "", "abc_0", false)).expect("remove");
+    block_on(ldk.remove("scorer", "", "scorer", false)).expect("remove");
     assert_eq!(sealed.writes().transactions, 2, "a removal is a transaction too");
 }
 
@@ -207,11 +216,80 @@ fn ldk_bytes_are_counted_by_kind_once_committed() {
     let (_, ldk) = store();
     block_on(ldk.write("", "", "manager", vec![1; 300])).expect("write");
     block_on(ldk.write("", "", "manager", vec![1; 200])).expect("write");
-    block_on(ldk.write("monitors", "", "abc_0", vec![2; 50])).expect("write");
-    block_on(ldk.write("monitor_updates", "abc_0", "1", vec![3; 7])).expect("write");
+    let monitor_writes =
+        futures::future::join(ldk.write("monitors", "", "abc_0", vec![2; 50]), ldk.write("monitor_updates", "abc_0", "1", vec![3; 7]));
+    assert!(ldk.written_by_kind().get("monitors").is_none(), "held, not committed");
+    block_on(ldk.write("", "", "manager", vec![1; 100])).expect("write");
+    assert!(matches!(block_on(monitor_writes), (Ok(()), Ok(()))));
     block_on(ldk.remove("monitor_updates", "abc_0", "1", false)).expect("remove");
     let written = ldk.written_by_kind();
-    assert_eq!(written.get("manager"), Some(&KindWrites { writes: 2, bytes: 500 }));
+    assert_eq!(written.get("manager"), Some(&KindWrites { writes: 3, bytes: 600 }));
     assert_eq!(written.get("monitors"), Some(&KindWrites { writes: 1, bytes: 50 }));
     assert_eq!(written.get("monitor_updates"), Some(&KindWrites { writes: 2, bytes: 7 }), "a removal is a write of no value");
+}
+
+/// The order LDK 0.2's `ChannelManager::read` needs (see `ldk_store`): a monitor write reaches the
+/// disk only in the transaction of a manager serialised after it.
+#[test]
+fn a_monitor_write_waits_for_the_next_manager_write_and_commits_in_its_transaction() {
+    let gated = GatedStore::default();
+    gated.open.set(true);
+    let ldk = LdkStore::new(Rc::new(SealedStore::new(gated.clone(), &SecretKey::random())));
+    let mut earlier_manager = ldk.write("", "", "manager", b"manager 1".to_vec());
+    let mut update = ldk.write("monitor_updates", "abc_0", "7", b"update 7".to_vec());
+    assert!(poll_once(update.as_mut()).is_pending());
+    assert!(ldk.holds_monitor_writes());
+    assert!(poll_once(Box::pin(ldk.monitor_writes_held()).as_mut()).is_ready(), "the node hears a write waits");
+    // LDK reads what it wrote, held or not.
+    assert_eq!(block_on(ldk.read("monitor_updates", "abc_0", "7")).expect("read"), b"update 7");
+    assert_eq!(block_on(ldk.list("monitor_updates", "abc_0")).expect("list"), ["7"]);
+
+    // The manager serialised before the update does not carry it.
+    assert!(matches!(poll_once(earlier_manager.as_mut()), Poll::Ready(Ok(()))));
+    assert_eq!(*gated.commits_started.borrow(), 1);
+    assert_eq!(gated.inner.raw_entries().len(), 1, "only the manager is on disk");
+    assert!(poll_once(update.as_mut()).is_pending());
+
+    // The next one does, in one transaction.
+    block_on(ldk.write("", "", "manager", b"manager 2".to_vec())).expect("write");
+    assert_eq!(*gated.commits_started.borrow(), 2);
+    assert_eq!(gated.inner.raw_entries().len(), 2, "manager and update");
+    assert!(matches!(poll_once(update.as_mut()), Poll::Ready(Ok(()))));
+    assert!(!ldk.holds_monitor_writes());
+    assert!(poll_once(Box::pin(ldk.monitor_writes_held()).as_mut()).is_pending(), "nothing waits");
+}
+
+#[test]
+fn a_newer_manager_write_that_commits_first_takes_the_older_ones_monitor_writes() {
+    let (backing, ldk) = store();
+    let first_update = ldk.write("monitor_updates", "abc_0", "1", b"update 1".to_vec());
+    let older_manager = ldk.write("", "", "manager", b"manager 1".to_vec());
+    let second_update = ldk.write("monitor_updates", "abc_0", "2", b"update 2".to_vec());
+    let newer_manager = ldk.write("", "", "manager", b"manager 2".to_vec());
+    block_on(newer_manager).expect("the newer manager");
+    assert_eq!(backing.raw_entries().len(), 3, "both updates went with it");
+    block_on(older_manager).expect("the older manager completes, doing nothing");
+    assert!(matches!(block_on(futures::future::join(first_update, second_update)), (Ok(()), Ok(()))));
+    assert_eq!(block_on(ldk.read("", "", "manager")).expect("read"), b"manager 2");
+}
+
+#[test]
+fn a_removal_waits_behind_a_held_write_of_its_key_and_no_longer_otherwise() {
+    let (_, ldk) = store();
+    // Written, then removed before any manager write: the removal is held behind the write.
+    let write = ldk.write("monitors", "", "abc_0", b"monitor".to_vec());
+    let mut removal = ldk.remove("monitors", "", "abc_0", true);
+    assert!(poll_once(removal.as_mut()).is_pending());
+    assert_eq!(block_on(ldk.read("monitors", "", "abc_0")).expect_err("removed").kind(), ErrorKind::NotFound);
+    assert!(block_on(ldk.list("monitors", "")).expect("list").is_empty());
+    block_on(ldk.write("", "", "manager", b"manager".to_vec())).expect("write");
+    assert!(matches!(block_on(futures::future::join(write, removal)), (Ok(()), Ok(()))));
+    assert_eq!(block_on(ldk.read("monitors", "", "abc_0")).expect_err("removed").kind(), ErrorKind::NotFound);
+
+    // An update the full monitor replaced goes at once: nothing is held for it.
+    let update = ldk.write("monitor_updates", "abc_0", "1", b"update".to_vec());
+    block_on(ldk.write("", "", "manager", b"manager".to_vec())).expect("write");
+    block_on(update).expect("written");
+    block_on(ldk.remove("monitor_updates", "abc_0", "1", true)).expect("removed without a manager write");
+    assert!(!ldk.holds_monitor_writes());
 }

@@ -80,10 +80,27 @@ fn a_truncated_or_absurd_header_is_an_integrity_error() {
     let header_damage = Some(VaultError::Integrity { kind: "vault header".into() });
     backing.overwrite_raw(VAULT_HEADER, header[..40].to_vec());
     assert_eq!(block_on(Vault::unlock(backing.clone(), PASSPHRASE)).err(), header_damage);
-    let mut huge = header.clone();
-    huge[5..9].copy_from_slice(&u32::MAX.to_le_bytes());
-    backing.overwrite_raw(VAULT_HEADER, huge);
-    assert_eq!(block_on(Vault::unlock(backing, PASSPHRASE)).err(), header_damage);
+    // Each demand a tampered header could make is refused before any derivation runs (one that ran
+    // would take this test minutes and gigabytes).
+    let word = |at: usize, value: u32| {
+        let mut tampered = header.clone();
+        tampered[at..at + 4].copy_from_slice(&value.to_le_bytes());
+        tampered
+    };
+    for (what, tampered) in [
+        ("u32::MAX KiB", word(5, u32::MAX)),
+        ("1 GiB", word(5, 1024 * 1024)),
+        ("65 MiB", word(5, KdfParams::MAX_MEMORY_KIB + 1024)),
+        ("64 passes of 19 MiB", word(9, 64)),
+        ("65 passes", word(9, 65)),
+        ("64 lanes", word(13, 64)),
+    ] {
+        backing.overwrite_raw(VAULT_HEADER, tampered);
+        assert_eq!(block_on(Vault::unlock(backing.clone(), PASSPHRASE)).err(), header_damage, "{what}");
+    }
+    // The bounds leave room above what new vaults use.
+    let recommended = KdfParams::RECOMMENDED;
+    assert!(u64::from(recommended.memory_kib) * u64::from(recommended.iterations * 2) <= KdfParams::MAX_WORK);
 }
 
 #[test]

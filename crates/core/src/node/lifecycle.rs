@@ -10,6 +10,11 @@ use futures::channel::oneshot;
 use futures::future::FutureExt;
 use futures::lock::Mutex as AsyncMutex;
 use lightning::ln::channelmanager::{PaymentId, RecentPaymentDetails};
+use lightning::util::logger::Logger as _;
+use lightning::util::persist::{
+    KVStore, CHANNEL_MANAGER_PERSISTENCE_KEY, CHANNEL_MANAGER_PERSISTENCE_PRIMARY_NAMESPACE, CHANNEL_MANAGER_PERSISTENCE_SECONDARY_NAMESPACE,
+};
+use lightning::util::ser::Writeable;
 
 use super::builder::{self, BuildInputs};
 use super::bump::OnchainCoins;
@@ -100,6 +105,29 @@ impl<P: Platform> LightningNode<P> {
         for end in ends {
             let _ = end.await;
         }
+        // Monitor writes made after the processor's last manager write (a block the chain loop was
+        // connecting) are held for a manager write: make it, or they are dropped with the node.
+        if self.parts.store.holds_monitor_writes() {
+            if let Err(e) = self.write_manager().await {
+                lightning::log_warn!(self.parts.logger, "the channel manager was not written on stopping: {e}");
+            }
+        }
+    }
+
+    /// Writes the channel manager as it is now, which commits the monitor writes held for it.
+    pub(super) async fn write_manager(&self) -> Result<(), lightning::io::Error> {
+        // Serialised and handed to the store in one step: the store takes the monitor writes held
+        // so far, all of which this serialisation knows.
+        let manager = self.parts.channel_manager.encode();
+        self.parts
+            .store
+            .write(
+                CHANNEL_MANAGER_PERSISTENCE_PRIMARY_NAMESPACE,
+                CHANNEL_MANAGER_PERSISTENCE_SECONDARY_NAMESPACE,
+                CHANNEL_MANAGER_PERSISTENCE_KEY,
+                manager,
+            )
+            .await
     }
 
     /// Sleeps for `duration`, or less if the node stops meanwhile; returns whether it is stopping.

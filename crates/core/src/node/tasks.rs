@@ -1,7 +1,7 @@
 //! The node's background tasks: LDK's background processor (events, persistence of the channel
-//! manager, graph and scorer, timers, the output sweeper's rounds) and the chain loop (chain sync,
-//! fees, broadcasts, reconnects).
-//! Both end after their current step once the node is stopping.
+//! manager, graph and scorer, timers, the output sweeper's rounds), the chain loop (chain sync,
+//! fees, broadcasts, reconnects), and the manager write for monitor writes LDK wrote none for.
+//! All end after their current step once the node is stopping.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -21,12 +21,16 @@ use super::platform::Platform;
 const FEE_REFRESH_EVERY: u32 = 30;
 /// How often the chain is polled.
 const CHAIN_POLL: Duration = Duration::from_secs(2);
+/// How long LDK has to write the channel manager once a monitor write waits for one, before the
+/// node writes it: LDK writes it at once after a channel update, not after a block.
+const MANAGER_FOR_MONITORS_WAIT: Duration = Duration::from_millis(100);
 
 /// Starts the tasks; each receiver completes when its task has ended.
 pub(super) fn start<P: Platform>(node: &Rc<LightningNode<P>>) -> Vec<oneshot::Receiver<()>> {
     let spawner = node.platform.spawner();
     let (processor_done, processor_ended) = oneshot::channel();
     let (chain_done, chain_ended) = oneshot::channel();
+    let (release_done, release_ended) = oneshot::channel();
     let processor = run_background_processor(node.clone());
     spawner.spawn_local(async move {
         processor.await;
@@ -37,7 +41,27 @@ pub(super) fn start<P: Platform>(node: &Rc<LightningNode<P>>) -> Vec<oneshot::Re
         chain.await;
         let _ = chain_done.send(());
     });
-    vec![processor_ended, chain_ended]
+    let release = run_monitor_release(node.clone());
+    spawner.spawn_local(async move {
+        release.await;
+        let _ = release_done.send(());
+    });
+    vec![processor_ended, chain_ended, release_ended]
+}
+
+/// Writes the channel manager when monitor writes wait for one and LDK writes none (see `ldk_store`).
+async fn run_monitor_release<P: Platform>(node: Rc<LightningNode<P>>) {
+    while !node.stopping.get() {
+        futures::future::select(Box::pin(node.parts.store.monitor_writes_held()), node.stop_signal.clone()).await;
+        if node.sleep_unless_stopped(MANAGER_FOR_MONITORS_WAIT).await {
+            break;
+        }
+        if node.parts.store.holds_monitor_writes() {
+            if let Err(e) = node.write_manager().await {
+                log_error!(node.parts.logger, "the channel manager was not written, monitor writes wait: {e}");
+            }
+        }
+    }
 }
 
 async fn run_background_processor<P: Platform>(node: Rc<LightningNode<P>>) {
