@@ -28,6 +28,9 @@ const SCHEMA_VERSION: u32 = 1;
 #[derive(Clone)]
 pub struct IdbStore {
     db: IdbDatabase,
+    /// Who is shown every completed commit (tests that replay the database commit by commit).
+    #[cfg(feature = "test-support")]
+    commit_watcher: Rc<RefCell<Option<Box<dyn Fn(&[Op])>>>>,
 }
 
 impl IdbStore {
@@ -46,7 +49,24 @@ impl IdbStore {
         });
         request.set_onupgradeneeded(Some(on_upgrade.unchecked_ref()));
         let db: IdbDatabase = request_done(&request).await.map_err(|e| unavailable(describe(&e)))?.unchecked_into();
-        Ok(Self { db })
+        Ok(Self {
+            db,
+            #[cfg(feature = "test-support")]
+            commit_watcher: Rc::default(),
+        })
+    }
+
+    /// Shows `watcher` the ops of every commit that completes from now on, through any clone of
+    /// this store: enough to rebuild the raw database as it stood after each commit.
+    #[cfg(feature = "test-support")]
+    pub fn watch_commits(&self, watcher: impl Fn(&[Op]) + 'static) {
+        *self.commit_watcher.borrow_mut() = Some(Box::new(watcher));
+    }
+
+    /// Stops showing commits.
+    #[cfg(feature = "test-support")]
+    pub fn unwatch_commits(&self) {
+        *self.commit_watcher.borrow_mut() = None;
     }
 
     /// Deletes the database `name` and everything in it. Resolves once the browser has removed it.
@@ -119,7 +139,12 @@ impl KvStore for IdbStore {
             (Some("ConstraintError"), Some(key)) => StoreError::AlreadyExists { key },
             (Some("QuotaExceededError"), _) => StoreError::QuotaExceeded,
             _ => backend("write", &e),
-        })
+        })?;
+        #[cfg(feature = "test-support")]
+        if let Some(watcher) = &*self.commit_watcher.borrow() {
+            watcher(&ops);
+        }
+        Ok(())
     }
 }
 
