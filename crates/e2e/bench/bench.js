@@ -74,6 +74,39 @@ function ask(command) {
   });
 }
 
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+// Terminates the worker at once, as a closed tab does: no stop, no last write. Whoever waits for an
+// answer is told it will not come.
+function kill() {
+  worker.terminate();
+  worker = null;
+  for (const waiter of replies.values()) waiter.resolve({ Err: "the worker was terminated" });
+  replies.clear();
+  lifecycle = null;
+}
+
+// Adds every channel_closed event, of this worker and of those started after it, to `closes`.
+function watchCloses(closes) {
+  const watch = () => waitForEvent((e) => e.event === "channel_closed", 24 * 3600 * 1000).then(({ event }) => {
+    closes.push(event);
+    watch();
+  }, () => {});
+  watch();
+}
+
+async function usableChannel(withinMs) {
+  const deadline = performance.now() + withinMs;
+  while (performance.now() < deadline) {
+    const channels = await ask({ command: "channels" });
+    if (channels.some((c) => c.state === "usable")) return;
+    await sleep(50);
+  }
+  throw new Error(`no usable channel within ${withinMs} ms of a restart`);
+}
+
 async function post(url, body) {
   const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
   const text = await response.text();
@@ -147,6 +180,53 @@ const calls = {
       await paying;
     }
     return { latencies_ms: latencies };
+  },
+
+  // The kill harness (issue 13): `count` times, start a payment to one of `payees` and terminate
+  // the worker a random 0 to `max_delay_ms` later (Worker.terminate(), as a closed tab does), then
+  // start the node again from IndexedDB and wait for its channel. Then waits until no payment is
+  // pending, and returns what the wallet recorded beside each kill for the harness to check against
+  // the payees' own records. The delays come from `seed`, so a failing run can be repeated.
+  async kill_many({ control_url, start, count, seed, max_delay_ms, amount_msat, max_fee_msat, payees, within_ms }) {
+    let state = seed >>> 0 || 1;
+    const random = () => {
+      // xorshift32: reproducible, and no one's secret.
+      state ^= state << 13; state >>>= 0;
+      state ^= state >>> 17;
+      state ^= state << 5; state >>>= 0;
+      return state / 4294967296;
+    };
+    const balancesBefore = await ask({ command: "balances" });
+    const channelsBefore = await ask({ command: "channels" });
+    const closes = [];
+    watchCloses(closes);
+    const kills = [];
+    for (let i = 0; i < count; i++) {
+      const to = payees[i % payees.length];
+      const { invoice, payment_hash } = await post(`${control_url}/nodes/${to}/invoice`, { amount_msat, description: `kill ${i}` });
+      const delayMs = Math.floor(random() * max_delay_ms);
+      ask({ command: "pay_invoice", invoice, amount_msat: null, max_fee_msat }).catch(() => {});
+      await sleep(delayMs);
+      kill();
+      kills.push({ to, payment_hash, delay_ms: delayMs });
+      await calls.start({ start, peer_within_ms: within_ms });
+      await usableChannel(within_ms);
+    }
+    const deadline = performance.now() + within_ms;
+    let payments = await ask({ command: "payments" });
+    while (payments.some((p) => p.status === "pending") && performance.now() < deadline) {
+      await sleep(200);
+      payments = await ask({ command: "payments" });
+    }
+    return {
+      kills,
+      payments,
+      closes,
+      balances_before: balancesBefore,
+      balances_after: await ask({ command: "balances" }),
+      channels_before: channelsBefore,
+      channels_after: await ask({ command: "channels" }),
+    };
   },
 
   async sync() {

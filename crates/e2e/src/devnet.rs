@@ -71,6 +71,13 @@ impl DevnetControl {
             .await
     }
 
+    /// Returns a devnet node's own payment records (LDK Node's `list_payments`).
+    pub async fn payments(&self, node: &str) -> Result<Vec<Value>> {
+        let path = format!("/devnet/nodes/{node}/payments");
+        let list = self.get(&path).await?;
+        list.as_array().cloned().ok_or_else(|| devnet_error(&path, format!("not a list: {list}")))
+    }
+
     async fn get(&self, path: &str) -> Result<Value> {
         let url = format!("{}{path}", self.base_url);
         read_json(&url, self.http.get(&url).send().await).await

@@ -7,6 +7,7 @@
 //! the page's clock. A second session restores the wallet from its words (a fresh restore's sync).
 //! [`report`] prints the figures beside their goals and writes them as JSON.
 
+pub mod kills;
 pub mod page;
 pub mod report;
 pub mod sizes;
@@ -44,16 +45,18 @@ pub struct Counts {
     pub block_syncs: usize,
     /// Payments in the wallet's history when storage and memory are measured (`None`: as many as made).
     pub history: Option<usize>,
+    /// Times the kill harness terminates the node's worker mid-payment ([`kills`]).
+    pub kills: usize,
 }
 
 impl Counts {
     pub fn full() -> Counts {
-        Counts { payments: 200, receipts: 50, idle_syncs: 10, block_syncs: 5, history: Some(1_000) }
+        Counts { payments: 200, receipts: 50, idle_syncs: 10, block_syncs: 5, history: Some(1_000), kills: 100 }
     }
 
     /// `--quick`: a few of each, so the benchmark runs in the test command and cannot rot.
     pub fn quick() -> Counts {
-        Counts { payments: 5, receipts: 3, idle_syncs: 3, block_syncs: 2, history: None }
+        Counts { payments: 5, receipts: 3, idle_syncs: 3, block_syncs: 2, history: None, kills: 20 }
     }
 }
 
@@ -106,6 +109,11 @@ pub async fn run(config: &BenchConfig) -> Result<Value> {
         "to_shop": devnet.bench_pay("anchor", "shop", config.counts.payments, AMOUNT_MSAT).await?,
     });
     Ok(report::assemble(&sizes, &wallet, &restore, &anchor, config.counts.payments))
+}
+
+/// A seed for the kill harness's delays that differs from run to run.
+fn clock_seed() -> u32 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(1, |d| d.subsec_nanos() | 1)
 }
 
 async fn print_console(browser: &Browser) {
@@ -221,7 +229,17 @@ async fn in_first_session(
     let restart = page.call("start", json!({ "start": start, "peer_within_ms": 60_000 }), NETWORK_WAIT).await?;
     let restart_metrics = page.call("metrics", json!({}), NETWORK_WAIT).await?;
     let history_read = page.call("history", json!({}), NETWORK_WAIT).await?;
+    // Last, as it leaves payments in the history that the figures above do not count.
+    let seed = std::env::var("BLIXTRA_KILL_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(clock_seed);
+    let kills = kills::run(&page, devnet, &control_url, &start, counts.kills, seed).await?;
     page.call("stop", json!({}), NETWORK_WAIT).await?;
+    let faults = kills.faults();
+    if !faults.is_empty() {
+        return Err(Error::Unexpected {
+            what: format!("the wallet after {} kills mid-payment (seed {seed}, BLIXTRA_KILL_SEED repeats it)", kills.kills),
+            detail: faults.join("; "),
+        });
+    }
 
     let wallet = json!({
         "start_up": start_up,
@@ -238,6 +256,7 @@ async fn in_first_session(
         },
         "sync": sync,
         "after_history": { "payments": history, "origin_storage_bytes": storage["usage_bytes"], "page_js_heap_bytes": storage["page_js_heap_bytes"], "worker_wasm_memory_bytes": last["memory_bytes"] },
+        "kills": kills,
         "restart_after_history": {
             "payments": history,
             "page": restart,

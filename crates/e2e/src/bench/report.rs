@@ -126,6 +126,7 @@ pub fn assemble(sizes: &[FileSize], wallet: &Value, restore: &Value, anchor: &Va
             "after_block": { "requests_median": field_median(&sync["after_block"], "requests"), "ms_median": field_median(&sync["after_block"], "ms").map(round), "samples": sync["after_block"] },
             "fresh_restore": restore,
         },
+        "kills": wallet["kills"],
         "memory": {
             "worker_wasm_memory_bytes": wallet["after_history"]["worker_wasm_memory_bytes"],
             "page_js_heap_bytes": wallet["after_history"]["page_js_heap_bytes"],
@@ -284,6 +285,23 @@ pub fn table(results: &Value) -> String {
         format!("{} / {}", bytes(&m["worker_wasm_memory_bytes"]), bytes(&m["page_js_heap_bytes"])),
         String::new(),
     ));
+    let k = &results["kills"];
+    let zero = |v: &Value| goal(v.as_i64().map(|n| n == 0), "0");
+    rows.push((
+        format!("worker killed mid-payment {} times (seed {}): paid / failed", k["kills"], k["seed"]),
+        format!("{} / {}", k["paid"], k["failed"]),
+        String::new(),
+    ));
+    for (field, name) in [
+        ("force_closes", "  channels closed"),
+        ("lost", "  payments lost (received, not recorded paid)"),
+        ("paid_twice", "  payments received twice"),
+        ("recorded_but_unpaid", "  recorded paid, never received"),
+        ("unsettled", "  still pending"),
+        ("balance_gap_msat", "  balance vs the payees' records (msat)"),
+    ] {
+        rows.push((name.into(), k[field].to_string(), zero(&k[field])));
+    }
 
     let width = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
     // Goals line up after the widest value that has one; a long value without a goal runs on.
