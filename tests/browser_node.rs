@@ -319,6 +319,33 @@ async fn a_node_started_from_the_database_after_any_commit_of_a_payment_keeps_it
     assert_eq!(shop_received(&hash).await, 1, "shop was paid once");
 }
 
+/// Issue 13: one coin, two opens at once (two clicks, two tabs' worth of commands): one channel
+/// opens and confirms, the other is refused before any peer hears of it.
+#[wasm_bindgen_test]
+async fn of_two_opens_one_coin_can_pay_for_one_opens_and_the_other_is_refused() {
+    let devnet = devnet().await;
+    let NewWallet { node, .. } = new_wallet(&devnet, "one-coin").await;
+    let mut events = node.subscribe();
+    fund(&node, Amount::from_sat(400_000)).await;
+    let amount = Amount::from_sat(250_000);
+    let (first, second) = futures::join!(node.open_channel(&devnet.hub, amount), node.open_channel(&devnet.hub, amount));
+    let (opened, refused) = match (first, second) {
+        (Ok(id), Err(e)) | (Err(e), Ok(id)) => (id, e),
+        other => panic!("one open and one refusal, not {other:?}"),
+    };
+    assert!(matches!(refused, NodeError::InsufficientFunds { .. }), "{refused}");
+    wait_for(&mut events, Duration::from_secs(30), "ChannelPending", |e| matches!(e, NodeEvent::ChannelPending { .. })).await;
+    // While the funding waits for its broadcast, its coin is not the on-chain wallet's to spend.
+    let rate = bitcoin::FeeRate::from_sat_per_vb(2).expect("a rate");
+    let stranger = control("nodes/hub/address", json!({})).await["address"].as_str().expect("an address").to_owned();
+    let _ = node.onchain().send(&stranger, SendAmount::Exactly(Amount::from_sat(300_000)), rate).await.expect_err("the coin is the channel's");
+    node.sync_chain().await.expect("the funding transaction is posted");
+    control("mine", json!({ "blocks": 6 })).await;
+    node.sync_chain().await.expect("sync");
+    wait_for(&mut events, Duration::from_secs(30), "ChannelReady", |e| matches!(e, NodeEvent::ChannelReady { .. })).await;
+    assert_eq!(node.channels().len(), 1, "only {opened} was opened");
+}
+
 #[wasm_bindgen_test]
 async fn a_force_closed_channel_comes_back_to_the_wallet_after_the_delay() {
     let devnet = devnet().await;

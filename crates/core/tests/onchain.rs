@@ -139,3 +139,41 @@ fn addresses_are_checked_for_form_and_network() {
     assert_eq!(mainnet.to_string(), "the address is for mainnet, this wallet is on regtest");
     assert_eq!(parse_address(&format!("  {STRANGER}\n"), Network::Regtest).expect("trimmed").to_string(), STRANGER);
 }
+
+/// Issue 13: a coin a signed transaction spends (a channel's funding waiting for its broadcast) is
+/// not spent again, and a channel being opened keeps what it was promised.
+#[test]
+fn coins_are_spent_once_until_a_transaction_is_broadcast_or_abandoned() {
+    let sealed = sealed();
+    let mut wallet = open(PHRASE, &sealed).expect("a new wallet");
+    let address = block_on(wallet.receive_address()).expect("an address");
+    block_on(wallet.record_broadcast(&payment_to(&address, Amount::from_sat(100_000), 6), NOW)).expect("recorded");
+    let to = parse_address(STRANGER, Network::Regtest).expect("valid");
+    let rate = FeeRate::from_sat_per_vb(1).expect("a rate");
+
+    // The one coin is signed away, not yet broadcast: a second payment finds nothing to spend.
+    let first = wallet.sign_payment(&to, SendAmount::Exactly(Amount::from_sat(30_000)), rate).expect("signed");
+    let second = wallet.sign_payment(&to, SendAmount::Exactly(Amount::from_sat(30_000)), rate).expect_err("the coin is reserved");
+    assert!(matches!(second, OnchainError::InsufficientFunds { .. }), "{second}");
+    // Abandoned (the server refused it), the coin is free again.
+    wallet.abandon(&first.tx);
+    let again = wallet.sign_payment(&to, SendAmount::Exactly(Amount::from_sat(30_000)), rate).expect("signed again");
+    assert_eq!(again.tx.input[0].previous_output, first.tx.input[0].previous_output);
+    // Broadcast, it is spent, and its change is what remains.
+    block_on(wallet.record_broadcast(&again.tx, NOW)).expect("recorded");
+    let change = wallet.balance().total();
+    assert!(change < Amount::from_sat(70_000) && change > Amount::from_sat(69_000), "{change}");
+
+    // A promise to a channel being opened holds its amount against payments and other opens (the
+    // change of the wallet's own transaction is trusted before it confirms).
+    assert_eq!(wallet.spendable(), change);
+    wallet.promise(7, Amount::from_sat(60_000)).expect("promised");
+    let open_too = wallet.promise(8, Amount::from_sat(60_000)).expect_err("a second open of the same coins");
+    assert!(matches!(open_too, OnchainError::InsufficientFunds { available, .. } if available == change - Amount::from_sat(60_000)), "{open_too}");
+    let pay_too = wallet.sign_payment(&to, SendAmount::Exactly(Amount::from_sat(10_000)), rate).expect_err("into the promise");
+    assert!(matches!(pay_too, OnchainError::InsufficientFunds { .. }), "{pay_too}");
+    assert!(wallet.sign_payment(&to, SendAmount::All, rate).is_err(), "everything includes the promise");
+    // The channel's funding is signed (its promise withdrawn, its coin reserved), or it closed.
+    wallet.release_promise(7);
+    assert!(wallet.sign_payment(&to, SendAmount::Exactly(Amount::from_sat(10_000)), rate).is_ok());
+}

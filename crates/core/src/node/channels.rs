@@ -28,13 +28,21 @@ impl<P: Platform> LightningNode<P> {
         if amount > self.config.max_channel {
             return Err(NodeError::ChannelTooLarge { requested: amount, max: self.config.max_channel });
         }
-        let available = self.onchain.lock().await.balance().trusted_spendable();
+        let available = self.onchain.lock().await.spendable();
         if amount > available {
             return Err(NodeError::InsufficientFunds { needed_msat: msat(amount), available_msat: msat(available) });
         }
         self.connect(peer).await?;
+        // Checked again and promised under the wallet's lock: of two opens (or an open and a send)
+        // that the one coin cannot both pay for, the second is refused here, not after the peer agreed.
+        let mut onchain = self.onchain.lock().await;
         let user_channel_id = self.new_user_channel_id();
-        self.parts.channel_manager.create_channel(peer.node_id, amount.to_sat(), 0, user_channel_id, None, None).map_err(|e| self.refused(&e))
+        onchain.promise(user_channel_id, amount)?;
+        let opened = self.parts.channel_manager.create_channel(peer.node_id, amount.to_sat(), 0, user_channel_id, None, None);
+        opened.map_err(|e| {
+            onchain.release_promise(user_channel_id);
+            self.refused(&e)
+        })
     }
 
     /// Closes a channel: cooperatively (funds back after the closing transaction confirms), or by

@@ -7,7 +7,15 @@
 //! committed: a restore scans at least that far.
 //!
 //! BDK's `AsyncWalletPersister` is not used: it wants `Send` futures, and IndexedDB's are not.
+//!
+//! **Coins are spent once.** BDK counts a coin spent only once it sees the spending transaction, and
+//! a channel's funding is signed some seconds before LDK broadcasts it. So the inputs of every signed
+//! transaction are reserved until it is recorded as broadcast or abandoned, and the amount of a
+//! channel being opened is promised from the moment it is asked for until its funding is signed: no
+//! other payment or open may spend either. (Held in memory: after a reload, LDK's own rebroadcast of
+//! an unconfirmed funding is what remains.)
 
+use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -15,7 +23,7 @@ use bdk_esplora::EsploraAsyncExt;
 use bdk_wallet::chain::Merge;
 use bdk_wallet::error::CreateTxError;
 use bdk_wallet::{Balance, ChangeSet, KeychainKind, LoadError, SignOptions, Wallet};
-use bitcoin::{Address, Amount, FeeRate, Network, ScriptBuf, Transaction, Txid};
+use bitcoin::{Address, Amount, FeeRate, Network, OutPoint, ScriptBuf, Transaction, Txid};
 
 use super::key_derivation::NodeKeys;
 use crate::record_names::{ONCHAIN_KEY, ONCHAIN_NAMESPACE};
@@ -79,6 +87,10 @@ pub struct OnchainWallet<S> {
     /// Everything ever staged, merged: what the store holds.
     persisted: ChangeSet,
     sealed: Rc<SealedStore<S>>,
+    /// The inputs of signed transactions not yet broadcast, by transaction.
+    reserved: BTreeMap<Txid, Vec<OutPoint>>,
+    /// What channels being opened will take, by their `user_channel_id`, until their funding is signed.
+    promised: HashMap<u128, Amount>,
 }
 
 impl<S: KvStore> OnchainWallet<S> {
@@ -97,11 +109,11 @@ impl<S: KvStore> OnchainWallet<S> {
             .load_wallet_no_persist(stored.clone())
             .map_err(load_error)?;
         let mut opened = match loaded {
-            Some(wallet) => Self { wallet, persisted: stored, sealed },
+            Some(wallet) => Self { wallet, persisted: stored, sealed, reserved: BTreeMap::new(), promised: HashMap::new() },
             None => {
                 let wallet =
                     Wallet::create(external, internal).network(network).create_wallet_no_persist().map_err(|e| OnchainError::Build(e.to_string()))?;
-                Self { wallet, persisted: ChangeSet::default(), sealed }
+                Self { wallet, persisted: ChangeSet::default(), sealed, reserved: BTreeMap::new(), promised: HashMap::new() }
             }
         };
         opened.persist().await?;
@@ -125,6 +137,33 @@ impl<S: KvStore> OnchainWallet<S> {
 
     pub fn balance(&self) -> Balance {
         self.wallet.balance()
+    }
+
+    /// What a new payment or channel may spend: the confirmed and own unconfirmed coins, less those
+    /// reserved by signed transactions and the amounts promised to channels being opened.
+    pub fn spendable(&self) -> Amount {
+        let promised: Amount = self.promised.values().copied().sum();
+        self.balance().trusted_spendable().checked_sub(self.reserved_value() + promised).unwrap_or(Amount::ZERO)
+    }
+
+    /// What the reserved coins hold.
+    fn reserved_value(&self) -> Amount {
+        self.reserved.values().flatten().filter_map(|outpoint| self.wallet.get_utxo(*outpoint)).map(|coin| coin.txout.value).sum()
+    }
+
+    /// Promises `amount` to the channel `user_channel_id` is opening, if that much is spendable.
+    pub fn promise(&mut self, user_channel_id: u128, amount: Amount) -> Result<(), OnchainError> {
+        let available = self.spendable();
+        if amount > available {
+            return Err(OnchainError::InsufficientFunds { needed: amount, available });
+        }
+        self.promised.insert(user_channel_id, amount);
+        Ok(())
+    }
+
+    /// Withdraws a channel's promise: its funding was signed, or it will never be.
+    pub fn release_promise(&mut self, user_channel_id: u128) {
+        self.promised.remove(&user_channel_id);
     }
 
     /// Returns an address to receive coins at, unused so far; committed before it is returned.
@@ -168,8 +207,20 @@ impl<S: KvStore> OnchainWallet<S> {
     /// Builds and signs a payment to `to`. Nothing is recorded until [`Self::record_broadcast`]: a
     /// transaction that never reaches the network leaves the wallet as it was.
     pub fn sign_payment(&mut self, to: &Address, amount: SendAmount, fee_rate: FeeRate) -> Result<SignedTx, OnchainError> {
+        if !self.promised.is_empty() {
+            // What a channel being opened was promised is not this payment's to take (BDK's own
+            // selection below leaves out the reserved coins, and judges the rest).
+            let promised: Amount = self.promised.values().copied().sum();
+            let available = (self.balance().total() - self.reserved_value()).checked_sub(promised).unwrap_or(Amount::ZERO);
+            match amount {
+                SendAmount::Exactly(amount) if amount <= available => {}
+                SendAmount::Exactly(needed) => return Err(OnchainError::InsufficientFunds { needed, available }),
+                SendAmount::All => return Err(OnchainError::InsufficientFunds { needed: available + promised, available }),
+            }
+        }
+        let reserved = self.reserved_coins();
         let mut builder = self.wallet.build_tx();
-        builder.fee_rate(fee_rate);
+        builder.fee_rate(fee_rate).unspendable(reserved);
         match amount {
             SendAmount::Exactly(amount) => {
                 builder.add_recipient(to.script_pubkey(), amount);
@@ -182,12 +233,19 @@ impl<S: KvStore> OnchainWallet<S> {
         self.finish_signing(psbt)
     }
 
-    /// Builds and signs a channel's funding transaction: `value` to LDK's `script`.
-    pub fn sign_funding(&mut self, script: ScriptBuf, value: Amount, fee_rate: FeeRate) -> Result<SignedTx, OnchainError> {
+    /// Builds and signs the funding transaction of the channel `user_channel_id` opens: `value` to
+    /// LDK's `script`. Its promise is withdrawn either way.
+    pub fn sign_funding(&mut self, user_channel_id: u128, script: ScriptBuf, value: Amount, fee_rate: FeeRate) -> Result<SignedTx, OnchainError> {
+        self.release_promise(user_channel_id);
+        let reserved = self.reserved_coins();
         let mut builder = self.wallet.build_tx();
-        builder.fee_rate(fee_rate).add_recipient(script, value);
+        builder.fee_rate(fee_rate).unspendable(reserved).add_recipient(script, value);
         let psbt = builder.finish().map_err(create_tx_error)?;
         self.finish_signing(psbt)
+    }
+
+    fn reserved_coins(&self) -> Vec<OutPoint> {
+        self.reserved.values().flatten().copied().collect()
     }
 
     fn finish_signing(&mut self, mut psbt: bitcoin::Psbt) -> Result<SignedTx, OnchainError> {
@@ -197,12 +255,19 @@ impl<S: KvStore> OnchainWallet<S> {
             return Err(OnchainError::Build("not every input could be signed".to_owned()));
         }
         let tx = psbt.extract_tx().map_err(|e| OnchainError::Build(e.to_string()))?;
+        self.reserved.insert(tx.compute_txid(), tx.input.iter().map(|input| input.previous_output).collect());
         Ok(SignedTx { tx, fee })
     }
 
     /// Returns the wallet's confirmed, unspent coins (what LDK may use to bump a force close).
+    /// Coins a signed transaction reserved are left out (LDK's coin selection locks its own).
     pub fn confirmed_coins(&self) -> Vec<(bitcoin::OutPoint, bitcoin::TxOut)> {
-        self.wallet.list_unspent().filter(|coin| coin.chain_position.is_confirmed()).map(|coin| (coin.outpoint, coin.txout)).collect()
+        let reserved = self.reserved_coins();
+        self.wallet
+            .list_unspent()
+            .filter(|coin| coin.chain_position.is_confirmed() && !reserved.contains(&coin.outpoint))
+            .map(|coin| (coin.outpoint, coin.txout))
+            .collect()
     }
 
     /// Signs the inputs of `psbt` that are the wallet's and leaves the others (LDK's anchor input)
@@ -214,13 +279,17 @@ impl<S: KvStore> OnchainWallet<S> {
     }
 
     /// Gives back the change address a signed transaction took, when it will not be broadcast.
+    /// Its inputs are free again.
     pub fn abandon(&mut self, tx: &Transaction) {
+        self.reserved.remove(&tx.compute_txid());
         self.wallet.cancel_tx(tx);
     }
 
     /// Records a transaction the network accepted, if it touches this wallet (others are ignored):
     /// its inputs are spent and its outputs pending until a sync sees it confirmed.
     pub async fn record_broadcast(&mut self, tx: &Transaction, now: Duration) -> Result<bool, OnchainError> {
+        // From here BDK counts its inputs spent.
+        self.reserved.remove(&tx.compute_txid());
         let (sent, received) = self.wallet.sent_and_received(tx);
         if sent == Amount::ZERO && received == Amount::ZERO {
             return Ok(false);

@@ -10,7 +10,7 @@ use bitcoin::secp256k1::PublicKey;
 use bitcoin::{Amount, FeeRate, ScriptBuf};
 use futures::channel::oneshot;
 use lightning::events::bump_transaction::BumpTransactionEvent;
-use lightning::events::{ClosureReason, Event, PaymentFailureReason, PaymentPurpose, ReplayEvent};
+use lightning::events::{ClosureReason, Event, FundingInfo, PaymentFailureReason, PaymentPurpose, ReplayEvent};
 use lightning::ln::channelmanager::PaymentId;
 use lightning::ln::types::ChannelId;
 use lightning::sign::SpendableOutputDescriptor;
@@ -36,16 +36,20 @@ const FUNDING_TARGET_BLOCKS: u16 = 6;
 impl<P: Platform> LightningNode<P> {
     pub(in crate::node) async fn handle_event(self: &Rc<Self>, event: Event) -> Result<(), ReplayEvent> {
         match event {
-            Event::FundingGenerationReady { temporary_channel_id, counterparty_node_id, channel_value_satoshis, output_script, .. } => {
-                self.on_funding_generation_ready(temporary_channel_id, counterparty_node_id, Amount::from_sat(channel_value_satoshis), output_script)
-                    .await
+            Event::FundingGenerationReady { temporary_channel_id, counterparty_node_id, channel_value_satoshis, output_script, user_channel_id } => {
+                let value = Amount::from_sat(channel_value_satoshis);
+                self.on_funding_generation_ready(temporary_channel_id, counterparty_node_id, user_channel_id, value, output_script).await
             }
             Event::OpenChannelRequest { temporary_channel_id, counterparty_node_id, funding_satoshis, .. } => {
                 self.on_open_channel_request(&temporary_channel_id, &counterparty_node_id, funding_satoshis)
             }
             Event::ChannelPending { channel_id, .. } => self.on_channel_state(NodeEvent::ChannelPending { channel_id: channel_id.to_string() }),
             Event::ChannelReady { channel_id, .. } => self.on_channel_state(NodeEvent::ChannelReady { channel_id: channel_id.to_string() }),
-            Event::ChannelClosed { channel_id, reason, .. } => self.on_channel_closed(channel_id, &reason),
+            Event::ChannelClosed { channel_id, reason, user_channel_id, .. } => {
+                // A channel closed before its funding was signed takes nothing.
+                self.onchain.lock().await.release_promise(user_channel_id);
+                self.on_channel_closed(channel_id, &reason)
+            }
             Event::PaymentClaimable { payment_hash, purpose, amount_msat, .. } => self.on_payment_claimable(payment_hash, &purpose, amount_msat),
             Event::PaymentClaimed { payment_hash, amount_msat, purpose, .. } => self.on_payment_claimed(payment_hash, amount_msat, &purpose).await,
             Event::PaymentSent { payment_id, payment_preimage, payment_hash, fee_paid_msat, amount_msat, .. } => {
@@ -55,7 +59,7 @@ impl<P: Platform> LightningNode<P> {
             Event::SpendableOutputs { outputs, channel_id } => self.on_spendable_outputs(outputs, channel_id).await,
             Event::ConnectionNeeded { node_id, .. } => self.on_connection_needed(node_id),
             Event::BumpTransaction(event) => self.on_bump_transaction(&event).await,
-            Event::DiscardFunding { channel_id, .. } => self.on_discard_funding(channel_id),
+            Event::DiscardFunding { channel_id, funding_info } => self.on_discard_funding(channel_id, funding_info).await,
             // Routing and probing results feed the scorer (the background processor does that);
             // forwarding, interception, splicing and BOLT12 server roles are not this wallet's.
             _ => Ok(()),
@@ -69,16 +73,22 @@ impl<P: Platform> LightningNode<P> {
         &self,
         temporary_channel_id: ChannelId,
         counterparty: PublicKey,
+        user_channel_id: u128,
         value: Amount,
         script: ScriptBuf,
     ) -> Result<(), ReplayEvent> {
         let rate = FeeRate::from_sat_per_vb(self.parts.fees.sat_per_vb(FUNDING_TARGET_BLOCKS).ceil() as u64).unwrap_or(FeeRate::BROADCAST_MIN);
-        let signed = self.onchain.lock().await.sign_funding(script, value, rate);
+        let mut onchain = self.onchain.lock().await;
+        let signed = onchain.sign_funding(user_channel_id, script, value, rate);
         let manager = &self.parts.channel_manager;
         let outcome = match signed {
-            Ok(signed) => manager.funding_transaction_generated(temporary_channel_id, counterparty, signed.tx).map_err(|e| format!("{e:?}")),
+            Ok(signed) => manager.funding_transaction_generated(temporary_channel_id, counterparty, signed.tx.clone()).map_err(|e| {
+                onchain.abandon(&signed.tx);
+                format!("{e:?}")
+            }),
             Err(e) => Err(e.to_string()),
         };
+        drop(onchain);
         if let Err(why) = outcome {
             log_error!(self.parts.logger, "cannot fund channel {temporary_channel_id}: {why}");
             let _ = manager.force_close_broadcasting_latest_txn(&temporary_channel_id, &counterparty, "funding failed".to_owned());
@@ -216,8 +226,12 @@ impl<P: Platform> LightningNode<P> {
         Ok(())
     }
 
-    fn on_discard_funding(&self, channel_id: ChannelId) -> Result<(), ReplayEvent> {
-        log_info!(self.parts.logger, "the funding of channel {channel_id} was discarded; its inputs are free again at the next sync");
+    /// A funding LDK will never broadcast: its inputs are free again.
+    async fn on_discard_funding(&self, channel_id: ChannelId, funding: FundingInfo) -> Result<(), ReplayEvent> {
+        log_info!(self.parts.logger, "the funding of channel {channel_id} was discarded; its inputs are free again");
+        if let FundingInfo::Tx { transaction } = funding {
+            self.onchain.lock().await.abandon(&transaction);
+        }
         Ok(())
     }
 
