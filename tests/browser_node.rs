@@ -157,6 +157,11 @@ async fn a_new_wallet_funds_a_channel_pays_receives_survives_a_restart_and_close
     let too_big = node.open_channel(&devnet.hub, Amount::from_sat(2_000_000)).await.expect_err("above the maximum");
     assert!(matches!(too_big, NodeError::ChannelTooLarge { .. }), "{too_big}");
     let channel_id = open_confirmed_channel(&node, &mut events, &devnet, Amount::from_sat(300_000)).await;
+    // Hub agreed to wait two weeks for its own funds after a force close: the time this wallet may
+    // stay closed and still punish an old state (issue 13, item 7).
+    let hub_view = control_get("nodes/hub").await;
+    let ours = hub_view["channels"].as_array().expect("hub's channels").iter().find(|c| c["counterparty_node_id"] == node.node_id().to_string());
+    assert_eq!(ours.map(|c| c["force_close_spend_delay"].clone()), Some(json!(2016)), "{hub_view}");
 
     // Bad input changes nothing: garbage, and more than the channel holds.
     let garbage = pay(&node, "lnbcrt1notaninvoice").await.expect_err("garbage");

@@ -188,6 +188,8 @@ pub struct ChannelInfo {
     pub is_channel_ready: bool,
     pub is_usable: bool,
     pub is_announced: bool,
+    /// The blocks this node must wait for its own funds after it force-closes: what the other side asked.
+    pub force_close_spend_delay: Option<u16>,
 }
 
 impl From<&ChannelDetails> for ChannelInfo {
@@ -206,6 +208,7 @@ impl From<&ChannelDetails> for ChannelInfo {
             is_channel_ready: channel.is_channel_ready,
             is_usable: channel.is_usable,
             is_announced: channel.is_announced,
+            force_close_spend_delay: channel.force_close_spend_delay,
         }
     }
 }

@@ -90,8 +90,15 @@ pub fn user_config() -> UserConfig {
     config.channel_handshake_limits.force_announced_channel_preference = false;
     // Anchor channels need on-chain funds to bump a force close: we decide which inbound ones to take.
     config.manually_accept_inbound_channels = true;
+    // A peer that broadcasts an old state must wait this long before it can take the funds, and the
+    // wallet must be opened within it to punish that: 2016 blocks (two weeks), not LDK's default of
+    // 144 (a day), as a browser wallet stays closed for days. It is the most LDK peers accept.
+    config.channel_handshake_config.our_to_self_delay = OUR_TO_SELF_DELAY;
     config
 }
+
+/// The delay the wallet asks of its peers' own funds after they force-close (see [`user_config`]).
+pub const OUR_TO_SELF_DELAY: u16 = 2016;
 
 /// Wires every part, reading what the store holds.
 pub async fn build<P: Platform>(inputs: BuildInputs<'_, P>) -> Result<Parts<P>, NodeError> {

@@ -90,7 +90,9 @@ async fn run_background_processor<P: Platform>(node: Rc<LightningNode<P>>) {
         parts.logger.clone(),
         Some(parts.scorer.clone()),
         sleeper,
-        false,
+        // A tab or worker can be stopped at any moment: LDK then wakes every 100 ms at most
+        // (its docs: set it when unsure).
+        true,
         move || Some(clock_node.platform.now()),
     )
     .await;
