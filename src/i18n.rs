@@ -75,6 +75,21 @@ macro_rules! t {
     };
 }
 
+/// About how many days `blocks` blocks take (ten minutes each), rounded.
+pub fn days_of_blocks(blocks: u32) -> u32 {
+    (blocks + 72) / 144
+}
+
+/// The date about `blocks` blocks from now ("14 December"), as the UI's language writes it.
+pub fn date_in_blocks(blocks: u32) -> String {
+    let at = js_sys::Date::now() + f64::from(blocks) * 600_000.0;
+    let options = js_sys::Object::new();
+    for (field, value) in [("day", "numeric"), ("month", "long"), ("year", "numeric")] {
+        let _ = js_sys::Reflect::set(&options, &field.into(), &value.into());
+    }
+    js_sys::Date::new(&at.into()).to_locale_date_string(lang().tag(), &options).into()
+}
+
 /// Shortens a long id (a node id, a channel id) for a sentence: its start and end are enough to tell
 /// it apart. Counts characters, not bytes: an id that came from outside may not be hex.
 pub fn short_id(id: &str) -> String {

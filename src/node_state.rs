@@ -43,6 +43,19 @@ pub struct NodeState {
     pub payments: Vec<PaymentView>,
     /// The last thing that went wrong in the background (a closed channel's reason, a failed sync).
     pub last_problem: Option<Problem>,
+    /// Blocks the wallet may stay closed and still punish a peer's old state; `None` without channels.
+    pub closed_safely_blocks: Option<u32>,
+    /// Blocks mined while the wallet was closed, found when the node started.
+    pub away_blocks: u32,
+}
+
+/// The wallet was closed for long enough that its channels were, or nearly were, at risk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AwayWarning {
+    /// Closed for more than half the time its channels allow.
+    Near { away_blocks: u32, allowed_blocks: u32 },
+    /// Closed for longer than they allow.
+    TooLong { away_blocks: u32, allowed_blocks: u32 },
 }
 
 impl NodeState {
@@ -51,6 +64,20 @@ impl NodeState {
         self.height = Some(status.height);
         self.peers_known = status.peers_known;
         self.peers_connected = status.peers_connected;
+        self.closed_safely_blocks = status.closed_safely_blocks;
+        self.away_blocks = status.away_blocks;
+    }
+
+    /// Whether to warn that the wallet stayed closed too long, or nearly.
+    pub fn away_warning(&self) -> Option<AwayWarning> {
+        let (away_blocks, allowed_blocks) = (self.away_blocks, self.closed_safely_blocks?);
+        if away_blocks >= allowed_blocks {
+            Some(AwayWarning::TooLong { away_blocks, allowed_blocks })
+        } else if away_blocks.saturating_mul(2) >= allowed_blocks {
+            Some(AwayWarning::Near { away_blocks, allowed_blocks })
+        } else {
+            None
+        }
     }
 
     /// Keeps the history newest first (by creation, then by last change).
@@ -173,5 +200,26 @@ mod tests {
         assert!(!balance_is_high(1_000_000, 0));
         assert!(!balance_is_high(1_000_000, 1_000_000));
         assert!(balance_is_high(1_000_001, 1_000_000));
+    }
+
+    #[test]
+    fn a_wallet_closed_for_half_its_channels_allowance_is_warned_and_past_it_more_so() {
+        let status = |closed_safely_blocks, away_blocks| StatusView {
+            node_id: "02ab".into(),
+            height: 100,
+            peers_known: 1,
+            peers_connected: 1,
+            closed_safely_blocks,
+            away_blocks,
+        };
+        let mut state = NodeState::default();
+        state.set_status(status(None, 5_000));
+        assert_eq!(state.away_warning(), None, "no channel, nothing at risk");
+        state.set_status(status(Some(1_872), 935));
+        assert_eq!(state.away_warning(), None);
+        state.set_status(status(Some(1_872), 936));
+        assert_eq!(state.away_warning(), Some(AwayWarning::Near { away_blocks: 936, allowed_blocks: 1_872 }));
+        state.set_status(status(Some(1_872), 1_872));
+        assert_eq!(state.away_warning(), Some(AwayWarning::TooLong { away_blocks: 1_872, allowed_blocks: 1_872 }));
     }
 }

@@ -83,7 +83,13 @@ async fn eventually(limit: Duration, what: &str, check: impl Fn() -> bool) {
 /// Stops the node and starts a new one from the same IndexedDB database, as after a page reload.
 async fn reload(node: Node, vault: Vault<IdbStore>, devnet: &Devnet, keys: &NodeKeys, name: &str) -> (Node, Vault<IdbStore>) {
     node.stop().await;
-    drop((node, vault));
+    drop(node);
+    reload_stopped(vault, devnet, keys, name).await
+}
+
+/// Starts the node again from IndexedDB after it was stopped.
+async fn reload_stopped(vault: Vault<IdbStore>, devnet: &Devnet, keys: &NodeKeys, name: &str) -> (Node, Vault<IdbStore>) {
+    drop(vault);
     let vault = Vault::unlock(IdbStore::open(name).await.expect("reopen"), PASSPHRASE).await.expect("unlock");
     let node = start(devnet, keys, &vault).await;
     (node, vault)
@@ -349,6 +355,29 @@ async fn of_two_opens_one_coin_can_pay_for_one_opens_and_the_other_is_refused() 
     node.sync_chain().await.expect("sync");
     wait_for(&mut events, Duration::from_secs(30), "ChannelReady", |e| matches!(e, NodeEvent::ChannelReady { .. })).await;
     assert_eq!(node.channels().len(), 1, "only {opened} was opened");
+}
+
+/// Issue 13: how long the wallet may stay closed is the delay it asked of hub less a day, and a start
+/// after blocks were mined while it was closed knows how many.
+#[wasm_bindgen_test]
+async fn the_wallet_knows_how_long_it_may_stay_closed_and_how_long_it_was() {
+    let devnet = devnet().await;
+    let NewWallet { name, keys, vault, node } = new_wallet(&devnet, "away").await;
+    assert_eq!(node.closed_safely().await.expect("read").blocks, None, "nothing at risk without a channel");
+    let mut events = node.subscribe();
+    fund(&node, Amount::from_sat(300_000)).await;
+    open_confirmed_channel(&node, &mut events, &devnet, Amount::from_sat(200_000)).await;
+    let open = node.closed_safely().await.expect("read");
+    assert_eq!(open.blocks, Some(2016 - 144), "{open:?}");
+
+    node.stop().await;
+    drop(node);
+    control("mine", json!({ "blocks": 1_000 })).await;
+    let (node, _vault) = reload_stopped(vault, &devnet, &keys, &name).await;
+    let back = node.closed_safely().await.expect("read");
+    assert!((1_000..1_010).contains(&back.away_blocks), "{back:?}");
+    assert_eq!(back.blocks, Some(2016 - 144));
+    eventually(Duration::from_secs(30), "the channel usable again", || node.channels().iter().any(|c| c.is_usable)).await;
 }
 
 #[wasm_bindgen_test]

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use crate::components::{Alert, Busy};
 use crate::context::use_app;
-use crate::i18n::{sats, short_id};
+use crate::i18n::{date_in_blocks, days_of_blocks, sats, short_id};
 use crate::node_session::call_then_refresh;
 use crate::pages::parse_sats;
 
@@ -21,6 +21,13 @@ pub fn ChannelsPage() -> impl IntoView {
         <p class="hint">{move || t!(
             "A channel is money you set aside with another Lightning node. Payments through it are instant and nearly free; it lives on chain only when opened and when closed.",
             "En kanal är pengar du avsätter tillsammans med en annan Lightning-nod. Betalningar genom den går direkt och nästan gratis; den syns på kedjan bara när den öppnas och stängs.")}</p>
+        {move || ctx.node.get().closed_safely_blocks.map(|blocks| {
+            let (date, days) = (date_in_blocks(blocks), days_of_blocks(blocks));
+            view! { <p class="notice" role="note" data-testid="open-before">{move || t!(
+                format!("Open Blixtra again before {date}. While it is closed, a node that closes a channel with an old state must wait {days} days for the funds, and only an open wallet can take them back in that time."),
+                format!("Öppna Blixtra igen före {date}. Medan den är stängd måste en nod som stänger en kanal med ett gammalt läge vänta {days} dagar på pengarna, och bara en öppen plånbok kan ta tillbaka dem under den tiden.")
+            )}</p> }
+        })}
         <Show when=move || !channels().is_empty() fallback=move || view! { <p data-testid="no-channels">{move || t!("No channel yet.", "Ingen kanal ännu.")}</p> }>
             <ul class="channels">
                 {move || channels().into_iter().map(|channel| view! { <ChannelItem channel/> }).collect_view()}

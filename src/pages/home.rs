@@ -9,9 +9,9 @@ use crate::components::{ActivityList, Alert, Busy, NodeStatusLine};
 use crate::context::{use_app, AppContext};
 use crate::devnet_link;
 use crate::error_text::describe;
-use crate::i18n::sats;
+use crate::i18n::{days_of_blocks, sats};
 use crate::node_session::{self, call, refresh};
-use crate::node_state::{balance_is_high, NodePhase};
+use crate::node_state::{balance_is_high, AwayWarning, NodePhase};
 use crate::session::paths;
 use blixtra_host::browser::storage_persistence::Persistence;
 
@@ -51,6 +51,7 @@ pub fn HomePage() -> impl IntoView {
                 "Lightning is made for everyday amounts. Consider keeping larger savings in a wallet made for saving.",
                 "Lightning är gjort för vardagsbelopp. Överväg att hålla större sparande i en plånbok gjord för sparande.")}</p>
         </Show>
+        <AwayNotice/>
         <NodeStatusLine/>
         <GettingStarted/>
         <div class="actions">
@@ -149,5 +150,33 @@ fn DeviceFacts() -> impl IntoView {
                 <dd>{storage}</dd>
             </dl>
         </section>
+    }
+}
+
+/// Said when the wallet was closed for half the time its channels allow, or longer: a peer may close
+/// a channel with an old state while the wallet is closed, and only the wallet can punish that.
+#[component]
+fn AwayNotice() -> impl IntoView {
+    let ctx = use_app();
+    move || {
+        ctx.node.get().away_warning().map(|warning| {
+            let (text, class) = match warning {
+                AwayWarning::Near { away_blocks, allowed_blocks } => {
+                    let (away, allowed) = (days_of_blocks(away_blocks), days_of_blocks(allowed_blocks));
+                    (t!(
+                        format!("Blixtra was closed for about {away} days, more than half the {allowed} days your channels allow. Open it at least every {allowed} days: while it is closed, a node that closes a channel with an old state can take its funds."),
+                        format!("Blixtra var stängd i ungefär {away} dagar, mer än hälften av de {allowed} dagar dina kanaler tillåter. Öppna den minst var {allowed}:e dag: medan den är stängd kan en nod som stänger en kanal med ett gammalt läge ta dess pengar.")
+                    ), "notice")
+                }
+                AwayWarning::TooLong { away_blocks, allowed_blocks } => {
+                    let (away, allowed) = (days_of_blocks(away_blocks), days_of_blocks(allowed_blocks));
+                    (t!(
+                        format!("Blixtra was closed for about {away} days, longer than the {allowed} days your channels allow: a node could have closed a channel with an old state. The wallet is checking the chain now; open it at least every {allowed} days."),
+                        format!("Blixtra var stängd i ungefär {away} dagar, längre än de {allowed} dagar dina kanaler tillåter: en nod kan ha stängt en kanal med ett gammalt läge. Plånboken kontrollerar kedjan nu; öppna den minst var {allowed}:e dag.")
+                    ), "warning")
+                }
+            };
+            view! { <p class=class role="alert" data-testid="away-warning">{text}</p> }
+        })
     }
 }

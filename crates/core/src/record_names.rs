@@ -41,3 +41,9 @@ pub const PAYMENTS_NAMESPACE: &str = "payments";
 /// Namespace of the peers the node stays connected to: key the node id (hex), value
 /// `node_id@host:port`. Written the first time the wallet connects to a peer, read at node start.
 pub const PEERS_NAMESPACE: &str = "peers";
+
+/// Namespace of what the wallet asked of each channel's peer: key the channel's `user_channel_id`
+/// (32 hex digits), value the `to_self_delay` asked (u16, little-endian). Written when the wallet
+/// opens or accepts a channel, read for how long it may stay closed
+/// ([`crate::node::closed_safely`]).
+pub const CHANNEL_TERMS_NAMESPACE: &str = "channel_terms";

@@ -145,6 +145,7 @@ async fn a_new_wallet_is_funded_opens_a_channel_pays_and_gets_paid() {
             let balances = note_balances(ui, config).await?;
             reload_and_unlock(ui, config.passphrase).await?;
             expect_balances(ui, config, &balances).await?;
+            closed_long_is_warned(ui, config, devnet).await?;
             settings_in_two_languages(ui).await
         })
         .await,
@@ -262,6 +263,24 @@ async fn reload_and_unlock(ui: &Ui, passphrase: &str) -> Result<()> {
     ui.fill("#passphrase", passphrase).await?;
     ui.click("[data-testid=unlock]").await?;
     ui.wait_for_path("/home").await
+}
+
+/// The channels page says by when to open the wallet again; a wallet closed (reloaded, left at the
+/// unlock page) while the chain moved on by 1,000 blocks, more than half the 1,872 its channel allows,
+/// is warned on unlock.
+async fn closed_long_is_warned(ui: &Ui, config: &Config, devnet: &DevnetControl) -> Result<()> {
+    ui.click("[data-testid=nav-channels]").await?;
+    ui.wait_for_text("[data-testid=open-before]", "the date to open the wallet again", config.network_wait, |shown| shown.contains("13 days"))
+        .await?;
+    ui.reload().await?;
+    ui.wait_for_path("/unlock").await?;
+    devnet.mine(1_000).await?;
+    ui.fill("#passphrase", config.passphrase).await?;
+    ui.click("[data-testid=unlock]").await?;
+    ui.wait_for_path("/home").await?;
+    ui.wait_for_text("[data-testid=away-warning]", "the warning of a wallet closed long", config.network_wait, |shown| shown.contains("7 days"))
+        .await?;
+    ui.screenshot_all_widths("home-closed-long").await
 }
 
 /// Waits until home shows the balances noted before the reload (a placeholder first, while the node starts).

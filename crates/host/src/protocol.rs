@@ -302,6 +302,11 @@ pub struct StatusView {
     pub height: u32,
     pub peers_known: usize,
     pub peers_connected: usize,
+    /// Blocks the wallet may stay closed from now and still punish a peer's old state (about ten
+    /// minutes each); none without channels.
+    pub closed_safely_blocks: Option<u32>,
+    /// Blocks mined while the wallet was closed, found when the node started.
+    pub away_blocks: u32,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -482,11 +487,14 @@ impl Run for SyncChain {
 impl Run for Status {
     async fn run<P: Platform>(self, node: &Rc<LightningNode<P>>) -> Result<StatusView, NodeError> {
         let status = node.status();
+        let closed_safely = node.closed_safely().await?;
         Ok(StatusView {
             node_id: node.node_id().to_string(),
             height: status.height,
             peers_known: status.peers_known,
             peers_connected: status.peers_connected,
+            closed_safely_blocks: closed_safely.blocks,
+            away_blocks: closed_safely.away_blocks,
         })
     }
 }

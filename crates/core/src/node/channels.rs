@@ -39,10 +39,13 @@ impl<P: Platform> LightningNode<P> {
         let user_channel_id = self.new_user_channel_id();
         onchain.promise(user_channel_id, amount)?;
         let opened = self.parts.channel_manager.create_channel(peer.node_id, amount.to_sat(), 0, user_channel_id, None, None);
-        opened.map_err(|e| {
+        let temporary_id = opened.map_err(|e| {
             onchain.release_promise(user_channel_id);
             self.refused(&e)
-        })
+        })?;
+        drop(onchain);
+        self.record_channel_terms(user_channel_id).await;
+        Ok(temporary_id)
     }
 
     /// Closes a channel: cooperatively (funds back after the closing transaction confirms), or by

@@ -214,14 +214,15 @@ impl<S: KvStore + 'static> LdkStore<S> {
                 Some(value) => inner.sealed.put_op(&namespace, &key, value),
                 None => inner.sealed.delete_op(&namespace, &key),
             }];
-            let batched = inner.batched.borrow();
-            for write in taken.iter().flat_map(|v| &batched[v]) {
-                ops.push(match &write.value {
-                    Some(value) => inner.sealed.put_op(&write.namespace, &write.key, value),
-                    None => inner.sealed.delete_op(&write.namespace, &write.key),
-                });
+            {
+                let batched = inner.batched.borrow();
+                for write in taken.iter().flat_map(|v| &batched[v]) {
+                    ops.push(match &write.value {
+                        Some(value) => inner.sealed.put_op(&write.namespace, &write.key, value),
+                        None => inner.sealed.delete_op(&write.namespace, &write.key),
+                    });
+                }
             }
-            drop(batched);
             let result = inner.sealed.commit(ops).await.map_err(io_error);
             let held: Vec<HeldWrite> = taken.iter().filter_map(|v| inner.batched.borrow_mut().remove(v)).flatten().collect();
             if let Err(error) = result {
@@ -259,7 +260,7 @@ impl<S: KvStore + 'static> LdkStore<S> {
     /// The latest held write of a record not committed yet: `Some(None)` for a removal.
     fn pending(&self, namespace: &str, key: &str) -> Option<Option<Vec<u8>>> {
         let (batched, held) = (self.inner.batched.borrow(), self.inner.held.borrow());
-        batched.values().flatten().chain(held.iter()).filter(|w| w.namespace == namespace && w.key == key).last().map(|w| w.value.clone())
+        batched.values().flatten().chain(held.iter()).rfind(|w| w.namespace == namespace && w.key == key).map(|w| w.value.clone())
     }
 
     /// The keys of `namespace` with held writes, each with whether it will exist once they commit.

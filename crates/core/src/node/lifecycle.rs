@@ -74,6 +74,7 @@ impl<P: Platform> LightningNode<P> {
             peers: RefCell::new(HashMap::new()),
             dials: RefCell::new(HashMap::new()),
             stopping: Cell::new(false),
+            away_blocks: Default::default(),
             onchain_tip: RefCell::new(None),
             sync_lock: AsyncMutex::new(()),
             task_ends: RefCell::new(Vec::new()),
@@ -86,7 +87,9 @@ impl<P: Platform> LightningNode<P> {
         // Fee estimates and the chain before anything talks to peers: a channel manager behind the
         // chain would act on old news.
         let _ = node.parts.fees.refresh(&node.esplora).await;
+        let last_seen = node.parts.channel_manager.current_best_block().height;
         node.sync_chain().await?;
+        node.away_blocks.set(node.parts.channel_manager.current_best_block().height.saturating_sub(last_seen));
         *node.task_ends.borrow_mut() = super::tasks::start(&node);
         Ok(node)
     }

@@ -72,6 +72,8 @@ pub struct LightningNode<P: Platform> {
     /// At most one dial per peer: the reconnect loop and an explicit connect share it.
     pub(super) dials: RefCell<HashMap<PublicKey, Dial>>,
     pub(super) stopping: Cell<bool>,
+    /// Blocks mined while the wallet was closed (see [`super::closed_safely`]).
+    pub(super) away_blocks: super::closed_safely::AwayBlocks,
     /// The tip the on-chain wallet last synced to.
     pub(super) onchain_tip: RefCell<Option<bitcoin::BlockHash>>,
     /// One chain sync at a time (the chain loop's and the wallet's own).

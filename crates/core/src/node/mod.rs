@@ -8,6 +8,7 @@ pub mod bump;
 mod chain;
 pub mod chain_sync;
 mod channels;
+pub mod closed_safely;
 pub mod error;
 pub mod events;
 pub mod fees;

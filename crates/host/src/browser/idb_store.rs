@@ -30,8 +30,12 @@ pub struct IdbStore {
     db: IdbDatabase,
     /// Who is shown every completed commit (tests that replay the database commit by commit).
     #[cfg(feature = "test-support")]
-    commit_watcher: Rc<RefCell<Option<Box<dyn Fn(&[Op])>>>>,
+    commit_watcher: Rc<RefCell<Option<CommitWatcher>>>,
 }
+
+/// Shown each completed commit's ops (see [`IdbStore::watch_commits`]).
+#[cfg(feature = "test-support")]
+type CommitWatcher = Box<dyn Fn(&[Op])>;
 
 impl IdbStore {
     /// Opens (creating if needed) the database `name`.

@@ -41,7 +41,7 @@ impl<P: Platform> LightningNode<P> {
                 self.on_funding_generation_ready(temporary_channel_id, counterparty_node_id, user_channel_id, value, output_script).await
             }
             Event::OpenChannelRequest { temporary_channel_id, counterparty_node_id, funding_satoshis, .. } => {
-                self.on_open_channel_request(&temporary_channel_id, &counterparty_node_id, funding_satoshis)
+                self.on_open_channel_request(&temporary_channel_id, &counterparty_node_id, funding_satoshis).await
             }
             Event::ChannelPending { channel_id, .. } => self.on_channel_state(NodeEvent::ChannelPending { channel_id: channel_id.to_string() }),
             Event::ChannelReady { channel_id, .. } => self.on_channel_state(NodeEvent::ChannelReady { channel_id: channel_id.to_string() }),
@@ -99,12 +99,13 @@ impl<P: Platform> LightningNode<P> {
 
     /// Accepts channels from the peers the wallet chose to know (hub, for inbound liquidity); others
     /// are refused, as an anchor channel commits the wallet's on-chain funds to fee bumping.
-    fn on_open_channel_request(&self, temporary_channel_id: &ChannelId, counterparty: &PublicKey, funding_sat: u64) -> Result<(), ReplayEvent> {
+    async fn on_open_channel_request(&self, temporary_channel_id: &ChannelId, counterparty: &PublicKey, funding_sat: u64) -> Result<(), ReplayEvent> {
         let manager = &self.parts.channel_manager;
         if self.peers.borrow().contains_key(counterparty) {
             let user_channel_id = self.new_user_channel_id();
-            if let Err(e) = manager.accept_inbound_channel(temporary_channel_id, counterparty, user_channel_id, None) {
-                log_warn!(self.parts.logger, "could not accept a {funding_sat}-sat channel from {counterparty}: {e:?}");
+            match manager.accept_inbound_channel(temporary_channel_id, counterparty, user_channel_id, None) {
+                Ok(()) => self.record_channel_terms(user_channel_id).await,
+                Err(e) => log_warn!(self.parts.logger, "could not accept a {funding_sat}-sat channel from {counterparty}: {e:?}"),
             }
         } else {
             log_info!(self.parts.logger, "refused a {funding_sat}-sat channel from unknown peer {counterparty}");
