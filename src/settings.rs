@@ -59,7 +59,12 @@ pub enum SettingsError {
     FeePercent,
     #[error("the largest channel must be at least 20,000 sats")]
     ChannelSize,
+    #[error("the smallest fee cap cannot be more than all the bitcoin there is")]
+    FeeFloor,
 }
+
+/// All the sats there will ever be: no amount a person types or stores is larger.
+pub(crate) const ALL_SATS: u64 = 21_000_000 * 100_000_000;
 
 impl Settings {
     /// Returns the saved settings, or the defaults if none were saved or they cannot be read.
@@ -100,12 +105,16 @@ impl Settings {
         if self.max_channel_sat < 20_000 {
             return Err(SettingsError::ChannelSize);
         }
+        // Checked so that its msat (a thousand times more) fit in a u64, as every sat amount does.
+        if self.min_fee_cap_sat > ALL_SATS {
+            return Err(SettingsError::FeeFloor);
+        }
         Ok(())
     }
 
     /// Returns the most a payment of `amount_msat` may pay in routing fees.
     pub fn max_fee_msat(&self, amount_msat: u64) -> u64 {
-        (amount_msat / 100).saturating_mul(u64::from(self.max_fee_percent)).max(self.min_fee_cap_sat * 1000)
+        (amount_msat / 100).saturating_mul(u64::from(self.max_fee_percent)).max(self.min_fee_cap_sat.saturating_mul(1000))
     }
 
     /// The devnet's control URL, when the wallet is on regtest.
@@ -141,7 +150,12 @@ mod tests {
             Err(SettingsError::ProxyTemplate)
         );
         assert_eq!(Settings { max_fee_percent: 101, ..base.clone() }.validate(), Err(SettingsError::FeePercent));
-        assert_eq!(Settings { max_channel_sat: 10_000, ..base }.validate(), Err(SettingsError::ChannelSize));
+        assert_eq!(Settings { max_channel_sat: 10_000, ..base.clone() }.validate(), Err(SettingsError::ChannelSize));
+        // A stored floor past every sat there is (a damaged or edited localStorage) is refused, and
+        // the fee cap cannot overflow on it either way.
+        let absurd = Settings { min_fee_cap_sat: u64::MAX / 10, ..base };
+        assert_eq!(absurd.validate(), Err(SettingsError::FeeFloor));
+        assert_eq!(absurd.max_fee_msat(1_000), u64::MAX);
     }
 
     #[test]

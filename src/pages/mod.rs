@@ -39,7 +39,7 @@ pub(crate) fn parse_sats(text: &str) -> Result<Option<u64>, String> {
     }
     match digits.parse::<u64>() {
         Ok(0) => Err(t!("The amount must be more than zero.".into(), "Beloppet måste vara större än noll.".into())),
-        Ok(amount) if amount <= 21_000_000 * 100_000_000 => Ok(Some(amount)),
+        Ok(amount) if amount <= crate::settings::ALL_SATS => Ok(Some(amount)),
         _ => Err(t!(format!("“{text}” is not an amount in whole sats."), format!("”{text}” är inget belopp i hela sat."))),
     }
 }
