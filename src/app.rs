@@ -87,7 +87,14 @@ async fn start(ctx: AppContext) {
             }
         });
     }
-    let phase = match Wallet::open().await {
+    // A reload's old page frees the lock a moment after it goes: a few seconds' wait before saying
+    // another tab holds it; then the wallet is taken as soon as that tab lets go.
+    let mut opening = Wallet::open(Some(TAB_LOCK_WAIT)).await;
+    if matches!(opening, Opening::OtherTab) {
+        ctx.phase.set(Phase::OtherTab);
+        opening = Wallet::open(None).await;
+    }
+    let phase = match opening {
         Opening::Ready(wallet, phase) => {
             ctx.wallet.set_value(Some(wallet));
             ctx.persistence.set(Some(storage_persistence::current().await));
@@ -99,7 +106,10 @@ async fn start(ctx: AppContext) {
     ctx.phase.set(phase);
 }
 
-/// Retries start-up, for the page that says another tab holds the wallet.
+/// How long a page waits for the tab lock before it says another tab holds the wallet.
+const TAB_LOCK_WAIT: Duration = Duration::from_secs(3);
+
+/// Retries start-up, for the page that says storage was unavailable.
 pub fn retry_start(ctx: AppContext) {
     ctx.phase.set(Phase::Starting);
     spawn_local(start(ctx));

@@ -4,6 +4,7 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::time::Duration;
 
 use blixtra_core::{RecoveryPhrase, Vault, VaultError};
 use blixtra_host::protocol::StartNode;
@@ -42,9 +43,10 @@ pub enum Opening {
 }
 
 impl Wallet {
-    /// Takes the tab lock, then opens storage. Nothing is read or written without the lock.
-    pub async fn open() -> Opening {
-        let tab_lock = match WebLock::try_acquire(WALLET_LOCK).await {
+    /// Takes the tab lock, waiting for it `within` (`None`: until the tab that holds it lets go), then
+    /// opens storage. Nothing is read or written without the lock.
+    pub async fn open(within: Option<Duration>) -> Opening {
+        let tab_lock = match WebLock::acquire(WALLET_LOCK, within).await {
             Ok(Some(lock)) => lock,
             Ok(None) => return Opening::OtherTab,
             Err(e @ (LockError::Unsupported | LockError::Refused(_))) => return Opening::Unavailable(e.to_string()),

@@ -2,11 +2,14 @@
 //! real browser with real IndexedDB and Web Locks.
 #![cfg(target_arch = "wasm32")]
 
+use std::time::Duration;
+
 use blixtra_core::record_names::{SEED_NAMESPACE, VAULT_HEADER};
 use blixtra_core::store::conformance;
 use blixtra_core::{KvStore, RecoveryPhrase, Vault, VaultError};
 use blixtra_host::browser::web_lock::WebLock;
 use blixtra_host::browser::IdbStore;
+use gloo_timers::future::TimeoutFuture;
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -95,6 +98,35 @@ async fn a_second_tab_lock_is_refused_while_the_first_holds() {
     first.release().await;
     let again = WebLock::try_acquire(&name).await.expect("locks supported");
     assert!(again.is_some(), "the lock is free again once released");
+}
+
+/// A page that waits (a reload, a second tab) gets the lock once its holder lets go, within its
+/// wait or in the queue; a wait that runs out says so and leaves no request behind.
+#[wasm_bindgen_test]
+async fn a_waiting_request_gets_the_lock_when_its_holder_lets_go() {
+    let name = format!("blixtra-test-lock-{}", js_sys::Math::random());
+    let holder = WebLock::try_acquire(&name).await.expect("locks supported").expect("the lock");
+    let timed_out = WebLock::acquire(&name, Some(Duration::from_millis(200))).await.expect("locks supported");
+    assert!(timed_out.is_none(), "held all along: the wait runs out");
+
+    // Let go 300 ms into a 5 s wait: the waiting request gets it then, not after its wait.
+    wasm_bindgen_futures::spawn_local(async move {
+        TimeoutFuture::new(300).await;
+        holder.release().await;
+    });
+    let began = js_sys::Date::now();
+    let waited = WebLock::acquire(&name, Some(Duration::from_secs(5))).await.expect("locks supported").expect("granted on release");
+    assert!(js_sys::Date::now() - began < 4_000.0, "granted as soon as it was freed");
+
+    // A queued request with no limit is granted once the next holder lets go.
+    let queued = WebLock::acquire(&name, None);
+    wasm_bindgen_futures::spawn_local(async move {
+        TimeoutFuture::new(100).await;
+        waited.release().await;
+    });
+    let last = queued.await.expect("locks supported").expect("granted from the queue");
+    last.release().await;
+    assert!(WebLock::try_acquire(&name).await.expect("locks supported").is_some(), "no request was left in the queue");
 }
 
 /// Reads every object store of database `name` with plain IndexedDB calls, bypassing `IdbStore`.

@@ -146,6 +146,7 @@ async fn a_new_wallet_is_funded_opens_a_channel_pays_and_gets_paid() {
             reload_and_unlock(ui, config.passphrase).await?;
             expect_balances(ui, config, &balances).await?;
             closed_long_is_warned(ui, config, devnet).await?;
+            reloads_during_payments_land_on_unlock(ui, config, devnet).await?;
             settings_in_two_languages(ui).await
         })
         .await,
@@ -281,6 +282,26 @@ async fn closed_long_is_warned(ui: &Ui, config: &Config, devnet: &DevnetControl)
     ui.wait_for_text("[data-testid=away-warning]", "the warning of a wallet closed long", config.network_wait, |shown| shown.contains("7 days"))
         .await?;
     ui.screenshot_all_widths("home-closed-long").await
+}
+
+/// A reload the moment a payment is confirmed, three times: each lands on the unlock page (the old
+/// page's tab lock is freed a moment after it goes; the new page waits for it), and each unlock
+/// brings the wallet back.
+async fn reloads_during_payments_land_on_unlock(ui: &Ui, config: &Config, devnet: &DevnetControl) -> Result<()> {
+    for round in 0..3 {
+        let invoice = devnet.shop_invoice(1_000_000 + round, "reloaded").await?;
+        ui.click("[data-testid=nav-send]").await?;
+        ui.fill("#send-input", &invoice).await?;
+        ui.click("[data-testid=check-payment]").await?;
+        ui.element("[data-testid=payment-summary]").await?;
+        ui.click("[data-testid=confirm-pay]").await?;
+        ui.reload().await?;
+        ui.wait_for_path("/unlock").await?;
+        ui.fill("#passphrase", config.passphrase).await?;
+        ui.click("[data-testid=unlock]").await?;
+        ui.wait_for_path("/home").await?;
+    }
+    Ok(())
 }
 
 /// Waits until home shows the balances noted before the reload (a placeholder first, while the node starts).

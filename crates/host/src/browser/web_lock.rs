@@ -8,7 +8,7 @@ use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{LockManager, LockMode, LockOptions};
+use web_sys::{AbortSignal, DomException, LockManager, LockMode, LockOptions};
 
 use super::js_future::pending_promise;
 
@@ -33,6 +33,21 @@ pub struct WebLock {
 impl WebLock {
     /// Takes the lock `name` if no tab holds it; returns `None` at once if one does.
     pub async fn try_acquire(name: &str) -> Result<Option<WebLock>, LockError> {
+        Self::request(name, Wait::No).await
+    }
+
+    /// Takes the lock `name`, waiting in the browser's queue for the tab that holds it to let go:
+    /// for at most `within` (then `None`), or for as long as it takes with `None`. A reloaded tab's
+    /// lock is freed a moment after the old page goes, so a new page waits a little before it says
+    /// another tab holds the wallet.
+    pub async fn acquire(name: &str, within: Option<std::time::Duration>) -> Result<Option<WebLock>, LockError> {
+        match within {
+            Some(within) => Self::request(name, Wait::Within(within)).await,
+            None => Self::request(name, Wait::Forever).await,
+        }
+    }
+
+    async fn request(name: &str, wait: Wait) -> Result<Option<WebLock>, LockError> {
         let locks = lock_manager().ok_or(LockError::Unsupported)?;
         let (granted, report_granted) = pending_promise();
         let (held, release) = pending_promise();
@@ -49,13 +64,23 @@ impl WebLock {
         });
         let options = LockOptions::new();
         options.set_mode(LockMode::Exclusive);
-        options.set_if_available(true);
+        match wait {
+            Wait::No => options.set_if_available(true),
+            // The browser takes the request out of its queue when the signal fires.
+            Wait::Within(within) => options.set_signal(&AbortSignal::timeout_with_u32(within.as_millis().min(u32::MAX as u128) as u32)),
+            Wait::Forever => {}
+        }
         let request = locks.request_with_options(name, &options, callback.unchecked_ref());
         // `granted` settles when the callback runs; `request` settles only after release, but rejects
-        // at once if the browser refuses the request (and then never calls the callback).
+        // at once if the browser refuses the request or its wait ran out (and then never calls the
+        // callback).
         let first = Promise::race(&js_sys::Array::of2(&granted, &request));
-        let got_it = JsFuture::from(first).await.map_err(|e| LockError::Refused(format!("{e:?}")))?;
-        Ok(got_it.as_bool().unwrap_or(false).then_some(WebLock { release, freed: request.unchecked_into() }))
+        let got_it = match JsFuture::from(first).await {
+            Ok(got_it) => got_it.as_bool().unwrap_or(false),
+            Err(e) if matches!(wait, Wait::Within(_)) && is_timeout(&e) => false,
+            Err(e) => return Err(LockError::Refused(format!("{e:?}"))),
+        };
+        Ok(got_it.then_some(WebLock { release, freed: request.unchecked_into() }))
     }
 
     /// Releases the lock and waits until the browser has freed it, so another request can take it.
@@ -70,6 +95,19 @@ impl Drop for WebLock {
     fn drop(&mut self) {
         let _ = self.release.call0(&JsValue::NULL);
     }
+}
+
+/// How long a request waits for the lock.
+#[derive(Clone, Copy)]
+enum Wait {
+    No,
+    Within(std::time::Duration),
+    Forever,
+}
+
+/// Whether a rejected request ran out of time (`AbortSignal.timeout` rejects with a `TimeoutError`).
+fn is_timeout(error: &JsValue) -> bool {
+    error.dyn_ref::<DomException>().is_some_and(|e| e.name() == "TimeoutError" || e.name() == "AbortError")
 }
 
 fn lock_manager() -> Option<LockManager> {
