@@ -201,6 +201,10 @@ fn onchain(fault: &OnchainFault) -> String {
         OnchainFault::CloseAddress => {
             t!("The wallet's address cannot receive a channel's funds.".into(), "Plånbokens adress kan inte ta emot en kanals pengar.".into())
         }
+        OnchainFault::FeeAboveCap { fee_sat, cap_sat } => t!(
+            format!("The on-chain fee would be {}, above your cap of {}: nothing was sent. Try a lower fee rate, or raise the cap in settings.", sats(*fee_sat), sats(*cap_sat)),
+            format!("Avgiften på kedjan skulle bli {}, över ditt tak på {}: inget skickades. Försök med en lägre avgiftsnivå, eller höj taket i inställningarna.", sats(*fee_sat), sats(*cap_sat))
+        ),
     }
 }
 

@@ -66,6 +66,8 @@ pub fn start_node(ctx: AppContext, passphrase: String) {
         esplora_url: settings.esplora_url.clone(),
         proxy_url_template: settings.proxy_url_template.clone(),
         max_channel_sat: settings.max_channel_sat,
+        onchain_fee_percent: settings.onchain_fee_percent,
+        onchain_fee_floor_sat: settings.onchain_fee_floor_sat,
     };
     spawn_local(async move {
         let started = wallet.start_node(start, move |notice| on_notice(ctx, notice)).await;

@@ -4,6 +4,7 @@
 //! for (`BLIXTRA_DEVNET_URL` at compile time, else http://127.0.0.1:3002): signet or mainnet is a
 //! change of settings, never of code.
 
+use blixtra_core::node::onchain::FeeCap;
 use gloo_storage::{LocalStorage, Storage};
 use lightning::bitcoin::Network;
 use serde::{Deserialize, Serialize};
@@ -27,10 +28,25 @@ pub struct Settings {
     /// …but never less than this many sats (tiny payments need a few sats of fees).
     pub min_fee_cap_sat: u64,
     pub max_channel_sat: u64,
+    /// The most an on-chain transaction (a send, a channel's funding) may pay in fees, in percent of
+    /// what it moves…
+    #[serde(default = "default_onchain_fee_percent")]
+    pub onchain_fee_percent: u8,
+    /// …or this many sats, whichever is more.
+    #[serde(default = "default_onchain_fee_floor_sat")]
+    pub onchain_fee_floor_sat: u64,
     /// Above this total the wallet suggests moving savings elsewhere; 0 never does.
     pub balance_notice_sat: u64,
     /// A devnet's control URL (regtest only): enables the faucet and the one-click channel to hub.
     pub devnet_url: Option<String>,
+}
+
+fn default_onchain_fee_percent() -> u8 {
+    FeeCap::DEFAULT.percent
+}
+
+fn default_onchain_fee_floor_sat() -> u64 {
+    FeeCap::DEFAULT.floor.to_sat()
 }
 
 impl Default for Settings {
@@ -42,6 +58,8 @@ impl Default for Settings {
             max_fee_percent: 1,
             min_fee_cap_sat: 10,
             max_channel_sat: 1_000_000,
+            onchain_fee_percent: default_onchain_fee_percent(),
+            onchain_fee_floor_sat: default_onchain_fee_floor_sat(),
             balance_notice_sat: 1_000_000,
             devnet_url: Some(DEFAULT_DEVNET_URL.to_owned()),
         }
@@ -106,8 +124,11 @@ impl Settings {
             return Err(SettingsError::ChannelSize);
         }
         // Checked so that its msat (a thousand times more) fit in a u64, as every sat amount does.
-        if self.min_fee_cap_sat > ALL_SATS {
+        if self.min_fee_cap_sat > ALL_SATS || self.onchain_fee_floor_sat > ALL_SATS {
             return Err(SettingsError::FeeFloor);
+        }
+        if self.onchain_fee_percent > 100 {
+            return Err(SettingsError::FeePercent);
         }
         Ok(())
     }

@@ -14,7 +14,7 @@ use blixtra_core::node::events::NodeEvent;
 use blixtra_core::node::key_derivation::NodeKeys;
 use blixtra_core::node::lightning_node::{LightningNode, NodeConfig};
 use blixtra_core::node::logger::Level;
-use blixtra_core::node::onchain::SendAmount;
+use blixtra_core::node::onchain::{FeeCap, SendAmount};
 use blixtra_core::node::payment::bolt11::SendOptions;
 use blixtra_core::node::payment::record::hex;
 use blixtra_core::node::payment::PaymentStatus;
@@ -46,7 +46,12 @@ const PASSPHRASE: &str = "node test passphrase";
 type Node = Rc<LightningNode<BrowserPlatform>>;
 
 async fn start(devnet: &Devnet, keys: &NodeKeys, vault: &Vault<IdbStore>) -> Node {
-    let config = NodeConfig { network: Network::Regtest, esplora_url: devnet.esplora_url.clone(), max_channel: Amount::from_sat(1_000_000) };
+    let config = NodeConfig {
+        network: Network::Regtest,
+        esplora_url: devnet.esplora_url.clone(),
+        max_channel: Amount::from_sat(1_000_000),
+        onchain_fee_cap: FeeCap::DEFAULT,
+    };
     LightningNode::start(BrowserPlatform::new(&devnet.proxy_url_template), keys, vault.shared_store(), config, console_logger(Level::Warn))
         .await
         .expect("the node starts")
@@ -482,6 +487,8 @@ async fn the_worker_host_starts_the_node_from_the_vault_and_speaks_the_protocol(
         esplora_url: devnet.esplora_url.clone(),
         proxy_url_template: devnet.proxy_url_template.clone(),
         max_channel_sat: 1_000_000,
+        onchain_fee_percent: 2,
+        onchain_fee_floor_sat: 5_000,
     };
 
     host.handle(ToNode::Hello { version: PROTOCOL_VERSION }).await;

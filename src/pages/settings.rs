@@ -84,6 +84,10 @@ fn NetworkSettings() -> impl IntoView {
                 <input id="max-fee" type="text" inputmode="numeric" prop:value=move || draft.get().max_fee_percent.to_string() on:change=move |ev| draft.update(|d| d.max_fee_percent = u32::try_from(number(event_target_value(&ev))).unwrap_or(u32::MAX))/>
                 <label for="max-channel">{move || t!("Largest channel, in sats", "Största kanal, i sat")}</label>
                 <input id="max-channel" type="text" inputmode="numeric" prop:value=move || draft.get().max_channel_sat.to_string() on:change=move |ev| draft.update(|d| d.max_channel_sat = number(event_target_value(&ev)))/>
+                <label for="onchain-fee">{move || t!("Most on-chain fee (a send, a channel's funding), in percent of the amount", "Högsta avgift på kedjan (en överföring, en kanals finansiering), i procent av beloppet")}</label>
+                <input id="onchain-fee" type="text" inputmode="numeric" prop:value=move || draft.get().onchain_fee_percent.to_string() on:change=move |ev| draft.update(|d| d.onchain_fee_percent = u8::try_from(number(event_target_value(&ev))).unwrap_or(u8::MAX))/>
+                <label for="onchain-fee-floor">{move || t!("…or at most this many sats, if that is more", "…eller högst så här många sat, om det är mer")}</label>
+                <input id="onchain-fee-floor" type="text" inputmode="numeric" prop:value=move || draft.get().onchain_fee_floor_sat.to_string() on:change=move |ev| draft.update(|d| d.onchain_fee_floor_sat = number(event_target_value(&ev)))/>
                 <label for="balance-notice">{move || t!("Remind me that Lightning is for everyday amounts above (sats; 0: never)", "Påminn mig om att Lightning är för vardagsbelopp över (sat; 0: aldrig)")}</label>
                 <input id="balance-notice" type="text" inputmode="numeric" prop:value=move || draft.get().balance_notice_sat.to_string() on:change=move |ev| draft.update(|d| d.balance_notice_sat = number(event_target_value(&ev)))/>
                 <div class="actions">

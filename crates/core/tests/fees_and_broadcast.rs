@@ -6,10 +6,12 @@ use std::collections::HashMap;
 
 use bitcoin::block::Header;
 use bitcoin::hashes::Hash;
-use bitcoin::{absolute, transaction, Amount, BlockHash, MerkleBlock, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxOut, Txid, Witness};
+use bitcoin::{
+    absolute, transaction, Amount, BlockHash, MerkleBlock, Network, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxOut, Txid, Witness,
+};
 use blixtra_core::node::broadcast::Broadcaster;
 use blixtra_core::node::chain_sync::{ChainError, ChainSource};
-use blixtra_core::node::fees::FeeEstimates;
+use blixtra_core::node::fees::{max_sat_per_vb, FeeEstimates};
 use esplora_client::{BlockStatus, OutputStatus, TxStatus};
 use lightning::chain::chaininterface::{BroadcasterInterface, ConfirmationTarget, FeeEstimator};
 use pollster::block_on;
@@ -80,7 +82,7 @@ fn tx(n: u8) -> Transaction {
 fn estimates_answer_by_target_with_ldks_floor() {
     let server = Server::default();
     *server.estimates.borrow_mut() = HashMap::from([(1, 40.0), (6, 12.5), (144, 2.0), (1008, 0.5)]);
-    let fees = FeeEstimates::new();
+    let fees = FeeEstimates::new(Network::Bitcoin);
     block_on(fees.refresh(&server)).expect("refresh");
     assert_eq!(fees.get_est_sat_per_1000_weight(ConfirmationTarget::MaximumFeeEstimate), 10_000);
     assert_eq!(fees.get_est_sat_per_1000_weight(ConfirmationTarget::UrgentOnChainSweep), 3125);
@@ -93,7 +95,7 @@ fn estimates_answer_by_target_with_ldks_floor() {
 
 #[test]
 fn without_estimates_the_fallback_answers() {
-    let fees = FeeEstimates::new();
+    let fees = FeeEstimates::new(Network::Bitcoin);
     block_on(fees.refresh(&Server::default())).expect("an empty reply is a valid one (regtest)");
     assert_eq!(fees.get_est_sat_per_1000_weight(ConfirmationTarget::UrgentOnChainSweep), 5000);
     assert_eq!(fees.get_est_sat_per_1000_weight(ConfirmationTarget::AnchorChannelFee), 253);
@@ -103,14 +105,37 @@ fn without_estimates_the_fallback_answers() {
 fn garbage_estimates_are_refused_and_the_cache_kept() {
     let server = Server::default();
     *server.estimates.borrow_mut() = HashMap::from([(6, 10.0)]);
-    let fees = FeeEstimates::new();
+    let fees = FeeEstimates::new(Network::Bitcoin);
     block_on(fees.refresh(&server)).expect("refresh");
-    for garbage in [f64::NAN, -1.0, 0.0, 1e9] {
+    // 9,999 sat/vB, a lying server's "urgent" rate: a channel funding at it would cost more than
+    // the default largest channel.
+    for garbage in [f64::NAN, -1.0, 0.0, 1e9, 9_999.0] {
         *server.estimates.borrow_mut() = HashMap::from([(6, garbage), (12, 3.0)]);
         let error = block_on(fees.refresh(&server)).expect_err("garbage");
         assert!(matches!(error, ChainError::Malformed(_)), "{error}");
         assert_eq!(fees.get_est_sat_per_1000_weight(ConfirmationTarget::UrgentOnChainSweep), 2500, "the last good estimates stay");
     }
+}
+
+#[test]
+fn an_estimate_rises_at_most_fourfold_per_refresh_and_each_network_has_its_cap() {
+    let server = Server::default();
+    *server.estimates.borrow_mut() = HashMap::from([(6, 10.0)]);
+    let fees = FeeEstimates::new(Network::Bitcoin);
+    block_on(fees.refresh(&server)).expect("refresh");
+    *server.estimates.borrow_mut() = HashMap::from([(6, 1_500.0)]);
+    block_on(fees.refresh(&server)).expect("a high but possible estimate");
+    assert_eq!(fees.sat_per_vb(6), 40.0, "cut to four times the last");
+    block_on(fees.refresh(&server)).expect("refresh");
+    assert_eq!(fees.sat_per_vb(6), 160.0, "a spike that lasts gets there, a refresh at a time");
+    // Falling is never held back.
+    *server.estimates.borrow_mut() = HashMap::from([(6, 2.0)]);
+    block_on(fees.refresh(&server)).expect("refresh");
+    assert_eq!(fees.sat_per_vb(6), 2.0);
+
+    *server.estimates.borrow_mut() = HashMap::from([(6, 1_500.0)]);
+    let signet = FeeEstimates::new(Network::Signet);
+    assert!(block_on(signet.refresh(&server)).is_err(), "above signet's cap of {}", max_sat_per_vb(Network::Signet));
 }
 
 #[test]

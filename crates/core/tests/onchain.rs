@@ -6,9 +6,9 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use bitcoin::hashes::Hash;
-use bitcoin::{absolute, transaction, Address, Amount, FeeRate, Network, OutPoint, Transaction, TxIn, TxOut, Txid};
+use bitcoin::{absolute, transaction, Address, Amount, FeeRate, Network, OutPoint, ScriptBuf, Transaction, TxIn, TxOut, Txid, WScriptHash};
 use blixtra_core::node::key_derivation::NodeKeys;
-use blixtra_core::node::onchain::{parse_address, OnchainError, OnchainWallet, SendAmount};
+use blixtra_core::node::onchain::{parse_address, FeeCap, OnchainError, OnchainWallet, SendAmount};
 use blixtra_core::seal::SecretKey;
 use blixtra_core::{MemoryStore, RecoveryPhrase, SealedStore};
 use pollster::block_on;
@@ -176,4 +176,32 @@ fn coins_are_spent_once_until_a_transaction_is_broadcast_or_abandoned() {
     // The channel's funding is signed (its promise withdrawn, its coin reserved), or it closed.
     wallet.release_promise(7);
     assert!(wallet.sign_payment(&to, SendAmount::Exactly(Amount::from_sat(10_000)), rate).is_ok());
+}
+
+/// Issue 13: whatever rate a (lying) fee estimate asks, no transaction over the person's cap is signed.
+#[test]
+fn no_transaction_above_the_fee_cap_is_signed() {
+    let sealed = sealed();
+    let mut wallet = open(PHRASE, &sealed).expect("a new wallet");
+    let address = block_on(wallet.receive_address()).expect("an address");
+    block_on(wallet.record_broadcast(&payment_to(&address, Amount::from_sat(100_000_000), 9), NOW)).expect("recorded");
+    let to = parse_address(STRANGER, Network::Regtest).expect("valid");
+    let lying = FeeRate::from_sat_per_vb(9_999).expect("a rate");
+
+    // The default cap: 2 % of what moves, at least 5,000 sats. (Sending the whole coin at that rate
+    // costs 1.1 % of it, within the cap: the cap is about what moves, not about the rate.)
+    let refused = wallet.sign_payment(&to, SendAmount::Exactly(Amount::from_sat(100_000)), lying).expect_err("over the cap");
+    assert!(matches!(refused, OnchainError::FeeAboveCap { fee, cap } if fee > cap && cap == Amount::from_sat(5_000)), "{refused}");
+    let funding = ScriptBuf::new_p2wsh(&WScriptHash::from_byte_array([7; 32]));
+    let refused = wallet.sign_funding(1, funding.clone(), Amount::from_sat(500_000), lying).expect_err("over the cap");
+    assert!(matches!(refused, OnchainError::FeeAboveCap { cap, .. } if cap == Amount::from_sat(10_000)), "{refused}");
+    assert!(matches!(wallet.funding_fee(Amount::from_sat(500_000), lying), Err(OnchainError::FeeAboveCap { .. })));
+
+    // A usual rate passes; a cap the person lowered refuses it.
+    let usual = FeeRate::from_sat_per_vb(20).expect("a rate");
+    let fee = wallet.funding_fee(Amount::from_sat(500_000), usual).expect("within the cap");
+    assert!(fee > Amount::ZERO && fee < Amount::from_sat(5_000), "{fee}");
+    wallet.set_fee_cap(FeeCap { percent: 0, floor: Amount::from_sat(1_000) });
+    assert!(matches!(wallet.sign_funding(2, funding, Amount::from_sat(500_000), usual), Err(OnchainError::FeeAboveCap { .. })));
+    assert_eq!(wallet.balance().total(), Amount::from_sat(100_000_000), "nothing was spent");
 }

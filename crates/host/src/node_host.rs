@@ -8,6 +8,7 @@ use std::rc::Rc;
 use blixtra_core::node::key_derivation::NodeKeys;
 use blixtra_core::node::lightning_node::{LightningNode, NodeConfig};
 use blixtra_core::node::logger::Level;
+use blixtra_core::node::onchain::FeeCap;
 use blixtra_core::node::NodeError;
 use blixtra_core::Vault;
 use futures::StreamExt;
@@ -89,8 +90,12 @@ impl NodeHost {
         let vault = Vault::unlock(store, &start.passphrase).await?;
         let unlocked = timing::elapsed_ms();
         let keys = NodeKeys::derive(&vault.recovery_phrase().await?, start.network);
-        let config =
-            NodeConfig { network: start.network, esplora_url: start.esplora_url.clone(), max_channel: Amount::from_sat(start.max_channel_sat) };
+        let config = NodeConfig {
+            network: start.network,
+            esplora_url: start.esplora_url.clone(),
+            max_channel: Amount::from_sat(start.max_channel_sat),
+            onchain_fee_cap: FeeCap { percent: start.onchain_fee_percent, floor: Amount::from_sat(start.onchain_fee_floor_sat) },
+        };
         let platform = BrowserPlatform::new(&start.proxy_url_template);
         let node =
             LightningNode::start(platform, &keys, vault.shared_store(), config, console_logger(Level::Warn)).await.map_err(StartError::Node)?;

@@ -20,7 +20,7 @@ use blixtra_core::node::error::{NodeError, OnchainFault};
 use blixtra_core::node::events::NodeEvent;
 use blixtra_core::node::lightning_node::LightningNode;
 use blixtra_core::node::net::PeerUri;
-use blixtra_core::node::onchain::SendAmount;
+use blixtra_core::node::onchain::{FeeCap, SendAmount};
 use blixtra_core::node::payment::bolt11::{invoice_description, payment_id, SendOptions};
 use blixtra_core::node::payment::record::hex;
 use blixtra_core::node::payment::{PaymentDirection, PaymentKind, PaymentRecord, PaymentStatus};
@@ -74,6 +74,19 @@ pub struct StartNode {
     pub esplora_url: String,
     pub proxy_url_template: String,
     pub max_channel_sat: u64,
+    /// The on-chain fee cap ([`blixtra_core::node::onchain::FeeCap`]); its default when not given.
+    #[serde(default = "default_onchain_fee_percent")]
+    pub onchain_fee_percent: u8,
+    #[serde(default = "default_onchain_fee_floor_sat")]
+    pub onchain_fee_floor_sat: u64,
+}
+
+fn default_onchain_fee_percent() -> u8 {
+    FeeCap::DEFAULT.percent
+}
+
+fn default_onchain_fee_floor_sat() -> u64 {
+    FeeCap::DEFAULT.floor.to_sat()
 }
 
 /// Wipes the passphrase from memory when the message is dropped (the vault keeps only its own key).

@@ -4,7 +4,7 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use bitcoin::Amount;
+use bitcoin::{Amount, FeeRate};
 use lightning::ln::channel_state::ChannelShutdownState;
 use lightning::ln::types::ChannelId;
 use lightning::sign::EntropySource;
@@ -16,6 +16,8 @@ use super::lightning_node::LightningNode;
 use super::net::PeerUri;
 use super::platform::Platform;
 
+/// Funding transactions aim to confirm within about an hour.
+const FUNDING_TARGET_BLOCKS: u16 = 6;
 /// How long a cooperative close is retried while the channel is momentarily busy.
 const COOPERATIVE_CLOSE_WAIT: Duration = Duration::from_secs(15);
 /// How often it is retried meanwhile.
@@ -36,6 +38,8 @@ impl<P: Platform> LightningNode<P> {
         // Checked again and promised under the wallet's lock: of two opens (or an open and a send)
         // that the one coin cannot both pay for, the second is refused here, not after the peer agreed.
         let mut onchain = self.onchain.lock().await;
+        // The funding's fee, against the person's cap, before any peer hears of the channel.
+        onchain.funding_fee(amount, self.funding_fee_rate())?;
         let user_channel_id = self.new_user_channel_id();
         onchain.promise(user_channel_id, amount)?;
         let opened = self.parts.channel_manager.create_channel(peer.node_id, amount.to_sat(), 0, user_channel_id, None, None);
@@ -85,6 +89,11 @@ impl<P: Platform> LightningNode<P> {
     /// Whether the channel is open and neither side has begun to close it.
     fn not_shutting_down(&self, channel_id: &ChannelId) -> bool {
         self.channels().iter().any(|c| c.channel_id == *channel_id && c.channel_shutdown_state == Some(ChannelShutdownState::NotShuttingDown))
+    }
+
+    /// The fee rate a channel's funding pays: the estimate for confirmation within six blocks.
+    pub(super) fn funding_fee_rate(&self) -> FeeRate {
+        FeeRate::from_sat_per_vb(self.parts.fees.sat_per_vb(FUNDING_TARGET_BLOCKS).ceil() as u64).unwrap_or(FeeRate::BROADCAST_MIN)
     }
 
     /// Returns a random id for a new channel, ours to recognise it by.

@@ -165,6 +165,9 @@ pub enum OnchainFault {
     Stored { detail: String },
     #[error("the wallet's address cannot receive a channel's funds")]
     CloseAddress,
+    /// The fee is above the person's cap for what the transaction moves.
+    #[error("the fee of {fee_sat} sats is above the cap of {cap_sat} sats")]
+    FeeAboveCap { fee_sat: u64, cap_sat: u64 },
 }
 
 impl From<OnchainError> for NodeError {
@@ -180,6 +183,7 @@ impl From<OnchainError> for NodeError {
             OnchainError::WrongNetwork { expected, found } => NodeError::Onchain(OnchainFault::WrongNetwork { expected, found }),
             OnchainError::Dust => NodeError::Onchain(OnchainFault::Dust),
             OnchainError::Build(detail) => NodeError::Onchain(OnchainFault::Build { detail }),
+            OnchainError::FeeAboveCap { fee, cap } => NodeError::Onchain(OnchainFault::FeeAboveCap { fee_sat: fee.to_sat(), cap_sat: cap.to_sat() }),
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Fee rates for LDK, from Esplora's estimates, with floors and a sanity cap.
+//! Fee rates for LDK, from Esplora's estimates, with floors and caps.
 //!
 //! LDK asks synchronously (`FeeEstimator`), so estimates are fetched ahead ([`FeeEstimates::refresh`],
 //! at start and then periodically) and answered from the cache. Before the first refresh, or when the
@@ -7,12 +7,25 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
+use bitcoin::Network;
 use lightning::chain::chaininterface::{ConfirmationTarget, FeeEstimator, FEERATE_FLOOR_SATS_PER_KW};
 
 use super::chain_sync::{ChainError, ChainSource};
 
-/// Above this an estimate is taken for garbage, not for a fee market: 10,000 sat/vB.
-pub const MAX_SANE_SAT_PER_VB: f64 = 10_000.0;
+/// Above this an estimate is taken for a lie or garbage, not for a fee market, and the whole reply is
+/// refused. Mainnet's busiest blocks so far cleared at about 1,000 sat/vB (December 2017, April 2024);
+/// the test networks' coins are worthless, and a fee there says nothing of mainnet's.
+pub fn max_sat_per_vb(network: Network) -> f64 {
+    match network {
+        Network::Bitcoin => 2_000.0,
+        _ => 1_000.0,
+    }
+}
+
+/// How much an estimate may rise from one refresh to the next (about a minute apart); a higher one is
+/// cut to this: a real spike gets there in a few refreshes, a lying server's jump does not get there
+/// before the person sees the fee.
+pub const MAX_RISE_PER_REFRESH: f64 = 4.0;
 
 /// The fallback, in sat/vB: low for everything that can wait, higher for what must confirm soon.
 const FALLBACK_SAT_PER_VB: f64 = 1.0;
@@ -29,23 +42,32 @@ pub fn target_blocks(target: ConfirmationTarget) -> u16 {
     }
 }
 
-#[derive(Default)]
 pub struct FeeEstimates {
+    network: Network,
     sat_per_vb: RefCell<HashMap<u16, f64>>,
 }
 
 impl FeeEstimates {
-    pub fn new() -> Self {
-        Self::default()
+    pub fn new(network: Network) -> Self {
+        Self { network, sat_per_vb: RefCell::default() }
     }
 
     /// Replaces the cache with the server's estimates. A reply with a value that is not a positive
-    /// number of at most [`MAX_SANE_SAT_PER_VB`] is refused whole, and the cache kept.
+    /// number of at most [`max_sat_per_vb`] is refused whole, and the cache kept; an estimate more
+    /// than [`MAX_RISE_PER_REFRESH`] times the last one for its target is cut to that.
     pub async fn refresh<C: ChainSource>(&self, source: &C) -> Result<(), ChainError> {
-        let estimates = source.fee_estimates().await?;
-        if let Some((target, rate)) = estimates.iter().find(|(_, rate)| !(rate.is_finite() && **rate > 0.0 && **rate <= MAX_SANE_SAT_PER_VB)) {
-            return Err(ChainError::Malformed(format!("a fee estimate of {rate} sat/vB for {target} blocks")));
+        let mut estimates = source.fee_estimates().await?;
+        let cap = max_sat_per_vb(self.network);
+        if let Some((target, rate)) = estimates.iter().find(|(_, rate)| !(rate.is_finite() && **rate > 0.0 && **rate <= cap)) {
+            return Err(ChainError::Malformed(format!("a fee estimate of {rate} sat/vB for {target} blocks (at most {cap} is believed)")));
         }
+        let last = self.sat_per_vb.borrow();
+        for (target, rate) in estimates.iter_mut() {
+            if let Some(last) = last.get(target) {
+                *rate = rate.min(last * MAX_RISE_PER_REFRESH);
+            }
+        }
+        drop(last);
         *self.sat_per_vb.borrow_mut() = estimates;
         Ok(())
     }

@@ -51,6 +51,7 @@ impl<P: Platform> LightningNode<P> {
         let tip = current_tip(&esplora).await?;
         let keys_manager = Rc::new(keys.keys_manager(platform.now()));
         let mut onchain = OnchainWallet::open(keys, config.network, sealed.clone()).await?;
+        onchain.set_fee_cap(config.onchain_fee_cap);
         let funds_back_to = onchain.close_address().await?;
         let signer = Rc::new(
             WalletSigner::new(keys_manager.clone(), funds_back_to.script_pubkey()).map_err(|_| NodeError::Onchain(OnchainFault::CloseAddress))?,

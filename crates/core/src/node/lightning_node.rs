@@ -21,7 +21,7 @@ use super::error::NodeError;
 use super::events::Subscribers;
 use super::ldk_store::KindWrites;
 use super::net::PeerUri;
-use super::onchain::OnchainWallet;
+use super::onchain::{FeeCap, OnchainWallet};
 use super::payment::bolt11::Bolt11Payments;
 use super::payment::onchain::OnchainPayments;
 use super::payment::{PaymentRecord, Payments};
@@ -35,6 +35,8 @@ pub struct NodeConfig {
     pub esplora_url: String,
     /// The largest channel this wallet opens (the founding document: Lightning is for everyday sums).
     pub max_channel: Amount,
+    /// The most fee an on-chain transaction the wallet signs may pay.
+    pub onchain_fee_cap: FeeCap,
 }
 
 /// Where the node stands, for the wallet's status line.

@@ -23,6 +23,7 @@ use bdk_esplora::EsploraAsyncExt;
 use bdk_wallet::chain::Merge;
 use bdk_wallet::error::CreateTxError;
 use bdk_wallet::{Balance, ChangeSet, KeychainKind, LoadError, SignOptions, Wallet};
+use bitcoin::hashes::Hash as _;
 use bitcoin::{Address, Amount, FeeRate, Network, OutPoint, ScriptBuf, Transaction, Txid};
 
 use super::key_derivation::NodeKeys;
@@ -48,6 +49,9 @@ pub enum OnchainError {
     Chain(String),
     #[error("not enough on-chain funds: {needed} needed, {available} available")]
     InsufficientFunds { needed: Amount, available: Amount },
+    /// The transaction would pay more fee than the person's cap allows.
+    #[error("the fee of {fee} is above the cap of {cap}")]
+    FeeAboveCap { fee: Amount, cap: Amount },
     #[error("not a bitcoin address: {0}")]
     InvalidAddress(String),
     #[error("the address is for {found}, this wallet is on {expected}")]
@@ -64,6 +68,24 @@ pub enum SendAmount {
     Exactly(Amount),
     /// Everything the wallet holds, less the fee.
     All,
+}
+
+/// The most fee an on-chain transaction the wallet signs may pay: the larger of `percent` of what it
+/// moves and `floor`. Signing refuses a transaction above it, whatever the fee estimates say (a
+/// lying chain server's among them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeeCap {
+    pub percent: u8,
+    pub floor: Amount,
+}
+
+impl FeeCap {
+    pub const DEFAULT: FeeCap = FeeCap { percent: 2, floor: Amount::from_sat(5_000) };
+
+    /// The cap for a transaction that moves `moved`.
+    pub fn for_amount(&self, moved: Amount) -> Amount {
+        Amount::from_sat(moved.to_sat() / 100 * u64::from(self.percent)).max(self.floor)
+    }
 }
 
 /// A signed transaction, not yet broadcast, and what it costs.
@@ -91,6 +113,7 @@ pub struct OnchainWallet<S> {
     reserved: BTreeMap<Txid, Vec<OutPoint>>,
     /// What channels being opened will take, by their `user_channel_id`, until their funding is signed.
     promised: HashMap<u128, Amount>,
+    fee_cap: FeeCap,
 }
 
 impl<S: KvStore> OnchainWallet<S> {
@@ -109,11 +132,18 @@ impl<S: KvStore> OnchainWallet<S> {
             .load_wallet_no_persist(stored.clone())
             .map_err(load_error)?;
         let mut opened = match loaded {
-            Some(wallet) => Self { wallet, persisted: stored, sealed, reserved: BTreeMap::new(), promised: HashMap::new() },
+            Some(wallet) => Self { wallet, persisted: stored, sealed, reserved: BTreeMap::new(), promised: HashMap::new(), fee_cap: FeeCap::DEFAULT },
             None => {
                 let wallet =
                     Wallet::create(external, internal).network(network).create_wallet_no_persist().map_err(|e| OnchainError::Build(e.to_string()))?;
-                Self { wallet, persisted: ChangeSet::default(), sealed, reserved: BTreeMap::new(), promised: HashMap::new() }
+                Self {
+                    wallet,
+                    persisted: ChangeSet::default(),
+                    sealed,
+                    reserved: BTreeMap::new(),
+                    promised: HashMap::new(),
+                    fee_cap: FeeCap::DEFAULT,
+                }
             }
         };
         opened.persist().await?;
@@ -137,6 +167,11 @@ impl<S: KvStore> OnchainWallet<S> {
 
     pub fn balance(&self) -> Balance {
         self.wallet.balance()
+    }
+
+    /// Sets the most fee a transaction may pay ([`FeeCap::DEFAULT`] until set).
+    pub fn set_fee_cap(&mut self, cap: FeeCap) {
+        self.fee_cap = cap;
     }
 
     /// What a new payment or channel may spend: the confirmed and own unconfirmed coins, less those
@@ -230,7 +265,20 @@ impl<S: KvStore> OnchainWallet<S> {
             }
         }
         let psbt = builder.finish().map_err(create_tx_error)?;
+        let moved = psbt.unsigned_tx.output.iter().filter(|o| o.script_pubkey == to.script_pubkey()).map(|o| o.value).sum();
+        self.check_fee(&psbt, moved)?;
         self.finish_signing(psbt)
+    }
+
+    /// Refuses a transaction whose fee is above the cap for what it moves; it is then given up.
+    fn check_fee(&mut self, psbt: &bitcoin::Psbt, moved: Amount) -> Result<(), OnchainError> {
+        let fee = psbt.fee().map_err(|e| OnchainError::Build(e.to_string()))?;
+        let cap = self.fee_cap.for_amount(moved);
+        if fee > cap {
+            self.wallet.cancel_tx(&psbt.unsigned_tx);
+            return Err(OnchainError::FeeAboveCap { fee, cap });
+        }
+        Ok(())
     }
 
     /// Builds and signs the funding transaction of the channel `user_channel_id` opens: `value` to
@@ -241,7 +289,21 @@ impl<S: KvStore> OnchainWallet<S> {
         let mut builder = self.wallet.build_tx();
         builder.fee_rate(fee_rate).unspendable(reserved).add_recipient(script, value);
         let psbt = builder.finish().map_err(create_tx_error)?;
+        self.check_fee(&psbt, value)?;
         self.finish_signing(psbt)
+    }
+
+    /// What the funding of a channel of `value` would pay in fees at `fee_rate`, checked against the
+    /// cap: built as it would be (to a stand-in for LDK's script, of the same size), then given up.
+    pub fn funding_fee(&mut self, value: Amount, fee_rate: FeeRate) -> Result<Amount, OnchainError> {
+        let stand_in = ScriptBuf::new_p2wsh(&bitcoin::WScriptHash::from_byte_array([0; 32]));
+        let reserved = self.reserved_coins();
+        let mut builder = self.wallet.build_tx();
+        builder.fee_rate(fee_rate).unspendable(reserved).add_recipient(stand_in, value);
+        let psbt = builder.finish().map_err(create_tx_error)?;
+        self.check_fee(&psbt, value)?;
+        self.wallet.cancel_tx(&psbt.unsigned_tx);
+        psbt.fee().map_err(|e| OnchainError::Build(e.to_string()))
     }
 
     fn reserved_coins(&self) -> Vec<OutPoint> {

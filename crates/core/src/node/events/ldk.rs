@@ -7,7 +7,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use bitcoin::secp256k1::PublicKey;
-use bitcoin::{Amount, FeeRate, ScriptBuf};
+use bitcoin::{Amount, ScriptBuf};
 use futures::channel::oneshot;
 use lightning::events::bump_transaction::BumpTransactionEvent;
 use lightning::events::{ClosureReason, Event, FundingInfo, PaymentFailureReason, PaymentPurpose, ReplayEvent};
@@ -30,8 +30,6 @@ use crate::node::platform::Platform;
 
 /// How long a settled payment's report waits for the channel manager's next write.
 const MANAGER_WRITE_WAIT: Duration = Duration::from_secs(60);
-/// Funding transactions aim to confirm within about an hour.
-const FUNDING_TARGET_BLOCKS: u16 = 6;
 
 impl<P: Platform> LightningNode<P> {
     pub(in crate::node) async fn handle_event(self: &Rc<Self>, event: Event) -> Result<(), ReplayEvent> {
@@ -77,7 +75,7 @@ impl<P: Platform> LightningNode<P> {
         value: Amount,
         script: ScriptBuf,
     ) -> Result<(), ReplayEvent> {
-        let rate = FeeRate::from_sat_per_vb(self.parts.fees.sat_per_vb(FUNDING_TARGET_BLOCKS).ceil() as u64).unwrap_or(FeeRate::BROADCAST_MIN);
+        let rate = self.funding_fee_rate();
         let mut onchain = self.onchain.lock().await;
         let signed = onchain.sign_funding(user_channel_id, script, value, rate);
         let manager = &self.parts.channel_manager;
