@@ -1,13 +1,18 @@
 //! Channels: what each can send and receive and its state; opening one (to any node, or to the
 //! devnet's hub with one click); closing cooperatively or by force, with what each means.
 
-use blixtra_host::protocol::{ChannelState, ChannelView, CloseChannel, OpenChannel};
+use blixtra_core::node::error::OnchainFault;
+use blixtra_core::node::NodeError;
+use blixtra_host::node_client::NodeCallError;
+use blixtra_host::protocol::{ChannelFundingFee, ChannelState, ChannelView, CloseChannel, OpenChannel};
 use leptos::prelude::*;
 
 use crate::components::{Alert, Busy};
 use crate::context::use_app;
+use crate::error_text::describe;
 use crate::i18n::{date_in_blocks, days_of_blocks, sats, short_id};
-use crate::node_session::call_then_refresh;
+use crate::node_session::{call, call_then_refresh};
+use crate::node_state::NodePhase;
 use crate::pages::parse_sats;
 
 const DEFAULT_CHANNEL_SAT: &str = "300000";
@@ -122,6 +127,26 @@ fn OpenChannel() -> impl IntoView {
         open_channel.dispatch(OpenChannel { peer, amount_sat });
     };
     let hub = move || ctx.devnet.get().and_then(|d| d.hub).filter(|_| ctx.settings.get().devnet().is_some());
+    // The funding's fee for the size typed, asked of the node as it changes: seen before opening.
+    let funding_fee = RwSignal::new(None::<Result<u64, String>>);
+    Effect::new(move |_| {
+        let text = amount.get();
+        // Asked again once the node runs and whenever the coins change.
+        let (running, _) = ctx.node.with(|n| (n.phase == NodePhase::Running, n.balances));
+        let (true, Ok(Some(amount_sat))) = (running, parse_sats(&text)) else { return funding_fee.set(None) };
+        leptos::task::spawn_local(async move {
+            let answer = match call(ctx, ChannelFundingFee { amount_sat }).await {
+                Ok(fee_sat) => Some(Ok(fee_sat)),
+                // The cap's refusal is said here, before the person opens; a shortfall is said when
+                // they do (a wallet not funded yet has nothing to say sorry for).
+                Err(e @ NodeCallError::Node(NodeError::Onchain(OnchainFault::FeeAboveCap { .. }))) => Some(Err(describe(&e))),
+                Err(_) => None,
+            };
+            if amount.get_untracked() == text {
+                funding_fee.set(answer);
+            }
+        });
+    });
     let open_typed = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         open(peer.get_untracked().trim().to_owned());
@@ -135,6 +160,10 @@ fn OpenChannel() -> impl IntoView {
             <form on:submit=open_typed>
                 <label for="channel-amount">{move || t!("Size in sats", "Storlek i sat")}</label>
                 <input id="channel-amount" type="text" inputmode="numeric" autocomplete="off" bind:value=amount/>
+                {move || funding_fee.get().map(|fee| match fee {
+                    Ok(fee_sat) => view! { <p class="hint" data-testid="funding-fee">{move || t!(format!("Its funding pays about {} in on-chain fees.", sats(fee_sat)), format!("Finansieringen kostar ungefär {} i avgifter på kedjan.", sats(fee_sat)))}</p> }.into_any(),
+                    Err(refused) => view! { <p class="error" role="alert" data-testid="funding-fee">{refused}</p> }.into_any(),
+                })}
                 {move || hub().map(|hub| view! {
                     <div class="actions">
                         <button type="button" class="primary" data-testid="open-hub" disabled=move || busy.get().is_some() on:click=move |_| open(hub.clone())>

@@ -5,7 +5,7 @@
 use blixtra_core::node::payment::PaymentStatus;
 use blixtra_core::node::NodeError;
 use blixtra_core::payment_request::{OnchainRequest, PaymentRequest};
-use blixtra_host::protocol::{CheckInvoice, PayInvoice, PaymentView, SendOnchain};
+use blixtra_host::protocol::{CheckInvoice, OnchainSendFee, PayInvoice, PaymentView, SendOnchain};
 use leptos::prelude::*;
 
 use crate::components::{sentence, Alert, Busy, QrScanner};
@@ -235,6 +235,24 @@ fn ReviewOnchain(request: OnchainRequest, stage: RwSignal<Stage>, error: RwSigna
     });
     let sending = send_onchain.pending();
     Effect::new(move |_| busy.set(sending.get().then(|| t!("Sending…".to_owned(), "Skickar…".to_owned()))));
+    // The fee, asked of the node whenever the amount or the rate changes: seen (or refused over the
+    // cap) before the person presses send.
+    let fee = RwSignal::new(None::<Result<u64, String>>);
+    let fee_address = request.address.clone();
+    Effect::new(move |_| {
+        let (amount_text, rate_text) = (amount.get(), rate.get());
+        let (Ok(amount_sat), Ok(sat_per_vb)) = (parse_sats(&amount_text), rate_text.trim().parse::<u64>()) else {
+            return fee.set(None);
+        };
+        let address = fee_address.clone();
+        leptos::task::spawn_local(async move {
+            let answer = call(ctx, OnchainSendFee { address, amount_sat, sat_per_vb }).await;
+            // Only the answer for what the fields still say.
+            if amount.get_untracked() == amount_text && rate.get_untracked() == rate_text {
+                fee.set(Some(answer.map_err(|e| describe(&e))));
+            }
+        });
+    });
     let send = move |_| {
         let amount_sat = match parse_sats(&amount.get_untracked()) {
             Ok(amount) => amount,
@@ -259,6 +277,10 @@ fn ReviewOnchain(request: OnchainRequest, stage: RwSignal<Stage>, error: RwSigna
             <input id="onchain-amount" type="text" inputmode="numeric" bind:value=amount/>
             <label for="fee-rate">{move || t!("Fee rate (sats per vbyte)", "Avgiftsnivå (sat per vbyte)")}</label>
             <input id="fee-rate" type="text" inputmode="numeric" bind:value=rate/>
+            {move || fee.get().map(|fee| match fee {
+                Ok(fee_sat) => view! { <p data-testid="onchain-fee">{move || t!(format!("Fee: {}", sats(fee_sat)), format!("Avgift: {}", sats(fee_sat)))}</p> }.into_any(),
+                Err(refused) => view! { <p class="error" role="alert" data-testid="onchain-fee">{refused}</p> }.into_any(),
+            })}
             <div class="actions">
                 <button type="button" class="primary" data-testid="confirm-pay" disabled=move || busy.get().is_some() on:click=send>{move || t!("Send", "Skicka")}</button>
                 <button type="button" on:click=move |_| stage.set(Stage::Entering)>{move || t!("Cancel", "Avbryt")}</button>

@@ -224,6 +224,10 @@ commands! {
     PayInvoice(PayInvoice) -> PaymentView;
     /// Answers the transaction id.
     SendOnchain(SendOnchain) -> String;
+    /// What a `SendOnchain` would pay in fees, in sats (refused as it would be, over the cap).
+    OnchainSendFee(OnchainSendFee) -> u64;
+    /// What funding a channel of this size would pay in fees now, in sats.
+    ChannelFundingFee(ChannelFundingFee) -> u64;
     Payments(Payments) -> Vec<PaymentView>;
     /// What the node measures about itself (see [`NodeMetrics`]).
     Metrics(Metrics) -> NodeMetrics;
@@ -292,6 +296,19 @@ pub struct PayInvoice {
     /// For an invoice without an amount.
     pub amount_msat: Option<u64>,
     pub max_fee_msat: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OnchainSendFee {
+    pub address: String,
+    /// `None`: everything.
+    pub amount_sat: Option<u64>,
+    pub sat_per_vb: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelFundingFee {
+    pub amount_sat: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -584,6 +601,20 @@ impl Run for SendOnchain {
         let amount = self.amount_sat.map_or(SendAmount::All, |sat| SendAmount::Exactly(Amount::from_sat(sat)));
         let rate = FeeRate::from_sat_per_vb(self.sat_per_vb).ok_or(NodeError::Onchain(OnchainFault::FeeRate { sat_per_vb: self.sat_per_vb }))?;
         Ok(node.onchain().send(&self.address, amount, rate).await?.to_string())
+    }
+}
+
+impl Run for OnchainSendFee {
+    async fn run<P: Platform>(self, node: &Rc<LightningNode<P>>) -> Result<u64, NodeError> {
+        let amount = self.amount_sat.map_or(SendAmount::All, |sat| SendAmount::Exactly(Amount::from_sat(sat)));
+        let rate = FeeRate::from_sat_per_vb(self.sat_per_vb).ok_or(NodeError::Onchain(OnchainFault::FeeRate { sat_per_vb: self.sat_per_vb }))?;
+        Ok(node.onchain().fee(&self.address, amount, rate).await?.to_sat())
+    }
+}
+
+impl Run for ChannelFundingFee {
+    async fn run<P: Platform>(self, node: &Rc<LightningNode<P>>) -> Result<u64, NodeError> {
+        Ok(node.channel_funding_fee(Amount::from_sat(self.amount_sat)).await?.to_sat())
     }
 }
 

@@ -91,6 +91,12 @@ impl<P: Platform> LightningNode<P> {
         self.channels().iter().any(|c| c.channel_id == *channel_id && c.channel_shutdown_state == Some(ChannelShutdownState::NotShuttingDown))
     }
 
+    /// What funding a channel of `amount` would pay in fees now (within the cap, or the cap's
+    /// refusal), before the person opens it. Nothing changes.
+    pub async fn channel_funding_fee(&self, amount: Amount) -> Result<Amount, NodeError> {
+        Ok(self.onchain.lock().await.funding_fee(amount, self.funding_fee_rate())?)
+    }
+
     /// The fee rate a channel's funding pays: the estimate for confirmation within six blocks.
     pub(super) fn funding_fee_rate(&self) -> FeeRate {
         FeeRate::from_sat_per_vb(self.parts.fees.sat_per_vb(FUNDING_TARGET_BLOCKS).ceil() as u64).unwrap_or(FeeRate::BROADCAST_MIN)

@@ -242,6 +242,19 @@ impl<S: KvStore> OnchainWallet<S> {
     /// Builds and signs a payment to `to`. Nothing is recorded until [`Self::record_broadcast`]: a
     /// transaction that never reaches the network leaves the wallet as it was.
     pub fn sign_payment(&mut self, to: &Address, amount: SendAmount, fee_rate: FeeRate) -> Result<SignedTx, OnchainError> {
+        let psbt = self.build_payment(to, amount, fee_rate)?;
+        self.finish_signing(psbt)
+    }
+
+    /// What a payment would pay in fees, checked against the cap (what the send page shows before the
+    /// person confirms): built as [`Self::sign_payment`] would, then given up.
+    pub fn payment_fee(&mut self, to: &Address, amount: SendAmount, fee_rate: FeeRate) -> Result<Amount, OnchainError> {
+        let psbt = self.build_payment(to, amount, fee_rate)?;
+        self.wallet.cancel_tx(&psbt.unsigned_tx);
+        psbt.fee().map_err(|e| OnchainError::Build(e.to_string()))
+    }
+
+    fn build_payment(&mut self, to: &Address, amount: SendAmount, fee_rate: FeeRate) -> Result<bitcoin::Psbt, OnchainError> {
         if !self.promised.is_empty() {
             // What a channel being opened was promised is not this payment's to take (BDK's own
             // selection below leaves out the reserved coins, and judges the rest).
@@ -267,7 +280,7 @@ impl<S: KvStore> OnchainWallet<S> {
         let psbt = builder.finish().map_err(create_tx_error)?;
         let moved = psbt.unsigned_tx.output.iter().filter(|o| o.script_pubkey == to.script_pubkey()).map(|o| o.value).sum();
         self.check_fee(&psbt, moved)?;
-        self.finish_signing(psbt)
+        Ok(psbt)
     }
 
     /// Refuses a transaction whose fee is above the cap for what it moves; it is then given up.

@@ -2,7 +2,7 @@
 //! address. Holds only what it needs of the node: the on-chain wallet, the chain server, the network
 //! and the clock.
 
-use bitcoin::{Address, FeeRate, Network, Txid};
+use bitcoin::{Address, Amount, FeeRate, Network, Txid};
 use esplora_client::AsyncClient;
 use futures::lock::Mutex as AsyncMutex;
 
@@ -23,6 +23,13 @@ impl<P: Platform> OnchainPayments<'_, P> {
     /// Returns a fresh address of the wallet, stored as handed out before it is returned.
     pub async fn new_address(&self) -> Result<Address, NodeError> {
         Ok(self.wallet.lock().await.receive_address().await?)
+    }
+
+    /// What sending to a pasted address at `fee_rate` would pay in fees (within the cap, or the
+    /// cap's refusal), before the person confirms. Nothing changes.
+    pub async fn fee(&self, address: &str, amount: SendAmount, fee_rate: FeeRate) -> Result<Amount, NodeError> {
+        let to = parse_address(address, self.network)?;
+        Ok(self.wallet.lock().await.payment_fee(&to, amount, fee_rate)?)
     }
 
     /// Sends to a pasted address at `fee_rate`; returns the transaction id once the chain server has
