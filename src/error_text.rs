@@ -6,7 +6,7 @@ use blixtra_core::mnemonic::MnemonicError;
 use blixtra_core::node::error::{
     ChainFault, InvoiceProblem, NodeError, OnchainFault, PaymentFailure, PeerAddressProblem, PeerFailure, Refusal, StorageFault,
 };
-use blixtra_core::node::events::ChannelCloseReason;
+use blixtra_core::node::events::{ChannelCloseReason, InboundDecision};
 use blixtra_core::onboarding::{NewPassphraseError, WordCheckError};
 use blixtra_core::VaultError;
 use blixtra_host::node_client::NodeCallError;
@@ -61,6 +61,38 @@ pub fn problem(problem: &Problem) -> String {
         Problem::ChannelClosed(reason) => {
             let why = close_reason(reason);
             t!(format!("a channel closed: {why}"), format!("en kanal stängdes: {why}"))
+        }
+        Problem::InboundChannel { funding_sat, decision } => {
+            let size = sats(*funding_sat);
+            match decision {
+                InboundDecision::Accepted => t!(format!("a channel of {size} was opened to you"), format!("en kanal på {size} öppnades till dig")),
+                InboundDecision::AcceptedTrusted { reserve_sat, .. } => t!(
+                    format!(
+                        "a channel of {size} was taken from a peer you trust, without the {} on chain that would pay to close it by force",
+                        sats(*reserve_sat)
+                    ),
+                    format!(
+                        "en kanal på {size} togs emot från en motpart du litar på, utan de {} på kedjan som skulle betala en tvångsstängning",
+                        sats(*reserve_sat)
+                    )
+                ),
+                InboundDecision::RefusedUnknownPeer => t!(
+                    format!("a channel of {size} from a node you did not connect to was refused"),
+                    format!("en kanal på {size} från en nod du inte anslöt till avböjdes")
+                ),
+                InboundDecision::RefusedNoReserve { reserve_sat, available_sat } => t!(
+                    format!(
+                        "a channel of {size} was refused: closing it by force would need {} on chain, and the wallet has {}",
+                        sats(*reserve_sat),
+                        sats(*available_sat)
+                    ),
+                    format!(
+                        "en kanal på {size} avböjdes: en tvångsstängning skulle kräva {} på kedjan, och plånboken har {}",
+                        sats(*reserve_sat),
+                        sats(*available_sat)
+                    )
+                ),
+            }
         }
         Problem::Said(sentence) => sentence.clone(),
     }

@@ -68,6 +68,7 @@ pub fn start_node(ctx: AppContext, passphrase: String) {
         max_channel_sat: settings.max_channel_sat,
         onchain_fee_percent: settings.onchain_fee_percent,
         onchain_fee_floor_sat: settings.onchain_fee_floor_sat,
+        trusted_peers: Vec::new(),
     };
     spawn_local(async move {
         let started = wallet.start_node(start, move |notice| on_notice(ctx, notice)).await;

@@ -3,7 +3,7 @@
 //! natively; the app keeps one in a signal.
 
 use blixtra_core::node::error::PaymentFailure;
-use blixtra_core::node::events::{ChannelCloseReason, NodeEvent};
+use blixtra_core::node::events::{ChannelCloseReason, InboundDecision, NodeEvent};
 use blixtra_core::node::payment::{PaymentDirection, PaymentStatus};
 use blixtra_host::protocol::BalancesView;
 use blixtra_host::protocol::{ChannelView, PaymentView, StatusView};
@@ -25,6 +25,11 @@ pub enum NodePhase {
 pub enum Problem {
     PaymentFailed(PaymentFailure),
     ChannelClosed(ChannelCloseReason),
+    /// A channel a peer opened was refused, or taken on trust without the coins to bump its close.
+    InboundChannel {
+        funding_sat: u64,
+        decision: InboundDecision,
+    },
     /// Already a sentence (a failed refresh, described where it failed).
     Said(String),
 }
@@ -99,6 +104,12 @@ impl NodeState {
             NodeEvent::PeerConnected { .. } | NodeEvent::PeerDisconnected { .. } => true,
             NodeEvent::ChannelClosed { reason, .. } => {
                 self.last_problem = Some(Problem::ChannelClosed(*reason));
+                true
+            }
+            NodeEvent::InboundChannel { funding_sat, decision, .. } => {
+                if *decision != InboundDecision::Accepted {
+                    self.last_problem = Some(Problem::InboundChannel { funding_sat: *funding_sat, decision: *decision });
+                }
                 true
             }
             NodeEvent::PaymentFailed { reason, .. } => {

@@ -10,7 +10,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use bitcoin::{Amount, Network};
-use blixtra_core::node::events::NodeEvent;
+use blixtra_core::node::events::{InboundDecision, NodeEvent};
 use blixtra_core::node::key_derivation::NodeKeys;
 use blixtra_core::node::lightning_node::{LightningNode, NodeConfig};
 use blixtra_core::node::logger::Level;
@@ -51,6 +51,7 @@ async fn start(devnet: &Devnet, keys: &NodeKeys, vault: &Vault<IdbStore>) -> Nod
         esplora_url: devnet.esplora_url.clone(),
         max_channel: Amount::from_sat(1_000_000),
         onchain_fee_cap: FeeCap::DEFAULT,
+        trusted_peers: Vec::new(),
     };
     LightningNode::start(BrowserPlatform::new(&devnet.proxy_url_template), keys, vault.shared_store(), config, console_logger(Level::Warn))
         .await
@@ -385,6 +386,33 @@ async fn the_wallet_knows_how_long_it_may_stay_closed_and_how_long_it_was() {
     eventually(Duration::from_secs(30), "the channel usable again", || node.channels().iter().any(|c| c.is_usable)).await;
 }
 
+/// Issue 13: a channel hub opens to the wallet is refused while the wallet holds too few on-chain
+/// coins to bump its force close, and taken once it holds them.
+#[wasm_bindgen_test]
+async fn a_channel_opened_to_the_wallet_needs_the_coins_to_bump_its_close() {
+    let devnet = devnet().await;
+    let NewWallet { node, .. } = new_wallet(&devnet, "inbound").await;
+    let mut events = node.subscribe();
+    node.connect(&devnet.hub).await.expect("connected to hub");
+    let hub_opens = || control("nodes/hub/channels", json!({ "node": format!("{}@127.0.0.1:9", node.node_id()), "amount_sat": 100_000 }));
+
+    hub_opens().await;
+    let refused = wait_for(&mut events, Duration::from_secs(30), "hub's channel", |e| matches!(e, NodeEvent::InboundChannel { .. })).await;
+    assert!(
+        matches!(refused, NodeEvent::InboundChannel { decision: InboundDecision::RefusedNoReserve { reserve_sat: 25_000, available_sat: 0 }, .. }),
+        "{refused:?}"
+    );
+    assert!(node.channels().is_empty());
+
+    fund(&node, Amount::from_sat(30_000)).await;
+    hub_opens().await;
+    // (The first request's refusal may be told again as hub retries it: the accepted one is awaited.)
+    let accepted = |e: &NodeEvent| matches!(e, NodeEvent::InboundChannel { decision: InboundDecision::Accepted, funding_sat: 100_000, .. });
+    wait_for(&mut events, Duration::from_secs(30), "hub's channel taken", accepted).await;
+    wait_for(&mut events, Duration::from_secs(30), "ChannelPending", |e| matches!(e, NodeEvent::ChannelPending { .. })).await;
+    assert_eq!(node.channels().len(), 1);
+}
+
 #[wasm_bindgen_test]
 async fn a_force_closed_channel_comes_back_to_the_wallet_after_the_delay() {
     let devnet = devnet().await;
@@ -489,6 +517,7 @@ async fn the_worker_host_starts_the_node_from_the_vault_and_speaks_the_protocol(
         max_channel_sat: 1_000_000,
         onchain_fee_percent: 2,
         onchain_fee_floor_sat: 5_000,
+        trusted_peers: Vec::new(),
     };
 
     host.handle(ToNode::Hello { version: PROTOCOL_VERSION }).await;

@@ -95,6 +95,7 @@ impl NodeHost {
             esplora_url: start.esplora_url.clone(),
             max_channel: Amount::from_sat(start.max_channel_sat),
             onchain_fee_cap: FeeCap { percent: start.onchain_fee_percent, floor: Amount::from_sat(start.onchain_fee_floor_sat) },
+            trusted_peers: start.trusted_peers.clone(),
         };
         let platform = BrowserPlatform::new(&start.proxy_url_template);
         let node =

@@ -79,6 +79,9 @@ pub struct StartNode {
     pub onchain_fee_percent: u8,
     #[serde(default = "default_onchain_fee_floor_sat")]
     pub onchain_fee_floor_sat: u64,
+    /// Peers whose channels are taken without the on-chain coins to bump a force close.
+    #[serde(default)]
+    pub trusted_peers: Vec<bitcoin::secp256k1::PublicKey>,
 }
 
 fn default_onchain_fee_percent() -> u8 {

@@ -37,6 +37,8 @@ pub struct NodeConfig {
     pub max_channel: Amount,
     /// The most fee an on-chain transaction the wallet signs may pay.
     pub onchain_fee_cap: FeeCap,
+    /// Peers whose channels the wallet takes without the on-chain coins to bump their force close.
+    pub trusted_peers: Vec<PublicKey>,
 }
 
 /// Where the node stands, for the wallet's status line.

@@ -21,7 +21,7 @@ use lightning::util::persist::{
 };
 use lightning::{log_error, log_info, log_warn};
 
-use super::{ChannelCloseReason, NodeEvent};
+use super::{ChannelCloseReason, InboundDecision, NodeEvent};
 use crate::node::error::{NodeError, PaymentFailure, StorageFault};
 use crate::node::lightning_node::LightningNode;
 use crate::node::payment::record::hex;
@@ -30,6 +30,8 @@ use crate::node::platform::Platform;
 
 /// How long a settled payment's report waits for the channel manager's next write.
 const MANAGER_WRITE_WAIT: Duration = Duration::from_secs(60);
+/// On-chain coins kept per anchor channel to bump its force close: LDK Node's default.
+const ANCHOR_RESERVE: Amount = Amount::from_sat(25_000);
 
 impl<P: Platform> LightningNode<P> {
     pub(in crate::node) async fn handle_event(self: &Rc<Self>, event: Event) -> Result<(), ReplayEvent> {
@@ -95,20 +97,34 @@ impl<P: Platform> LightningNode<P> {
         Ok(())
     }
 
-    /// Accepts channels from the peers the wallet chose to know (hub, for inbound liquidity); others
-    /// are refused, as an anchor channel commits the wallet's on-chain funds to fee bumping.
+    /// Accepts a channel from a peer the wallet chose to know (hub, for inbound liquidity) when the
+    /// on-chain wallet holds [`ANCHOR_RESERVE`] for it and every other channel, or when the person
+    /// trusts the peer (`NodeConfig::trusted_peers`); refuses it otherwise. The wallet is told which.
     async fn on_open_channel_request(&self, temporary_channel_id: &ChannelId, counterparty: &PublicKey, funding_sat: u64) -> Result<(), ReplayEvent> {
         let manager = &self.parts.channel_manager;
-        if self.peers.borrow().contains_key(counterparty) {
+        let known = self.peers.borrow().contains_key(counterparty);
+        let reserve = ANCHOR_RESERVE * (self.channels().len() as u64 + 1);
+        let available = self.onchain.lock().await.spendable();
+        let decision = if !known {
+            InboundDecision::RefusedUnknownPeer
+        } else if available >= reserve {
+            InboundDecision::Accepted
+        } else if self.config.trusted_peers.contains(counterparty) {
+            InboundDecision::AcceptedTrusted { reserve_sat: reserve.to_sat(), available_sat: available.to_sat() }
+        } else {
+            InboundDecision::RefusedNoReserve { reserve_sat: reserve.to_sat(), available_sat: available.to_sat() }
+        };
+        log_info!(self.parts.logger, "a {funding_sat}-sat channel from {counterparty}: {decision:?}");
+        if matches!(decision, InboundDecision::Accepted | InboundDecision::AcceptedTrusted { .. }) {
             let user_channel_id = self.new_user_channel_id();
             match manager.accept_inbound_channel(temporary_channel_id, counterparty, user_channel_id, None) {
                 Ok(()) => self.record_channel_terms(user_channel_id).await,
                 Err(e) => log_warn!(self.parts.logger, "could not accept a {funding_sat}-sat channel from {counterparty}: {e:?}"),
             }
         } else {
-            log_info!(self.parts.logger, "refused a {funding_sat}-sat channel from unknown peer {counterparty}");
-            let _ = manager.force_close_broadcasting_latest_txn(temporary_channel_id, counterparty, "unsolicited channel".to_owned());
+            let _ = manager.force_close_broadcasting_latest_txn(temporary_channel_id, counterparty, "channel refused".to_owned());
         }
+        self.subscribers.notify(NodeEvent::InboundChannel { peer: *counterparty, funding_sat, decision });
         Ok(())
     }
 

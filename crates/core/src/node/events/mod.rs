@@ -53,6 +53,28 @@ pub enum NodeEvent {
     Synced {
         height: u32,
     },
+    /// A peer asked to open a channel to this wallet; what the wallet did about it.
+    InboundChannel {
+        peer: PublicKey,
+        funding_sat: u64,
+        decision: InboundDecision,
+    },
+}
+
+/// Whether a channel a peer opens to the wallet is taken. An anchor channel commits the wallet to
+/// paying the fee of its own force close from its on-chain coins: without them, a force close by the
+/// peer at the wrong moment could not be bumped, and an HTLC in it could be lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum InboundDecision {
+    /// Taken: the wallet holds the coins to bump a force close of every channel it has.
+    Accepted,
+    /// Taken without those coins, because the person trusts the peer not to force-close badly.
+    AcceptedTrusted { reserve_sat: u64, available_sat: u64 },
+    /// Refused: not a peer the wallet chose to connect to.
+    RefusedUnknownPeer,
+    /// Refused: too few on-chain coins to bump a force close.
+    RefusedNoReserve { reserve_sat: u64, available_sat: u64 },
 }
 
 /// Why a channel closed, as a person needs to know it.
