@@ -159,7 +159,7 @@ fn node_error(error: &NodeError) -> String {
     }
 }
 
-fn storage(fault: &StorageFault) -> String {
+pub fn storage(fault: &StorageFault) -> String {
     match fault {
         StorageFault::Unavailable { reason } => {
             t!(format!("The browser's storage cannot be used: {reason}."), format!("Webbläsarens lagring går inte att använda: {reason}."))

@@ -2,7 +2,7 @@
 //! answered or announced. A plain type, updated from the protocol's answers and events and tested
 //! natively; the app keeps one in a signal.
 
-use blixtra_core::node::error::PaymentFailure;
+use blixtra_core::node::error::{PaymentFailure, StorageFault};
 use blixtra_core::node::events::{ChannelCloseReason, InboundDecision, NodeEvent};
 use blixtra_core::node::payment::{PaymentDirection, PaymentStatus};
 use blixtra_host::protocol::BalancesView;
@@ -52,6 +52,8 @@ pub struct NodeState {
     pub closed_safely_blocks: Option<u32>,
     /// Blocks mined while the wallet was closed, found when the node started.
     pub away_blocks: u32,
+    /// Why the node cannot store its channel state now (new payments are refused until it can).
+    pub storage_failing: Option<StorageFault>,
 }
 
 /// The wallet was closed for long enough that its channels were, or nearly were, at risk.
@@ -105,6 +107,10 @@ impl NodeState {
             NodeEvent::ChannelClosed { reason, .. } => {
                 self.last_problem = Some(Problem::ChannelClosed(*reason));
                 true
+            }
+            NodeEvent::Storage { failing } => {
+                self.storage_failing = failing.clone();
+                false
             }
             NodeEvent::InboundChannel { funding_sat, decision, .. } => {
                 if *decision != InboundDecision::Accepted {

@@ -10,6 +10,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use bitcoin::{Amount, Network};
+use blixtra_core::node::error::StorageFault;
 use blixtra_core::node::events::{InboundDecision, NodeEvent};
 use blixtra_core::node::key_derivation::NodeKeys;
 use blixtra_core::node::lightning_node::{LightningNode, NodeConfig};
@@ -411,6 +412,35 @@ async fn a_channel_opened_to_the_wallet_needs_the_coins_to_bump_its_close() {
     wait_for(&mut events, Duration::from_secs(30), "hub's channel taken", accepted).await;
     wait_for(&mut events, Duration::from_secs(30), "ChannelPending", |e| matches!(e, NodeEvent::ChannelPending { .. })).await;
     assert_eq!(node.channels().len(), 1);
+}
+
+/// Issue 13: a node whose storage fills up says so, takes no payment it could not keep, keeps its
+/// channel, and works again once writes do (LDK's background processor, which stops at the first
+/// failed write, is run again).
+#[wasm_bindgen_test]
+async fn a_node_that_cannot_write_says_so_refuses_payments_and_recovers() {
+    let devnet = devnet().await;
+    let NewWallet { vault, node, .. } = new_wallet(&devnet, "full").await;
+    let mut events = node.subscribe();
+    fund(&node, Amount::from_sat(300_000)).await;
+    open_confirmed_channel(&node, &mut events, &devnet, Amount::from_sat(200_000)).await;
+    eventually(Duration::from_secs(30), "learning hub's channel to shop", || node.known_network_channels() > 0).await;
+
+    let backing = vault.shared_store().backing().clone();
+    backing.pretend_full(true);
+    // A block makes LDK write its monitors and manager.
+    control("mine", json!({ "blocks": 1 })).await;
+    let _ = node.sync_chain().await;
+    let told = wait_for(&mut events, Duration::from_secs(30), "storage failing", |e| matches!(e, NodeEvent::Storage { failing: Some(_) })).await;
+    assert_eq!(told, NodeEvent::Storage { failing: Some(StorageFault::QuotaExceeded) });
+    let refused = pay(&node, &shop_invoice(1_000_000, "while full").await).await.expect_err("not while full");
+    assert_eq!(refused, NodeError::Storage(StorageFault::QuotaExceeded));
+
+    backing.pretend_full(false);
+    wait_for(&mut events, Duration::from_secs(90), "storage working again", |e| matches!(e, NodeEvent::Storage { failing: None })).await;
+    let paid = pay(&node, &shop_invoice(1_000_000, "after").await).await.expect("paid once writes work");
+    assert_eq!(paid.status, PaymentStatus::Succeeded);
+    assert!(node.channels().iter().all(|c| c.is_usable), "the channel came through");
 }
 
 #[wasm_bindgen_test]

@@ -52,6 +52,13 @@ pub fn HomePage() -> impl IntoView {
                 "Lightning är gjort för vardagsbelopp. Överväg att hålla större sparande i en plånbok gjord för sparande.")}</p>
         </Show>
         <AwayNotice/>
+        {move || ctx.node.get().storage_failing.map(|fault| {
+            let why = crate::error_text::storage(&fault);
+            view! { <p class="warning" role="alert" data-testid="storage-failing">{move || t!(
+                format!("{why} Blixtra cannot store its channels' state, so it takes no new payments until it can; it keeps trying."),
+                format!("{why} Blixtra kan inte spara kanalernas läge, så den tar inte emot nya betalningar förrän den kan; den fortsätter försöka.")
+            )}</p> }
+        })}
         <NodeStatusLine/>
         <GettingStarted/>
         <div class="actions">

@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 
 use blixtra_core::node::ldk_store::{KindWrites, LdkStore};
 use blixtra_core::seal::SecretKey;
-use blixtra_core::{KvStore, MemoryStore, Op, SealedStore, StoreError};
+use blixtra_core::{KvStore, MemoryStore, Op, SealedError, SealedStore, StoreError};
 use futures::task::noop_waker;
 use lightning::io::ErrorKind;
 use lightning::util::persist::KVStore;
@@ -178,11 +178,48 @@ fn a_failed_commit_is_reported_to_ldk() {
     let ldk = LdkStore::new(Rc::new(SealedStore::new(FullStore, &SecretKey::random())));
     let error = block_on(ldk.write("scorer", "", "scorer", b"scorer".to_vec())).expect_err("the disk is full");
     assert!(error.to_string().contains("storage is full"), "{error}");
-    // A monitor write fails with the manager write it waited for.
-    let monitor = ldk.write("monitor_updates", "abc_0", "1", b"update".to_vec());
+    assert!(ldk.write_failure().is_some(), "the store says its writes fail");
+    // A monitor write outlives a failed manager write: it waits for the next one (LDK never retries
+    // a failed monitor write; its channel would stall for good).
+    let mut monitor = ldk.write("monitor_updates", "abc_0", "1", b"update".to_vec());
     block_on(ldk.write("", "", "manager", b"manager".to_vec())).expect_err("the disk is full");
-    let error = block_on(monitor).expect_err("not committed");
-    assert!(error.to_string().contains("storage is full"), "{error}");
+    assert!(poll_once(monitor.as_mut()).is_pending(), "held again, not failed");
+    assert!(ldk.holds_monitor_writes());
+}
+
+#[test]
+fn a_monitor_write_held_through_a_failed_commit_lands_with_the_next_manager_write() {
+    #[derive(Clone, Default)]
+    struct FlakyStore {
+        inner: MemoryStore,
+        fail_next: Rc<Cell<bool>>,
+    }
+    impl KvStore for FlakyStore {
+        async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+            self.inner.get(key).await
+        }
+        async fn scan(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+            self.inner.scan(prefix).await
+        }
+        async fn commit(&self, ops: Vec<Op>) -> Result<(), StoreError> {
+            if self.fail_next.replace(false) {
+                return Err(StoreError::QuotaExceeded);
+            }
+            self.inner.commit(ops).await
+        }
+    }
+    let flaky = FlakyStore::default();
+    let ldk = LdkStore::new(Rc::new(SealedStore::new(flaky.clone(), &SecretKey::random())));
+    let mut update = ldk.write("monitor_updates", "abc_0", "3", b"update 3".to_vec());
+    flaky.fail_next.set(true);
+    block_on(ldk.write("", "", "manager", b"manager 1".to_vec())).expect_err("full");
+    assert!(flaky.inner.raw_entries().is_empty(), "nothing half-written");
+    assert!(matches!(ldk.write_failure(), Some(SealedError::Store(StoreError::QuotaExceeded))));
+    assert!(poll_once(update.as_mut()).is_pending());
+    block_on(ldk.write("", "", "manager", b"manager 2".to_vec())).expect("space again");
+    assert!(matches!(poll_once(update.as_mut()), Poll::Ready(Ok(()))), "it went with the manager that succeeded");
+    assert_eq!(flaky.inner.raw_entries().len(), 2);
+    assert!(ldk.write_failure().is_none(), "writes work again");
 }
 
 #[test]

@@ -27,6 +27,9 @@ impl<P: Platform> LightningNode<P> {
     /// Opens a channel of `amount` to `peer`, funded from the on-chain wallet. Returns the channel's
     /// temporary id; `NodeEvent::ChannelPending` follows once the funding is broadcast.
     pub async fn open_channel(self: &Rc<Self>, peer: &PeerUri, amount: Amount) -> Result<ChannelId, NodeError> {
+        if let Some(failure) = self.parts.store.write_failure() {
+            return Err(failure.into());
+        }
         if amount > self.config.max_channel {
             return Err(NodeError::ChannelTooLarge { requested: amount, max: self.config.max_channel });
         }

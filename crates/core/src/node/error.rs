@@ -195,10 +195,16 @@ pub fn msat(amount: Amount) -> u64 {
 
 impl From<SealedError> for NodeError {
     fn from(error: SealedError) -> Self {
-        NodeError::Storage(match error {
+        NodeError::Storage(error.into())
+    }
+}
+
+impl From<SealedError> for StorageFault {
+    fn from(error: SealedError) -> Self {
+        match error {
             SealedError::Integrity { kind } => StorageFault::Integrity { kind },
             SealedError::Store(e) => e.into(),
-        })
+        }
     }
 }
 

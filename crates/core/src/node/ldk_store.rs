@@ -66,6 +66,8 @@ struct Inner<S> {
     batched: RefCell<BTreeMap<u64, Vec<HeldWrite>>>,
     /// Who waits for a monitor write to be held.
     hold_watchers: RefCell<Vec<oneshot::Sender<()>>>,
+    /// Why the last commit failed, until one succeeds.
+    failing: RefCell<Option<SealedError>>,
 }
 
 /// A monitor write (or removal) waiting for a channel manager to commit with.
@@ -123,8 +125,15 @@ impl<S: KvStore + 'static> LdkStore<S> {
                 held: RefCell::new(Vec::new()),
                 batched: RefCell::new(BTreeMap::new()),
                 hold_watchers: RefCell::new(Vec::new()),
+                failing: RefCell::new(None),
             }),
         }
+    }
+
+    /// Why LDK's writes fail (storage full, IndexedDB refusing), from the first failed commit until the
+    /// next one succeeds: while it lasts the node takes no new payments.
+    pub fn write_failure(&self) -> Option<SealedError> {
+        self.inner.failing.borrow().clone()
     }
 
     /// Whether monitor writes wait for a channel manager write that has not been made yet.
@@ -223,14 +232,20 @@ impl<S: KvStore + 'static> LdkStore<S> {
                     });
                 }
             }
-            let result = inner.sealed.commit(ops).await.map_err(io_error);
+            let result = inner.sealed.commit(ops).await;
             let held: Vec<HeldWrite> = taken.iter().filter_map(|v| inner.batched.borrow_mut().remove(v)).flatten().collect();
             if let Err(error) = result {
-                for write in held {
-                    let _ = write.done.send(Err(error.to_string()));
-                }
-                return Err(error);
+                // The monitor writes wait for the next manager write instead of failing: LDK never
+                // retries a failed monitor write (its channel would stall for good), and the manager
+                // it is written with is retried by the background processor.
+                let mut waiting = inner.held.borrow_mut();
+                let later = std::mem::take(&mut *waiting);
+                *waiting = held.into_iter().chain(later).collect();
+                drop(waiting);
+                *inner.failing.borrow_mut() = Some(error.clone());
+                return Err(io_error(error));
             }
+            *inner.failing.borrow_mut() = None;
             inner.count_write(&kind, value.as_deref());
             for write in held {
                 inner.count_write(&write.kind, write.value.as_deref());

@@ -75,6 +75,7 @@ impl<P: Platform> LightningNode<P> {
             peers: RefCell::new(HashMap::new()),
             dials: RefCell::new(HashMap::new()),
             stopping: Cell::new(false),
+            storage_failing: Cell::new(false),
             away_blocks: Default::default(),
             onchain_tip: RefCell::new(None),
             sync_lock: AsyncMutex::new(()),

@@ -17,7 +17,7 @@ use futures::lock::Mutex as AsyncMutex;
 use lightning::ln::channel_state::ChannelDetails;
 
 use super::builder::Parts;
-use super::error::NodeError;
+use super::error::{NodeError, StorageFault};
 use super::events::Subscribers;
 use super::ldk_store::KindWrites;
 use super::net::PeerUri;
@@ -76,6 +76,8 @@ pub struct LightningNode<P: Platform> {
     /// At most one dial per peer: the reconnect loop and an explicit connect share it.
     pub(super) dials: RefCell<HashMap<PublicKey, Dial>>,
     pub(super) stopping: Cell<bool>,
+    /// Whether the wallet was last told that LDK's writes fail.
+    pub(super) storage_failing: Cell<bool>,
     /// Blocks mined while the wallet was closed (see [`super::closed_safely`]).
     pub(super) away_blocks: super::closed_safely::AwayBlocks,
     /// The tip the on-chain wallet last synced to.
@@ -104,8 +106,18 @@ impl<P: Platform> LightningNode<P> {
             manager: &self.parts.channel_manager,
             router: &self.parts.router,
             payments: &self.payments,
+            store: &self.parts.store,
             network: self.config.network,
             platform: &self.platform,
+        }
+    }
+
+    /// Tells the wallet when LDK's writes start failing and when they work again.
+    pub(super) fn report_storage(&self) {
+        let failure = self.parts.store.write_failure().map(StorageFault::from);
+        if failure.is_some() != self.storage_failing.get() {
+            self.storage_failing.set(failure.is_some());
+            self.subscribers.notify(super::events::NodeEvent::Storage { failing: failure });
         }
     }
 

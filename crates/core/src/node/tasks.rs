@@ -21,6 +21,8 @@ use super::platform::Platform;
 const FEE_REFRESH_EVERY: u32 = 30;
 /// How often the chain is polled.
 const CHAIN_POLL: Duration = Duration::from_secs(2);
+/// The longest pause before LDK's background processor is run again after a failed write.
+const PROCESSOR_RESTART_MAX_PAUSE: Duration = Duration::from_secs(60);
 /// How long LDK has to write the channel manager once a monitor write waits for one, before the
 /// node writes it: LDK writes it at once after a channel update, not after a block.
 const MANAGER_FOR_MONITORS_WAIT: Duration = Duration::from_millis(100);
@@ -64,7 +66,28 @@ async fn run_monitor_release<P: Platform>(node: Rc<LightningNode<P>>) {
     }
 }
 
+/// Runs LDK's background processor, and runs it again when it ends on a failed write (it stops at
+/// the first channel manager it cannot persist): after a pause that grows to a minute, until the
+/// node stops. Meanwhile the node takes no new payments (`LdkStore::write_failure`) and the wallet
+/// is told why.
 async fn run_background_processor<P: Platform>(node: Rc<LightningNode<P>>) {
+    let mut pause = Duration::from_secs(1);
+    loop {
+        let result = process_events_once(&node).await;
+        if node.stopping.get() {
+            break;
+        }
+        let Err(e) = result else { break };
+        log_error!(node.parts.logger, "LDK's background processing stopped on a failed write, again in {pause:?}: {e}");
+        node.report_storage();
+        if node.sleep_unless_stopped(pause).await {
+            break;
+        }
+        pause = (pause * 2).min(PROCESSOR_RESTART_MAX_PAUSE);
+    }
+}
+
+async fn process_events_once<P: Platform>(node: &Rc<LightningNode<P>>) -> Result<(), lightning::io::Error> {
     let parts = &node.parts;
     let handler_node = node.clone();
     let event_handler = move |event| {
@@ -77,7 +100,7 @@ async fn run_background_processor<P: Platform>(node: Rc<LightningNode<P>>) {
         Box::pin(async move { node.sleep_unless_stopped(duration).await })
     };
     let clock_node = node.clone();
-    let result = process_events_async(
+    process_events_async(
         parts.store.clone(),
         event_handler,
         parts.chain_monitor.clone(),
@@ -95,10 +118,7 @@ async fn run_background_processor<P: Platform>(node: Rc<LightningNode<P>>) {
         true,
         move || Some(clock_node.platform.now()),
     )
-    .await;
-    if let Err(e) = result {
-        log_error!(parts.logger, "LDK's background processing stopped: {e}");
-    }
+    .await
 }
 
 async fn run_chain_loop<P: Platform>(node: Rc<LightningNode<P>>) {
@@ -118,6 +138,7 @@ async fn run_chain_loop<P: Platform>(node: Rc<LightningNode<P>>) {
             }
         }
         node.reconnect_peers(&mut reconnects).await;
+        node.report_storage();
         round = round.wrapping_add(1);
         node.sleep_unless_stopped(CHAIN_POLL).await;
     }

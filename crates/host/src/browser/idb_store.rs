@@ -31,6 +31,9 @@ pub struct IdbStore {
     /// Who is shown every completed commit (tests that replay the database commit by commit).
     #[cfg(feature = "test-support")]
     commit_watcher: Rc<RefCell<Option<CommitWatcher>>>,
+    /// While set, every commit fails as a full disk's would (tests of a node that cannot write).
+    #[cfg(feature = "test-support")]
+    full: Rc<std::cell::Cell<bool>>,
 }
 
 /// Shown each completed commit's ops (see [`IdbStore::watch_commits`]).
@@ -57,6 +60,8 @@ impl IdbStore {
             db,
             #[cfg(feature = "test-support")]
             commit_watcher: Rc::default(),
+            #[cfg(feature = "test-support")]
+            full: Rc::default(),
         })
     }
 
@@ -65,6 +70,12 @@ impl IdbStore {
     #[cfg(feature = "test-support")]
     pub fn watch_commits(&self, watcher: impl Fn(&[Op]) + 'static) {
         *self.commit_watcher.borrow_mut() = Some(Box::new(watcher));
+    }
+
+    /// Makes every commit, through any clone of this store, fail with `QuotaExceeded` while `full`.
+    #[cfg(feature = "test-support")]
+    pub fn pretend_full(&self, full: bool) {
+        self.full.set(full);
     }
 
     /// Stops showing commits.
@@ -118,6 +129,10 @@ impl KvStore for IdbStore {
     async fn commit(&self, ops: Vec<Op>) -> Result<(), StoreError> {
         if ops.is_empty() {
             return Ok(());
+        }
+        #[cfg(feature = "test-support")]
+        if self.full.get() {
+            return Err(StoreError::QuotaExceeded);
         }
         let (transaction, store) = self.transaction(IdbTransactionMode::Readwrite)?;
         let taken_key: Rc<RefCell<Option<String>>> = Rc::default();

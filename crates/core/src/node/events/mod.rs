@@ -11,7 +11,7 @@ use futures::channel::mpsc;
 use lightning::events::ClosureReason;
 use serde::{Deserialize, Serialize};
 
-use super::error::PaymentFailure;
+use super::error::{PaymentFailure, StorageFault};
 
 /// What the node tells the wallet as it happens.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,6 +52,10 @@ pub enum NodeEvent {
     },
     Synced {
         height: u32,
+    },
+    /// LDK's writes started failing (`Some`: why; new payments are refused meanwhile) or work again.
+    Storage {
+        failing: Option<StorageFault>,
     },
     /// A peer asked to open a channel to this wallet; what the wallet did about it.
     InboundChannel {

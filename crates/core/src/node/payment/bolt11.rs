@@ -15,6 +15,7 @@ use lightning_invoice::{Bolt11Invoice, Bolt11InvoiceDescription, Description};
 
 use super::{PaymentDirection, PaymentKind, PaymentRecord, Payments, SendStart};
 use crate::node::error::{InvoiceProblem, NodeError, PaymentFailure};
+use crate::node::ldk_store::LdkStore;
 use crate::node::platform::Platform;
 use crate::node::types::{ChannelManager, Router};
 
@@ -35,11 +36,17 @@ pub struct Bolt11Payments<'a, P: Platform> {
     pub(crate) manager: &'a ChannelManager<P::Store>,
     pub(crate) router: &'a Router,
     pub(crate) payments: &'a Payments<P::Store>,
+    pub(crate) store: &'a LdkStore<P::Store>,
     pub(crate) network: Network,
     pub(crate) platform: &'a P,
 }
 
 impl<P: Platform> Bolt11Payments<'_, P> {
+    /// Refuses a new payment while the channel state cannot be stored: it could not be kept.
+    fn storage_writes(&self) -> Result<(), NodeError> {
+        self.store.write_failure().map_or(Ok(()), |failure| Err(failure.into()))
+    }
+
     /// Parses and checks a pasted invoice for this wallet (see [`check_invoice`]).
     pub fn check(&self, text: &str, amount_msat: Option<u64>) -> Result<Bolt11Invoice, NodeError> {
         check_invoice(text, self.network, self.platform.now(), amount_msat)
@@ -59,6 +66,7 @@ impl<P: Platform> Bolt11Payments<'_, P> {
     /// Pays an invoice and waits for the outcome. Checks the invoice and the channels' room before
     /// anything is recorded or sent.
     pub async fn send(&self, text: &str, options: SendOptions) -> Result<PaymentRecord, NodeError> {
+        self.storage_writes()?;
         let invoice = self.check(text, options.amount_msat)?;
         let amount = invoice.amount_milli_satoshis().or(options.amount_msat).ok_or(NodeError::AmountNeeded)?;
         let spendable: u64 = self.manager.list_usable_channels().iter().map(|c| c.next_outbound_htlc_limit_msat).sum();
@@ -96,6 +104,7 @@ impl<P: Platform> Bolt11Payments<'_, P> {
     /// Makes an invoice and records it, before anyone can pay it. `amount_msat` `None` lets the payer
     /// choose.
     pub async fn receive(&self, amount_msat: Option<u64>, description: &str, expiry: Duration) -> Result<Bolt11Invoice, NodeError> {
+        self.storage_writes()?;
         let description = Description::new(description.to_owned()).map_err(|_| NodeError::InvalidInvoice(InvoiceProblem::Description))?;
         let params = Bolt11InvoiceParameters {
             amount_msats: amount_msat,
