@@ -3,6 +3,7 @@
 //! elsewhere (a server's, a browser's or a peer's words) is shown as it came.
 
 use blixtra_core::mnemonic::MnemonicError;
+use blixtra_core::node::chain_sync::HeaderProblem;
 use blixtra_core::node::error::{
     ChainFault, InvoiceProblem, NodeError, OnchainFault, PaymentFailure, PeerAddressProblem, PeerFailure, Refusal, StorageFault,
 };
@@ -198,6 +199,16 @@ fn chain(fault: &ChainFault) -> String {
         ChainFault::Inconsistent { detail } => {
             t!(format!("its answers contradict the checked chain ({detail})"), format!("svaren motsäger den kontrollerade kedjan ({detail})"))
         }
+        ChainFault::ForgedHeader { problem } => match problem {
+            HeaderProblem::BelowNetworkDifficulty => t!(
+                "it sent a block header easier than the network allows: a forgery, so its answers are not used".into(),
+                "den skickade ett blockhuvud enklare än nätverket tillåter: en förfalskning, så dess svar används inte".into()
+            ),
+            HeaderProblem::WorkNotDone => t!(
+                "it sent a block header whose proof of work does not hold: a forgery, so its answers are not used".into(),
+                "den skickade ett blockhuvud vars arbetsbevis inte håller: en förfalskning, så dess svar används inte".into()
+            ),
+        },
         ChainFault::Refused { reason } => {
             t!(format!("it refused the transaction ({reason})"), format!("den vägrade ta emot transaktionen ({reason})"))
         }

@@ -56,7 +56,7 @@ impl Confirm for Recorder {
 #[wasm_bindgen_test]
 async fn a_devnet_transaction_is_confirmed_unconfirmed_by_a_reorg_and_confirmed_again() {
     let client = esplora(devnet_url()).expect("a client");
-    let (sync, recorder) = (ChainSync::new(), Recorder::default());
+    let (sync, recorder) = (ChainSync::new(Network::Regtest), Recorder::default());
     let start = client.tip_hash().await.expect("the devnet's tip");
 
     // Any regtest address will do: the test watches the transaction, not the coins.
@@ -91,7 +91,7 @@ async fn a_devnet_transaction_is_confirmed_unconfirmed_by_a_reorg_and_confirmed_
 #[wasm_bindgen_test]
 async fn an_unreachable_server_is_a_clear_error() {
     let client = esplora("http://127.0.0.1:9").expect("a client");
-    let error = ChainSync::new().sync(&client, &[]).await.expect_err("nothing listens on port 9");
+    let error = ChainSync::new(Network::Regtest).sync(&client, &[]).await.expect_err("nothing listens on port 9");
     assert!(error.to_string().starts_with("the chain server cannot be reached"), "{error}");
 }
 

@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 use bitcoin::block::{Header, Version};
 use bitcoin::hashes::Hash;
 use bitcoin::{
-    absolute, transaction, Amount, Block, BlockHash, CompactTarget, MerkleBlock, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxMerkleNode,
-    TxOut, Txid, Witness,
+    absolute, transaction, Amount, Block, BlockHash, CompactTarget, MerkleBlock, Network, OutPoint, ScriptBuf, Sequence, Transaction, TxIn,
+    TxMerkleNode, TxOut, Txid, Witness,
 };
-use blixtra_core::node::chain_sync::{ChainError, ChainSource, ChainSync};
+use blixtra_core::node::chain_sync::{check_header, ChainError, ChainSource, ChainSync, HeaderProblem};
 use esplora_client::{BlockStatus, OutputStatus, TxStatus};
 use lightning::chain::transaction::TransactionData;
 use lightning::chain::{Confirm, Filter, WatchedOutput};
@@ -97,6 +97,10 @@ impl ScriptedChain {
             txdata,
         };
         block.header.merkle_root = block.compute_merkle_root().expect("transactions");
+        // Mined: regtest's target lets about every other nonce through.
+        while block.header.validate_pow(block.header.target()).is_err() {
+            block.header.nonce += 1;
+        }
         self.mempool.borrow_mut().retain(|t| !block.txdata.contains(t));
         self.active.borrow_mut().push(block);
     }
@@ -266,7 +270,7 @@ fn sync(sync: &ChainSync, chain: &ScriptedChain, recorder: &Recorder) -> Result<
 
 #[test]
 fn a_watched_transaction_is_confirmed_with_its_height_and_position_once_mined() {
-    let (chain, sync_state, recorder) = (ScriptedChain::new(), ChainSync::new(), Recorder::default());
+    let (chain, sync_state, recorder) = (ScriptedChain::new(), ChainSync::new(Network::Regtest), Recorder::default());
     let tx = spend(some_outpoint(1), 1);
     let txid = tx.compute_txid();
     sync_state.watch_list().register_tx(&txid, &ScriptBuf::new());
@@ -285,7 +289,7 @@ fn a_watched_transaction_is_confirmed_with_its_height_and_position_once_mined() 
 
 #[test]
 fn a_reorg_unconfirms_and_the_transaction_is_confirmed_again_where_it_lands() {
-    let (chain, sync_state, recorder) = (ScriptedChain::new(), ChainSync::new(), Recorder::default());
+    let (chain, sync_state, recorder) = (ScriptedChain::new(), ChainSync::new(Network::Regtest), Recorder::default());
     let tx = spend(some_outpoint(2), 2);
     let txid = tx.compute_txid();
     sync_state.watch_list().register_tx(&txid, &ScriptBuf::new());
@@ -306,7 +310,7 @@ fn a_reorg_unconfirms_and_the_transaction_is_confirmed_again_where_it_lands() {
 
 #[test]
 fn a_reorg_that_mines_the_transaction_again_moves_its_confirmation_in_one_sync() {
-    let (chain, sync_state, recorder) = (ScriptedChain::new(), ChainSync::new(), Recorder::default());
+    let (chain, sync_state, recorder) = (ScriptedChain::new(), ChainSync::new(Network::Regtest), Recorder::default());
     let tx = spend(some_outpoint(3), 3);
     let txid = tx.compute_txid();
     sync_state.watch_list().register_tx(&txid, &ScriptBuf::new());
@@ -323,7 +327,7 @@ fn a_reorg_that_mines_the_transaction_again_moves_its_confirmation_in_one_sync()
 
 #[test]
 fn the_spend_of_a_watched_output_is_reported_and_the_output_dropped() {
-    let (chain, sync_state, recorder) = (ScriptedChain::new(), ChainSync::new(), Recorder::default());
+    let (chain, sync_state, recorder) = (ScriptedChain::new(), ChainSync::new(Network::Regtest), Recorder::default());
     let funding = spend(some_outpoint(4), 4);
     chain.broadcast(&funding);
     chain.mine();
@@ -342,7 +346,7 @@ fn the_spend_of_a_watched_output_is_reported_and_the_output_dropped() {
 
 #[test]
 fn a_proof_from_another_block_is_refused_and_nothing_is_confirmed() {
-    let (chain, sync_state, recorder) = (ScriptedChain::new(), ChainSync::new(), Recorder::default());
+    let (chain, sync_state, recorder) = (ScriptedChain::new(), ChainSync::new(Network::Regtest), Recorder::default());
     let tx = spend(some_outpoint(6), 6);
     sync_state.watch_list().register_tx(&tx.compute_txid(), &ScriptBuf::new());
     chain.broadcast(&tx);
@@ -361,7 +365,7 @@ fn a_proof_from_another_block_is_refused_and_nothing_is_confirmed() {
 
 #[test]
 fn an_unmined_transaction_claimed_confirmed_is_refused() {
-    let (chain, sync_state, recorder) = (ScriptedChain::new(), ChainSync::new(), Recorder::default());
+    let (chain, sync_state, recorder) = (ScriptedChain::new(), ChainSync::new(Network::Regtest), Recorder::default());
     let tx = spend(some_outpoint(7), 7);
     sync_state.watch_list().register_tx(&tx.compute_txid(), &ScriptBuf::new());
     chain.broadcast(&tx);
@@ -374,7 +378,7 @@ fn an_unmined_transaction_claimed_confirmed_is_refused() {
 
 #[test]
 fn an_idle_sync_asks_only_for_the_tip_until_something_new_is_watched() {
-    let (chain, sync_state, recorder) = (ScriptedChain::new(), ChainSync::new(), Recorder::default());
+    let (chain, sync_state, recorder) = (ScriptedChain::new(), ChainSync::new(Network::Regtest), Recorder::default());
     let funding = spend(some_outpoint(6), 6);
     chain.broadcast(&funding);
     chain.mine();
@@ -394,4 +398,38 @@ fn an_idle_sync_asks_only_for_the_tip_until_something_new_is_watched() {
     chain.requests.set(0);
     assert_eq!(sync(&sync_state, &chain, &recorder).expect("sync"), [Seen::Confirmed { txid: late.compute_txid(), height: 2, position: 1 }]);
     assert!(chain.requests.get() > 1);
+}
+
+/// Issue 13: a header is used only if a miner could have made it: its difficulty is one the network
+/// allows, and its hash meets it.
+#[test]
+fn a_forged_header_is_refused_and_nothing_is_confirmed() {
+    let (chain, sync_state, recorder) = (ScriptedChain::new(), ChainSync::new(Network::Regtest), Recorder::default());
+    chain.mine();
+    let tip = chain.active.borrow().last().expect("a tip").header;
+    check_header(&tip, tip.block_hash(), Network::Regtest).expect("a mined regtest header");
+
+    // Regtest's easy bits are far below mainnet's least difficulty.
+    let on_mainnet = check_header(&tip, tip.block_hash(), Network::Bitcoin).expect_err("too easy for mainnet");
+    assert!(matches!(on_mainnet, ChainError::ForgedHeader { problem: HeaderProblem::BelowNetworkDifficulty, .. }), "{on_mainnet}");
+
+    // A header whose hash misses its own target: nobody did the work.
+    let mut unmined = tip;
+    unmined.bits = CompactTarget::from_consensus(0x1d00_ffff);
+    let no_work = check_header(&unmined, unmined.block_hash(), Network::Regtest).expect_err("no work");
+    assert!(matches!(no_work, ChainError::ForgedHeader { problem: HeaderProblem::WorkNotDone, .. }), "{no_work}");
+
+    // A server whose tip is such a header: the sync refuses it, and nothing is reported.
+    let tx = spend(some_outpoint(9), 9);
+    watch_first_output(&sync_state, &tx);
+    chain.broadcast(&tx);
+    chain.mine();
+    {
+        let mut active = chain.active.borrow_mut();
+        let last = active.last_mut().expect("a tip");
+        last.header.bits = CompactTarget::from_consensus(0x1d00_ffff);
+    }
+    let refused = sync(&sync_state, &chain, &recorder).expect_err("a forged tip");
+    assert!(matches!(refused, ChainError::ForgedHeader { .. }), "{refused}");
+    assert!(recorder.take().is_empty(), "nothing confirmed, no tip taken");
 }

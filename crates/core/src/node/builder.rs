@@ -102,7 +102,8 @@ pub const OUR_TO_SELF_DELAY: u16 = 2016;
 
 /// Wires every part, reading what the store holds.
 pub async fn build<P: Platform>(inputs: BuildInputs<'_, P>) -> Result<Parts<P>, NodeError> {
-    let (fees, broadcaster, chain_sync) = (Rc::new(FeeEstimates::new(inputs.network)), Rc::new(Broadcaster::new()), Rc::new(ChainSync::new()));
+    let (fees, broadcaster, chain_sync) =
+        (Rc::new(FeeEstimates::new(inputs.network)), Rc::new(Broadcaster::new()), Rc::new(ChainSync::new(inputs.network)));
     let persister = monitor_persister(&inputs, &fees, &broadcaster);
     let monitors = persister.read_all_channel_monitors_with_updates().await.map_err(|e| unreadable(LDK_NAMESPACE_KIND, &e))?;
     let chain_monitor = Rc::new(LdkChainMonitor::new_async_beta(

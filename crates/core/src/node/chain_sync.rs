@@ -15,11 +15,17 @@
 //!    proof has been checked against the header of a block in the best chain: the server is not
 //!    trusted to say "confirmed";
 //! 3. if the tip moved meanwhile, it starts over (a few times at most).
+//!
+//! Every header used (the tip's, each proof's block's) must be the block asked for, carry a
+//! difficulty the network allows, and meet it: its hash is below the target its `bits` state. A
+//! server cannot then make up a block, only show real ones. (Not yet checked: that headers link to
+//! the ones accepted before, and that heights are what the headers prove; issue 13.)
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 
 use bitcoin::block::Header;
+use bitcoin::Network;
 use bitcoin::{BlockHash, MerkleBlock, Transaction, Txid};
 use esplora_client::{BlockStatus, OutputStatus, TxStatus};
 use lightning::chain::{Confirm, Filter, WatchedOutput};
@@ -37,6 +43,34 @@ pub enum ChainError {
     /// The server contradicted itself or sent a proof that does not hold: it is wrong or lying.
     #[error("the chain server's answers do not add up: {0}")]
     Inconsistent(String),
+    /// A header the server sent is not one a miner could have made for this network.
+    #[error("the chain server sent a forged header for {block}: {problem}")]
+    ForgedHeader { block: BlockHash, problem: HeaderProblem },
+}
+
+/// What is wrong with a header that its own hash does not show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HeaderProblem {
+    /// Its `bits` ask for less work than the network's easiest blocks.
+    #[error("its difficulty is below the network's least")]
+    BelowNetworkDifficulty,
+    /// Its hash is not below the target its `bits` state: nobody did the work.
+    #[error("its proof of work does not meet its own difficulty")]
+    WorkNotDone,
+}
+
+/// Checks that `header` is the block `block` and that its proof of work holds on `network`.
+pub fn check_header(header: &Header, block: BlockHash, network: Network) -> Result<(), ChainError> {
+    if header.block_hash() != block {
+        return Err(ChainError::Inconsistent(format!("the header sent for {block} is another block's")));
+    }
+    let target = header.target();
+    if target > bitcoin::params::Params::new(network).max_attainable_target {
+        return Err(ChainError::ForgedHeader { block, problem: HeaderProblem::BelowNetworkDifficulty });
+    }
+    header.validate_pow(target).map_err(|_| ChainError::ForgedHeader { block, problem: HeaderProblem::WorkNotDone })?;
+    Ok(())
 }
 
 /// The chain queries a sync needs: Esplora's, by shape.
@@ -170,8 +204,9 @@ pub struct SyncReport {
 /// How many times a sync starts over because the tip moved under it before giving up for this round.
 const MAX_ROUNDS: usize = 5;
 
-#[derive(Default)]
 pub struct ChainSync {
+    /// The network whose proof-of-work rules headers must meet.
+    network: Network,
     watch: WatchList,
     last_tip: Mutex<Option<BlockHash>>,
     /// The last complete sync: its tip and height, and how many registrations the watch list had
@@ -191,8 +226,8 @@ impl Filter for ChainSync {
 }
 
 impl ChainSync {
-    pub fn new() -> Self {
-        Self::default()
+    pub fn new(network: Network) -> Self {
+        Self { network, watch: WatchList::default(), last_tip: Mutex::new(None), checked: Mutex::new(None) }
     }
 
     /// The `Filter` LDK registers with, for a test to register as LDK would.
@@ -220,9 +255,7 @@ impl ChainSync {
             if *self.last_tip.lock_now() != Some(tip) {
                 unconfirmed.extend(self.unconfirm_reorged(source, confirmables).await?);
                 let header = source.header(&tip).await?;
-                if header.block_hash() != tip {
-                    return Err(ChainError::Inconsistent(format!("the header sent for {tip} is another block's")));
-                }
+                check_header(&header, tip, self.network)?;
                 for confirmable in confirmables {
                     confirmable.best_block_updated(&header, height);
                 }
@@ -329,9 +362,7 @@ impl ChainSync {
             return Ok(None);
         }
         let header = source.header(&block).await?;
-        if header.block_hash() != block {
-            return Err(ChainError::Inconsistent(format!("the header sent for {block} is another block's")));
-        }
+        check_header(&header, block, self.network)?;
         let proof = source.merkle_block(txid).await?.ok_or_else(|| ChainError::Inconsistent(format!("no merkle proof for confirmed {txid}")))?;
         let position = proven_position(&proof, &header, txid)?;
         let tx = source.tx(txid).await?.ok_or_else(|| ChainError::Inconsistent(format!("confirmed {txid} cannot be fetched")))?;

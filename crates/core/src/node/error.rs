@@ -9,7 +9,7 @@ use lightning::ln::channelmanager::{Bolt11PaymentError, RetryableSendFailure};
 use lightning::util::errors::APIError;
 use serde::{Deserialize, Serialize};
 
-use super::chain_sync::ChainError;
+use super::chain_sync::{ChainError, HeaderProblem};
 use super::onchain::OnchainError;
 use super::payment::record::PaymentStatus;
 use crate::store::sealed::SealedError;
@@ -98,6 +98,9 @@ pub enum ChainFault {
     /// The server says the chain is not what the node's headers say.
     #[error("its chain does not match what the wallet checked ({detail})")]
     Inconsistent { detail: String },
+    /// The server sent a header no miner made: its answers are not used.
+    #[error("it sent a forged block header ({problem})")]
+    ForgedHeader { problem: HeaderProblem },
     /// The server refused a transaction of the wallet's.
     #[error("it refused the transaction ({reason})")]
     Refused { reason: String },
@@ -131,6 +134,7 @@ impl From<ChainError> for ChainFault {
             ChainError::Http { status, .. } => ChainFault::Status { status },
             ChainError::Malformed(detail) => ChainFault::BadAnswer { detail },
             ChainError::Inconsistent(detail) => ChainFault::Inconsistent { detail },
+            ChainError::ForgedHeader { problem, .. } => ChainFault::ForgedHeader { problem },
         }
     }
 }
