@@ -214,7 +214,7 @@ const calls = {
     }
     const deadline = performance.now() + within_ms;
     let payments = await ask({ command: "payments" });
-    while (payments.some((p) => p.status === "pending") && performance.now() < deadline) {
+    while (payments.some((p) => p.status === "Pending") && performance.now() < deadline) {
       await sleep(200);
       payments = await ask({ command: "payments" });
     }

@@ -105,11 +105,12 @@ pub fn reconcile(outcome: &Value, received: &HashMap<String, Value>, seed: u32) 
             .count();
         let recorded = payments.iter().find(|p| p["payment_hash"] == hash);
         let status = recorded.and_then(|p| p["status"].as_str()).unwrap_or("none");
+        // The wallet's statuses are `PaymentStatus` as serde writes it: "Succeeded", "Failed", "Pending".
         match (times_received, status) {
-            (0, "failed" | "none") => figures.failed += 1,
-            (0, "pending") | (1, "pending") => figures.unsettled += 1,
+            (0, "Failed" | "none") => figures.failed += 1,
+            (0 | 1, "Pending") => figures.unsettled += 1,
             (0, _) => figures.recorded_but_unpaid += 1,
-            (1, "succeeded") => figures.paid += 1,
+            (1, "Succeeded") => figures.paid += 1,
             (1, _) => figures.lost += 1,
             _ => figures.paid_twice += 1,
         }
@@ -168,9 +169,9 @@ mod tests {
             { "to": "hub", "payment_hash": "c" },
         ]);
         let payments = json!([
-            { "payment_hash": "a", "status": "succeeded", "fee_paid_msat": 0 },
-            { "payment_hash": "b", "status": "succeeded", "fee_paid_msat": 1_002 },
-            { "payment_hash": "c", "status": "failed" },
+            { "payment_hash": "a", "status": "Succeeded", "fee_paid_msat": 0 },
+            { "payment_hash": "b", "status": "Succeeded", "fee_paid_msat": 1_002 },
+            { "payment_hash": "c", "status": "Failed" },
         ]);
         let clean =
             reconcile(&outcome(kills.clone(), payments.clone(), 2 * 2_000 + 1_002), &received(json!([inbound("a")]), json!([inbound("b")])), 7)
@@ -188,7 +189,7 @@ mod tests {
     #[test]
     fn a_channel_gone_or_a_payment_pending_is_a_fault() {
         let kills = json!([{ "to": "hub", "payment_hash": "a" }]);
-        let mut closed = outcome(kills.clone(), json!([{ "payment_hash": "a", "status": "pending" }]), 0);
+        let mut closed = outcome(kills.clone(), json!([{ "payment_hash": "a", "status": "Pending" }]), 0);
         closed["channels_after"] = json!([{ "channel_id": "c1", "state": "closing" }]);
         let figures = reconcile(&closed, &received(json!([]), json!([])), 1).expect("figures");
         assert_eq!((figures.force_closes, figures.unsettled), (1, 1));
