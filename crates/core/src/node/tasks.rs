@@ -26,6 +26,8 @@ const PROCESSOR_RESTART_MAX_PAUSE: Duration = Duration::from_secs(60);
 /// How long LDK has to write the channel manager once a monitor write waits for one, before the
 /// node writes it: LDK writes it at once after a channel update, not after a block.
 const MANAGER_FOR_MONITORS_WAIT: Duration = Duration::from_millis(100);
+/// How long that write waits after it failed before it is tried again.
+const RELEASE_RETRY_AFTER_FAILURE: Duration = Duration::from_secs(2);
 
 /// Starts the tasks; each receiver completes when its task has ended.
 pub(super) fn start<P: Platform>(node: &Rc<LightningNode<P>>) -> Vec<oneshot::Receiver<()>> {
@@ -61,6 +63,10 @@ async fn run_monitor_release<P: Platform>(node: Rc<LightningNode<P>>) {
         if node.parts.store.holds_monitor_writes() {
             if let Err(e) = node.write_manager().await {
                 log_error!(node.parts.logger, "the channel manager was not written, monitor writes wait: {e}");
+                // The writes stay held: tried again, but not ten times a second while storage is full.
+                if node.sleep_unless_stopped(RELEASE_RETRY_AFTER_FAILURE).await {
+                    break;
+                }
             }
         }
     }
