@@ -259,7 +259,7 @@ impl<S: KvStore> OnchainWallet<S> {
             // What a channel being opened was promised is not this payment's to take (BDK's own
             // selection below leaves out the reserved coins, and judges the rest).
             let promised: Amount = self.promised.values().copied().sum();
-            let available = (self.balance().total() - self.reserved_value()).checked_sub(promised).unwrap_or(Amount::ZERO);
+            let available = self.balance().total().checked_sub(self.reserved_value() + promised).unwrap_or(Amount::ZERO);
             match amount {
                 SendAmount::Exactly(amount) if amount <= available => {}
                 SendAmount::Exactly(needed) => return Err(OnchainError::InsufficientFunds { needed, available }),
