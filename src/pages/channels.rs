@@ -142,8 +142,9 @@ fn OpenChannel() -> impl IntoView {
                 Err(e @ NodeCallError::Node(NodeError::Onchain(OnchainFault::FeeAboveCap { .. }))) => Some(Err(describe(&e))),
                 Err(_) => None,
             };
-            if amount.get_untracked() == text {
-                funding_fee.set(answer);
+            // The page may be gone by now (its signals disposed): then nobody is told.
+            if amount.try_get_untracked().as_ref() == Some(&text) {
+                let _ = funding_fee.try_set(answer);
             }
         });
     });

@@ -248,8 +248,10 @@ fn ReviewOnchain(request: OnchainRequest, stage: RwSignal<Stage>, error: RwSigna
         leptos::task::spawn_local(async move {
             let answer = call(ctx, OnchainSendFee { address, amount_sat, sat_per_vb }).await;
             // Only the answer for what the fields still say.
-            if amount.get_untracked() == amount_text && rate.get_untracked() == rate_text {
-                fee.set(Some(answer.map_err(|e| describe(&e))));
+            // Only the answer for what the fields still say; none if the page is gone (its signals
+            // disposed) by the time the node answers.
+            if amount.try_get_untracked().as_ref() == Some(&amount_text) && rate.try_get_untracked().as_ref() == Some(&rate_text) {
+                let _ = fee.try_set(Some(answer.map_err(|e| describe(&e))));
             }
         });
     });
