@@ -300,6 +300,9 @@ async fn reloads_during_payments_land_on_unlock(ui: &Ui, config: &Config, devnet
         ui.fill("#passphrase", config.passphrase).await?;
         ui.click("[data-testid=unlock]").await?;
         ui.wait_for_path("/home").await?;
+        // Home shows a placeholder until the node runs and answers.
+        let running = |shown: &str| shown.chars().any(|c| c.is_ascii_digit());
+        ui.wait_for_text("[data-testid=lightning-balance]", "the node running again", config.network_wait, running).await?;
     }
     Ok(())
 }
