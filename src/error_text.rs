@@ -3,7 +3,7 @@
 //! elsewhere (a server's, a browser's or a peer's words) is shown as it came.
 
 use blixtra_core::mnemonic::MnemonicError;
-use blixtra_core::node::chain_sync::HeaderProblem;
+use blixtra_core::node::chain_source::{ChainProblem, HeaderProblem};
 use blixtra_core::node::error::{
     ChainFault, InvoiceProblem, NodeError, OnchainFault, PaymentFailure, PeerAddressProblem, PeerFailure, Refusal, StorageFault,
 };
@@ -191,7 +191,7 @@ pub fn storage(fault: &StorageFault) -> String {
     }
 }
 
-fn chain(fault: &ChainFault) -> String {
+pub fn chain(fault: &ChainFault) -> String {
     match fault {
         ChainFault::Unreachable { detail } => t!(format!("no answer ({detail})"), format!("inget svar ({detail})")),
         ChainFault::Status { status } => t!(format!("it answered with HTTP error {status}"), format!("den svarade med HTTP-fel {status}")),
@@ -207,6 +207,20 @@ fn chain(fault: &ChainFault) -> String {
             HeaderProblem::WorkNotDone => t!(
                 "it sent a block header whose proof of work does not hold: a forgery, so its answers are not used".into(),
                 "den skickade ett blockhuvud vars arbetsbevis inte håller: en förfalskning, så dess svar används inte".into()
+            ),
+        },
+        ChainFault::ChainRefused { problem } => match problem {
+            ChainProblem::DoesNotLink { height } => t!(
+                format!("its block at height {height} does not link to the block above it, so its answers are not used"),
+                format!("dess block på höjd {height} hänger inte ihop med blocket ovanför, så dess svar används inte")
+            ),
+            ChainProblem::HeightNotProven { claimed } => t!(
+                format!("it puts a block at height {claimed} that its block headers do not reach, so its answers are not used"),
+                format!("den lägger ett block på höjd {claimed} som dess blockhuvuden inte når, så dess svar används inte")
+            ),
+            ChainProblem::LessWork => t!(
+                "its chain has less work than the one the wallet already follows (it may be behind), so its answers are not used for now".into(),
+                "dess kedja har mindre arbete än den plånboken redan följer (den kan ligga efter), så dess svar används inte just nu".into()
             ),
         },
         ChainFault::Refused { reason } => {

@@ -2,7 +2,7 @@
 //! answered or announced. A plain type, updated from the protocol's answers and events and tested
 //! natively; the app keeps one in a signal.
 
-use blixtra_core::node::error::{PaymentFailure, StorageFault};
+use blixtra_core::node::error::{ChainFault, PaymentFailure, StorageFault};
 use blixtra_core::node::events::{ChannelCloseReason, InboundDecision, NodeEvent};
 use blixtra_core::node::payment::{PaymentDirection, PaymentStatus};
 use blixtra_host::protocol::BalancesView;
@@ -52,6 +52,8 @@ pub struct NodeState {
     pub closed_safely_blocks: Option<u32>,
     /// Blocks mined while the wallet was closed, found when the node started.
     pub away_blocks: u32,
+    /// Why the last chain sync failed, until one succeeds.
+    pub chain_fault: Option<ChainFault>,
     /// Why the node cannot store its channel state now (new payments are refused until it can).
     pub storage_failing: Option<StorageFault>,
 }
@@ -73,6 +75,7 @@ impl NodeState {
         self.peers_connected = status.peers_connected;
         self.closed_safely_blocks = status.closed_safely_blocks;
         self.away_blocks = status.away_blocks;
+        self.chain_fault = status.chain_fault;
     }
 
     /// Whether to warn that the wallet stayed closed too long, or nearly.
@@ -228,6 +231,7 @@ mod tests {
             peers_connected: 1,
             closed_safely_blocks,
             away_blocks,
+            chain_fault: None,
         };
         let mut state = NodeState::default();
         state.set_status(status(None, 5_000));

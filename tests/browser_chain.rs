@@ -12,7 +12,8 @@ use bitcoin::{BlockHash, Txid};
 use std::time::Duration;
 
 use bitcoin::{Amount, FeeRate, Network};
-use blixtra_core::node::chain_sync::{ChainSource, ChainSync};
+use blixtra_core::node::chain_source::ChainSource;
+use blixtra_core::node::chain_sync::ChainSync;
 use blixtra_core::node::key_derivation::NodeKeys;
 use blixtra_core::node::onchain::{parse_address, OnchainWallet, SendAmount};
 use blixtra_core::{RecoveryPhrase, Vault};

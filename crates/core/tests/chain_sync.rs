@@ -10,7 +10,8 @@ use bitcoin::{
     absolute, transaction, Amount, Block, BlockHash, CompactTarget, MerkleBlock, Network, OutPoint, ScriptBuf, Sequence, Transaction, TxIn,
     TxMerkleNode, TxOut, Txid, Witness,
 };
-use blixtra_core::node::chain_sync::{check_header, ChainError, ChainSource, ChainSync, HeaderProblem};
+use blixtra_core::node::chain_source::{check_header, ChainError, ChainProblem, ChainSource, HeaderProblem};
+use blixtra_core::node::chain_sync::ChainSync;
 use esplora_client::{BlockStatus, OutputStatus, TxStatus};
 use lightning::chain::transaction::TransactionData;
 use lightning::chain::{Confirm, Filter, WatchedOutput};
@@ -24,11 +25,19 @@ enum Lie {
     ProofFromAnotherBlock,
     /// Says a transaction still in the mempool is confirmed in the tip block.
     UnminedIsConfirmed,
+    /// Lists, under its tip, a block that the tip does not build on.
+    UnlinkedBelowTip,
+    /// Puts its tip, and every block it lists, 1,000 heights above where they are.
+    HeightsRaised,
+    /// Says its tip is 1,000 blocks higher than it is, and lists its blocks where they are.
+    TipHeightRaised,
 }
 
 struct ScriptedChain {
     /// Every question asked, as a server would count its requests.
     requests: std::cell::Cell<u32>,
+    /// The pages of headers asked for (`/blocks/:height`).
+    pages: std::cell::Cell<u32>,
     active: RefCell<Vec<Block>>,
     stale: RefCell<Vec<(u32, Block)>>,
     mempool: RefCell<Vec<Transaction>>,
@@ -67,6 +76,7 @@ impl ScriptedChain {
     fn new() -> Self {
         let chain = ScriptedChain {
             requests: std::cell::Cell::new(0),
+            pages: std::cell::Cell::new(0),
             active: RefCell::new(Vec::new()),
             stale: RefCell::new(Vec::new()),
             mempool: RefCell::new(Vec::new()),
@@ -118,13 +128,18 @@ impl ScriptedChain {
     /// Replaces the last `depth` blocks by `depth + 1` empty ones; their transactions go back to the
     /// mempool.
     fn reorg(&self, depth: usize) {
+        self.replace_blocks(depth, depth + 1);
+    }
+
+    /// Replaces the last `depth` blocks by `by` empty ones (with as little work each).
+    fn replace_blocks(&self, depth: usize, by: usize) {
         for _ in 0..depth {
             let block = self.active.borrow_mut().pop().expect("a block");
             let height = self.active.borrow().len() as u32;
             self.mempool.borrow_mut().extend(block.txdata.iter().skip(1).cloned());
             self.stale.borrow_mut().push((height, block));
         }
-        for _ in 0..=depth {
+        for _ in 0..by {
             self.mine_block(Vec::new(), 1);
         }
     }
@@ -152,8 +167,9 @@ impl ChainSource for ScriptedChain {
     }
     async fn block_status(&self, block: &BlockHash) -> Result<BlockStatus, ChainError> {
         self.requests.set(self.requests.get() + 1);
+        let raised = if matches!(*self.lie.borrow(), Lie::HeightsRaised | Lie::TipHeightRaised) { 1000 } else { 0 };
         Ok(match self.find_block(block) {
-            Some((height, _, in_best_chain)) => BlockStatus { in_best_chain, height: Some(height), next_best: None },
+            Some((height, _, in_best_chain)) => BlockStatus { in_best_chain, height: Some(height + raised), next_best: None },
             None => BlockStatus { in_best_chain: false, height: None, next_best: None },
         })
     }
@@ -209,6 +225,34 @@ impl ChainSource for ScriptedChain {
         self.requests.set(self.requests.get() + 1);
         ScriptedChain::broadcast(self, tx);
         Ok(())
+    }
+    async fn headers_down_from(&self, height: u32) -> Result<Vec<(u32, Header)>, ChainError> {
+        self.requests.set(self.requests.get() + 1);
+        self.pages.set(self.pages.get() + 1);
+        let active = self.active.borrow();
+        let top = height.min(active.len() as u32 - 1);
+        let mut page: Vec<(u32, Header)> = (0..=top).rev().take(10).map(|h| (h, active[h as usize].header)).collect();
+        match *self.lie.borrow() {
+            // Under the tip, a block left stale at its height is listed instead of the active one.
+            Lie::UnlinkedBelowTip => {
+                for (listed, header) in page.iter_mut().skip(1) {
+                    if let Some((_, stale)) = self.stale.borrow().iter().find(|(h, _)| h == listed) {
+                        *header = stale.header;
+                    }
+                }
+            }
+            // Every block listed 1,000 higher than it is, as a server claiming a tip far above its
+            // headers would have to.
+            Lie::HeightsRaised => {
+                page = (0..=height.saturating_sub(1000).min(active.len() as u32 - 1))
+                    .rev()
+                    .take(10)
+                    .map(|h| (h + 1000, active[h as usize].header))
+                    .collect();
+            }
+            _ => {}
+        }
+        Ok(page)
     }
 }
 
@@ -432,4 +476,132 @@ fn a_forged_header_is_refused_and_nothing_is_confirmed() {
     let refused = sync(&sync_state, &chain, &recorder).expect_err("a forged tip");
     assert!(matches!(refused, ChainError::ForgedHeader { .. }), "{refused}");
     assert!(recorder.take().is_empty(), "nothing confirmed, no tip taken");
+}
+
+/// Issue 13: a header that does not link to the one above it is refused, and nothing it would
+/// confirm is reported.
+#[test]
+fn a_header_that_does_not_link_is_refused_and_nothing_is_confirmed() {
+    let (chain, sync_state, recorder) = (ScriptedChain::new(), ChainSync::new(Network::Regtest), Recorder::default());
+    let tx = spend(some_outpoint(10), 10);
+    sync_state.watch_list().register_tx(&tx.compute_txid(), &ScriptBuf::new());
+    assert_eq!(sync(&sync_state, &chain, &recorder).expect("sync"), [Seen::Tip(0)]);
+    chain.mine();
+    chain.mine();
+    // Block 2 goes stale: a real block, mined at height 2, that the active chain does not build on.
+    chain.reorg(1);
+    chain.broadcast(&tx);
+    chain.mine();
+    *chain.lie.borrow_mut() = Lie::UnlinkedBelowTip;
+    let refused = sync(&sync_state, &chain, &recorder).expect_err("a chain that does not link");
+    assert_eq!(refused, ChainError::ChainRefused(ChainProblem::DoesNotLink { height: 2 }));
+    assert!(recorder.take().is_empty(), "no tip taken, nothing confirmed");
+    assert!(recorder.confirmed.borrow().is_empty());
+
+    *chain.lie.borrow_mut() = Lie::None;
+    assert_eq!(
+        sync(&sync_state, &chain, &recorder).expect("sync"),
+        [Seen::Tip(4), Seen::Confirmed { txid: tx.compute_txid(), height: 4, position: 1 }]
+    );
+}
+
+/// Issue 13: a tip claimed higher than its headers lead is refused, whether the server lists its
+/// blocks where they are or lists them all higher to match.
+#[test]
+fn a_height_the_headers_do_not_prove_is_refused_and_nothing_is_confirmed() {
+    for lie in [Lie::TipHeightRaised, Lie::HeightsRaised] {
+        let (chain, sync_state, recorder) = (ScriptedChain::new(), ChainSync::new(Network::Regtest), Recorder::default());
+        let tx = spend(some_outpoint(11), 11);
+        sync_state.watch_list().register_tx(&tx.compute_txid(), &ScriptBuf::new());
+        chain.mine();
+        chain.mine();
+        assert_eq!(sync(&sync_state, &chain, &recorder).expect("sync"), [Seen::Tip(2)]);
+        chain.broadcast(&tx);
+        chain.mine();
+        *chain.lie.borrow_mut() = lie;
+        let refused = sync(&sync_state, &chain, &recorder).expect_err("a height jump");
+        let expected = if lie == Lie::TipHeightRaised { 1003 } else { 1002 };
+        assert_eq!(refused, ChainError::ChainRefused(ChainProblem::HeightNotProven { claimed: expected }));
+        assert!(recorder.take().is_empty(), "no tip taken, nothing confirmed");
+
+        *chain.lie.borrow_mut() = Lie::None;
+        assert_eq!(
+            sync(&sync_state, &chain, &recorder).expect("sync"),
+            [Seen::Tip(3), Seen::Confirmed { txid: tx.compute_txid(), height: 3, position: 1 }]
+        );
+    }
+}
+
+/// Issue 13: a server that switches to a branch with less work (or is behind) is not followed: what
+/// LDK holds confirmed stays confirmed until a branch with more work comes.
+#[test]
+fn a_branch_with_less_work_is_followed_only_once_it_has_more() {
+    let (chain, sync_state, recorder) = (ScriptedChain::new(), ChainSync::new(Network::Regtest), Recorder::default());
+    let tx = spend(some_outpoint(12), 12);
+    let txid = tx.compute_txid();
+    sync_state.watch_list().register_tx(&txid, &ScriptBuf::new());
+    chain.broadcast(&tx);
+    chain.mine();
+    chain.mine();
+    assert_eq!(sync(&sync_state, &chain, &recorder).expect("sync"), [Seen::Tip(2), Seen::Confirmed { txid, height: 1, position: 1 }]);
+
+    // Blocks 1 and 2 replaced by one: less work than the chain followed.
+    chain.replace_blocks(2, 1);
+    let refused = sync(&sync_state, &chain, &recorder).expect_err("less work");
+    assert_eq!(refused, ChainError::ChainRefused(ChainProblem::LessWork));
+    assert!(recorder.take().is_empty(), "nothing unconfirmed");
+    assert!(recorder.confirmed.borrow().contains_key(&txid));
+
+    // As much work is not enough either; more is.
+    chain.mine_block(Vec::new(), 3);
+    assert_eq!(sync(&sync_state, &chain, &recorder).expect_err("as much work"), ChainError::ChainRefused(ChainProblem::LessWork));
+    chain.mine();
+    assert_eq!(
+        sync(&sync_state, &chain, &recorder).expect("sync"),
+        [Seen::Unconfirmed(txid), Seen::Tip(3), Seen::Confirmed { txid, height: 3, position: 1 }]
+    );
+}
+
+/// Issue 13: a node started again checks every block since LDK's best block, and a server whose
+/// chain left that block for one with less work (reaching below the headers kept) is refused.
+#[test]
+fn a_restarted_sync_checks_every_block_since_the_one_ldk_saw_last() {
+    let chain = ScriptedChain::new();
+    for _ in 0..5 {
+        chain.mine();
+    }
+    let block = |height: usize| chain.active.borrow()[height].block_hash();
+    let (restarted, recorder) = (ChainSync::new(Network::Regtest), Recorder::default());
+    restarted.start_from(lightning::chain::BestBlock::new(block(2), 2));
+    chain.pages.set(0);
+    assert_eq!(sync(&restarted, &chain, &recorder).expect("sync"), [Seen::Tip(5)]);
+    assert_eq!(chain.pages.get(), 1, "heights 5 down to 2 in one page");
+
+    // LDK last saw block 5; the server has since replaced blocks 4 and 5 by one.
+    let (later, recorder) = (ChainSync::new(Network::Regtest), Recorder::default());
+    later.start_from(lightning::chain::BestBlock::new(block(5), 5));
+    chain.replace_blocks(2, 1);
+    assert_eq!(sync(&later, &chain, &recorder).expect_err("less work"), ChainError::ChainRefused(ChainProblem::LessWork));
+    assert!(recorder.take().is_empty());
+}
+
+/// Issue 13's figure: catching up two weeks of blocks (2,016) costs 202 pages of ten headers; a new
+/// block costs one.
+#[test]
+fn catching_up_two_weeks_of_blocks_costs_two_hundred_and_two_pages() {
+    let (chain, sync_state, recorder) = (ScriptedChain::new(), ChainSync::new(Network::Regtest), Recorder::default());
+    assert_eq!(sync(&sync_state, &chain, &recorder).expect("sync"), [Seen::Tip(0)]);
+    for _ in 0..2016 {
+        chain.mine();
+    }
+    chain.requests.set(0);
+    chain.pages.set(0);
+    assert_eq!(sync(&sync_state, &chain, &recorder).expect("sync"), [Seen::Tip(2016)]);
+    assert_eq!(chain.pages.get(), 202);
+    assert_eq!(chain.requests.get(), 205, "the pages, the tip's hash twice and its status");
+
+    chain.mine();
+    chain.pages.set(0);
+    assert_eq!(sync(&sync_state, &chain, &recorder).expect("sync"), [Seen::Tip(2017)]);
+    assert_eq!(chain.pages.get(), 1);
 }

@@ -10,7 +10,7 @@ use bitcoin::{
     absolute, transaction, Amount, BlockHash, MerkleBlock, Network, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxOut, Txid, Witness,
 };
 use blixtra_core::node::broadcast::Broadcaster;
-use blixtra_core::node::chain_sync::{ChainError, ChainSource};
+use blixtra_core::node::chain_source::{ChainError, ChainSource};
 use blixtra_core::node::fees::{max_sat_per_vb, FeeEstimates};
 use esplora_client::{BlockStatus, OutputStatus, TxStatus};
 use lightning::chain::chaininterface::{BroadcasterInterface, ConfirmationTarget, FeeEstimator};
@@ -61,6 +61,9 @@ impl ChainSource for Server {
             self.posted.borrow_mut().push(tx.compute_txid());
         }
         answer
+    }
+    async fn headers_down_from(&self, _: u32) -> Result<Vec<(u32, Header)>, ChainError> {
+        unused()
     }
 }
 

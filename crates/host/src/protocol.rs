@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use bitcoin::hex::FromHex;
 use bitcoin::{Amount, FeeRate};
-use blixtra_core::node::error::{NodeError, OnchainFault};
+use blixtra_core::node::error::{ChainFault, NodeError, OnchainFault};
 use blixtra_core::node::events::NodeEvent;
 use blixtra_core::node::lightning_node::LightningNode;
 use blixtra_core::node::net::PeerUri;
@@ -340,6 +340,9 @@ pub struct StatusView {
     pub closed_safely_blocks: Option<u32>,
     /// Blocks mined while the wallet was closed, found when the node started.
     pub away_blocks: u32,
+    /// Why the last chain sync failed, until one succeeds (a server failing a check, or gone).
+    #[serde(default)]
+    pub chain_fault: Option<ChainFault>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -528,6 +531,7 @@ impl Run for Status {
             peers_connected: status.peers_connected,
             closed_safely_blocks: closed_safely.blocks,
             away_blocks: closed_safely.away_blocks,
+            chain_fault: status.chain_fault,
         })
     }
 }

@@ -11,7 +11,7 @@ use std::cell::RefCell;
 use bitcoin::{Transaction, Txid};
 use lightning::chain::chaininterface::BroadcasterInterface;
 
-use super::chain_sync::{ChainError, ChainSource};
+use super::chain_source::{ChainError, ChainSource};
 
 #[derive(Default)]
 pub struct Broadcaster {

@@ -5,7 +5,7 @@ use esplora_client::AsyncClient;
 use lightning::chain::BestBlock;
 use lightning::util::logger::Logger as _;
 
-use super::error::NodeError;
+use super::error::{ChainFault, NodeError};
 use super::events::NodeEvent;
 use super::lightning_node::LightningNode;
 use super::platform::Platform;
@@ -18,7 +18,17 @@ impl<P: Platform> LightningNode<P> {
         // What waits to be broadcast goes first: LDK watches its own transactions as soon as it makes them.
         self.flush_broadcasts().await?;
         let confirmables: [&dyn lightning::chain::Confirm; 3] = [&*self.parts.channel_manager, &*self.parts.chain_monitor, &*self.parts.sweeper];
-        let report = self.parts.chain_sync.sync(&self.esplora, &confirmables).await.map_err(|e| NodeError::Chain(e.into()))?;
+        let report = match self.parts.chain_sync.sync(&self.esplora, &confirmables).await {
+            Ok(report) => {
+                *self.chain_fault.borrow_mut() = None;
+                report
+            }
+            Err(e) => {
+                let fault = ChainFault::from(e);
+                *self.chain_fault.borrow_mut() = Some(fault.clone());
+                return Err(NodeError::Chain(fault));
+            }
+        };
         // The on-chain wallet asks about its addresses only when a block came (or never did yet).
         if self.onchain_tip.borrow().as_ref() != Some(&report.tip) {
             self.onchain.lock().await.sync(&self.esplora, self.platform.now()).await?;

@@ -16,125 +16,25 @@
 //!    trusted to say "confirmed";
 //! 3. if the tip moved meanwhile, it starts over (a few times at most).
 //!
-//! Every header used (the tip's, each proof's block's) must be the block asked for, carry a
-//! difficulty the network allows, and meet it: its hash is below the target its `bits` state. A
-//! server cannot then make up a block, only show real ones. (Not yet checked: that headers link to
-//! the ones accepted before, and that heights are what the headers prove; issue 13.)
+//! The tip is followed through the [`HeaderChain`]: every header from the new tip down to the chain
+//! already accepted must meet its own proof of work, link to the one below, and sit at the height the
+//! server lists; a branch is taken only with more work than the one followed. Heights and "in the best
+//! chain" are then the headers' word, not the server's: a confirmation counts only in a block the
+//! accepted chain holds, proven against that block's header. Below the headers kept (older than two
+//! weeks, or before this start), a block's header is fetched and its work checked, and its place in
+//! the chain is the server's word.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 
 use bitcoin::block::Header;
 use bitcoin::Network;
 use bitcoin::{BlockHash, MerkleBlock, Transaction, Txid};
-use esplora_client::{BlockStatus, OutputStatus, TxStatus};
-use lightning::chain::{Confirm, Filter, WatchedOutput};
+use esplora_client::{OutputStatus, TxStatus};
+use lightning::chain::{BestBlock, Confirm, Filter, WatchedOutput};
 
-/// What a chain server answered wrongly or not at all. Nothing is reported to LDK from a sync that
-/// fails: the next one starts again from what LDK knows.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ChainError {
-    #[error("the chain server cannot be reached: {0}")]
-    Unreachable(String),
-    #[error("the chain server answered {status}: {message}")]
-    Http { status: u16, message: String },
-    #[error("the chain server sent a malformed reply: {0}")]
-    Malformed(String),
-    /// The server contradicted itself or sent a proof that does not hold: it is wrong or lying.
-    #[error("the chain server's answers do not add up: {0}")]
-    Inconsistent(String),
-    /// A header the server sent is not one a miner could have made for this network.
-    #[error("the chain server sent a forged header for {block}: {problem}")]
-    ForgedHeader { block: BlockHash, problem: HeaderProblem },
-}
-
-/// What is wrong with a header that its own hash does not show.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum HeaderProblem {
-    /// Its `bits` ask for less work than the network's easiest blocks.
-    #[error("its difficulty is below the network's least")]
-    BelowNetworkDifficulty,
-    /// Its hash is not below the target its `bits` state: nobody did the work.
-    #[error("its proof of work does not meet its own difficulty")]
-    WorkNotDone,
-}
-
-/// Checks that `header` is the block `block` and that its proof of work holds on `network`.
-pub fn check_header(header: &Header, block: BlockHash, network: Network) -> Result<(), ChainError> {
-    if header.block_hash() != block {
-        return Err(ChainError::Inconsistent(format!("the header sent for {block} is another block's")));
-    }
-    let target = header.target();
-    if target > bitcoin::params::Params::new(network).max_attainable_target {
-        return Err(ChainError::ForgedHeader { block, problem: HeaderProblem::BelowNetworkDifficulty });
-    }
-    header.validate_pow(target).map_err(|_| ChainError::ForgedHeader { block, problem: HeaderProblem::WorkNotDone })?;
-    Ok(())
-}
-
-/// The chain queries a sync needs: Esplora's, by shape.
-#[allow(async_fn_in_trait)] // Browser futures are not `Send`; neither are these.
-pub trait ChainSource {
-    async fn tip_hash(&self) -> Result<BlockHash, ChainError>;
-    async fn header(&self, block: &BlockHash) -> Result<Header, ChainError>;
-    async fn block_status(&self, block: &BlockHash) -> Result<BlockStatus, ChainError>;
-    async fn tx_status(&self, txid: &Txid) -> Result<TxStatus, ChainError>;
-    async fn tx(&self, txid: &Txid) -> Result<Option<Transaction>, ChainError>;
-    async fn merkle_block(&self, txid: &Txid) -> Result<Option<MerkleBlock>, ChainError>;
-    async fn output_status(&self, txid: &Txid, index: u64) -> Result<Option<OutputStatus>, ChainError>;
-    /// Fee rates in sat/vB by confirmation target in blocks (Esplora's `/fee-estimates`).
-    async fn fee_estimates(&self) -> Result<HashMap<u16, f64>, ChainError>;
-    async fn broadcast(&self, tx: &Transaction) -> Result<(), ChainError>;
-}
-
-impl From<esplora_client::Error> for ChainError {
-    fn from(error: esplora_client::Error) -> Self {
-        use esplora_client::Error as E;
-        match error {
-            E::Reqwest(e) => ChainError::Unreachable(e.to_string()),
-            E::HttpResponse { status, message } => ChainError::Http { status, message },
-            other => ChainError::Malformed(format!("{other:?}")),
-        }
-    }
-}
-
-impl<S: esplora_client::Sleeper> ChainSource for esplora_client::AsyncClient<S> {
-    async fn tip_hash(&self) -> Result<BlockHash, ChainError> {
-        Ok(self.get_tip_hash().await?)
-    }
-    async fn header(&self, block: &BlockHash) -> Result<Header, ChainError> {
-        Ok(self.get_header_by_hash(block).await?)
-    }
-    async fn block_status(&self, block: &BlockHash) -> Result<BlockStatus, ChainError> {
-        Ok(self.get_block_status(block).await?)
-    }
-    /// A transaction the server does not know (not yet broadcast, or dropped) is unconfirmed, not
-    /// an error: some servers answer 404 for it.
-    async fn tx_status(&self, txid: &Txid) -> Result<TxStatus, ChainError> {
-        match self.get_tx_status(txid).await {
-            Err(esplora_client::Error::HttpResponse { status: 404, .. }) => {
-                Ok(TxStatus { confirmed: false, block_height: None, block_hash: None, block_time: None })
-            }
-            other => Ok(other?),
-        }
-    }
-    async fn tx(&self, txid: &Txid) -> Result<Option<Transaction>, ChainError> {
-        Ok(self.get_tx(txid).await?)
-    }
-    async fn merkle_block(&self, txid: &Txid) -> Result<Option<MerkleBlock>, ChainError> {
-        Ok(self.get_merkle_block(txid).await?)
-    }
-    async fn output_status(&self, txid: &Txid, index: u64) -> Result<Option<OutputStatus>, ChainError> {
-        Ok(self.get_output_status(txid, index).await?)
-    }
-    async fn fee_estimates(&self) -> Result<HashMap<u16, f64>, ChainError> {
-        Ok(self.get_fee_estimates().await?)
-    }
-    async fn broadcast(&self, tx: &Transaction) -> Result<(), ChainError> {
-        Ok(esplora_client::AsyncClient::broadcast(self, tx).await?)
-    }
-}
+use super::chain_source::{check_header, ChainError, ChainSource};
+use super::header_chain::HeaderChain;
 
 /// Locks a mutex that no thread can hold across a panic here: the node runs on one thread, and the
 /// `Mutex` (not a `RefCell`) is only so that LDK's sweeper, which asks for a `Sync` filter, accepts it.
@@ -208,6 +108,8 @@ pub struct ChainSync {
     /// The network whose proof-of-work rules headers must meet.
     network: Network,
     watch: WatchList,
+    /// The headers accepted so far; taken out while a sync follows the server's tip.
+    headers: Mutex<HeaderChain>,
     last_tip: Mutex<Option<BlockHash>>,
     /// The last complete sync: its tip and height, and how many registrations the watch list had
     /// when it looked. Nothing can confirm without a new block, so while the tip stays and nothing new
@@ -227,7 +129,23 @@ impl Filter for ChainSync {
 
 impl ChainSync {
     pub fn new(network: Network) -> Self {
-        Self { network, watch: WatchList::default(), last_tip: Mutex::new(None), checked: Mutex::new(None) }
+        Self {
+            network,
+            watch: WatchList::default(),
+            headers: Mutex::new(HeaderChain::new(network)),
+            last_tip: Mutex::new(None),
+            checked: Mutex::new(None),
+        }
+    }
+
+    /// Starts the header chain at LDK's best block, so that the first sync checks every block since.
+    pub fn start_from(&self, best: BestBlock) {
+        self.headers.lock_now().anchor(best.height, best.block_hash);
+    }
+
+    /// The accepted tip's height, if a sync has accepted one.
+    pub fn accepted_height(&self) -> Option<u32> {
+        self.headers.lock_now().tip().map(|(height, _, _)| height)
     }
 
     /// The `Filter` LDK registers with, for a test to register as LDK would.
@@ -247,19 +165,20 @@ impl ChainSync {
                     return Ok(SyncReport { tip, height, confirmed: Vec::new(), unconfirmed });
                 }
             }
-            let tip_status = source.block_status(&tip).await?;
-            let height = tip_status
-                .height
-                .filter(|_| tip_status.in_best_chain)
-                .ok_or_else(|| ChainError::Inconsistent(format!("the tip {tip} is not in the best chain")))?;
             if *self.last_tip.lock_now() != Some(tip) {
-                unconfirmed.extend(self.unconfirm_reorged(source, confirmables).await?);
-                let header = source.header(&tip).await?;
-                check_header(&header, tip, self.network)?;
+                let tip_status = source.block_status(&tip).await?;
+                let claimed = tip_status
+                    .height
+                    .filter(|_| tip_status.in_best_chain)
+                    .ok_or_else(|| ChainError::Inconsistent(format!("the tip {tip} is not in the best chain")))?;
+                let fork = self.follow(source, tip, claimed).await?;
+                unconfirmed.extend(self.unconfirm_reorged(source, confirmables, fork).await?);
+                let (height, _, header) = self.headers.lock_now().tip().ok_or_else(|| ChainError::Inconsistent("no tip accepted".to_owned()))?;
                 for confirmable in confirmables {
                     confirmable.best_block_updated(&header, height);
                 }
             }
+            let height = self.accepted_height().ok_or_else(|| ChainError::Inconsistent("no tip accepted".to_owned()))?;
             let (confirmed, spent_outputs) = self.find_confirmed(source, height).await?;
             for item in &confirmed {
                 for confirmable in confirmables {
@@ -292,21 +211,40 @@ impl ChainSync {
         Err(ChainError::Inconsistent("the tip kept moving during sync".to_owned()))
     }
 
-    /// Reports as unconfirmed every transaction LDK holds confirmed in a block that left the best
-    /// chain, and watches it again so its new confirmation is found.
-    async fn unconfirm_reorged<C: ChainSource>(&self, source: &C, confirmables: &[&dyn Confirm]) -> Result<Vec<Txid>, ChainError> {
-        let mut relevant: BTreeMap<Txid, Option<BlockHash>> = BTreeMap::new();
+    /// Follows the server's tip with the header chain (taken out of its lock meanwhile: a sync runs
+    /// one at a time). Returns the fork height.
+    async fn follow<C: ChainSource>(&self, source: &C, tip: BlockHash, claimed: u32) -> Result<u32, ChainError> {
+        let mut headers = std::mem::replace(&mut *self.headers.lock_now(), HeaderChain::new(self.network));
+        let followed = headers.follow(source, tip, claimed).await;
+        *self.headers.lock_now() = headers;
+        followed
+    }
+
+    /// Reports as unconfirmed every transaction LDK holds confirmed above `fork` in a block the
+    /// accepted chain no longer holds, and watches it again so its new confirmation is found. At or
+    /// below the fork, both chains are one.
+    async fn unconfirm_reorged<C: ChainSource>(&self, source: &C, confirmables: &[&dyn Confirm], fork: u32) -> Result<Vec<Txid>, ChainError> {
+        let mut relevant: BTreeMap<Txid, (u32, Option<BlockHash>)> = BTreeMap::new();
         for confirmable in confirmables {
-            for (txid, _height, block) in confirmable.get_relevant_txids() {
-                relevant.insert(txid, block);
+            for (txid, height, block) in confirmable.get_relevant_txids() {
+                relevant.insert(txid, (height, block));
             }
         }
         let mut gone = Vec::new();
-        for (txid, block) in relevant {
+        for (txid, (height, block)) in relevant {
+            if height <= fork {
+                continue;
+            }
             let still_there = match block {
-                Some(block) => source.block_status(&block).await?.in_best_chain,
+                Some(block) => self.headers.lock_now().holds(height, &block) == Some(true),
                 // LDK does not always know the block; ask where the transaction is now.
-                None => source.tx_status(&txid).await?.confirmed,
+                None => {
+                    let status = source.tx_status(&txid).await?;
+                    match (status.confirmed, status.block_height, status.block_hash) {
+                        (true, Some(height), Some(block)) => self.headers.lock_now().holds(height, &block) == Some(true),
+                        _ => false,
+                    }
+                }
             };
             if !still_there {
                 gone.push(txid);
@@ -353,16 +291,26 @@ impl ChainSync {
         let (Some(block), Some(height)) = (status.block_hash, status.block_height) else {
             return Ok(None);
         };
-        if !status.confirmed {
+        if !status.confirmed || height > tip_height {
+            // Above our tip: the next round settles it.
             return Ok(None);
         }
-        let block_status = source.block_status(&block).await?;
-        if !block_status.in_best_chain || block_status.height != Some(height) || height > tip_height {
-            // A block that just left the chain or is above our tip: the next round settles it.
-            return Ok(None);
-        }
-        let header = source.header(&block).await?;
-        check_header(&header, block, self.network)?;
+        let held = self.headers.lock_now().holds(height, &block);
+        let header = match held {
+            Some(true) => self.headers.lock_now().header_at(height).ok_or_else(|| ChainError::Inconsistent(format!("no header kept at {height}")))?,
+            // Not the block the accepted chain has there: left the chain, or never in it.
+            Some(false) => return Ok(None),
+            // Older than the headers kept: the block's work is checked, its place is the server's word.
+            None => {
+                let block_status = source.block_status(&block).await?;
+                if !block_status.in_best_chain || block_status.height != Some(height) {
+                    return Ok(None);
+                }
+                let header = source.header(&block).await?;
+                check_header(&header, block, self.network)?;
+                header
+            }
+        };
         let proof = source.merkle_block(txid).await?.ok_or_else(|| ChainError::Inconsistent(format!("no merkle proof for confirmed {txid}")))?;
         let position = proven_position(&proof, &header, txid)?;
         let tx = source.tx(txid).await?.ok_or_else(|| ChainError::Inconsistent(format!("confirmed {txid} cannot be fetched")))?;

@@ -9,7 +9,7 @@ use lightning::ln::channelmanager::{Bolt11PaymentError, RetryableSendFailure};
 use lightning::util::errors::APIError;
 use serde::{Deserialize, Serialize};
 
-use super::chain_sync::{ChainError, HeaderProblem};
+use super::chain_source::{ChainError, ChainProblem, HeaderProblem};
 use super::onchain::OnchainError;
 use super::payment::record::PaymentStatus;
 use crate::store::sealed::SealedError;
@@ -101,6 +101,9 @@ pub enum ChainFault {
     /// The server sent a header no miner made: its answers are not used.
     #[error("it sent a forged block header ({problem})")]
     ForgedHeader { problem: HeaderProblem },
+    /// The server's headers do not make a chain the wallet may follow: its answers are not used.
+    #[error("its chain is refused ({problem})")]
+    ChainRefused { problem: ChainProblem },
     /// The server refused a transaction of the wallet's.
     #[error("it refused the transaction ({reason})")]
     Refused { reason: String },
@@ -135,6 +138,7 @@ impl From<ChainError> for ChainFault {
             ChainError::Malformed(detail) => ChainFault::BadAnswer { detail },
             ChainError::Inconsistent(detail) => ChainFault::Inconsistent { detail },
             ChainError::ForgedHeader { problem, .. } => ChainFault::ForgedHeader { problem },
+            ChainError::ChainRefused(problem) => ChainFault::ChainRefused { problem },
         }
     }
 }

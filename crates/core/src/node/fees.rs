@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use bitcoin::Network;
 use lightning::chain::chaininterface::{ConfirmationTarget, FeeEstimator, FEERATE_FLOOR_SATS_PER_KW};
 
-use super::chain_sync::{ChainError, ChainSource};
+use super::chain_source::{ChainError, ChainSource};
 
 /// Above this an estimate is taken for a lie or garbage, not for a fee market, and the whole reply is
 /// refused. Mainnet's busiest blocks so far cleared at about 1,000 sat/vB (December 2017, April 2024);

@@ -77,6 +77,7 @@ impl<P: Platform> LightningNode<P> {
             stopping: Cell::new(false),
             storage_failing: Cell::new(false),
             away_blocks: Default::default(),
+            chain_fault: RefCell::new(None),
             onchain_tip: RefCell::new(None),
             sync_lock: AsyncMutex::new(()),
             task_ends: RefCell::new(Vec::new()),
@@ -89,7 +90,9 @@ impl<P: Platform> LightningNode<P> {
         // Fee estimates and the chain before anything talks to peers: a channel manager behind the
         // chain would act on old news.
         let _ = node.parts.fees.refresh(&node.esplora).await;
-        let last_seen = node.parts.channel_manager.current_best_block().height;
+        let last_seen = node.parts.channel_manager.current_best_block();
+        node.parts.chain_sync.start_from(last_seen);
+        let last_seen = last_seen.height;
         node.sync_chain().await?;
         node.away_blocks.set(node.parts.channel_manager.current_best_block().height.saturating_sub(last_seen));
         *node.task_ends.borrow_mut() = super::tasks::start(&node);

@@ -17,7 +17,7 @@ use futures::lock::Mutex as AsyncMutex;
 use lightning::ln::channel_state::ChannelDetails;
 
 use super::builder::Parts;
-use super::error::{NodeError, StorageFault};
+use super::error::{ChainFault, NodeError, StorageFault};
 use super::events::Subscribers;
 use super::ldk_store::KindWrites;
 use super::net::PeerUri;
@@ -42,13 +42,16 @@ pub struct NodeConfig {
 }
 
 /// Where the node stands, for the wallet's status line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeStatus {
     /// The chain height LDK has seen.
     pub height: u32,
     /// Peers the node keeps connections to, and how many of them are connected now.
     pub peers_known: usize,
     pub peers_connected: usize,
+    /// Why the last chain sync failed, until one succeeds: a server that fails a check is named here,
+    /// and its answers are not used.
+    pub chain_fault: Option<ChainFault>,
 }
 
 /// The balances a person sees.
@@ -80,6 +83,8 @@ pub struct LightningNode<P: Platform> {
     pub(super) storage_failing: Cell<bool>,
     /// Blocks mined while the wallet was closed (see [`super::closed_safely`]).
     pub(super) away_blocks: super::closed_safely::AwayBlocks,
+    /// Why the last chain sync failed, if it did (see [`NodeStatus::chain_fault`]).
+    pub(super) chain_fault: RefCell<Option<ChainFault>>,
     /// The tip the on-chain wallet last synced to.
     pub(super) onchain_tip: RefCell<Option<bitcoin::BlockHash>>,
     /// One chain sync at a time (the chain loop's and the wallet's own).
@@ -138,6 +143,7 @@ impl<P: Platform> LightningNode<P> {
             height: self.parts.channel_manager.current_best_block().height,
             peers_known: peers.len(),
             peers_connected: peers.keys().filter(|id| self.is_connected(id)).count(),
+            chain_fault: self.chain_fault.borrow().clone(),
         }
     }
 

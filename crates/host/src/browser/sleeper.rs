@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use blixtra_core::node::chain_sync::ChainError;
+use blixtra_core::node::chain_source::ChainError;
 use blixtra_core::node::esplora_client::{AsyncClient, Builder, Sleeper};
 use gloo_timers::future::TimeoutFuture;
 use send_wrapper::SendWrapper;

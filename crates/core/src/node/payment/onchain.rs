@@ -6,7 +6,7 @@ use bitcoin::{Address, Amount, FeeRate, Network, Txid};
 use esplora_client::AsyncClient;
 use futures::lock::Mutex as AsyncMutex;
 
-use crate::node::chain_sync::ChainSource;
+use crate::node::chain_source::ChainSource;
 use crate::node::error::{ChainFault, NodeError};
 use crate::node::onchain::{parse_address, OnchainWallet, SendAmount};
 use crate::node::platform::Platform;
