@@ -223,6 +223,14 @@ pub fn chain(fault: &ChainFault) -> String {
                 "dess kedja har mindre arbete än den plånboken redan följer (den kan ligga efter), så dess svar används inte just nu".into()
             ),
         },
+        ChainFault::ServersDisagree { txid } => t!(
+            format!("the two chain servers disagree on whether transaction {txid} is confirmed: one of them hides it or made it up, so it waits until they agree"),
+            format!("de två blockkedjeservrarna är oense om transaktionen {txid} är bekräftad: en av dem döljer den eller hittade på den, så den väntar tills de är överens")
+        ),
+        ChainFault::SecondServerBehind { blocks } => t!(
+            format!("the second chain server is {blocks} blocks behind the first, so new confirmations wait for it"),
+            format!("den andra blockkedjeservern ligger {blocks} block efter den första, så nya bekräftelser väntar på den")
+        ),
         ChainFault::Refused { reason } => {
             t!(format!("it refused the transaction ({reason})"), format!("den vägrade ta emot transaktionen ({reason})"))
         }

@@ -69,6 +69,7 @@ pub fn start_node(ctx: AppContext, passphrase: String) {
         onchain_fee_percent: settings.onchain_fee_percent,
         onchain_fee_floor_sat: settings.onchain_fee_floor_sat,
         trusted_peers: Vec::new(),
+        second_esplora_url: settings.second_esplora_url(),
     };
     spawn_local(async move {
         let started = wallet.start_node(start, move |notice| on_notice(ctx, notice)).await;

@@ -21,6 +21,10 @@ pub const DEFAULT_DEVNET_URL: &str = match option_env!("BLIXTRA_DEVNET_URL") {
 pub struct Settings {
     pub network: Network,
     pub esplora_url: String,
+    /// A second Esplora server run by someone else, or empty: confirmations and spends count only
+    /// when both report them, and broadcasts go to both.
+    #[serde(default)]
+    pub second_esplora_url: String,
     /// `ws(s)://HOST/v1/{host}/{port}`: the proxy that carries Lightning's TCP over WebSockets.
     pub proxy_url_template: String,
     /// The most a payment may cost in routing fees, in percent of its amount…
@@ -54,6 +58,7 @@ impl Default for Settings {
         Settings {
             network: Network::Regtest,
             esplora_url: DEFAULT_DEVNET_URL.to_owned(),
+            second_esplora_url: String::new(),
             proxy_url_template: "ws://127.0.0.1:9736/v1/{host}/{port}".to_owned(),
             max_fee_percent: 1,
             min_fee_cap_sat: 10,
@@ -71,6 +76,8 @@ impl Default for Settings {
 pub enum SettingsError {
     #[error("the Esplora URL must start with http:// or https://")]
     EsploraUrl,
+    #[error("the second Esplora URL must be empty, or start with http:// or https:// and name another server")]
+    SecondEsploraUrl,
     #[error("the proxy URL must start with ws:// or wss:// and contain {{host}} and {{port}}")]
     ProxyTemplate,
     #[error("the fee cap must be between 0 and 100 percent")]
@@ -79,6 +86,10 @@ pub enum SettingsError {
     ChannelSize,
     #[error("the smallest fee cap cannot be more than all the bitcoin there is")]
     FeeFloor,
+}
+
+fn is_http_url(url: &str) -> bool {
+    (url.starts_with("http://") || url.starts_with("https://")) && url.len() >= 10
 }
 
 /// All the sats there will ever be: no amount a person types or stores is larger.
@@ -110,8 +121,12 @@ impl Settings {
 
     pub fn validate(&self) -> Result<(), SettingsError> {
         let url = self.esplora_url.trim();
-        if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() < 10 {
+        if !is_http_url(url) {
             return Err(SettingsError::EsploraUrl);
+        }
+        let second = self.second_esplora_url.trim();
+        if !second.is_empty() && (!is_http_url(second) || second.trim_end_matches('/') == url.trim_end_matches('/')) {
+            return Err(SettingsError::SecondEsploraUrl);
         }
         let proxy = self.proxy_url_template.trim();
         if !(proxy.starts_with("ws://") || proxy.starts_with("wss://")) || !proxy.contains("{host}") || !proxy.contains("{port}") {
@@ -131,6 +146,12 @@ impl Settings {
             return Err(SettingsError::FeePercent);
         }
         Ok(())
+    }
+
+    /// The second Esplora server, if one is set.
+    pub fn second_esplora_url(&self) -> Option<String> {
+        let url = self.second_esplora_url.trim();
+        (!url.is_empty()).then(|| url.to_owned())
     }
 
     /// Returns the most a payment of `amount_msat` may pay in routing fees.
@@ -165,6 +186,13 @@ mod tests {
     fn each_bad_value_is_named() {
         let base = Settings::default();
         assert_eq!(Settings { esplora_url: "ftp://x.example".into(), ..base.clone() }.validate(), Err(SettingsError::EsploraUrl));
+        assert_eq!(Settings { second_esplora_url: "esplora.example".into(), ..base.clone() }.validate(), Err(SettingsError::SecondEsploraUrl));
+        let same_server = format!("{}/", base.esplora_url);
+        assert_eq!(Settings { second_esplora_url: same_server, ..base.clone() }.validate(), Err(SettingsError::SecondEsploraUrl));
+        let second = Settings { second_esplora_url: " https://mempool.example/api ".into(), ..base.clone() };
+        assert_eq!(second.validate(), Ok(()));
+        assert_eq!(second.second_esplora_url(), Some("https://mempool.example/api".to_owned()));
+        assert_eq!(base.second_esplora_url(), None);
         assert_eq!(Settings { proxy_url_template: "ws://p.example/v1/{host}".into(), ..base.clone() }.validate(), Err(SettingsError::ProxyTemplate));
         assert_eq!(
             Settings { proxy_url_template: "https://p.example/{host}/{port}".into(), ..base.clone() }.validate(),

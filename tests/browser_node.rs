@@ -50,6 +50,8 @@ async fn start(devnet: &Devnet, keys: &NodeKeys, vault: &Vault<IdbStore>) -> Nod
     let config = NodeConfig {
         network: Network::Regtest,
         esplora_url: devnet.esplora_url.clone(),
+        // The same devnet again as witness: two clients whose answers must agree, and broadcasts to both.
+        second_esplora_url: Some(devnet.esplora_url.clone()),
         max_channel: Amount::from_sat(1_000_000),
         onchain_fee_cap: FeeCap::DEFAULT,
         trusted_peers: Vec::new(),
@@ -548,6 +550,7 @@ async fn the_worker_host_starts_the_node_from_the_vault_and_speaks_the_protocol(
         onchain_fee_percent: 2,
         onchain_fee_floor_sat: 5_000,
         trusted_peers: Vec::new(),
+        second_esplora_url: None,
     };
 
     host.handle(ToNode::Hello { version: PROTOCOL_VERSION }).await;

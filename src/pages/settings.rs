@@ -78,6 +78,8 @@ fn NetworkSettings() -> impl IntoView {
                 </select>
                 <label for="esplora-url">{move || t!("Chain server (Esplora URL)", "Blockkedjeserver (Esplora-URL)")}</label>
                 <input id="esplora-url" type="text" autocomplete="off" spellcheck="false" prop:value=move || draft.get().esplora_url on:change=move |ev| draft.update(|d| d.esplora_url = event_target_value(&ev))/>
+                <label for="second-esplora-url">{move || t!("Second chain server, run by someone else (optional): confirmations count only when both agree", "Andra blockkedjeserver, som någon annan driver (valfri): bekräftelser räknas bara när båda är överens")}</label>
+                <input id="second-esplora-url" type="text" autocomplete="off" spellcheck="false" placeholder="https://…" prop:value=move || draft.get().second_esplora_url on:change=move |ev| draft.update(|d| d.second_esplora_url = event_target_value(&ev))/>
                 <label for="proxy-url">{move || t!("Lightning proxy ({host} and {port} are the peer's)", "Lightning-proxy ({host} och {port} är motpartens)")}</label>
                 <input id="proxy-url" type="text" autocomplete="off" spellcheck="false" prop:value=move || draft.get().proxy_url_template on:change=move |ev| draft.update(|d| d.proxy_url_template = event_target_value(&ev))/>
                 <label for="max-fee">{move || t!("Most routing fee per payment, in percent (never less than 10 sats)", "Högsta routningsavgift per betalning, i procent (aldrig under 10 sat)")}</label>

@@ -11,7 +11,7 @@ use bitcoin::{
     TxMerkleNode, TxOut, Txid, Witness,
 };
 use blixtra_core::node::chain_source::{check_header, ChainError, ChainProblem, ChainSource, HeaderProblem};
-use blixtra_core::node::chain_sync::ChainSync;
+use blixtra_core::node::chain_sync::{ChainSync, SyncReport};
 use esplora_client::{BlockStatus, OutputStatus, TxStatus};
 use lightning::chain::transaction::TransactionData;
 use lightning::chain::{Confirm, Filter, WatchedOutput};
@@ -31,6 +31,8 @@ enum Lie {
     HeightsRaised,
     /// Says its tip is 1,000 blocks higher than it is, and lists its blocks where they are.
     TipHeightRaised,
+    /// Says every output is unspent, and every transaction unconfirmed.
+    HidesSpends,
 }
 
 struct ScriptedChain {
@@ -84,6 +86,18 @@ impl ScriptedChain {
         };
         chain.mine_block(Vec::new(), 0);
         chain
+    }
+
+    /// Another server with the same chain, from now on on its own.
+    fn copy(&self) -> ScriptedChain {
+        ScriptedChain {
+            requests: std::cell::Cell::new(0),
+            pages: std::cell::Cell::new(0),
+            active: RefCell::new(self.active.borrow().clone()),
+            stale: RefCell::new(self.stale.borrow().clone()),
+            mempool: RefCell::new(self.mempool.borrow().clone()),
+            lie: RefCell::new(Lie::None),
+        }
     }
 
     fn height(&self) -> u32 {
@@ -179,6 +193,9 @@ impl ChainSource for ScriptedChain {
             let tip = self.active.borrow().last().expect("tip").block_hash();
             return Ok(TxStatus { confirmed: true, block_height: Some(self.height()), block_hash: Some(tip), block_time: None });
         }
+        if *self.lie.borrow() == Lie::HidesSpends {
+            return Ok(TxStatus { confirmed: false, block_height: None, block_hash: None, block_time: None });
+        }
         Ok(match self.confirmed_in(txid) {
             Some((height, block)) => TxStatus { confirmed: true, block_height: Some(height), block_hash: Some(block.block_hash()), block_time: None },
             None => TxStatus { confirmed: false, block_height: None, block_hash: None, block_time: None },
@@ -206,6 +223,9 @@ impl ChainSource for ScriptedChain {
     async fn output_status(&self, txid: &Txid, index: u64) -> Result<Option<OutputStatus>, ChainError> {
         self.requests.set(self.requests.get() + 1);
         let outpoint = OutPoint { txid: *txid, vout: index as u32 };
+        if *self.lie.borrow() == Lie::HidesSpends {
+            return Ok(Some(OutputStatus { spent: false, txid: None, vin: None, status: None }));
+        }
         for (height, block) in self.active.borrow().iter().enumerate() {
             for tx in &block.txdata {
                 if let Some(vin) = tx.input.iter().position(|i| i.previous_output == outpoint) {
@@ -604,4 +624,74 @@ fn catching_up_two_weeks_of_blocks_costs_two_hundred_and_two_pages() {
     chain.pages.set(0);
     assert_eq!(sync(&sync_state, &chain, &recorder).expect("sync"), [Seen::Tip(2017)]);
     assert_eq!(chain.pages.get(), 1);
+}
+
+fn sync_witnessed(sync: &ChainSync, chain: &ScriptedChain, witness: &ScriptedChain, recorder: &Recorder) -> (Vec<Seen>, SyncReport) {
+    let report = block_on(sync.sync_witnessed(chain, Some(witness), &[recorder])).expect("sync");
+    (recorder.take(), report)
+}
+
+/// Issue 13: with a second server, a spend of a watched output that one of them hides (whichever)
+/// is disputed, and not reported until both show it.
+#[test]
+fn a_spend_one_of_two_servers_hides_is_disputed_and_not_confirmed() {
+    for hider in ["primary", "witness"] {
+        let (chain, sync_state, recorder) = (ScriptedChain::new(), ChainSync::new(Network::Regtest), Recorder::default());
+        let funding = spend(some_outpoint(13), 13);
+        chain.broadcast(&funding);
+        chain.mine();
+        let watched = watch_first_output(&sync_state, &funding);
+        let witness = chain.copy();
+        assert_eq!(sync_witnessed(&sync_state, &chain, &witness, &recorder).0, [Seen::Tip(1)]);
+
+        // A peer's old state spends the channel's output; both servers have the block.
+        let revoked = spend(watched, 14);
+        chain.broadcast(&revoked);
+        chain.mine();
+        let witness = chain.copy();
+        let liar = if hider == "primary" { &chain } else { &witness };
+        *liar.lie.borrow_mut() = Lie::HidesSpends;
+        let (seen, report) = sync_witnessed(&sync_state, &chain, &witness, &recorder);
+        assert_eq!(seen, [Seen::Tip(2)], "{hider} hides it: nothing confirmed");
+        assert_eq!(report.disputed, [revoked.compute_txid()], "{hider} hides it");
+        assert!(sync_state.watch_list().is_watching_output(&watched));
+
+        *liar.lie.borrow_mut() = Lie::None;
+        let (seen, report) = sync_witnessed(&sync_state, &chain, &witness, &recorder);
+        assert_eq!(seen, [Seen::Confirmed { txid: revoked.compute_txid(), height: 2, position: 1 }], "both show it now");
+        assert!(report.disputed.is_empty());
+    }
+}
+
+/// Issue 13: a confirmation the second server has not seen yet (it is a block behind) waits for
+/// it, without a dispute; one it has seen and denies is disputed.
+#[test]
+fn a_confirmation_waits_for_a_second_server_a_block_behind_and_is_disputed_if_it_denies_it() {
+    let (chain, sync_state, recorder) = (ScriptedChain::new(), ChainSync::new(Network::Regtest), Recorder::default());
+    let tx = spend(some_outpoint(15), 15);
+    let txid = tx.compute_txid();
+    sync_state.watch_list().register_tx(&txid, &ScriptBuf::new());
+    chain.broadcast(&tx);
+    let behind = chain.copy();
+    chain.mine();
+    let (seen, report) = sync_witnessed(&sync_state, &chain, &behind, &recorder);
+    assert_eq!(seen, [Seen::Tip(1)]);
+    assert!(report.disputed.is_empty(), "a witness a block behind is not a liar");
+    assert_eq!(report.witness_behind, None, "a block is a moment's lag");
+
+    // The witness has the block now, but says the transaction is not in it.
+    let denier = chain.copy();
+    *denier.lie.borrow_mut() = Lie::HidesSpends;
+    let (seen, report) = sync_witnessed(&sync_state, &chain, &denier, &recorder);
+    assert_eq!(seen, []);
+    assert_eq!(report.disputed, [txid]);
+
+    *denier.lie.borrow_mut() = Lie::None;
+    assert_eq!(sync_witnessed(&sync_state, &chain, &denier, &recorder).0, [Seen::Confirmed { txid, height: 1, position: 1 }]);
+
+    // A witness left far behind (still at block 0) is named.
+    for _ in 0..7 {
+        chain.mine();
+    }
+    assert_eq!(sync_witnessed(&sync_state, &chain, &behind, &recorder).1.witness_behind, Some(8));
 }

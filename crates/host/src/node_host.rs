@@ -93,6 +93,7 @@ impl NodeHost {
         let config = NodeConfig {
             network: start.network,
             esplora_url: start.esplora_url.clone(),
+            second_esplora_url: start.second_esplora_url.clone(),
             max_channel: Amount::from_sat(start.max_channel_sat),
             onchain_fee_cap: FeeCap { percent: start.onchain_fee_percent, floor: Amount::from_sat(start.onchain_fee_floor_sat) },
             trusted_peers: start.trusted_peers.clone(),

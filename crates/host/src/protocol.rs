@@ -82,6 +82,9 @@ pub struct StartNode {
     /// Peers whose channels are taken without the on-chain coins to bump a force close.
     #[serde(default)]
     pub trusted_peers: Vec<bitcoin::secp256k1::PublicKey>,
+    /// A second Esplora server that must agree on confirmations and spends (optional).
+    #[serde(default)]
+    pub second_esplora_url: Option<String>,
 }
 
 fn default_onchain_fee_percent() -> u8 {

@@ -18,9 +18,15 @@ impl<P: Platform> LightningNode<P> {
         // What waits to be broadcast goes first: LDK watches its own transactions as soon as it makes them.
         self.flush_broadcasts().await?;
         let confirmables: [&dyn lightning::chain::Confirm; 3] = [&*self.parts.channel_manager, &*self.parts.chain_monitor, &*self.parts.sweeper];
-        let report = match self.parts.chain_sync.sync(&self.esplora, &confirmables).await {
+        let synced = self.parts.chain_sync.sync_witnessed(&self.chain.primary, self.chain.witness.as_ref(), &confirmables).await;
+        let report = match synced {
             Ok(report) => {
-                *self.chain_fault.borrow_mut() = None;
+                // What the servers disagree on waits; the person is told which.
+                *self.chain_fault.borrow_mut() = match (report.disputed.first(), report.witness_behind) {
+                    (Some(txid), _) => Some(ChainFault::ServersDisagree { txid: txid.to_string() }),
+                    (None, Some(blocks)) => Some(ChainFault::SecondServerBehind { blocks }),
+                    (None, None) => None,
+                };
                 report
             }
             Err(e) => {
@@ -31,7 +37,7 @@ impl<P: Platform> LightningNode<P> {
         };
         // The on-chain wallet asks about its addresses only when a block came (or never did yet).
         if self.onchain_tip.borrow().as_ref() != Some(&report.tip) {
-            self.onchain.lock().await.sync(&self.esplora, self.platform.now()).await?;
+            self.onchain.lock().await.sync(&self.chain.primary, self.platform.now()).await?;
             *self.onchain_tip.borrow_mut() = Some(report.tip);
             // A new block may have matured what a closed channel left us: sweep it now rather than at
             // the background processor's next 30-second round.
@@ -46,7 +52,7 @@ impl<P: Platform> LightningNode<P> {
     /// Posts LDK's and the wallet's transactions; what the server took is recorded by the on-chain
     /// wallet if it touches it.
     pub(super) async fn flush_broadcasts(&self) -> Result<(), NodeError> {
-        let (sent, report) = self.parts.broadcaster.flush_collecting(&self.esplora).await;
+        let (sent, report) = self.parts.broadcaster.flush_collecting(&self.chain).await;
         let mut onchain = self.onchain.lock().await;
         for tx in sent {
             onchain.record_broadcast(&tx, self.platform.now()).await?;

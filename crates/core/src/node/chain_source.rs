@@ -180,3 +180,54 @@ impl ListedBlock {
         Ok((self.height, header))
     }
 }
+
+/// The chain servers the node uses: the one it reads (`primary`), and an optional second one
+/// (`witness`) that must agree on confirmations and spends (see `ChainSync::sync_witnessed`).
+/// Everything reads from the primary; a broadcast goes to both, so that one server cannot keep the
+/// wallet's transactions off the network.
+pub struct ChainServers<C> {
+    pub primary: C,
+    pub witness: Option<C>,
+}
+
+/// The primary's answers, and broadcasts to both.
+impl<C: ChainSource> ChainSource for ChainServers<C> {
+    async fn tip_hash(&self) -> Result<BlockHash, ChainError> {
+        self.primary.tip_hash().await
+    }
+    async fn header(&self, block: &BlockHash) -> Result<Header, ChainError> {
+        self.primary.header(block).await
+    }
+    async fn block_status(&self, block: &BlockHash) -> Result<BlockStatus, ChainError> {
+        self.primary.block_status(block).await
+    }
+    async fn tx_status(&self, txid: &Txid) -> Result<TxStatus, ChainError> {
+        self.primary.tx_status(txid).await
+    }
+    async fn tx(&self, txid: &Txid) -> Result<Option<Transaction>, ChainError> {
+        self.primary.tx(txid).await
+    }
+    async fn merkle_block(&self, txid: &Txid) -> Result<Option<MerkleBlock>, ChainError> {
+        self.primary.merkle_block(txid).await
+    }
+    async fn output_status(&self, txid: &Txid, index: u64) -> Result<Option<OutputStatus>, ChainError> {
+        self.primary.output_status(txid, index).await
+    }
+    async fn fee_estimates(&self) -> Result<HashMap<u16, f64>, ChainError> {
+        self.primary.fee_estimates().await
+    }
+    async fn headers_down_from(&self, height: u32) -> Result<Vec<(u32, Header)>, ChainError> {
+        self.primary.headers_down_from(height).await
+    }
+    /// Posts `tx` to every server: taken if one took it. When none did, the primary's answer says why
+    /// (a refusal wins over the witness being down).
+    async fn broadcast(&self, tx: &Transaction) -> Result<(), ChainError> {
+        let primary = self.primary.broadcast(tx).await;
+        let Some(witness) = &self.witness else { return primary };
+        let witnessed = witness.broadcast(tx).await;
+        match (primary, witnessed) {
+            (Ok(()), _) | (_, Ok(())) => Ok(()),
+            (Err(e), _) => Err(e),
+        }
+    }
+}

@@ -92,6 +92,16 @@ struct Confirmed {
     tx: Transaction,
 }
 
+/// What one look at the watched transactions and outputs found.
+struct Found {
+    confirmed: Vec<Confirmed>,
+    /// Watched outputs with a confirmed spender.
+    spent: Vec<(WatchedOutput, Txid)>,
+    disputed: Vec<Txid>,
+    /// Something waits for the witness to see its block.
+    waiting: bool,
+}
+
 /// What one sync did, for logs and the UI's "synced to" line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncReport {
@@ -99,7 +109,21 @@ pub struct SyncReport {
     pub height: u32,
     pub confirmed: Vec<Txid>,
     pub unconfirmed: Vec<Txid>,
+    /// Confirmations and spends one server reports and the other does not, though it has seen the
+    /// block: not reported to LDK, and looked at again by the next sync.
+    pub disputed: Vec<Txid>,
+    /// How many blocks the witness is behind the primary, when that is more than a moment's lag
+    /// ([`WITNESS_LAG`]): what it has not seen waits.
+    pub witness_behind: Option<u32>,
 }
+
+/// Blocks a witness may lag before the wallet says so (an hour).
+pub const WITNESS_LAG: u32 = 6;
+
+/// What a second server (the witness) has seen: its tip's height. Its answers count only up to it,
+/// so that a witness a block behind delays a confirmation instead of disputing it.
+#[derive(Clone, Copy)]
+struct WitnessTip(u32);
 
 /// How many times a sync starts over because the tip moved under it before giving up for this round.
 const MAX_ROUNDS: usize = 5;
@@ -156,13 +180,25 @@ impl ChainSync {
 
     /// Brings every `Confirm` up to the server's best chain. See the module docs for the steps.
     pub async fn sync<C: ChainSource>(&self, source: &C, confirmables: &[&dyn Confirm]) -> Result<SyncReport, ChainError> {
+        self.sync_witnessed(source, None, confirmables).await
+    }
+
+    /// Like [`Self::sync`], with a second server as witness: a confirmation, or a spend of a watched
+    /// output, is reported only if both servers report it (in the same block), or the witness has not
+    /// seen that block yet (then it waits). One only one of them reports is [`SyncReport::disputed`].
+    pub async fn sync_witnessed<C: ChainSource>(
+        &self,
+        source: &C,
+        witness: Option<&C>,
+        confirmables: &[&dyn Confirm],
+    ) -> Result<SyncReport, ChainError> {
         let mut unconfirmed = Vec::new();
         for _ in 0..MAX_ROUNDS {
             let tip = source.tip_hash().await?;
             let registrations = self.watch.registrations();
             if let Some((checked_tip, height, checked_registrations)) = *self.checked.lock_now() {
                 if checked_tip == tip && checked_registrations == registrations {
-                    return Ok(SyncReport { tip, height, confirmed: Vec::new(), unconfirmed });
+                    return Ok(SyncReport { tip, height, confirmed: Vec::new(), unconfirmed, disputed: Vec::new(), witness_behind: None });
                 }
             }
             if *self.last_tip.lock_now() != Some(tip) {
@@ -179,7 +215,11 @@ impl ChainSync {
                 }
             }
             let height = self.accepted_height().ok_or_else(|| ChainError::Inconsistent("no tip accepted".to_owned()))?;
-            let (confirmed, spent_outputs) = self.find_confirmed(source, height).await?;
+            let witness = match witness {
+                Some(witness) => Some((witness, witness_tip(witness).await.map_err(from_witness)?)),
+                None => None,
+            };
+            let Found { confirmed, spent: spent_outputs, disputed, waiting } = self.find_confirmed(source, witness, height).await?;
             for item in &confirmed {
                 for confirmable in confirmables {
                     confirmable.transactions_confirmed(&item.header, &[(item.position, &item.tx)], item.height);
@@ -201,8 +241,11 @@ impl ChainSync {
             }
             if source.tip_hash().await? == tip {
                 *self.last_tip.lock_now() = Some(tip);
-                *self.checked.lock_now() = Some((tip, height, registrations));
-                return Ok(SyncReport { tip, height, confirmed: confirmed_ids, unconfirmed });
+                // A dispute, or what waits for the witness, is looked at again by the next sync, even
+                // without a new block.
+                *self.checked.lock_now() = (disputed.is_empty() && !waiting).then_some((tip, height, registrations));
+                let witness_behind = witness.map(|(_, seen)| height.saturating_sub(seen.0)).filter(|behind| *behind > WITNESS_LAG);
+                return Ok(SyncReport { tip, height, confirmed: confirmed_ids, unconfirmed, disputed, witness_behind });
             }
             // The tip moved while we looked: what we reported may already be stale; look again.
             *self.last_tip.lock_now() = None;
@@ -259,15 +302,30 @@ impl ChainSync {
         Ok(gone)
     }
 
-    /// Watched transactions and spends of watched outputs now confirmed, proven, in chain order; and
-    /// the watched outputs with a confirmed spender.
-    async fn find_confirmed<C: ChainSource>(&self, source: &C, tip_height: u32) -> Result<(Vec<Confirmed>, Vec<(WatchedOutput, Txid)>), ChainError> {
+    /// Watched transactions and spends of watched outputs now confirmed, proven, in chain order; the
+    /// watched outputs with a confirmed spender; and what the witness disputes.
+    async fn find_confirmed<C: ChainSource>(&self, source: &C, witness: Option<(&C, WitnessTip)>, tip_height: u32) -> Result<Found, ChainError> {
         let mut candidates: Vec<Txid> = self.watch.txs.lock_now().iter().copied().collect();
         let outputs: Vec<WatchedOutput> = self.watch.outputs.lock_now().iter().cloned().collect();
-        let mut spent = Vec::new();
+        let (mut spent, mut disputed, mut waiting) = (Vec::new(), Vec::new(), false);
         for output in outputs {
-            let status = source.output_status(&output.outpoint.txid, u64::from(output.outpoint.index)).await?;
-            if let Some(OutputStatus { spent: true, txid: Some(spender), status: Some(TxStatus { confirmed: true, .. }), .. }) = status {
+            let (txid, index) = (output.outpoint.txid, u64::from(output.outpoint.index));
+            let spender = confirmed_spender(source.output_status(&txid, index).await?);
+            if let Some((witness, seen)) = witness {
+                let witnessed = confirmed_spender(witness.output_status(&txid, index).await.map_err(from_witness)?);
+                match agreement(spender, witnessed, tip_height, seen) {
+                    Agreement::Agree => {}
+                    Agreement::Wait => {
+                        waiting = true;
+                        continue;
+                    }
+                    Agreement::Dispute(txid) => {
+                        disputed.push(txid);
+                        continue;
+                    }
+                }
+            }
+            if let Some((spender, _)) = spender {
                 candidates.push(spender);
                 spent.push((output, spender));
             }
@@ -276,12 +334,32 @@ impl ChainSync {
         candidates.dedup();
         let mut confirmed = Vec::new();
         for txid in candidates {
-            if let Some(item) = self.prove(source, &txid, tip_height).await? {
+            let item = self.prove(source, &txid, tip_height).await?;
+            if let Some((witness, seen)) = witness {
+                let status = witness.tx_status(&txid).await.map_err(from_witness)?;
+                let witnessed = match (status.confirmed, status.block_hash, status.block_height) {
+                    (true, Some(block), Some(height)) => Some((block, height)),
+                    _ => None,
+                };
+                let ours = item.as_ref().map(|c| (c.header.block_hash(), c.height));
+                match agreement(ours, witnessed, tip_height, seen) {
+                    Agreement::Agree => {}
+                    Agreement::Wait => {
+                        waiting = true;
+                        continue;
+                    }
+                    Agreement::Dispute(_) => {
+                        disputed.push(txid);
+                        continue;
+                    }
+                }
+            }
+            if let Some(item) = item {
                 confirmed.push(item);
             }
         }
         confirmed.sort_by_key(|c| (c.height, c.position));
-        Ok((confirmed, spent))
+        Ok(Found { confirmed, spent, disputed, waiting })
     }
 
     /// Checks a confirmation claim: the transaction, its merkle proof against the header of its block,
@@ -337,5 +415,54 @@ pub fn proven_position(proof: &MerkleBlock, header: &Header, txid: &Txid) -> Res
     match (matches.as_slice(), indexes.as_slice()) {
         ([found], [index]) if found == txid => Ok(*index as usize),
         _ => Err(ChainError::Inconsistent(format!("the merkle proof for {txid} proves other transactions"))),
+    }
+}
+
+/// The witness's tip height, by its own word: only how far its answers count.
+async fn witness_tip<C: ChainSource>(witness: &C) -> Result<WitnessTip, ChainError> {
+    let tip = witness.tip_hash().await?;
+    let status = witness.block_status(&tip).await?;
+    status.height.map(WitnessTip).ok_or_else(|| ChainError::Inconsistent(format!("its tip {tip} has no height")))
+}
+
+/// Names the second server in an error of its own.
+fn from_witness(error: ChainError) -> ChainError {
+    match error {
+        ChainError::Unreachable(detail) => ChainError::Unreachable(format!("the second chain server: {detail}")),
+        ChainError::Malformed(detail) => ChainError::Malformed(format!("the second chain server: {detail}")),
+        ChainError::Inconsistent(detail) => ChainError::Inconsistent(format!("the second chain server: {detail}")),
+        ChainError::Http { status, message } => ChainError::Http { status, message: format!("the second chain server: {message}") },
+        other => other,
+    }
+}
+
+/// The spender of an output and its block's height, if the spend is confirmed.
+fn confirmed_spender(status: Option<OutputStatus>) -> Option<(Txid, u32)> {
+    match status {
+        Some(OutputStatus {
+            spent: true, txid: Some(spender), status: Some(TxStatus { confirmed: true, block_height: Some(height), .. }), ..
+        }) => Some((spender, height)),
+        _ => None,
+    }
+}
+
+/// What the primary server and the witness say about one thing (a spender, a confirmation's block),
+/// each with the height of the block they put it in.
+enum Agreement<T> {
+    Agree,
+    /// Only one reports it, in a block the other has not seen yet: ask again later.
+    Wait,
+    /// One reports it and the other, having seen that block, does not (or reports another).
+    Dispute(T),
+}
+
+fn agreement<T: PartialEq + Copy>(primary: Option<(T, u32)>, witness: Option<(T, u32)>, tip_height: u32, seen: WitnessTip) -> Agreement<T> {
+    match (primary, witness) {
+        (None, None) => Agreement::Agree,
+        (Some((a, _)), Some((b, _))) if a == b => Agreement::Agree,
+        (Some((_, height)), None) if height > seen.0 => Agreement::Wait,
+        // Above the primary's tip: it has not seen the block yet.
+        (None, Some((_, height))) if height > tip_height => Agreement::Wait,
+        (Some((a, _)), _) | (None, Some((a, _))) => Agreement::Dispute(a),
     }
 }

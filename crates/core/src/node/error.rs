@@ -104,6 +104,13 @@ pub enum ChainFault {
     /// The server's headers do not make a chain the wallet may follow: its answers are not used.
     #[error("its chain is refused ({problem})")]
     ChainRefused { problem: ChainProblem },
+    /// The two chain servers disagree on whether a transaction (or a spend of a channel's output) is
+    /// confirmed: one of them hides it or made it up. It is not used until they agree.
+    #[error("the two chain servers disagree on transaction {txid}")]
+    ServersDisagree { txid: String },
+    /// The second chain server is this many blocks behind the first: what it has not seen waits.
+    #[error("the second chain server is {blocks} blocks behind")]
+    SecondServerBehind { blocks: u32 },
     /// The server refused a transaction of the wallet's.
     #[error("it refused the transaction ({reason})")]
     Refused { reason: String },

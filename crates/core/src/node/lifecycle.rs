@@ -19,6 +19,7 @@ use lightning::util::ser::Writeable;
 use super::builder::{self, BuildInputs};
 use super::bump::OnchainCoins;
 use super::chain::current_tip;
+use super::chain_source::ChainServers;
 use super::error::{NodeError, OnchainFault};
 use super::events::Subscribers;
 use super::key_derivation::NodeKeys;
@@ -44,11 +45,12 @@ impl<P: Platform> LightningNode<P> {
         config: NodeConfig,
         logger: NodeLogger,
     ) -> Result<Rc<Self>, NodeError> {
-        let esplora = esplora_client::Builder::new(&config.esplora_url)
-            .max_retries(ESPLORA_RETRIES)
-            .build_async_with_sleeper::<P::Sleeper>()
-            .map_err(NodeError::from)?;
-        let tip = current_tip(&esplora).await?;
+        let client = |url: &str| esplora_client::Builder::new(url).max_retries(ESPLORA_RETRIES).build_async_with_sleeper::<P::Sleeper>();
+        let chain = ChainServers {
+            primary: client(&config.esplora_url).map_err(NodeError::from)?,
+            witness: config.second_esplora_url.as_deref().map(client).transpose().map_err(NodeError::from)?,
+        };
+        let tip = current_tip(&chain.primary).await?;
         let keys_manager = Rc::new(keys.keys_manager(platform.now()));
         let mut onchain = OnchainWallet::open(keys, config.network, sealed.clone()).await?;
         onchain.set_fee_cap(config.onchain_fee_cap);
@@ -68,7 +70,7 @@ impl<P: Platform> LightningNode<P> {
             platform,
             config,
             parts,
-            esplora,
+            chain,
             onchain,
             payments,
             subscribers: Subscribers::default(),
@@ -89,7 +91,7 @@ impl<P: Platform> LightningNode<P> {
         node.payments.reconcile(&known, node.platform.now()).await?;
         // Fee estimates and the chain before anything talks to peers: a channel manager behind the
         // chain would act on old news.
-        let _ = node.parts.fees.refresh(&node.esplora).await;
+        let _ = node.parts.fees.refresh(&node.chain.primary).await;
         let last_seen = node.parts.channel_manager.current_best_block();
         node.parts.chain_sync.start_from(last_seen);
         let last_seen = last_seen.height;

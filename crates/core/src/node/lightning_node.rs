@@ -17,6 +17,7 @@ use futures::lock::Mutex as AsyncMutex;
 use lightning::ln::channel_state::ChannelDetails;
 
 use super::builder::Parts;
+use super::chain_source::ChainServers;
 use super::error::{ChainFault, NodeError, StorageFault};
 use super::events::Subscribers;
 use super::ldk_store::KindWrites;
@@ -33,6 +34,9 @@ use crate::store::sealed::StoreWrites;
 pub struct NodeConfig {
     pub network: Network,
     pub esplora_url: String,
+    /// A second Esplora server that must agree on confirmations and spends, and also gets every
+    /// broadcast (optional).
+    pub second_esplora_url: Option<String>,
     /// The largest channel this wallet opens (the founding document: Lightning is for everyday sums).
     pub max_channel: Amount,
     /// The most fee an on-chain transaction the wallet signs may pay.
@@ -70,7 +74,8 @@ pub struct LightningNode<P: Platform> {
     pub(super) platform: P,
     pub(super) config: NodeConfig,
     pub(super) parts: Parts<P>,
-    pub(super) esplora: AsyncClient<P::Sleeper>,
+    /// The chain servers: the primary every read goes to, the optional witness.
+    pub(super) chain: ChainServers<AsyncClient<P::Sleeper>>,
     pub(super) onchain: Rc<AsyncMutex<OnchainWallet<P::Store>>>,
     pub(super) payments: Payments<P::Store>,
     pub(super) subscribers: Subscribers,
@@ -128,7 +133,7 @@ impl<P: Platform> LightningNode<P> {
 
     /// Returns the on-chain handler: addresses and sends.
     pub fn onchain(&self) -> OnchainPayments<'_, P> {
-        OnchainPayments { wallet: &self.onchain, esplora: &self.esplora, network: self.config.network, platform: &self.platform }
+        OnchainPayments { wallet: &self.onchain, chain: &self.chain, network: self.config.network, platform: &self.platform }
     }
 
     /// Returns a stream of what happens from now on.

@@ -135,7 +135,7 @@ async fn run_chain_loop<P: Platform>(node: Rc<LightningNode<P>>) {
         // at once, so that a started wallet can pay as soon as its peers answer.
         if round > 0 {
             if round % FEE_REFRESH_EVERY == 0 {
-                if let Err(e) = node.parts.fees.refresh(&node.esplora).await {
+                if let Err(e) = node.parts.fees.refresh(&node.chain.primary).await {
                     log_warn!(node.parts.logger, "fee estimates not refreshed: {e}");
                 }
             }

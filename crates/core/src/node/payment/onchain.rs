@@ -6,7 +6,7 @@ use bitcoin::{Address, Amount, FeeRate, Network, Txid};
 use esplora_client::AsyncClient;
 use futures::lock::Mutex as AsyncMutex;
 
-use crate::node::chain_source::ChainSource;
+use crate::node::chain_source::{ChainServers, ChainSource};
 use crate::node::error::{ChainFault, NodeError};
 use crate::node::onchain::{parse_address, OnchainWallet, SendAmount};
 use crate::node::platform::Platform;
@@ -14,7 +14,8 @@ use crate::node::platform::Platform;
 /// The on-chain handler (see [`crate::node::lightning_node::LightningNode::onchain`]).
 pub struct OnchainPayments<'a, P: Platform> {
     pub(crate) wallet: &'a AsyncMutex<OnchainWallet<P::Store>>,
-    pub(crate) esplora: &'a AsyncClient<P::Sleeper>,
+    /// Where a payment is broadcast: every chain server.
+    pub(crate) chain: &'a ChainServers<AsyncClient<P::Sleeper>>,
     pub(crate) network: Network,
     pub(crate) platform: &'a P,
 }
@@ -38,7 +39,7 @@ impl<P: Platform> OnchainPayments<'_, P> {
         let to = parse_address(address, self.network)?;
         let mut wallet = self.wallet.lock().await;
         let signed = wallet.sign_payment(&to, amount, fee_rate)?;
-        if let Err(e) = ChainSource::broadcast(self.esplora, &signed.tx).await {
+        if let Err(e) = ChainSource::broadcast(self.chain, &signed.tx).await {
             wallet.abandon(&signed.tx);
             return Err(NodeError::Chain(ChainFault::Refused { reason: e.to_string() }));
         }
