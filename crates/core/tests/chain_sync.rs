@@ -33,6 +33,8 @@ enum Lie {
     TipHeightRaised,
     /// Says every output is unspent, and every transaction unconfirmed.
     HidesSpends,
+    /// Answers nothing.
+    Down,
 }
 
 struct ScriptedChain {
@@ -86,6 +88,15 @@ impl ScriptedChain {
         };
         chain.mine_block(Vec::new(), 0);
         chain
+    }
+
+    /// Counts a request; a server that is down answers none.
+    fn ask(&self) -> Result<(), ChainError> {
+        self.requests.set(self.requests.get() + 1);
+        if *self.lie.borrow() == Lie::Down {
+            return Err(ChainError::Unreachable("connection refused".into()));
+        }
+        Ok(())
     }
 
     /// Another server with the same chain, from now on on its own.
@@ -172,15 +183,15 @@ impl ScriptedChain {
 
 impl ChainSource for ScriptedChain {
     async fn tip_hash(&self) -> Result<BlockHash, ChainError> {
-        self.requests.set(self.requests.get() + 1);
+        self.ask()?;
         Ok(self.active.borrow().last().expect("genesis").block_hash())
     }
     async fn header(&self, block: &BlockHash) -> Result<Header, ChainError> {
-        self.requests.set(self.requests.get() + 1);
+        self.ask()?;
         self.find_block(block).map(|(_, b, _)| b.header).ok_or(ChainError::Http { status: 404, message: "Block not found".into() })
     }
     async fn block_status(&self, block: &BlockHash) -> Result<BlockStatus, ChainError> {
-        self.requests.set(self.requests.get() + 1);
+        self.ask()?;
         let raised = if matches!(*self.lie.borrow(), Lie::HeightsRaised | Lie::TipHeightRaised) { 1000 } else { 0 };
         Ok(match self.find_block(block) {
             Some((height, _, in_best_chain)) => BlockStatus { in_best_chain, height: Some(height + raised), next_best: None },
@@ -188,7 +199,7 @@ impl ChainSource for ScriptedChain {
         })
     }
     async fn tx_status(&self, txid: &Txid) -> Result<TxStatus, ChainError> {
-        self.requests.set(self.requests.get() + 1);
+        self.ask()?;
         if *self.lie.borrow() == Lie::UnminedIsConfirmed && self.mempool.borrow().iter().any(|t| t.compute_txid() == *txid) {
             let tip = self.active.borrow().last().expect("tip").block_hash();
             return Ok(TxStatus { confirmed: true, block_height: Some(self.height()), block_hash: Some(tip), block_time: None });
@@ -202,12 +213,12 @@ impl ChainSource for ScriptedChain {
         })
     }
     async fn tx(&self, txid: &Txid) -> Result<Option<Transaction>, ChainError> {
-        self.requests.set(self.requests.get() + 1);
+        self.ask()?;
         let mined = self.active.borrow().iter().flat_map(|b| b.txdata.clone()).find(|t| t.compute_txid() == *txid);
         Ok(mined.or_else(|| self.mempool.borrow().iter().find(|t| t.compute_txid() == *txid).cloned()))
     }
     async fn merkle_block(&self, txid: &Txid) -> Result<Option<MerkleBlock>, ChainError> {
-        self.requests.set(self.requests.get() + 1);
+        self.ask()?;
         match *self.lie.borrow() {
             Lie::ProofFromAnotherBlock => {
                 let genesis = self.active.borrow()[0].clone();
@@ -221,7 +232,7 @@ impl ChainSource for ScriptedChain {
         }
     }
     async fn output_status(&self, txid: &Txid, index: u64) -> Result<Option<OutputStatus>, ChainError> {
-        self.requests.set(self.requests.get() + 1);
+        self.ask()?;
         let outpoint = OutPoint { txid: *txid, vout: index as u32 };
         if *self.lie.borrow() == Lie::HidesSpends {
             return Ok(Some(OutputStatus { spent: false, txid: None, vin: None, status: None }));
@@ -238,16 +249,16 @@ impl ChainSource for ScriptedChain {
         Ok(Some(OutputStatus { spent: false, txid: None, vin: None, status: None }))
     }
     async fn fee_estimates(&self) -> Result<std::collections::HashMap<u16, f64>, ChainError> {
-        self.requests.set(self.requests.get() + 1);
+        self.ask()?;
         Ok(std::collections::HashMap::new())
     }
     async fn broadcast(&self, tx: &Transaction) -> Result<(), ChainError> {
-        self.requests.set(self.requests.get() + 1);
+        self.ask()?;
         ScriptedChain::broadcast(self, tx);
         Ok(())
     }
     async fn headers_down_from(&self, height: u32) -> Result<Vec<(u32, Header)>, ChainError> {
-        self.requests.set(self.requests.get() + 1);
+        self.ask()?;
         self.pages.set(self.pages.get() + 1);
         let active = self.active.borrow();
         let top = height.min(active.len() as u32 - 1);
@@ -689,8 +700,27 @@ fn a_confirmation_waits_for_a_second_server_a_block_behind_and_is_disputed_if_it
     *denier.lie.borrow_mut() = Lie::None;
     assert_eq!(sync_witnessed(&sync_state, &chain, &denier, &recorder).0, [Seen::Confirmed { txid, height: 1, position: 1 }]);
 
+    // A witness that is down: what the primary confirms waits for it, and it is named.
+    let tx = spend(some_outpoint(16), 16);
+    sync_state.watch_list().register_tx(&tx.compute_txid(), &ScriptBuf::new());
+    chain.broadcast(&tx);
+    chain.mine();
+    let down = chain.copy();
+    *down.lie.borrow_mut() = Lie::Down;
+    let (seen, report) = sync_witnessed(&sync_state, &chain, &down, &recorder);
+    assert_eq!(seen, [Seen::Tip(2)], "nothing confirmed on one server's word");
+    assert!(
+        matches!(&report.witness_fault, Some(ChainError::Unreachable(detail)) if detail.contains("second chain server")),
+        "{:?}",
+        report.witness_fault
+    );
+    *down.lie.borrow_mut() = Lie::None;
+    let (seen, report) = sync_witnessed(&sync_state, &chain, &down, &recorder);
+    assert_eq!(seen, [Seen::Confirmed { txid: tx.compute_txid(), height: 2, position: 1 }]);
+    assert_eq!(report.witness_fault, None);
+
     // A witness left far behind (still at block 0) is named.
-    for _ in 0..7 {
+    for _ in 0..6 {
         chain.mine();
     }
     assert_eq!(sync_witnessed(&sync_state, &chain, &behind, &recorder).1.witness_behind, Some(8));

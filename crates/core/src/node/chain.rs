@@ -22,10 +22,11 @@ impl<P: Platform> LightningNode<P> {
         let report = match synced {
             Ok(report) => {
                 // What the servers disagree on waits; the person is told which.
-                *self.chain_fault.borrow_mut() = match (report.disputed.first(), report.witness_behind) {
-                    (Some(txid), _) => Some(ChainFault::ServersDisagree { txid: txid.to_string() }),
-                    (None, Some(blocks)) => Some(ChainFault::SecondServerBehind { blocks }),
-                    (None, None) => None,
+                *self.chain_fault.borrow_mut() = match (report.disputed.first(), &report.witness_fault, report.witness_behind) {
+                    (Some(txid), _, _) => Some(ChainFault::ServersDisagree { txid: txid.to_string() }),
+                    (None, Some(fault), _) => Some(ChainFault::from(fault.clone())),
+                    (None, None, Some(blocks)) => Some(ChainFault::SecondServerBehind { blocks }),
+                    (None, None, None) => None,
                 };
                 report
             }
@@ -64,9 +65,14 @@ impl<P: Platform> LightningNode<P> {
     }
 }
 
-/// Asks the chain server for its best block.
+/// Asks the chain server for its best block: the height is that block's own, not the tip's a moment
+/// later (the header chain starts from this pair and holds the server to it).
 pub(super) async fn current_tip<S: esplora_client::Sleeper>(esplora: &AsyncClient<S>) -> Result<BestBlock, NodeError> {
     let hash = esplora.get_tip_hash().await?;
-    let height = esplora.get_height().await?;
+    let height = esplora
+        .get_block_status(&hash)
+        .await?
+        .height
+        .ok_or_else(|| NodeError::Chain(super::error::ChainFault::Inconsistent { detail: format!("its tip {hash} has no height") }))?;
     Ok(BestBlock::new(hash, height))
 }

@@ -115,6 +115,9 @@ pub struct SyncReport {
     /// How many blocks the witness is behind the primary, when that is more than a moment's lag
     /// ([`WITNESS_LAG`]): what it has not seen waits.
     pub witness_behind: Option<u32>,
+    /// Why the witness could not be asked (it is down, or answered wrongly): what the primary
+    /// reports confirmed waits for it.
+    pub witness_fault: Option<ChainError>,
 }
 
 /// Blocks a witness may lag before the wallet says so (an hour).
@@ -198,7 +201,15 @@ impl ChainSync {
             let registrations = self.watch.registrations();
             if let Some((checked_tip, height, checked_registrations)) = *self.checked.lock_now() {
                 if checked_tip == tip && checked_registrations == registrations {
-                    return Ok(SyncReport { tip, height, confirmed: Vec::new(), unconfirmed, disputed: Vec::new(), witness_behind: None });
+                    return Ok(SyncReport {
+                        tip,
+                        height,
+                        confirmed: Vec::new(),
+                        unconfirmed,
+                        disputed: Vec::new(),
+                        witness_behind: None,
+                        witness_fault: None,
+                    });
                 }
             }
             if *self.last_tip.lock_now() != Some(tip) {
@@ -215,11 +226,14 @@ impl ChainSync {
                 }
             }
             let height = self.accepted_height().ok_or_else(|| ChainError::Inconsistent("no tip accepted".to_owned()))?;
-            let witness = match witness {
-                Some(witness) => Some((witness, witness_tip(witness).await.map_err(from_witness)?)),
-                None => None,
+            let mut witness = match witness {
+                Some(server) => match witness_tip(server).await {
+                    Ok(seen) => Witness::Seen(server, seen),
+                    Err(e) => Witness::Failed(from_witness(e)),
+                },
+                None => Witness::Absent,
             };
-            let Found { confirmed, spent: spent_outputs, disputed, waiting } = self.find_confirmed(source, witness, height).await?;
+            let Found { confirmed, spent: spent_outputs, disputed, waiting } = self.find_confirmed(source, &mut witness, height).await?;
             for item in &confirmed {
                 for confirmable in confirmables {
                     confirmable.transactions_confirmed(&item.header, &[(item.position, &item.tx)], item.height);
@@ -244,8 +258,12 @@ impl ChainSync {
                 // A dispute, or what waits for the witness, is looked at again by the next sync, even
                 // without a new block.
                 *self.checked.lock_now() = (disputed.is_empty() && !waiting).then_some((tip, height, registrations));
-                let witness_behind = witness.map(|(_, seen)| height.saturating_sub(seen.0)).filter(|behind| *behind > WITNESS_LAG);
-                return Ok(SyncReport { tip, height, confirmed: confirmed_ids, unconfirmed, disputed, witness_behind });
+                let (witness_behind, witness_fault) = match witness {
+                    Witness::Seen(_, seen) => (Some(height.saturating_sub(seen.0)).filter(|behind| *behind > WITNESS_LAG), None),
+                    Witness::Failed(e) => (None, Some(e)),
+                    Witness::Absent => (None, None),
+                };
+                return Ok(SyncReport { tip, height, confirmed: confirmed_ids, unconfirmed, disputed, witness_behind, witness_fault });
             }
             // The tip moved while we looked: what we reported may already be stale; look again.
             *self.last_tip.lock_now() = None;
@@ -304,25 +322,33 @@ impl ChainSync {
 
     /// Watched transactions and spends of watched outputs now confirmed, proven, in chain order; the
     /// watched outputs with a confirmed spender; and what the witness disputes.
-    async fn find_confirmed<C: ChainSource>(&self, source: &C, witness: Option<(&C, WitnessTip)>, tip_height: u32) -> Result<Found, ChainError> {
+    async fn find_confirmed<C: ChainSource>(&self, source: &C, witness: &mut Witness<'_, C>, tip_height: u32) -> Result<Found, ChainError> {
         let mut candidates: Vec<Txid> = self.watch.txs.lock_now().iter().copied().collect();
         let outputs: Vec<WatchedOutput> = self.watch.outputs.lock_now().iter().cloned().collect();
         let (mut spent, mut disputed, mut waiting) = (Vec::new(), Vec::new(), false);
         for output in outputs {
             let (txid, index) = (output.outpoint.txid, u64::from(output.outpoint.index));
             let spender = confirmed_spender(source.output_status(&txid, index).await?);
-            if let Some((witness, seen)) = witness {
-                let witnessed = confirmed_spender(witness.output_status(&txid, index).await.map_err(from_witness)?);
-                match agreement(spender, witnessed, tip_height, seen) {
-                    Agreement::Agree => {}
-                    Agreement::Wait => {
-                        waiting = true;
-                        continue;
+            let verdict = match *witness {
+                Witness::Absent => Agreement::Agree,
+                Witness::Failed(_) => Agreement::unwitnessed(spender.is_some()),
+                Witness::Seen(server, seen) => match server.output_status(&txid, index).await {
+                    Ok(status) => agreement(spender, confirmed_spender(status), tip_height, seen),
+                    Err(e) => {
+                        *witness = Witness::Failed(from_witness(e));
+                        Agreement::unwitnessed(spender.is_some())
                     }
-                    Agreement::Dispute(txid) => {
-                        disputed.push(txid);
-                        continue;
-                    }
+                },
+            };
+            match verdict {
+                Agreement::Agree => {}
+                Agreement::Wait => {
+                    waiting = true;
+                    continue;
+                }
+                Agreement::Dispute(txid) => {
+                    disputed.push(txid);
+                    continue;
                 }
             }
             if let Some((spender, _)) = spender {
@@ -335,23 +361,30 @@ impl ChainSync {
         let mut confirmed = Vec::new();
         for txid in candidates {
             let item = self.prove(source, &txid, tip_height).await?;
-            if let Some((witness, seen)) = witness {
-                let status = witness.tx_status(&txid).await.map_err(from_witness)?;
-                let witnessed = match (status.confirmed, status.block_hash, status.block_height) {
-                    (true, Some(block), Some(height)) => Some((block, height)),
-                    _ => None,
-                };
-                let ours = item.as_ref().map(|c| (c.header.block_hash(), c.height));
-                match agreement(ours, witnessed, tip_height, seen) {
-                    Agreement::Agree => {}
-                    Agreement::Wait => {
-                        waiting = true;
-                        continue;
+            let ours = item.as_ref().map(|c| (c.header.block_hash(), c.height));
+            let verdict = match *witness {
+                Witness::Absent => Agreement::Agree,
+                Witness::Failed(_) => Agreement::unwitnessed(ours.is_some()),
+                Witness::Seen(server, seen) => match server.tx_status(&txid).await {
+                    Ok(TxStatus { confirmed: true, block_hash: Some(block), block_height: Some(height), .. }) => {
+                        agreement(ours, Some((block, height)), tip_height, seen)
                     }
-                    Agreement::Dispute(_) => {
-                        disputed.push(txid);
-                        continue;
+                    Ok(_) => agreement(ours, None, tip_height, seen),
+                    Err(e) => {
+                        *witness = Witness::Failed(from_witness(e));
+                        Agreement::unwitnessed(ours.is_some())
                     }
+                },
+            };
+            match verdict {
+                Agreement::Agree => {}
+                Agreement::Wait => {
+                    waiting = true;
+                    continue;
+                }
+                Agreement::Dispute(_) => {
+                    disputed.push(txid);
+                    continue;
                 }
             }
             if let Some(item) = item {
@@ -446,6 +479,16 @@ fn confirmed_spender(status: Option<OutputStatus>) -> Option<(Txid, u32)> {
     }
 }
 
+/// The second server during one sync.
+enum Witness<'a, C> {
+    Absent,
+    /// Answering; its tip's height.
+    Seen(&'a C, WitnessTip),
+    /// It failed a request this sync: nothing more is asked of it, and what it would have to
+    /// confirm waits.
+    Failed(ChainError),
+}
+
 /// What the primary server and the witness say about one thing (a spender, a confirmation's block),
 /// each with the height of the block they put it in.
 enum Agreement<T> {
@@ -454,6 +497,17 @@ enum Agreement<T> {
     Wait,
     /// One reports it and the other, having seen that block, does not (or reports another).
     Dispute(T),
+}
+
+impl<T> Agreement<T> {
+    /// With a witness that cannot be asked: what the primary found waits.
+    fn unwitnessed(primary_found: bool) -> Self {
+        if primary_found {
+            Agreement::Wait
+        } else {
+            Agreement::Agree
+        }
+    }
 }
 
 fn agreement<T: PartialEq + Copy>(primary: Option<(T, u32)>, witness: Option<(T, u32)>, tip_height: u32, seen: WitnessTip) -> Agreement<T> {
