@@ -10,7 +10,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use bitcoin::{Amount, Network};
-use blixtra_core::node::error::StorageFault;
+use blixtra_core::node::error::{ChainFault, StorageFault};
 use blixtra_core::node::events::{InboundDecision, NodeEvent};
 use blixtra_core::node::key_derivation::NodeKeys;
 use blixtra_core::node::lightning_node::{LightningNode, NodeConfig};
@@ -47,11 +47,16 @@ const PASSPHRASE: &str = "node test passphrase";
 type Node = Rc<LightningNode<BrowserPlatform>>;
 
 async fn start(devnet: &Devnet, keys: &NodeKeys, vault: &Vault<IdbStore>) -> Node {
+    // The same devnet again as the second server: two clients whose answers must agree, and
+    // broadcasts to both.
+    start_with_second_server(devnet, keys, vault, &devnet.esplora_url).await
+}
+
+async fn start_with_second_server(devnet: &Devnet, keys: &NodeKeys, vault: &Vault<IdbStore>, second: &str) -> Node {
     let config = NodeConfig {
         network: Network::Regtest,
         esplora_url: devnet.esplora_url.clone(),
-        // The same devnet again as witness: two clients whose answers must agree, and broadcasts to both.
-        second_esplora_url: Some(devnet.esplora_url.clone()),
+        second_esplora_url: Some(second.to_owned()),
         max_channel: Amount::from_sat(1_000_000),
         onchain_fee_cap: FeeCap::DEFAULT,
         trusted_peers: Vec::new(),
@@ -364,6 +369,43 @@ async fn of_two_opens_one_coin_can_pay_for_one_opens_and_the_other_is_refused() 
     node.sync_chain().await.expect("sync");
     wait_for(&mut events, Duration::from_secs(30), "ChannelReady", |e| matches!(e, NodeEvent::ChannelReady { .. })).await;
     assert_eq!(node.channels().len(), 1, "only {opened} was opened");
+}
+
+/// Issue 13: with a second chain server that is down, a channel's funding is not taken as confirmed
+/// on the first server's word: it waits, the status names the second server, and the channel opens
+/// once both answer.
+#[wasm_bindgen_test]
+async fn a_funding_confirmed_by_one_server_waits_for_the_second() {
+    let devnet = devnet().await;
+    let NewWallet { name, keys, vault, node } = new_wallet(&devnet, "second-server").await;
+    let mut events = node.subscribe();
+    fund(&node, Amount::from_sat(300_000)).await;
+    node.open_channel(&devnet.hub, Amount::from_sat(200_000)).await.expect("the channel opens");
+    wait_for(&mut events, Duration::from_secs(30), "ChannelPending", |e| matches!(e, NodeEvent::ChannelPending { .. })).await;
+    node.sync_chain().await.expect("the funding transaction is posted");
+    node.stop().await;
+    drop((node, vault));
+
+    let vault = Vault::unlock(IdbStore::open(&name).await.expect("reopen"), PASSPHRASE).await.expect("unlock");
+    let node = start_with_second_server(&devnet, &keys, &vault, "http://127.0.0.1:9").await;
+    assert!(
+        matches!(node.status().chain_fault, Some(ChainFault::Unreachable { ref detail }) if detail.contains("second chain server")),
+        "{:?}",
+        node.status().chain_fault
+    );
+    control("mine", json!({ "blocks": 6 })).await;
+    node.sync_chain().await.expect("the first server answers");
+    assert!(node.channels().iter().all(|c| !c.is_channel_ready && c.confirmations.unwrap_or(0) == 0), "confirmed on one server's word");
+    assert!(node.status().chain_fault.is_some());
+    node.stop().await;
+    drop((node, vault));
+
+    let vault = Vault::unlock(IdbStore::open(&name).await.expect("reopen"), PASSPHRASE).await.expect("unlock");
+    let node = start(&devnet, &keys, &vault).await;
+    assert!(node.channels().iter().all(|c| c.confirmations.unwrap_or(0) >= 6), "both servers report the funding");
+    eventually(Duration::from_secs(30), "the channel is ready", || node.channels().iter().any(|c| c.is_channel_ready)).await;
+    assert_eq!(node.status().chain_fault, None);
+    node.stop().await;
 }
 
 /// Issue 13: how long the wallet may stay closed is the delay it asked of hub less a day, and a start
