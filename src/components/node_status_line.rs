@@ -49,7 +49,7 @@ pub fn NodeStatusLine() -> impl IntoView {
             {move || (ctx.node.get().phase == NodePhase::Starting).then(|| view! { <span class="spinner" aria-hidden="true"></span> })}
             {text}
         </p>
-        {move || ctx.node.get().chain_fault.map(|fault| { let fault = crate::error_text::chain(&fault); view! { <p class="warning" role="alert" data-testid="chain-fault">{t!(format!("The chain server is not trusted now: {fault}."), format!("Kedjeservern litas inte på just nu: {fault}."))}</p> } })}
+        {move || ctx.node.get().chain_fault.map(|fault| { let fault = crate::error_text::chain(&fault); view! { <p class="warning" role="alert" data-testid="chain-fault">{t!(format!("Chain server: {fault}."), format!("Blockkedjeserver: {fault}."))}</p> } })}
         {move || ctx.node.get().last_problem.map(|problem| { let problem = crate::error_text::problem(&problem); view! { <p class="hint" data-testid="node-problem">{t!(format!("Last problem: {problem}"), format!("Senaste problem: {problem}"))}</p> } })}
     }
 }

@@ -724,4 +724,5 @@ fn a_confirmation_waits_for_a_second_server_a_block_behind_and_is_disputed_if_it
         chain.mine();
     }
     assert_eq!(sync_witnessed(&sync_state, &chain, &behind, &recorder).1.witness_behind, Some(8));
+    assert_eq!(sync_witnessed(&sync_state, &chain, &behind, &recorder).1.witness_behind, Some(8), "still said by an idle sync");
 }

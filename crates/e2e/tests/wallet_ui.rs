@@ -147,7 +147,8 @@ async fn a_new_wallet_is_funded_opens_a_channel_pays_and_gets_paid() {
             expect_balances(ui, config, &balances).await?;
             closed_long_is_warned(ui, config, devnet).await?;
             reloads_during_payments_land_on_unlock(ui, config, devnet).await?;
-            settings_in_two_languages(ui).await
+            settings_in_two_languages(ui).await?;
+            a_second_server_that_is_down_is_named(ui, config).await
         })
         .await,
     );
@@ -313,6 +314,27 @@ async fn expect_balances(ui: &Ui, config: &Config, before: &Balances) -> Result<
         ui.wait_for_text(css, &format!("\"{text}\" as before the reload"), config.network_wait, |shown| shown == text).await?;
     }
     ui.screenshot_all_widths("home-after-reload").await
+}
+
+/// A second chain server that is not one is refused in settings; one that is down is named on home
+/// after the next unlock, as the reason confirmations wait.
+async fn a_second_server_that_is_down_is_named(ui: &Ui, config: &Config) -> Result<()> {
+    ui.click("[data-testid=nav-settings]").await?;
+    ui.fill("#second-esplora-url", "esplora.example").await?;
+    ui.click("[data-testid=save-settings]").await?;
+    ui.wait_for_text("[data-testid=error]", "the refusal of a second server without a scheme", ui.waits.element, |shown| {
+        shown.contains("second Esplora")
+    })
+    .await?;
+    ui.fill("#second-esplora-url", "http://127.0.0.1:9").await?;
+    ui.click("[data-testid=save-settings]").await?;
+    ui.element("[data-testid=settings-saved]").await?;
+    reload_and_unlock(ui, config.passphrase).await?;
+    ui.wait_for_text("[data-testid=chain-fault]", "the second server named as down", config.network_wait, |shown| {
+        shown.contains("second chain server")
+    })
+    .await?;
+    ui.screenshot_all_widths("home-second-server-down").await
 }
 
 /// Shows settings, then home in Swedish, then switches back to English.

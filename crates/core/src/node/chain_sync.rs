@@ -138,10 +138,10 @@ pub struct ChainSync {
     /// The headers accepted so far; taken out while a sync follows the server's tip.
     headers: Mutex<HeaderChain>,
     last_tip: Mutex<Option<BlockHash>>,
-    /// The last complete sync: its tip and height, and how many registrations the watch list had
-    /// when it looked. Nothing can confirm without a new block, so while the tip stays and nothing new
+    /// The last complete sync: its tip and height, how many registrations the watch list had when it
+    /// looked, and how far behind the witness was. Nothing can confirm without a new block, so while the tip stays and nothing new
     /// is watched, a sync is one request (the tip's hash).
-    checked: Mutex<Option<(BlockHash, u32, u64)>>,
+    checked: Mutex<Option<(BlockHash, u32, u64, Option<u32>)>>,
 }
 
 /// LDK registers what to watch with the sync itself (the `ChainMonitor`'s and the sweeper's filter).
@@ -188,7 +188,7 @@ impl ChainSync {
 
     /// Like [`Self::sync`], with a second server as witness: a confirmation, or a spend of a watched
     /// output, is reported only if both servers report it (in the same block), or the witness has not
-    /// seen that block yet (then it waits). One only one of them reports is [`SyncReport::disputed`].
+    /// seen that block yet (then it waits). What only one of them reports is [`SyncReport::disputed`].
     pub async fn sync_witnessed<C: ChainSource>(
         &self,
         source: &C,
@@ -199,7 +199,7 @@ impl ChainSync {
         for _ in 0..MAX_ROUNDS {
             let tip = source.tip_hash().await?;
             let registrations = self.watch.registrations();
-            if let Some((checked_tip, height, checked_registrations)) = *self.checked.lock_now() {
+            if let Some((checked_tip, height, checked_registrations, witness_behind)) = *self.checked.lock_now() {
                 if checked_tip == tip && checked_registrations == registrations {
                     return Ok(SyncReport {
                         tip,
@@ -207,7 +207,7 @@ impl ChainSync {
                         confirmed: Vec::new(),
                         unconfirmed,
                         disputed: Vec::new(),
-                        witness_behind: None,
+                        witness_behind,
                         witness_fault: None,
                     });
                 }
@@ -255,14 +255,15 @@ impl ChainSync {
             }
             if source.tip_hash().await? == tip {
                 *self.last_tip.lock_now() = Some(tip);
-                // A dispute, or what waits for the witness, is looked at again by the next sync, even
-                // without a new block.
-                *self.checked.lock_now() = (disputed.is_empty() && !waiting).then_some((tip, height, registrations));
                 let (witness_behind, witness_fault) = match witness {
                     Witness::Seen(_, seen) => (Some(height.saturating_sub(seen.0)).filter(|behind| *behind > WITNESS_LAG), None),
                     Witness::Failed(e) => (None, Some(e)),
                     Witness::Absent => (None, None),
                 };
+                // A dispute, what waits for the witness, and a witness that failed are looked at
+                // again by the next sync, even without a new block.
+                let settled = disputed.is_empty() && !waiting && witness_fault.is_none();
+                *self.checked.lock_now() = settled.then_some((tip, height, registrations, witness_behind));
                 return Ok(SyncReport { tip, height, confirmed: confirmed_ids, unconfirmed, disputed, witness_behind, witness_fault });
             }
             // The tip moved while we looked: what we reported may already be stale; look again.
