@@ -128,6 +128,17 @@ pub const WITNESS_LAG: u32 = 6;
 #[derive(Clone, Copy)]
 struct WitnessTip(u32);
 
+/// What the last complete sync saw.
+#[derive(Clone, Copy)]
+struct Checked {
+    tip: BlockHash,
+    height: u32,
+    /// How many registrations the watch list had when it looked.
+    registrations: u64,
+    /// How far behind the witness was, if that was worth saying.
+    witness_behind: Option<u32>,
+}
+
 /// How many times a sync starts over because the tip moved under it before giving up for this round.
 const MAX_ROUNDS: usize = 5;
 
@@ -138,10 +149,9 @@ pub struct ChainSync {
     /// The headers accepted so far; taken out while a sync follows the server's tip.
     headers: Mutex<HeaderChain>,
     last_tip: Mutex<Option<BlockHash>>,
-    /// The last complete sync: its tip and height, how many registrations the watch list had when it
-    /// looked, and how far behind the witness was. Nothing can confirm without a new block, so while the tip stays and nothing new
-    /// is watched, a sync is one request (the tip's hash).
-    checked: Mutex<Option<(BlockHash, u32, u64, Option<u32>)>>,
+    /// The last complete sync. Nothing can confirm without a new block, so while the tip stays and
+    /// nothing new is watched, a sync is one request (the tip's hash).
+    checked: Mutex<Option<Checked>>,
 }
 
 /// LDK registers what to watch with the sync itself (the `ChainMonitor`'s and the sweeper's filter).
@@ -199,7 +209,7 @@ impl ChainSync {
         for _ in 0..MAX_ROUNDS {
             let tip = source.tip_hash().await?;
             let registrations = self.watch.registrations();
-            if let Some((checked_tip, height, checked_registrations, witness_behind)) = *self.checked.lock_now() {
+            if let Some(Checked { tip: checked_tip, height, registrations: checked_registrations, witness_behind }) = *self.checked.lock_now() {
                 if checked_tip == tip && checked_registrations == registrations {
                     return Ok(SyncReport {
                         tip,
@@ -263,7 +273,7 @@ impl ChainSync {
                 // A dispute, what waits for the witness, and a witness that failed are looked at
                 // again by the next sync, even without a new block.
                 let settled = disputed.is_empty() && !waiting && witness_fault.is_none();
-                *self.checked.lock_now() = settled.then_some((tip, height, registrations, witness_behind));
+                *self.checked.lock_now() = settled.then_some(Checked { tip, height, registrations, witness_behind });
                 return Ok(SyncReport { tip, height, confirmed: confirmed_ids, unconfirmed, disputed, witness_behind, witness_fault });
             }
             // The tip moved while we looked: what we reported may already be stale; look again.
