@@ -227,6 +227,13 @@ pub fn chain(fault: &ChainFault) -> String {
             format!("the two chain servers disagree on whether transaction {txid} is confirmed: one of them hides it or made it up, so it waits until they agree"),
             format!("de två blockkedjeservrarna är oense om transaktionen {txid} är bekräftad: en av dem döljer den eller hittade på den, så den väntar tills de är överens")
         ),
+        ChainFault::SecondServer { cause } => {
+            let fault = chain(cause);
+            t!(
+                format!("the second chain server: {fault}; what the first one confirms waits for it"),
+                format!("den andra blockkedjeservern: {fault}; det den första bekräftar väntar på den")
+            )
+        }
         ChainFault::SecondServerBehind { blocks } => t!(
             format!("the second chain server is {blocks} blocks behind the first, so new confirmations wait for it"),
             format!("den andra blockkedjeservern ligger {blocks} block efter den första, så nya bekräftelser väntar på den")

@@ -709,11 +709,7 @@ fn a_confirmation_waits_for_a_second_server_a_block_behind_and_is_disputed_if_it
     *down.lie.borrow_mut() = Lie::Down;
     let (seen, report) = sync_witnessed(&sync_state, &chain, &down, &recorder);
     assert_eq!(seen, [Seen::Tip(2)], "nothing confirmed on one server's word");
-    assert!(
-        matches!(&report.witness_fault, Some(ChainError::Unreachable(detail)) if detail.contains("second chain server")),
-        "{:?}",
-        report.witness_fault
-    );
+    assert!(matches!(&report.witness_fault, Some(ChainError::Unreachable(_))), "{:?}", report.witness_fault);
     *down.lie.borrow_mut() = Lie::None;
     let (seen, report) = sync_witnessed(&sync_state, &chain, &down, &recorder);
     assert_eq!(seen, [Seen::Confirmed { txid: tx.compute_txid(), height: 2, position: 1 }]);

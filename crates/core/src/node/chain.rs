@@ -24,7 +24,7 @@ impl<P: Platform> LightningNode<P> {
                 // What the servers disagree on waits; the person is told which.
                 *self.chain_fault.borrow_mut() = match (report.disputed.first(), &report.witness_fault, report.witness_behind) {
                     (Some(txid), _, _) => Some(ChainFault::ServersDisagree { txid: txid.to_string() }),
-                    (None, Some(fault), _) => Some(ChainFault::from(fault.clone())),
+                    (None, Some(fault), _) => Some(ChainFault::SecondServer { cause: Box::new(ChainFault::from(fault.clone())) }),
                     (None, None, Some(blocks)) => Some(ChainFault::SecondServerBehind { blocks }),
                     (None, None, None) => None,
                 };

@@ -239,7 +239,7 @@ impl ChainSync {
             let mut witness = match witness {
                 Some(server) => match witness_tip(server).await {
                     Ok(seen) => Witness::Seen(server, seen),
-                    Err(e) => Witness::Failed(from_witness(e)),
+                    Err(e) => Witness::Failed(e),
                 },
                 None => Witness::Absent,
             };
@@ -346,7 +346,7 @@ impl ChainSync {
                 Witness::Seen(server, seen) => match server.output_status(&txid, index).await {
                     Ok(status) => agreement(spender, confirmed_spender(status), tip_height, seen),
                     Err(e) => {
-                        *witness = Witness::Failed(from_witness(e));
+                        *witness = Witness::Failed(e);
                         Agreement::unwitnessed(spender.is_some())
                     }
                 },
@@ -382,7 +382,7 @@ impl ChainSync {
                     }
                     Ok(_) => agreement(ours, None, tip_height, seen),
                     Err(e) => {
-                        *witness = Witness::Failed(from_witness(e));
+                        *witness = Witness::Failed(e);
                         Agreement::unwitnessed(ours.is_some())
                     }
                 },
@@ -467,17 +467,6 @@ async fn witness_tip<C: ChainSource>(witness: &C) -> Result<WitnessTip, ChainErr
     let tip = witness.tip_hash().await?;
     let status = witness.block_status(&tip).await?;
     status.height.map(WitnessTip).ok_or_else(|| ChainError::Inconsistent(format!("its tip {tip} has no height")))
-}
-
-/// Names the second server in an error of its own.
-fn from_witness(error: ChainError) -> ChainError {
-    match error {
-        ChainError::Unreachable(detail) => ChainError::Unreachable(format!("the second chain server: {detail}")),
-        ChainError::Malformed(detail) => ChainError::Malformed(format!("the second chain server: {detail}")),
-        ChainError::Inconsistent(detail) => ChainError::Inconsistent(format!("the second chain server: {detail}")),
-        ChainError::Http { status, message } => ChainError::Http { status, message: format!("the second chain server: {message}") },
-        other => other,
-    }
 }
 
 /// The spender of an output and its block's height, if the spend is confirmed.

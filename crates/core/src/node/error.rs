@@ -108,6 +108,9 @@ pub enum ChainFault {
     /// confirmed: one of them hides it or made it up. It is not used until they agree.
     #[error("the two chain servers disagree on transaction {txid}")]
     ServersDisagree { txid: String },
+    /// The second chain server failed as `fault` says: what the first one confirms waits for it.
+    #[error("the second chain server: {cause}")]
+    SecondServer { cause: Box<ChainFault> },
     /// The second chain server is this many blocks behind the first: what it has not seen waits.
     #[error("the second chain server is {blocks} blocks behind")]
     SecondServerBehind { blocks: u32 },
