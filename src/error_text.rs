@@ -218,6 +218,10 @@ pub fn chain(fault: &ChainFault) -> String {
                 format!("it puts a block at height {claimed} that its block headers do not reach, so its answers are not used"),
                 format!("den lägger ett block på höjd {claimed} som dess blockhuvuden inte når, så dess svar används inte")
             ),
+            ChainProblem::DifficultyJump { height } => t!(
+                format!("its block at height {height} changes the difficulty as the network's rules do not allow, so its answers are not used"),
+                format!("dess block på höjd {height} ändrar svårigheten på ett sätt som nätverkets regler inte tillåter, så dess svar används inte")
+            ),
             ChainProblem::LessWork => t!(
                 "its chain has less work than the one the wallet already follows (it may be behind), so its answers are not used for now".into(),
                 "dess kedja har mindre arbete än den plånboken redan följer (den kan ligga efter), så dess svar används inte just nu".into()
@@ -234,6 +238,10 @@ pub fn chain(fault: &ChainFault) -> String {
                 format!("den andra blockkedjeservern: {fault}; det den första bekräftar väntar på den")
             )
         }
+        ChainFault::FirstServerBehind { blocks } => t!(
+            format!("the first chain server is {blocks} blocks behind the second: it may be hiding blocks, so use another one"),
+            format!("den första blockkedjeservern ligger {blocks} block efter den andra: den kan dölja block, så använd en annan")
+        ),
         ChainFault::SecondServerBehind { blocks } => t!(
             format!("the second chain server is {blocks} blocks behind the first, so new confirmations wait for it"),
             format!("den andra blockkedjeservern ligger {blocks} block efter den första, så nya bekräftelser väntar på den")

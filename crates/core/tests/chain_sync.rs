@@ -35,6 +35,8 @@ enum Lie {
     HidesSpends,
     /// Answers nothing.
     Down,
+    /// Serves no header of a block that left its chain (as electrs does).
+    NoStaleHeaders,
 }
 
 struct ScriptedChain {
@@ -116,6 +118,10 @@ impl ScriptedChain {
     }
 
     fn mine_block(&self, txs: Vec<Transaction>, tag: u8) {
+        self.mine_block_with_bits(txs, CompactTarget::from_consensus(0x207f_ffff), tag);
+    }
+
+    fn mine_block_with_bits(&self, txs: Vec<Transaction>, bits: CompactTarget, tag: u8) {
         let height = self.active.borrow().len() as u32;
         let prev = self.active.borrow().last().map(|b| b.block_hash()).unwrap_or_else(BlockHash::all_zeros);
         let mut txdata = vec![coinbase(height, tag)];
@@ -126,7 +132,7 @@ impl ScriptedChain {
                 prev_blockhash: prev,
                 merkle_root: TxMerkleNode::all_zeros(),
                 time: 1_700_000_000 + height,
-                bits: CompactTarget::from_consensus(0x207f_ffff),
+                bits,
                 nonce: 0,
             },
             txdata,
@@ -188,7 +194,11 @@ impl ChainSource for ScriptedChain {
     }
     async fn header(&self, block: &BlockHash) -> Result<Header, ChainError> {
         self.ask()?;
-        self.find_block(block).map(|(_, b, _)| b.header).ok_or(ChainError::Http { status: 404, message: "Block not found".into() })
+        let stale_hidden = *self.lie.borrow() == Lie::NoStaleHeaders;
+        self.find_block(block)
+            .filter(|(_, _, active)| *active || !stale_hidden)
+            .map(|(_, b, _)| b.header)
+            .ok_or(ChainError::Http { status: 404, message: "Block not found".into() })
     }
     async fn block_status(&self, block: &BlockHash) -> Result<BlockStatus, ChainError> {
         self.ask()?;
@@ -606,7 +616,7 @@ fn a_restarted_sync_checks_every_block_since_the_one_ldk_saw_last() {
     restarted.start_from(lightning::chain::BestBlock::new(block(2), 2));
     chain.pages.set(0);
     assert_eq!(sync(&restarted, &chain, &recorder).expect("sync"), [Seen::Tip(5)]);
-    assert_eq!(chain.pages.get(), 1, "heights 5 down to 2 in one page");
+    assert_eq!(chain.pages.get(), 2, "the anchor's page, then 5 down to 2 in one");
 
     // LDK last saw block 5; the server has since replaced blocks 4 and 5 by one.
     let (later, recorder) = (ChainSync::new(Network::Regtest), Recorder::default());
@@ -642,10 +652,12 @@ fn sync_witnessed(sync: &ChainSync, chain: &ScriptedChain, witness: &ScriptedCha
     (recorder.take(), report)
 }
 
-/// Issue 13: with a second server, a spend of a watched output that one of them hides (whichever)
-/// is disputed, and not reported until both show it.
+/// Issue 13: with a second server, a spend of a watched output that one of them hides is disputed.
+/// Hidden by the witness, it is not reported until both show it. Hidden by the primary, it is
+/// reported from the witness's proof against the accepted headers: a peer's old state must be
+/// answered in time, and a proof cannot be made up.
 #[test]
-fn a_spend_one_of_two_servers_hides_is_disputed_and_not_confirmed() {
+fn a_spend_one_of_two_servers_hides_is_disputed_and_proven_only_from_the_one_that_shows_it() {
     for hider in ["primary", "witness"] {
         let (chain, sync_state, recorder) = (ScriptedChain::new(), ChainSync::new(Network::Regtest), Recorder::default());
         let funding = spend(some_outpoint(13), 13);
@@ -663,8 +675,14 @@ fn a_spend_one_of_two_servers_hides_is_disputed_and_not_confirmed() {
         let liar = if hider == "primary" { &chain } else { &witness };
         *liar.lie.borrow_mut() = Lie::HidesSpends;
         let (seen, report) = sync_witnessed(&sync_state, &chain, &witness, &recorder);
-        assert_eq!(seen, [Seen::Tip(2)], "{hider} hides it: nothing confirmed");
         assert_eq!(report.disputed, [revoked.compute_txid()], "{hider} hides it");
+        let proven = Seen::Confirmed { txid: revoked.compute_txid(), height: 2, position: 1 };
+        if hider == "primary" {
+            assert_eq!(seen, [Seen::Tip(2), proven], "proven from the witness's answers");
+            assert!(!sync_state.watch_list().is_watching_output(&watched));
+            continue;
+        }
+        assert_eq!(seen, [Seen::Tip(2)], "on the primary's word alone: nothing confirmed");
         assert!(sync_state.watch_list().is_watching_output(&watched));
 
         *liar.lie.borrow_mut() = Lie::None;
@@ -721,4 +739,72 @@ fn a_confirmation_waits_for_a_second_server_a_block_behind_and_is_disputed_if_it
     }
     assert_eq!(sync_witnessed(&sync_state, &chain, &behind, &recorder).1.witness_behind, Some(8));
     assert_eq!(sync_witnessed(&sync_state, &chain, &behind, &recorder).1.witness_behind, Some(8), "still said by an idle sync");
+}
+
+/// Issue 13: a block whose difficulty the network's rules do not allow after the one below (on
+/// regtest: any change) is refused, however much work it shows.
+#[test]
+fn a_block_that_changes_the_difficulty_out_of_turn_is_refused() {
+    let (chain, sync_state, recorder) = (ScriptedChain::new(), ChainSync::new(Network::Regtest), Recorder::default());
+    chain.mine();
+    assert_eq!(sync(&sync_state, &chain, &recorder).expect("sync"), [Seen::Tip(1)]);
+    chain.mine_block_with_bits(Vec::new(), CompactTarget::from_consensus(0x2000_ffff), 0);
+    assert_eq!(
+        sync(&sync_state, &chain, &recorder).expect_err("a difficulty jump"),
+        ChainError::ChainRefused(ChainProblem::DifficultyJump { height: 2 })
+    );
+    assert!(recorder.take().is_empty());
+}
+
+/// Issue 13: just after a start, a reorg of blocks below LDK's best block is followed from the
+/// headers the start kept, even from a server that serves no header of a block that left its chain.
+#[test]
+fn a_reorg_below_the_block_ldk_saw_last_is_followed_right_after_a_start() {
+    let chain = ScriptedChain::new();
+    for _ in 0..5 {
+        chain.mine();
+    }
+    let (restarted, recorder) = (ChainSync::new(Network::Regtest), Recorder::default());
+    let block_5 = chain.active.borrow()[5].block_hash();
+    restarted.start_from(lightning::chain::BestBlock::new(block_5, 5));
+    assert_eq!(sync(&restarted, &chain, &recorder).expect("sync"), [Seen::Tip(5)]);
+    chain.reorg(2);
+    *chain.lie.borrow_mut() = Lie::NoStaleHeaders;
+    assert_eq!(sync(&restarted, &chain, &recorder).expect("sync"), [Seen::Tip(6)]);
+}
+
+/// Issue 13: a primary that stops at an old tip is named when the witness is well ahead of it.
+#[test]
+fn a_primary_stuck_behind_the_second_server_is_named() {
+    let (chain, sync_state, recorder) = (ScriptedChain::new(), ChainSync::new(Network::Regtest), Recorder::default());
+    let stuck = chain.copy();
+    for _ in 0..7 {
+        chain.mine();
+    }
+    let (_, report) = sync_witnessed(&sync_state, &stuck, &chain, &recorder);
+    assert_eq!(report.primary_behind, Some(7));
+    assert_eq!(sync_witnessed(&sync_state, &stuck, &chain, &recorder).1.primary_behind, Some(7), "still said by an idle sync");
+}
+
+/// Issue 13: a node started after LDK's last block left the chain, on a server that cannot show
+/// that block, starts from the server's tip and still takes back what LDK holds confirmed in it.
+#[test]
+fn what_ldk_holds_in_a_block_gone_while_closed_is_unconfirmed_at_the_next_start() {
+    let (chain, first, recorder) = (ScriptedChain::new(), ChainSync::new(Network::Regtest), Recorder::default());
+    let tx = spend(some_outpoint(17), 17);
+    let txid = tx.compute_txid();
+    first.watch_list().register_tx(&txid, &ScriptBuf::new());
+    chain.mine();
+    chain.broadcast(&tx);
+    chain.mine();
+    assert_eq!(sync(&first, &chain, &recorder).expect("sync"), [Seen::Tip(2), Seen::Confirmed { txid, height: 2, position: 1 }]);
+    let last_seen = chain.active.borrow()[2].block_hash();
+
+    // While the wallet is closed, block 2 leaves the chain; the server serves no stale header.
+    chain.reorg(1);
+    *chain.lie.borrow_mut() = Lie::NoStaleHeaders;
+    let restarted = ChainSync::new(Network::Regtest);
+    restarted.start_from(lightning::chain::BestBlock::new(last_seen, 2));
+    let seen = sync(&restarted, &chain, &recorder).expect("sync");
+    assert_eq!(seen, [Seen::Unconfirmed(txid), Seen::Tip(3)]);
 }

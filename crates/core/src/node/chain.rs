@@ -22,11 +22,14 @@ impl<P: Platform> LightningNode<P> {
         let report = match synced {
             Ok(report) => {
                 // What the servers disagree on waits; the person is told which.
-                *self.chain_fault.borrow_mut() = match (report.disputed.first(), &report.witness_fault, report.witness_behind) {
-                    (Some(txid), _, _) => Some(ChainFault::ServersDisagree { txid: txid.to_string() }),
-                    (None, Some(fault), _) => Some(ChainFault::SecondServer { cause: Box::new(ChainFault::from(fault.clone())) }),
-                    (None, None, Some(blocks)) => Some(ChainFault::SecondServerBehind { blocks }),
-                    (None, None, None) => None,
+                *self.chain_fault.borrow_mut() = if let Some(txid) = report.disputed.first() {
+                    Some(ChainFault::ServersDisagree { txid: txid.to_string() })
+                } else if let Some(fault) = &report.witness_fault {
+                    Some(ChainFault::SecondServer { cause: Box::new(ChainFault::from(fault.clone())) })
+                } else if let Some(blocks) = report.primary_behind {
+                    Some(ChainFault::FirstServerBehind { blocks })
+                } else {
+                    report.witness_behind.map(|blocks| ChainFault::SecondServerBehind { blocks })
                 };
                 report
             }

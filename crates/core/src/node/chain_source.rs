@@ -40,6 +40,10 @@ pub enum ChainProblem {
     /// The server puts a block at a height its headers do not lead to.
     #[error("a block claimed at height {claimed} is not at that height in the headers")]
     HeightNotProven { claimed: u32 },
+    /// The block at `height` asks for a difficulty the network's rules do not allow after the block
+    /// below it.
+    #[error("the block at height {height} changes the difficulty as the network's rules do not allow")]
+    DifficultyJump { height: u32 },
     /// Its best chain has no more work than the one the wallet already follows: it is behind, or it
     /// shows a branch with less work.
     #[error("its best chain has no more work than the one already followed")]

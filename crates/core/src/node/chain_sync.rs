@@ -20,9 +20,13 @@
 //! already accepted must meet its own proof of work, link to the one below, and sit at the height the
 //! server lists; a branch is taken only with more work than the one followed. Heights and "in the best
 //! chain" are then the headers' word, not the server's: a confirmation counts only in a block the
-//! accepted chain holds, proven against that block's header. Below the headers kept (older than two
-//! weeks, or before this start), a block's header is fetched and its work checked, and its place in
-//! the chain is the server's word.
+//! accepted chain holds, proven against that block's header, and on every new tip whatever LDK holds
+//! confirmed in a block the chain does not hold is taken back. Below the headers kept (older than
+//! two weeks, or before this start), a block's header is fetched and its work checked, and its place
+//! in the chain is the server's word.
+//!
+//! With a second server (the witness, [`ChainSync::sync_witnessed`]), both are asked about every
+//! confirmation and spend: see `find_confirmed` for who is believed when they disagree.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
@@ -115,6 +119,9 @@ pub struct SyncReport {
     /// How many blocks the witness is behind the primary, when that is more than a moment's lag
     /// ([`WITNESS_LAG`]): what it has not seen waits.
     pub witness_behind: Option<u32>,
+    /// How many blocks the primary is behind the witness, when more than [`WITNESS_LAG`]: a primary
+    /// that stops at an old tip hides every block since.
+    pub primary_behind: Option<u32>,
     /// Why the witness could not be asked (it is down, or answered wrongly): what the primary
     /// reports confirmed waits for it.
     pub witness_fault: Option<ChainError>,
@@ -137,6 +144,8 @@ struct Checked {
     registrations: u64,
     /// How far behind the witness was, if that was worth saying.
     witness_behind: Option<u32>,
+    /// How far behind the primary was, if that was worth saying.
+    primary_behind: Option<u32>,
 }
 
 /// How many times a sync starts over because the tip moved under it before giving up for this round.
@@ -209,7 +218,9 @@ impl ChainSync {
         for _ in 0..MAX_ROUNDS {
             let tip = source.tip_hash().await?;
             let registrations = self.watch.registrations();
-            if let Some(Checked { tip: checked_tip, height, registrations: checked_registrations, witness_behind }) = *self.checked.lock_now() {
+            if let Some(Checked { tip: checked_tip, height, registrations: checked_registrations, witness_behind, primary_behind }) =
+                *self.checked.lock_now()
+            {
                 if checked_tip == tip && checked_registrations == registrations {
                     return Ok(SyncReport {
                         tip,
@@ -218,6 +229,7 @@ impl ChainSync {
                         unconfirmed,
                         disputed: Vec::new(),
                         witness_behind,
+                        primary_behind,
                         witness_fault: None,
                     });
                 }
@@ -228,8 +240,8 @@ impl ChainSync {
                     .height
                     .filter(|_| tip_status.in_best_chain)
                     .ok_or_else(|| ChainError::Inconsistent(format!("the tip {tip} is not in the best chain")))?;
-                let fork = self.follow(source, tip, claimed).await?;
-                unconfirmed.extend(self.unconfirm_reorged(source, confirmables, fork).await?);
+                self.follow(source, tip, claimed).await?;
+                unconfirmed.extend(self.unconfirm_reorged(source, confirmables).await?);
                 let (height, _, header) = self.headers.lock_now().tip().ok_or_else(|| ChainError::Inconsistent("no tip accepted".to_owned()))?;
                 for confirmable in confirmables {
                     confirmable.best_block_updated(&header, height);
@@ -265,16 +277,26 @@ impl ChainSync {
             }
             if source.tip_hash().await? == tip {
                 *self.last_tip.lock_now() = Some(tip);
-                let (witness_behind, witness_fault) = match witness {
-                    Witness::Seen(_, seen) => (Some(height.saturating_sub(seen.0)).filter(|behind| *behind > WITNESS_LAG), None),
-                    Witness::Failed(e) => (None, Some(e)),
-                    Witness::Absent => (None, None),
+                let lag = |behind: u32| Some(behind).filter(|behind| *behind > WITNESS_LAG);
+                let (witness_behind, primary_behind, witness_fault) = match witness {
+                    Witness::Seen(_, seen) => (lag(height.saturating_sub(seen.0)), lag(seen.0.saturating_sub(height)), None),
+                    Witness::Failed(e) => (None, None, Some(e)),
+                    Witness::Absent => (None, None, None),
                 };
                 // A dispute, what waits for the witness, and a witness that failed are looked at
                 // again by the next sync, even without a new block.
                 let settled = disputed.is_empty() && !waiting && witness_fault.is_none();
-                *self.checked.lock_now() = settled.then_some(Checked { tip, height, registrations, witness_behind });
-                return Ok(SyncReport { tip, height, confirmed: confirmed_ids, unconfirmed, disputed, witness_behind, witness_fault });
+                *self.checked.lock_now() = settled.then_some(Checked { tip, height, registrations, witness_behind, primary_behind });
+                return Ok(SyncReport {
+                    tip,
+                    height,
+                    confirmed: confirmed_ids,
+                    unconfirmed,
+                    disputed,
+                    witness_behind,
+                    primary_behind,
+                    witness_fault,
+                });
             }
             // The tip moved while we looked: what we reported may already be stale; look again.
             *self.last_tip.lock_now() = None;
@@ -284,18 +306,19 @@ impl ChainSync {
     }
 
     /// Follows the server's tip with the header chain (taken out of its lock meanwhile: a sync runs
-    /// one at a time). Returns the fork height.
-    async fn follow<C: ChainSource>(&self, source: &C, tip: BlockHash, claimed: u32) -> Result<u32, ChainError> {
+    /// one at a time).
+    async fn follow<C: ChainSource>(&self, source: &C, tip: BlockHash, claimed: u32) -> Result<(), ChainError> {
         let mut headers = std::mem::replace(&mut *self.headers.lock_now(), HeaderChain::new(self.network));
         let followed = headers.follow(source, tip, claimed).await;
         *self.headers.lock_now() = headers;
-        followed
+        followed.map(|_fork| ())
     }
 
-    /// Reports as unconfirmed every transaction LDK holds confirmed above `fork` in a block the
-    /// accepted chain no longer holds, and watches it again so its new confirmation is found. At or
-    /// below the fork, both chains are one.
-    async fn unconfirm_reorged<C: ChainSource>(&self, source: &C, confirmables: &[&dyn Confirm], fork: u32) -> Result<Vec<Txid>, ChainError> {
+    /// Reports as unconfirmed every transaction LDK holds confirmed in a block the accepted chain
+    /// does not hold (any of them: a sync that failed after the chain moved left LDK behind it), and
+    /// watches it again so its new confirmation is found. Below the headers kept, the server says
+    /// whether the block is in its best chain.
+    async fn unconfirm_reorged<C: ChainSource>(&self, source: &C, confirmables: &[&dyn Confirm]) -> Result<Vec<Txid>, ChainError> {
         let mut relevant: BTreeMap<Txid, (u32, Option<BlockHash>)> = BTreeMap::new();
         for confirmable in confirmables {
             for (txid, height, block) in confirmable.get_relevant_txids() {
@@ -304,18 +327,22 @@ impl ChainSync {
         }
         let mut gone = Vec::new();
         for (txid, (height, block)) in relevant {
-            if height <= fork {
-                continue;
-            }
-            let still_there = match block {
-                Some(block) => self.headers.lock_now().holds(height, &block) == Some(true),
-                // LDK does not always know the block; ask where the transaction is now.
-                None => {
-                    let status = source.tx_status(&txid).await?;
-                    match (status.confirmed, status.block_height, status.block_hash) {
-                        (true, Some(height), Some(block)) => self.headers.lock_now().holds(height, &block) == Some(true),
-                        _ => false,
-                    }
+            let block = match block {
+                Some(block) => Some(block),
+                // LDK does not always know the block; ask where the transaction is now. Mined
+                // again at another height, it is gone from where LDK has it.
+                None => match source.tx_status(&txid).await? {
+                    TxStatus { confirmed: true, block_height: Some(now), block_hash: Some(block), .. } if now == height => Some(block),
+                    _ => None,
+                },
+            };
+            let held = block.map(|block| (block, self.headers.lock_now().holds(height, &block)));
+            let still_there = match held {
+                None => false,
+                Some((_, Some(held))) => held,
+                Some((block, None)) => {
+                    let status = source.block_status(&block).await?;
+                    status.in_best_chain && status.height == Some(height)
                 }
             };
             if !still_there {
@@ -333,8 +360,15 @@ impl ChainSync {
 
     /// Watched transactions and spends of watched outputs now confirmed, proven, in chain order; the
     /// watched outputs with a confirmed spender; and what the witness disputes.
+    ///
+    /// The servers are not treated alike. What the primary reports and the witness denies is not
+    /// reported. What the witness reports and the primary hides is proven from the witness's own
+    /// answers against the accepted headers, and reported if the proof holds: a proof cannot be made
+    /// up, and a hidden spend of a channel (a peer's old state) must be answered in time. Both are
+    /// disputes the person is told of.
     async fn find_confirmed<C: ChainSource>(&self, source: &C, witness: &mut Witness<'_, C>, tip_height: u32) -> Result<Found, ChainError> {
-        let mut candidates: Vec<Txid> = self.watch.txs.lock_now().iter().copied().collect();
+        // Each candidate with whether only the witness reported it.
+        let mut candidates: Vec<(Txid, bool)> = self.watch.txs.lock_now().iter().map(|txid| (*txid, false)).collect();
         let outputs: Vec<WatchedOutput> = self.watch.outputs.lock_now().iter().cloned().collect();
         let (mut spent, mut disputed, mut waiting) = (Vec::new(), Vec::new(), false);
         for output in outputs {
@@ -352,26 +386,38 @@ impl ChainSync {
                 },
             };
             match verdict {
-                Agreement::Agree => {}
-                Agreement::Wait => {
-                    waiting = true;
-                    continue;
+                Agreement::Agree => {
+                    if let Some((spender, _)) = spender {
+                        candidates.push((spender, false));
+                        spent.push((output, spender));
+                    }
                 }
-                Agreement::Dispute(txid) => {
-                    disputed.push(txid);
-                    continue;
+                Agreement::Wait => waiting = true,
+                Agreement::Denied(spender) => disputed.push(spender),
+                Agreement::Hidden(spender) => {
+                    disputed.push(spender);
+                    candidates.push((spender, true));
+                    spent.push((output, spender));
                 }
-            }
-            if let Some((spender, _)) = spender {
-                candidates.push(spender);
-                spent.push((output, spender));
             }
         }
+        // What the primary reports comes first, and counts once.
         candidates.sort();
-        candidates.dedup();
+        candidates.dedup_by_key(|(txid, _)| *txid);
         let mut confirmed = Vec::new();
-        for txid in candidates {
-            let item = self.prove(source, &txid, tip_height).await?;
+        for (txid, hidden) in candidates {
+            let answering = match *witness {
+                Witness::Seen(server, _) => Some(server),
+                _ => None,
+            };
+            let item = match (answering, hidden) {
+                (Some(server), true) => self.prove_from_witness(server, &txid, tip_height, witness).await?,
+                _ => self.prove(source, &txid, tip_height).await?,
+            };
+            if hidden {
+                confirmed.extend(item);
+                continue;
+            }
             let ours = item.as_ref().map(|c| (c.header.block_hash(), c.height));
             let verdict = match *witness {
                 Witness::Absent => Agreement::Agree,
@@ -388,22 +434,38 @@ impl ChainSync {
                 },
             };
             match verdict {
-                Agreement::Agree => {}
-                Agreement::Wait => {
-                    waiting = true;
-                    continue;
-                }
-                Agreement::Dispute(_) => {
+                Agreement::Agree => confirmed.extend(item),
+                Agreement::Wait => waiting = true,
+                Agreement::Denied(_) => disputed.push(txid),
+                Agreement::Hidden(_) => {
                     disputed.push(txid);
-                    continue;
+                    if let Witness::Seen(server, _) = *witness {
+                        confirmed.extend(self.prove_from_witness(server, &txid, tip_height, witness).await?);
+                    }
                 }
-            }
-            if let Some(item) = item {
-                confirmed.push(item);
             }
         }
         confirmed.sort_by_key(|c| (c.height, c.position));
         Ok(Found { confirmed, spent, disputed, waiting })
+    }
+
+    /// [`Self::prove`] from the witness's answers; a witness that fails meanwhile is recorded, and
+    /// nothing is proven.
+    async fn prove_from_witness<C: ChainSource>(
+        &self,
+        server: &C,
+        txid: &Txid,
+        tip_height: u32,
+        witness: &mut Witness<'_, C>,
+    ) -> Result<Option<Confirmed>, ChainError> {
+        match self.prove(server, txid, tip_height).await {
+            Ok(item) => Ok(item),
+            // A proof that does not hold is the witness lying, not the primary.
+            Err(e) => {
+                *witness = Witness::Failed(e);
+                Ok(None)
+            }
+        }
     }
 
     /// Checks a confirmation claim: the transaction, its merkle proof against the header of its block,
@@ -495,8 +557,10 @@ enum Agreement<T> {
     Agree,
     /// Only one reports it, in a block the other has not seen yet: ask again later.
     Wait,
-    /// One reports it and the other, having seen that block, does not (or reports another).
-    Dispute(T),
+    /// The primary reports it; the witness, having seen that block, does not (or reports another).
+    Denied(T),
+    /// The witness reports it in a block the primary has; the primary does not.
+    Hidden(T),
 }
 
 impl<T> Agreement<T> {
@@ -517,6 +581,7 @@ fn agreement<T: PartialEq + Copy>(primary: Option<(T, u32)>, witness: Option<(T,
         (Some((_, height)), None) if height > seen.0 => Agreement::Wait,
         // Above the primary's tip: it has not seen the block yet.
         (None, Some((_, height))) if height > tip_height => Agreement::Wait,
-        (Some((a, _)), _) | (None, Some((a, _))) => Agreement::Dispute(a),
+        (None, Some((b, _))) => Agreement::Hidden(b),
+        (Some((a, _)), _) => Agreement::Denied(a),
     }
 }

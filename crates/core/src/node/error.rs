@@ -111,6 +111,9 @@ pub enum ChainFault {
     /// The second chain server failed as `fault` says: what the first one confirms waits for it.
     #[error("the second chain server: {cause}")]
     SecondServer { cause: Box<ChainFault> },
+    /// The first chain server is this many blocks behind the second: it may be hiding blocks.
+    #[error("the first chain server is {blocks} blocks behind the second")]
+    FirstServerBehind { blocks: u32 },
     /// The second chain server is this many blocks behind the first: what it has not seen waits.
     #[error("the second chain server is {blocks} blocks behind")]
     SecondServerBehind { blocks: u32 },

@@ -1,21 +1,27 @@
 //! The chain of block headers the wallet has accepted, and how it follows a server's best chain:
-//! every new header must meet its own proof of work, link to the one below it, sit at the height the
-//! server gives it, and the chain it ends must carry more work than the one followed so far.
+//! every new header must meet its own proof of work, keep the difficulty the network's rules allow
+//! after the one below it (the same `bits` between retargets, at most 4× at one), link to it, sit at
+//! the height the server gives it, and the chain it ends must carry more work than the one followed
+//! so far.
 //!
 //! Where the chain starts: at LDK's best block when the node starts (what the channel manager last
-//! saw), or at the server's tip for a new wallet. That first block's height is the server's word, as
-//! it is for every light wallet without checkpoints; from there on, heights and blocks are what the
-//! headers prove. A server can then show only blocks that real work made, in the order they were made.
+//! saw) and the nine below it, or at the server's tip for a new wallet. That first block's height is
+//! the server's word, as it is for every light wallet without checkpoints; from there on, heights
+//! and blocks are what the headers prove. A server can then show only blocks that real work made, at
+//! the chain's own difficulty, in the order they were made. If the server cannot show LDK's block
+//! at all (it left the chain while the wallet was closed), the chain starts at the server's tip, and
+//! `ChainSync` takes back whatever LDK holds confirmed in blocks that chain does not hold.
 //!
 //! What it costs: a page of Esplora's `/blocks/:height` lists ten headers, so catching up 2,016 blocks
-//! (two weeks closed) is 202 requests; a new block is one.
+//! (two weeks closed) is 202 requests; a new block is one, and a start one more.
 //!
-//! Not checked: that `bits` follow the network's retarget schedule. A forged chain still needs work
-//! at the network's least difficulty or more per block (see [`check_header`]).
+//! Not checked on the test networks: the difficulty steps (their rules let any block fall to the least
+//! difficulty after 20 minutes).
 
 use std::collections::{BTreeMap, HashMap};
 
 use bitcoin::block::Header;
+use bitcoin::params::Params;
 use bitcoin::pow::Work;
 use bitcoin::{BlockHash, Network};
 
@@ -112,6 +118,9 @@ impl HeaderChain {
                     }));
                 }
                 check_header(&header, hash, self.network)?;
+                if let Some((above_height, _, above)) = theirs.last() {
+                    self.check_difficulty_step(above, *above_height, &header)?;
+                }
                 if self.ours_at(listed, &extended) == Some(hash) {
                     break 'walk listed;
                 }
@@ -152,13 +161,23 @@ impl HeaderChain {
         Ok(ancestor)
     }
 
-    /// Accepts the first header: the anchor's, or the server's tip for a chain never followed.
+    /// Accepts the first headers: the anchor's, or the server's tip's for a chain never followed,
+    /// with the nine below it when the server's best chain holds it, so that a reorg of a few
+    /// blocks right after a start is followed from headers kept (a server need not serve the headers
+    /// of blocks that left its chain).
     async fn start<C: ChainSource>(&mut self, source: &C, tip: BlockHash, height: u32) -> Result<(), ChainError> {
         let (height, hash) = self.anchor.unwrap_or((height, tip));
+        if let Some(linked) = self.linked_page(source, height, hash).await? {
+            for (height, hash, header) in linked {
+                self.insert(height, hash, header);
+            }
+            return Ok(());
+        }
         let header = match source.header(&hash).await {
             Ok(header) => header,
             // A server that never saw LDK's last block (it left the chain while the wallet was away)
-            // cannot show it: start from the server's tip instead, as a new wallet does.
+            // cannot show it: start from the server's tip instead, as a new wallet does. What LDK
+            // holds confirmed is then checked against the server's chain (`ChainSync`).
             Err(ChainError::Http { status: 404, .. }) if hash != tip => return self.start_at_tip(source, tip).await,
             Err(e) => return Err(e),
         };
@@ -174,10 +193,65 @@ impl HeaderChain {
             .height
             .filter(|_| status.in_best_chain)
             .ok_or_else(|| ChainError::Inconsistent(format!("the tip {tip} is not in the best chain")))?;
-        let header = source.header(&tip).await?;
-        check_header(&header, tip, self.network)?;
-        self.insert(height, tip, header);
+        let linked =
+            self.linked_page(source, height, tip).await?.ok_or(ChainError::ChainRefused(ChainProblem::HeightNotProven { claimed: height }))?;
+        for (height, hash, header) in linked {
+            self.insert(height, hash, header);
+        }
         Ok(())
+    }
+
+    /// The server's page of headers from `height` down, checked and linked, if its first is `hash`.
+    async fn linked_page<C: ChainSource>(
+        &self,
+        source: &C,
+        height: u32,
+        hash: BlockHash,
+    ) -> Result<Option<Vec<(u32, BlockHash, Header)>>, ChainError> {
+        let page = source.headers_down_from(height).await?;
+        if page.first().map(|(listed, header)| (*listed, header.block_hash())) != Some((height, hash)) {
+            return Ok(None);
+        }
+        let mut linked: Vec<(u32, BlockHash, Header)> = Vec::with_capacity(page.len());
+        for (listed, header) in page {
+            let block = header.block_hash();
+            if let Some((above_height, _, above)) = linked.last() {
+                if listed + 1 != *above_height {
+                    return Err(ChainError::ChainRefused(ChainProblem::HeightNotProven { claimed: listed }));
+                }
+                if above.prev_blockhash != block {
+                    return Err(ChainError::ChainRefused(ChainProblem::DoesNotLink { height: listed }));
+                }
+                self.check_difficulty_step(above, *above_height, &header)?;
+            }
+            check_header(&header, block, self.network)?;
+            linked.push((listed, block, header));
+        }
+        Ok(Some(linked))
+    }
+
+    /// Checks that `above`, at `height`, asks for the difficulty the network's rules allow after
+    /// `below`: the same `bits` between retargets, at most four times harder or easier at one.
+    /// Without this, a block at the network's least difficulty (cheap on mainnet) could extend the
+    /// chain. The test networks, whose rules let any block be of the least difficulty after 20
+    /// minutes, are not checked.
+    fn check_difficulty_step(&self, above: &Header, height: u32, below: &Header) -> Result<(), ChainError> {
+        let params = Params::new(self.network);
+        if params.allow_min_difficulty_blocks && !params.no_pow_retargeting {
+            return Ok(());
+        }
+        let retarget = !params.no_pow_retargeting && u64::from(height) % params.difficulty_adjustment_interval() == 0;
+        let allowed = if retarget {
+            let (before, after) = (below.target(), above.target());
+            after <= before.max_transition_threshold(&params) && after >= before.min_transition_threshold()
+        } else {
+            above.bits == below.bits
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(ChainError::ChainRefused(ChainProblem::DifficultyJump { height }))
+        }
     }
 
     /// The accepted block's hash at `height`: kept, fetched below (`extended`), or the one the lowest
