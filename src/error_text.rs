@@ -16,6 +16,7 @@ use blixtra_host::protocol::StartError;
 use crate::components::sentence;
 use crate::i18n::{sats, short_id};
 use crate::node_state::Problem;
+use crate::settings::SettingsError;
 
 /// Returns the sentence for `error`.
 pub fn describe(error: &NodeCallError) -> String {
@@ -441,5 +442,32 @@ pub fn new_passphrase(error: &NewPassphraseError) -> String {
             t!(format!("The passphrase must have at least {min} characters."), format!("Lösenordet måste ha minst {min} tecken."))
         }
         NewPassphraseError::Mismatch => t!("The two passphrases differ.".into(), "De två lösenorden skiljer sig åt.".into()),
+    }
+}
+
+/// Returns the sentence for a setting that was refused.
+pub fn settings(error: &SettingsError) -> String {
+    match error {
+        SettingsError::EsploraUrl => {
+            t!("The Esplora URL must start with http:// or https://.".into(), "Esplora-URL:en måste börja med http:// eller https://.".into())
+        }
+        SettingsError::SecondEsploraUrl => t!(
+            "The second Esplora URL must be empty, or start with http:// or https:// and name another server.".into(),
+            "Den andra Esplora-URL:en måste vara tom, eller börja med http:// eller https:// och ange en annan server.".into()
+        ),
+        SettingsError::ProxyTemplate => t!(
+            "The proxy URL must start with ws:// or wss:// and contain {host} and {port}.".into(),
+            "Proxy-URL:en måste börja med ws:// eller wss:// och innehålla {host} och {port}.".into()
+        ),
+        SettingsError::FeePercent => {
+            t!("The fee cap must be between 0 and 100 percent.".into(), "Avgiftstaket måste vara mellan 0 och 100 procent.".into())
+        }
+        SettingsError::ChannelSize => {
+            t!("The largest channel must be at least 20,000 sats.".into(), "Den största kanalen måste vara minst 20 000 sat.".into())
+        }
+        SettingsError::FeeFloor => t!(
+            "The smallest fee cap cannot be more than all the bitcoin there is.".into(),
+            "Det minsta avgiftstaket kan inte vara mer än all bitcoin som finns.".into()
+        ),
     }
 }

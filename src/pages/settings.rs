@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use lightning::bitcoin::Network;
 
-use crate::components::{sentence, Alert, WipeWallet};
+use crate::components::{Alert, WipeWallet};
 use crate::context::use_app;
 use crate::i18n::{self, Lang};
 use crate::prefs;
@@ -58,7 +58,7 @@ fn NetworkSettings() -> impl IntoView {
             }
             Err(e) => {
                 saved.set(false);
-                error.set(Some(sentence(&e)));
+                error.set(Some(crate::error_text::settings(&e)));
             }
         }
     };
