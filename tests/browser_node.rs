@@ -103,10 +103,15 @@ async fn reload(node: Node, vault: Vault<IdbStore>, devnet: &Devnet, keys: &Node
 
 /// Starts the node again from IndexedDB after it was stopped.
 async fn reload_stopped(vault: Vault<IdbStore>, devnet: &Devnet, keys: &NodeKeys, name: &str) -> (Node, Vault<IdbStore>) {
-    drop(vault);
-    let vault = Vault::unlock(IdbStore::open(name).await.expect("reopen"), PASSPHRASE).await.expect("unlock");
+    let vault = reopen(vault, name).await;
     let node = start(devnet, keys, &vault).await;
     (node, vault)
+}
+
+/// Unlocks the wallet's vault again from IndexedDB, as a reloaded page does.
+async fn reopen(vault: Vault<IdbStore>, name: &str) -> Vault<IdbStore> {
+    drop(vault);
+    Vault::unlock(IdbStore::open(name).await.expect("reopen"), PASSPHRASE).await.expect("unlock")
 }
 
 /// The wallet's record of a payment, by its payment hash (hex).
@@ -384,9 +389,9 @@ async fn a_funding_confirmed_by_one_server_waits_for_the_second() {
     wait_for(&mut events, Duration::from_secs(30), "ChannelPending", |e| matches!(e, NodeEvent::ChannelPending { .. })).await;
     node.sync_chain().await.expect("the funding transaction is posted");
     node.stop().await;
-    drop((node, vault));
+    drop(node);
 
-    let vault = Vault::unlock(IdbStore::open(&name).await.expect("reopen"), PASSPHRASE).await.expect("unlock");
+    let vault = reopen(vault, &name).await;
     let node = start_with_second_server(&devnet, &keys, &vault, "http://127.0.0.1:9").await;
     let fault = node.status().chain_fault;
     assert!(matches!(&fault, Some(ChainFault::SecondServer { cause }) if matches!(**cause, ChainFault::Unreachable { .. })), "{fault:?}");
@@ -394,11 +399,7 @@ async fn a_funding_confirmed_by_one_server_waits_for_the_second() {
     node.sync_chain().await.expect("the first server answers");
     assert!(node.channels().iter().all(|c| !c.is_channel_ready && c.confirmations.unwrap_or(0) == 0), "confirmed on one server's word");
     assert!(node.status().chain_fault.is_some());
-    node.stop().await;
-    drop((node, vault));
-
-    let vault = Vault::unlock(IdbStore::open(&name).await.expect("reopen"), PASSPHRASE).await.expect("unlock");
-    let node = start(&devnet, &keys, &vault).await;
+    let (node, _vault) = reload(node, vault, &devnet, &keys, &name).await;
     assert!(node.channels().iter().all(|c| c.confirmations.unwrap_or(0) >= 6), "both servers report the funding");
     eventually(Duration::from_secs(30), "the channel is ready", || node.channels().iter().any(|c| c.is_channel_ready)).await;
     assert_eq!(node.status().chain_fault, None);

@@ -311,7 +311,7 @@ impl ChainSync {
         let mut headers = std::mem::replace(&mut *self.headers.lock_now(), HeaderChain::new(self.network));
         let followed = headers.follow(source, tip, claimed).await;
         *self.headers.lock_now() = headers;
-        followed.map(|_fork| ())
+        followed
     }
 
     /// Reports as unconfirmed every transaction LDK holds confirmed in a block the accepted chain

@@ -76,9 +76,8 @@ impl HeaderChain {
 
     /// Follows the server's best chain to `tip`, which it says is at `height`: checks every header
     /// from there down to the accepted chain, and takes the new branch only if it has more work.
-    /// Returns the height of the highest block the chain followed before and the new one share:
-    /// what was confirmed above it may be gone. On an error nothing changes but the first header.
-    pub async fn follow<C: ChainSource>(&mut self, source: &C, tip: BlockHash, height: u32) -> Result<u32, ChainError> {
+    /// On an error nothing changes but the first headers.
+    pub async fn follow<C: ChainSource>(&mut self, source: &C, tip: BlockHash, height: u32) -> Result<(), ChainError> {
         if self.headers.is_empty() {
             self.start(source, tip, height).await?;
         }
@@ -86,11 +85,7 @@ impl HeaderChain {
             return Err(ChainError::Inconsistent("no header to start from".to_owned()));
         };
         if our_tip == tip {
-            return if our_height == height {
-                Ok(our_height)
-            } else {
-                Err(ChainError::ChainRefused(ChainProblem::HeightNotProven { claimed: height }))
-            };
+            return if our_height == height { Ok(()) } else { Err(ChainError::ChainRefused(ChainProblem::HeightNotProven { claimed: height })) };
         }
         // The server's chain from its tip down to the first block the accepted chain holds, highest
         // first; the accepted chain's own headers fetched further down where a fork reaches below
@@ -158,7 +153,7 @@ impl HeaderChain {
             self.insert(height, hash, header);
         }
         self.prune();
-        Ok(ancestor)
+        Ok(())
     }
 
     /// Accepts the first headers: the anchor's, or the server's tip's for a chain never followed,
