@@ -84,6 +84,11 @@ async fn wait_for(events: &mut UnboundedReceiver<NodeEvent>, limit: Duration, wh
 
 /// Polls `check` every 200 ms for at most `limit` (for states LDK raises no event for).
 async fn eventually(limit: Duration, what: &str, check: impl Fn() -> bool) {
+    eventually_described(limit, what, check, String::new).await
+}
+
+/// As [`eventually`], saying `state()` if it does not happen.
+async fn eventually_described(limit: Duration, what: &str, check: impl Fn() -> bool, state: impl Fn() -> String) {
     let step = 200;
     for _ in 0..(limit.as_millis() as u32 / step) {
         if check() {
@@ -91,7 +96,7 @@ async fn eventually(limit: Duration, what: &str, check: impl Fn() -> bool) {
         }
         TimeoutFuture::new(step).await;
     }
-    panic!("{what} did not happen within {limit:?}");
+    panic!("{what} did not happen within {limit:?} {}", state());
 }
 
 /// Stops the node and starts a new one from the same IndexedDB database, as after a page reload.
@@ -426,7 +431,12 @@ async fn the_wallet_knows_how_long_it_may_stay_closed_and_how_long_it_was() {
     let back = node.closed_safely().await.expect("read");
     assert!((1_000..1_010).contains(&back.away_blocks), "{back:?}");
     assert_eq!(back.blocks, Some(2016 - 144));
-    eventually(Duration::from_secs(30), "the channel usable again", || node.channels().iter().any(|c| c.is_usable)).await;
+    // Said if it does not happen: whether it waits for the peer, the channel's own state or the chain.
+    let state = || {
+        let channels: Vec<_> = node.channels().iter().map(|c| (c.is_channel_ready, c.is_usable, c.channel_shutdown_state)).collect();
+        format!("hub connected: {}; channels (ready, usable, shutdown): {channels:?}; {:?}", node.is_connected(&devnet.hub.node_id), node.status())
+    };
+    eventually_described(Duration::from_secs(30), "the channel usable again", || node.channels().iter().any(|c| c.is_usable), state).await;
 }
 
 /// Issue 13: a channel hub opens to the wallet is refused while the wallet holds too few on-chain

@@ -13,7 +13,8 @@
 //! `ChainSync` takes back whatever LDK holds confirmed in blocks that chain does not hold.
 //!
 //! What it costs: a page of Esplora's `/blocks/:height` lists ten headers, so catching up 2,016 blocks
-//! (two weeks closed) is 202 requests; a new block is one, and a start one more.
+//! (two weeks closed) is 202 requests, six in flight at a time; a new block is one, and a start one
+//! more.
 //!
 //! Not checked on the test networks: the difficulty steps (their rules let any block fall to the least
 //! difficulty after 20 minutes).
@@ -24,6 +25,7 @@ use bitcoin::block::Header;
 use bitcoin::params::Params;
 use bitcoin::pow::Work;
 use bitcoin::{BlockHash, Network};
+use futures::stream::{self, Stream, StreamExt};
 
 use super::chain_source::{check_header, ChainError, ChainProblem, ChainSource};
 
@@ -34,6 +36,18 @@ const KEPT: u32 = 2016;
 /// How far below the accepted tip a server's chain may fork before it is refused: further than any
 /// reorg Bitcoin has seen, and it keeps a lying server from walking the wallet back to genesis.
 const MAX_FORK_DEPTH: u32 = 2016;
+
+/// How many of Esplora's `/blocks/:height` pages are asked for at once, and how long one is. Six is
+/// what browsers open to one server over HTTP/1.1.
+const PAGES_IN_FLIGHT: usize = 6;
+const PAGE_LENGTH: u32 = 10;
+
+/// The pages from `tip` down to `floor`, in that order, fetched `PAGES_IN_FLIGHT` at a time, each
+/// with the height it was asked from.
+fn prefetched_pages<C: ChainSource>(source: &C, tip: u32, floor: u32) -> impl Stream<Item = (u32, Result<Vec<(u32, Header)>, ChainError>)> + '_ {
+    let starts = (floor..=tip).rev().step_by(PAGE_LENGTH as usize);
+    stream::iter(starts).map(move |start| async move { (start, source.headers_down_from(start).await) }).buffered(PAGES_IN_FLIGHT)
+}
 
 /// The headers of the best chain accepted so far, by height.
 pub struct HeaderChain {
@@ -94,8 +108,22 @@ impl HeaderChain {
         let mut extended: Vec<(u32, BlockHash, Header)> = Vec::new();
         let mut expected = tip;
         let mut next = height;
+        // The pages down to the accepted tip are needed in any case: they are asked for a few at
+        // a time rather than one after another (a wallet closed for a week catches up 1,000 blocks).
+        let mut ahead = Some(Box::pin(prefetched_pages(source, height, our_height)));
         let ancestor = 'walk: loop {
-            let page = source.headers_down_from(next).await?;
+            let fetched = match ahead.as_mut() {
+                Some(pages) => pages.next().await,
+                None => None,
+            };
+            let page = match fetched {
+                Some((start, page)) if start == next => page?,
+                _ => {
+                    // Past the accepted tip (a fork), or a server whose pages are not ten long.
+                    ahead = None;
+                    source.headers_down_from(next).await?
+                }
+            };
             if page.is_empty() {
                 return Err(ChainError::Malformed(format!("no blocks listed from height {next}")));
             }
