@@ -27,6 +27,8 @@ pub struct BrowserOptions {
     pub request_timeout: Duration,
     /// Bounds chromedriver's start.
     pub start_within: Duration,
+    /// Flags beyond `webdriver.json`'s (an unpacked extension to load, say).
+    pub extra_args: Vec<String>,
 }
 
 impl Default for BrowserOptions {
@@ -37,6 +39,7 @@ impl Default for BrowserOptions {
             window: (1280, 900),
             request_timeout: Duration::from_secs(60),
             start_within: Duration::from_secs(30),
+            extra_args: Vec::new(),
         }
     }
 }
@@ -139,7 +142,7 @@ fn capabilities(options: &BrowserOptions, profile: &Path) -> Result<ChromeCapabi
         caps.set_binary(&binary)?;
         // The page's console, for the report of a failed run (`Browser::console`).
         caps.set_browser_log_level(LoggingPrefsLogLevel::All)?;
-        for flag in flags.iter().chain(&extra) {
+        for flag in flags.iter().chain(&extra).chain(&options.extra_args) {
             caps.add_arg(flag)?;
         }
         Ok(())

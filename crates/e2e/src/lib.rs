@@ -7,6 +7,7 @@
 pub mod bench;
 pub mod browser;
 pub mod devnet;
+pub mod extension;
 pub mod server;
 pub mod steps;
 pub mod ui;

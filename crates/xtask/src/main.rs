@@ -7,6 +7,8 @@
 //! - `demo`: setup, then the devnet on its default ports and the app built for it, served at
 //!   http://127.0.0.1:8080
 //! - `devnet [options]`: the local Lightning network (`cargo run -p devnet`), options passed through
+//! - `extension [--release]`: the browser extension for Chromium and Firefox, unpacked and zipped,
+//!   under target/extension/
 //! - `bench [--quick]`: the benchmark: the release build in Chromium against a devnet whose native
 //!   LDK Node ("anchor") makes the same payments; a table, and target/bench/results.json
 //!
@@ -14,13 +16,14 @@
 
 mod checks;
 mod devnet;
+mod extension;
 mod setup;
 mod shell;
 mod tidy;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask <setup | test | tidy | demo | devnet [options] | bench [--quick]>";
+const USAGE: &str = "usage: cargo xtask <setup | test | tidy | demo | devnet [options] | extension [--release] | bench [--quick]>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -30,6 +33,11 @@ fn main() -> ExitCode {
         Some("tidy") => shell::workspace_root().and_then(|root| tidy::run(&root).and_then(|()| checks::run(&root))),
         Some("demo") => demo(),
         Some("devnet") => run_devnet(&args[1..]),
+        Some("extension") => match &args[1..] {
+            [] => build_extension(false),
+            [release] if release == "--release" => build_extension(true),
+            _ => Err(USAGE.to_owned()),
+        },
         Some("bench") => match &args[1..] {
             [] => bench(false),
             [quick] if quick == "--quick" => bench(true),
@@ -105,12 +113,16 @@ fn test() -> Result<(), String> {
     std::env::set_var("WASM_BINDGEN_TEST_TIMEOUT", "300");
     shell::run_tests(&root, "wasm-pack", &["test", "--headless", "--chrome", "--chromedriver", &tools.chromedriver], &mut tally)?;
 
-    shell::step("app build (trunk) and the end-to-end test (its UI in Chromium, against the same devnet)");
+    shell::step("app and extension builds (trunk), the end-to-end tests (the UI in Chromium, against the same devnet)");
     // The app, like the tests, takes the devnet's URL at compile time as its default network.
     shell::run(&root, "trunk", &["build"])?;
+    let extension = extension::build(&root, false)?;
     std::env::set_var("BLIXTRA_E2E_DIST", root.join("dist"));
+    std::env::set_var("BLIXTRA_E2E_EXTENSION", extension.unpacked(extension::Browser::Chromium));
     std::env::set_var("BLIXTRA_E2E_CHROMEDRIVER", &tools.chromedriver);
     shell::run_tests(&root, &cargo, &["test", "-p", "blixtra-e2e"], &mut tally)?;
+    shell::step("the Firefox build of the extension, checked by Mozilla's linter (web-ext lint)");
+    lint_firefox_extension(&root, &tools, &extension)?;
 
     shell::step("the benchmark, quick (a few payments), so that it cannot rot");
     run_bench(&root, &tools, devnet::DevnetBuild::Debug, true)?;
@@ -121,6 +133,25 @@ fn test() -> Result<(), String> {
     // A closing line in the plain form CI reads: the sum over every harness above.
     println!("\nxtask: {} passed, {} failed", tally.passed, tally.failed);
     Ok(())
+}
+
+/// `cargo xtask extension [--release]`: the extension for the devnet in `BLIXTRA_DEVNET_URL`, if set
+/// (the app's default network, as for `trunk build`).
+fn build_extension(release: bool) -> Result<(), String> {
+    setup::run_and_locate()?;
+    let root = shell::workspace_root()?;
+    shell::step("extension build (trunk)");
+    let build = extension::build(&root, release)?;
+    for browser in extension::Browser::ALL {
+        println!("{}: {} and {}", browser.name(), build.unpacked(browser).display(), build.zip(browser).display());
+    }
+    Ok(())
+}
+
+/// `web-ext lint` on the Firefox folder: any error fails (warnings are printed, not fatal).
+fn lint_firefox_extension(root: &std::path::Path, tools: &setup::Tools, build: &extension::ExtensionBuild) -> Result<(), String> {
+    let source = build.unpacked(extension::Browser::Firefox);
+    shell::run(root, &tools.web_ext, &["lint", "--source-dir", &source.to_string_lossy(), "--no-input", "--no-config-discovery"])
 }
 
 /// `cargo xtask bench [--quick]`: a devnet with its anchor (optimised for the full run, so that the

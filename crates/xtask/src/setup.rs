@@ -7,13 +7,16 @@ use crate::shell;
 
 /// Debian packages: clang and llvm (C code such as secp256k1 compiled for wasm32), chromium and its
 /// driver (browser tests), cmake and Boost's headers (the devnet builds Bitcoin Core's kernel from
-/// source).
-const DEBIAN_PACKAGES: [&str; 6] = ["clang", "llvm", "chromium", "chromium-driver", "cmake", "libboost-dev"];
+/// source), zip (the extension's packages).
+const DEBIAN_PACKAGES: [&str; 7] = ["clang", "llvm", "chromium", "chromium-driver", "cmake", "libboost-dev", "zip"];
 /// wasm-opt for Trunk's release builds, from npm's binaryen (binaryen compiled to wasm, run by node).
 /// Debian's binaryen 108 cannot be used: it rewrites the export of wasm-bindgen's externref table to
 /// the function table, and the optimised app fails to instantiate ("WebAssembly.Table.set(): Argument
 /// 1 is invalid"); 132 keeps it.
 const BINARYEN_NPM_VERSION: &str = "132.0.0";
+/// Mozilla's `web-ext`, whose `lint` checks the Firefox build of the extension as addons.mozilla.org
+/// would.
+const WEB_EXT_NPM_VERSION: &str = "10.7.0";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// Trunk 0.22 needs a newer rustc than this project's toolchain.
 const TRUNK_VERSION: &str = "0.21.14";
@@ -21,6 +24,7 @@ const TRUNK_VERSION: &str = "0.21.14";
 /// Where the tools that tests call by path are.
 pub struct Tools {
     pub chromedriver: String,
+    pub web_ext: String,
 }
 
 pub fn run() -> Result<(), String> {
@@ -40,11 +44,12 @@ pub fn run_and_locate() -> Result<Tools, String> {
     ensure_cargo_tool("wasm-bindgen-cli", "wasm-bindgen", Some(&bindgen))?;
     ensure_cargo_tool("wasm-pack", "wasm-pack", None)?;
     ensure_cargo_tool("trunk", "trunk", Some(TRUNK_VERSION))?;
-    ensure_npm_binaryen()?;
+    put_first_on_path(ensure_npm_package("binaryen", BINARYEN_NPM_VERSION, "wasm-opt")?);
+    let web_ext = ensure_npm_package("web-ext", WEB_EXT_NPM_VERSION, "web-ext")?.join("web-ext");
     let chromedriver = shell::output("sh", &["-c", "command -v chromedriver"]).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
     let chromedriver = chromedriver.ok_or("chromedriver is not on PATH after installing chromium-driver")?;
     println!("setup: all tools present");
-    Ok(Tools { chromedriver })
+    Ok(Tools { chromedriver, web_ext: web_ext.to_string_lossy().into_owned() })
 }
 
 /// Puts `~/.cargo/bin` on PATH for the commands xtask starts, as `cargo install` puts tools there.
@@ -68,23 +73,21 @@ fn put_first_on_path(dir: PathBuf) {
     }
 }
 
-/// Installs npm's binaryen (pinned) under `~/.cache/blixtra/` once, and puts its `wasm-opt` first on
-/// PATH, where Trunk finds it.
-fn ensure_npm_binaryen() -> Result<(), String> {
+/// Installs the npm package `name` at `version` under `~/.cache/blixtra/` once, unless its command
+/// `bin` already answers `--version` with that major version, and returns the folder of its commands.
+/// Binaryen's `wasm-opt` goes first on PATH, where Trunk finds it; web-ext is called by path.
+fn ensure_npm_package(name: &str, version: &str, bin: &str) -> Result<PathBuf, String> {
     let home = std::env::var_os("HOME").map(PathBuf::from).ok_or("HOME is not set")?;
-    let prefix = home.join(".cache/blixtra").join(format!("binaryen-{BINARYEN_NPM_VERSION}"));
-    let bin = prefix.join("node_modules/.bin");
-    let wasm_opt = bin.join("wasm-opt");
-    if shell::output(&wasm_opt.to_string_lossy(), &["--version"])
-        .is_none_or(|v| !v.contains(BINARYEN_NPM_VERSION.split('.').next().unwrap_or_default()))
-    {
-        println!("setup: installing binaryen {BINARYEN_NPM_VERSION} from npm (wasm-opt for release builds)");
+    let prefix = home.join(".cache/blixtra").join(format!("{name}-{version}"));
+    let bins = prefix.join("node_modules/.bin");
+    let major = version.split('.').next().unwrap_or_default();
+    if shell::output(&bins.join(bin).to_string_lossy(), &["--version"]).is_none_or(|v| !v.contains(major)) {
+        println!("setup: installing {name} {version} from npm");
         std::fs::create_dir_all(&prefix).map_err(|e| format!("cannot create {}: {e}", prefix.display()))?;
-        let package = format!("binaryen@{BINARYEN_NPM_VERSION}");
+        let package = format!("{name}@{version}");
         shell::run(&prefix, "npm", &["install", "--prefix", &prefix.to_string_lossy(), "--no-audit", "--no-fund", &package])?;
     }
-    put_first_on_path(bin);
-    Ok(())
+    Ok(bins)
 }
 
 fn ensure_wasm_target() -> Result<(), String> {
