@@ -98,7 +98,11 @@ async fn start(ctx: AppContext) {
         Opening::Ready(wallet, phase) => {
             ctx.wallet.set_value(Some(wallet));
             ctx.persistence.set(Some(storage_persistence::current().await));
-            phase
+            if phase == Phase::Locked && node_session::join_running_node(ctx).await {
+                Phase::Unlocked
+            } else {
+                phase
+            }
         }
         Opening::OtherTab => Phase::OtherTab,
         Opening::Unavailable(reason) => Phase::Unavailable(reason),

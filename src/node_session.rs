@@ -92,6 +92,21 @@ pub fn start_node(ctx: AppContext, passphrase: String) {
     });
 }
 
+/// In the extension: joins the node another page started, if it runs (the popup opened again while
+/// the wallet is unlocked). Returns whether it did; the wallet is then unlocked.
+pub async fn join_running_node(ctx: AppContext) -> bool {
+    let Some(wallet) = ctx.wallet() else { return false };
+    let generation = next_generation();
+    let Some(node_id) = wallet.join_running_node(move |notice| on_notice(ctx, notice)).await else { return false };
+    if !is_current(generation) {
+        return false;
+    }
+    ctx.node.set(NodeState { phase: NodePhase::Running, node_id: Some(node_id), ..NodeState::default() });
+    refresh(ctx);
+    spawn_local(poll_while_running(ctx, generation));
+    true
+}
+
 /// Asks for the status, balances and channels every few seconds while the node runs. Events say
 /// most changes, but not all: a balance settles a moment after its payment's event, when the peers
 /// have exchanged their new commitments, and a peer's reconnection attempts show in the status only.
@@ -120,6 +135,14 @@ fn on_notice(ctx: AppContext, notice: NodeNotice) {
             if ctx.node.try_update(|state| state.apply_event(&event)).unwrap_or(false) {
                 refresh(ctx);
             }
+        }
+        // Another page of the extension locked the wallet: this one is locked too.
+        NodeNotice::Stopped => {
+            if let Some(wallet) = ctx.wallet() {
+                wallet.forget_stopped_node();
+            }
+            forget_node(ctx);
+            ctx.phase.set(Phase::Locked);
         }
         NodeNotice::WorkerFailed(reason) => ctx.node.update(|state| state.phase = NodePhase::Failed(describe(&NodeCallError::WorkerFailed(reason)))),
     }

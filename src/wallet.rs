@@ -12,7 +12,7 @@ use futures::lock::Mutex as AsyncMutex;
 
 use crate::session::Phase;
 use blixtra_host::browser::web_lock::{LockError, WALLET_LOCK};
-use blixtra_host::browser::{IdbStore, WebLock};
+use blixtra_host::browser::{extension_host, IdbStore, WebLock};
 use blixtra_host::node_client::{NodeCallError, NodeClient, NodeNotice};
 
 /// The IndexedDB database that holds the wallet.
@@ -31,8 +31,9 @@ struct Inner {
     /// Held while a node starts or stops: a new node never opens the store before the last one
     /// finished writing its state on the way out.
     node_turn: AsyncMutex<()>,
-    /// Held for the life of the page: the browser releases it when the tab closes.
-    _tab_lock: WebLock,
+    /// Held for the life of the page: the browser releases it when the tab closes. None in the
+    /// extension, whose offscreen document runs the one node and holds the lock for it.
+    _tab_lock: Option<WebLock>,
 }
 
 /// What opening the wallet found.
@@ -46,10 +47,14 @@ impl Wallet {
     /// Takes the tab lock, waiting for it `within` (`None`: until the tab that holds it lets go), then
     /// opens storage. Nothing is read or written without the lock.
     pub async fn open(within: Option<Duration>) -> Opening {
-        let tab_lock = match WebLock::acquire(WALLET_LOCK, within).await {
-            Ok(Some(lock)) => lock,
-            Ok(None) => return Opening::OtherTab,
-            Err(e @ (LockError::Unsupported | LockError::Refused(_))) => return Opening::Unavailable(e.to_string()),
+        let tab_lock = if extension_host::node_host_available() {
+            None
+        } else {
+            match WebLock::acquire(WALLET_LOCK, within).await {
+                Ok(Some(lock)) => Some(lock),
+                Ok(None) => return Opening::OtherTab,
+                Err(e @ (LockError::Unsupported | LockError::Refused(_))) => return Opening::Unavailable(e.to_string()),
+            }
         };
         let store = match IdbStore::open(DATABASE).await {
             Ok(store) => store,
@@ -109,7 +114,8 @@ impl Wallet {
         if let Some(old) = old {
             old.stop().await;
         }
-        let client = NodeClient::spawn(on_notice)?;
+        let client =
+            if extension_host::node_host_available() { NodeClient::connect_extension_host(on_notice).await? } else { NodeClient::spawn(on_notice)? };
         let node_id = client.start(start).await;
         match node_id {
             Ok(node_id) => {
@@ -130,6 +136,34 @@ impl Wallet {
         if let Some(client) = client {
             client.stop().await;
             blixtra_host::browser::timing::mark("blixtra:node-stopped");
+        }
+    }
+
+    /// In the extension, joins the node another page started, if it runs, and returns its id. The
+    /// page is then unlocked without asking: the wallet is unlocked in the browser, not in a page.
+    pub async fn join_running_node(&self, on_notice: impl Fn(NodeNotice) + 'static) -> Option<String> {
+        if !extension_host::node_host_available() {
+            return None;
+        }
+        let _turn = self.inner.node_turn.lock().await;
+        let client = NodeClient::connect_extension_host(on_notice).await.ok()?;
+        match client.hello().await {
+            Ok(Some(node_id)) => {
+                *self.inner.node.borrow_mut() = Some(client);
+                Some(node_id)
+            }
+            _ => {
+                client.close();
+                None
+            }
+        }
+    }
+
+    /// Lets go of a node another page stopped, without asking it to stop again.
+    pub fn forget_stopped_node(&self) {
+        self.inner.vault.borrow_mut().take();
+        if let Some(client) = self.inner.node.borrow_mut().take() {
+            client.close();
         }
     }
 

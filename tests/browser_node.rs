@@ -604,7 +604,7 @@ async fn the_worker_host_starts_the_node_from_the_vault_and_speaks_the_protocol(
     };
 
     host.handle(ToNode::Hello { version: PROTOCOL_VERSION }).await;
-    assert_eq!(last(), FromNode::Hello { version: PROTOCOL_VERSION });
+    assert_eq!(last(), FromNode::Hello { version: PROTOCOL_VERSION, running: None });
     host.handle(ToNode::Hello { version: PROTOCOL_VERSION + 1 }).await;
     assert_eq!(last(), FromNode::StartFailed { error: StartError::Version { page: PROTOCOL_VERSION + 1, node: PROTOCOL_VERSION } });
     host.handle(ToNode::Request { id: 1, caller: Caller::App, command: Balances {}.into() }).await;
@@ -622,9 +622,43 @@ async fn the_worker_host_starts_the_node_from_the_vault_and_speaks_the_protocol(
     let website = Caller::Website { origin: "https://shop.example".into() };
     host.handle(ToNode::Request { id: 3, caller: website, command: Balances {}.into() }).await;
     assert_eq!(last(), FromNode::Reply { id: 3, result: Err(NodeError::NotPermitted { origin: "https://shop.example".into() }) });
+    // Boxed: inline, the test's future outgrew the worker's stack.
+    Box::pin(pages_share_the_node(&host, &sent)).await;
+}
+
+/// A second page (the extension's popup, on a port of its own) joins the running node: its hello
+/// names it, its answers come to it alone, every page hears the node's events, a page that detaches
+/// hears nothing more, and a stop is heard by all.
+async fn pages_share_the_node(host: &NodeHost, sent: &Rc<RefCell<Vec<FromNode>>>) {
+    let last = || sent.borrow().last().cloned().expect("an answer");
+    let popup_sent = Rc::new(RefCell::new(Vec::<FromNode>::new()));
+    let popup_outbox = popup_sent.clone();
+    let popup = host.connect(move |message| popup_outbox.borrow_mut().push(message));
+    let node_id = match sent.borrow().iter().find(|m| matches!(m, FromNode::Started { .. })) {
+        Some(FromNode::Started { node_id }) => node_id.clone(),
+        _ => unreachable!("started above"),
+    };
+    assert_eq!(popup_sent.borrow().first(), Some(&FromNode::Hello { version: PROTOCOL_VERSION, running: Some(node_id) }));
+    let first_page_had = sent.borrow().len();
+    host.handle_from(popup, ToNode::Request { id: 1, caller: Caller::App, command: Balances {}.into() }).await;
+    assert!(matches!(popup_sent.borrow().last(), Some(FromNode::Reply { id: 1, result: Ok(_) })), "{:?}", popup_sent.borrow());
+    assert_eq!(sent.borrow().len(), first_page_had, "the first page gets no answer it did not ask for");
+
     host.handle(ToNode::Request { id: 4, caller: Caller::App, command: SyncChain {}.into() }).await;
     TimeoutFuture::new(100).await; // The forwarding task runs after the reply.
-    assert!(sent.borrow().iter().any(|m| matches!(m, FromNode::Event { event: NodeEvent::Synced { .. } })), "the node's events are forwarded");
+    for page in [sent, &popup_sent] {
+        assert!(page.borrow().iter().any(|m| matches!(m, FromNode::Event { event: NodeEvent::Synced { .. } })), "the node's events are forwarded");
+    }
+    // The popup closing leaves the node running; a stop from the other page is heard by all.
+    host.handle_from(popup, ToNode::Detach).await;
+    let popup_had = popup_sent.borrow().len();
+    host.handle(ToNode::Request { id: 5, caller: Caller::App, command: Balances {}.into() }).await;
+    assert!(matches!(last(), FromNode::Reply { id: 5, result: Ok(_) }), "the node runs on after a page detached");
+    let third = Rc::new(RefCell::new(Vec::<FromNode>::new()));
+    let third_outbox = third.clone();
+    host.connect(move |message| third_outbox.borrow_mut().push(message));
     host.handle(ToNode::Stop).await;
     assert_eq!(last(), FromNode::Stopped);
+    assert_eq!(third.borrow().last(), Some(&FromNode::Stopped), "every page hears the stop");
+    assert_eq!(popup_sent.borrow().len(), popup_had, "a detached page hears nothing more");
 }

@@ -1,7 +1,8 @@
 //! The browser extension in headless Chromium, against a running devnet: the unpacked build loaded
 //! with `--load-extension`, its wallet page opened as the toolbar popup opens it. The same wallet as
 //! the web app's, under the extension's content security policy: created, funded from the faucet, a
-//! channel opened to hub, shop paid.
+//! channel opened to hub, shop paid; then paid by shop while the popup is closed (the node runs in
+//! the offscreen document), opened again unlocked, locked, and unlocked again.
 //!
 //! Needs `BLIXTRA_E2E_EXTENSION` (the unpacked Chromium build, `target/extension/chromium` after
 //! `cargo xtask extension`, built with the same `BLIXTRA_DEVNET_URL`) and `BLIXTRA_DEVNET_URL`;
@@ -86,7 +87,49 @@ async fn scenario(ui: &Ui, devnet: &DevnetControl) -> Result<()> {
     let invoice = devnet.shop_invoice(21_000_000, "coffee through the extension").await?;
     ui.click("[data-testid=nav-send]").await?;
     steps::pay_invoice(ui, &invoice, NETWORK_WAIT).await?;
-    ui.screenshot_all_widths("paid").await
+    paid_while_the_popup_is_closed(ui, devnet).await?;
+    locked_in_one_page_is_locked_for_all(ui).await
+}
+
+/// The popup closes; the node runs on in the offscreen document, so shop can pay the wallet's
+/// invoice with no page of it open. Opened again, the popup is unlocked and shows the payment.
+async fn paid_while_the_popup_is_closed(ui: &Ui, devnet: &DevnetControl) -> Result<()> {
+    ui.click("[data-testid=nav-receive]").await?;
+    ui.fill("#receive-amount", "5000").await?;
+    ui.click("[data-testid=create-invoice]").await?;
+    let element = ui.element("[data-testid=invoice]").await?;
+    let shown = element.text().await.map_err(Error::webdriver("reading the invoice"))?;
+    let shown = if shown.trim().is_empty() {
+        element.prop("value").await.map_err(Error::webdriver("reading the invoice"))?.unwrap_or_default()
+    } else {
+        shown
+    };
+    let invoice = shown.trim().trim_start_matches("lightning:").to_owned();
+    close_the_popup(ui).await?;
+    let paid = devnet.shop_pays(&invoice).await?;
+    if paid["status"] != "succeeded" {
+        return Err(unexpected("shop's payment to the closed popup's wallet", &paid.to_string()));
+    }
+    ui.open("/wallet.html?popup").await?;
+    ui.wait_for_path("/home").await?;
+    ui.element_within("[data-testid=activity] li.payment.in[data-status=succeeded]", NETWORK_WAIT).await?;
+    ui.screenshot_all_widths("paid-while-closed").await
+}
+
+/// Locking stops the node for every page: the next popup asks for the passphrase.
+async fn locked_in_one_page_is_locked_for_all(ui: &Ui) -> Result<()> {
+    ui.click("[data-testid=nav-home]").await?;
+    ui.click("[data-testid=lock]").await?;
+    ui.wait_for_path("/unlock").await?;
+    close_the_popup(ui).await?;
+    ui.open("/wallet.html?popup").await?;
+    ui.wait_for_path("/unlock").await?;
+    ui.fill("#passphrase", PASSPHRASE).await?;
+    ui.click("[data-testid=unlock]").await?;
+    ui.wait_for_path("/home").await?;
+    let running = |shown: &str| shown.chars().any(|c| c.is_ascii_digit());
+    ui.wait_for_text("[data-testid=lightning-balance]", "the node running again", NETWORK_WAIT, running).await?;
+    Ok(())
 }
 
 /// The page is laid out at the popup's width, and nothing on it is wider.
@@ -102,4 +145,12 @@ async fn popup_fits(ui: &Ui) -> Result<()> {
     } else {
         Err(unexpected("the popup's layout", &format!("popup class: {popup}, body {body} px wide, content to {widest} px")))
     }
+}
+
+/// Closes the wallet page's tab, as a popup closes, and goes on in a new empty tab.
+async fn close_the_popup(ui: &Ui) -> Result<()> {
+    let closing = Error::webdriver("closing the wallet's tab");
+    let blank = ui.driver.new_tab().await.map_err(Error::webdriver("opening a tab"))?;
+    ui.driver.close_window().await.map_err(closing)?;
+    ui.driver.switch_to_window(blank).await.map_err(Error::webdriver("going to the new tab"))
 }

@@ -5,6 +5,11 @@
 //!
 //! The worker belongs to this tab: it is started only after the tab holds the wallet's Web Lock
 //! (`Wallet::open`) and dies with the tab, so the node can never run in two tabs.
+//!
+//! In the extension the node is not this page's: it runs in the offscreen document, shared by the
+//! popup, the tab and the prompts, and the client reaches it through a port
+//! ([`NodeClient::connect_extension_host`]). Then `stop` stops the node for every page, and a page
+//! that goes away leaves it running.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -17,6 +22,7 @@ use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{ErrorEvent, MessageEvent, Worker};
 
+use crate::browser::extension_host::HostPort;
 use crate::protocol::{Call, Caller, FromNode, StartError, StartNode, ToNode, PROTOCOL_VERSION};
 
 /// Where Trunk puts the worker's loader (`data-loader-shim` in index.html; workers are not hashed).
@@ -45,6 +51,36 @@ pub enum NodeNotice {
     Event(NodeEvent),
     /// The worker failed (a panic, a script that did not load): the node is gone.
     WorkerFailed(String),
+    /// Another page stopped the shared node (the extension's popup locked the wallet).
+    Stopped,
+}
+
+/// How the client reaches the node.
+enum Transport {
+    /// Its own worker, which ends with the client.
+    Worker(Worker),
+    /// The extension's shared node, which runs on.
+    Extension(HostPort),
+}
+
+impl Transport {
+    fn post(&self, text: &str) -> Result<(), NodeCallError> {
+        match self {
+            Transport::Worker(worker) => worker.post_message(&text.into()).map_err(|e| NodeCallError::WorkerFailed(format!("{e:?}"))),
+            Transport::Extension(port) => port.post(text).map_err(NodeCallError::WorkerFailed),
+        }
+    }
+
+    fn close(&self) {
+        match self {
+            Transport::Worker(worker) => {
+                worker.set_onmessage(None);
+                worker.set_onerror(None);
+                worker.terminate();
+            }
+            Transport::Extension(port) => port.disconnect(),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -53,18 +89,22 @@ pub struct NodeClient {
 }
 
 struct Inner {
-    worker: Worker,
+    transport: RefCell<Option<Transport>>,
     next_id: Cell<u64>,
     pending: RefCell<HashMap<u64, oneshot::Sender<Result<serde_json::Value, NodeCallError>>>>,
     /// The worker's unasked hello, once its wasm has loaded and it listens.
     hello: RefCell<Option<oneshot::Receiver<Result<FromNode, NodeCallError>>>>,
+    /// What the hello said: `Some(node id)` when the node already ran (the extension's shared one).
+    said_hello: RefCell<Option<Option<String>>>,
     /// Who waits for the next `Hello`, `Started`, `StartFailed` or `Stopped`.
     lifecycle: RefCell<Option<oneshot::Sender<Result<FromNode, NodeCallError>>>>,
     on_notice: Box<dyn Fn(NodeNotice)>,
     failed: RefCell<Option<String>>,
-    _on_message: Closure<dyn FnMut(MessageEvent)>,
-    _on_error: Closure<dyn FnMut(ErrorEvent)>,
+    _listeners: Option<WorkerListeners>,
 }
+
+/// A worker's `onmessage` and `onerror` handlers, kept as long as the client.
+type WorkerListeners = (Closure<dyn FnMut(MessageEvent)>, Closure<dyn FnMut(ErrorEvent)>);
 
 impl NodeClient {
     /// Spawns the node's worker. `on_notice` hears every event and the worker's failure.
@@ -72,8 +112,7 @@ impl NodeClient {
         let worker = Worker::new(WORKER_SCRIPT).map_err(|e| NodeCallError::WorkerFailed(format!("{e:?}")))?;
         // The worker speaks first (see worker.rs): whatever the page sent before its
         // wasm loaded would be lost.
-        let (hello_sender, hello) = oneshot::channel();
-        let inner = Rc::new_cyclic(|weak: &Weak<Inner>| {
+        let client = NodeClient::new(on_notice, |weak| {
             let on_message = {
                 let weak = weak.clone();
                 Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
@@ -92,29 +131,76 @@ impl NodeClient {
             };
             worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
             worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-            Inner {
-                worker,
-                next_id: Cell::new(1),
-                pending: RefCell::new(HashMap::new()),
-                hello: RefCell::new(Some(hello)),
-                lifecycle: RefCell::new(Some(hello_sender)),
-                on_notice: Box::new(on_notice),
-                failed: RefCell::new(None),
-                _on_message: on_message,
-                _on_error: on_error,
-            }
+            Some((on_message, on_error))
         });
-        Ok(NodeClient { inner })
+        *client.inner.transport.borrow_mut() = Some(Transport::Worker(worker));
+        Ok(client)
     }
 
-    /// Waits for the worker's hello and checks that it speaks this page's protocol, then starts the
-    /// node. Returns its node id.
-    pub async fn start(&self, start: StartNode) -> Result<String, NodeCallError> {
-        let hello = self.inner.hello.borrow_mut().take().ok_or_else(|| NodeCallError::WorkerFailed("started twice".into()))?;
+    /// Connects to the extension's shared node host (see `browser::extension_host`); it says hello
+    /// on the new port as a worker does.
+    pub async fn connect_extension_host(on_notice: impl Fn(NodeNotice) + 'static) -> Result<NodeClient, NodeCallError> {
+        let client = NodeClient::new(on_notice, |_| None);
+        let (on_message, on_gone) = (Rc::downgrade(&client.inner), Rc::downgrade(&client.inner));
+        let port = HostPort::open(
+            move |text| {
+                if let Some(inner) = on_message.upgrade() {
+                    inner.receive(&text);
+                }
+            },
+            move |reason| {
+                if let Some(inner) = on_gone.upgrade() {
+                    inner.fail(reason);
+                }
+            },
+        )
+        .await
+        .map_err(NodeCallError::WorkerFailed)?;
+        *client.inner.transport.borrow_mut() = Some(Transport::Extension(port));
+        Ok(client)
+    }
+
+    fn new(
+        on_notice: impl Fn(NodeNotice) + 'static,
+        listeners: impl FnOnce(&Weak<Inner>) -> Option<WorkerListeners>,
+    ) -> NodeClient {
+        let (hello_sender, hello) = oneshot::channel();
+        let inner = Rc::new_cyclic(|weak: &Weak<Inner>| Inner {
+            transport: RefCell::new(None),
+            next_id: Cell::new(1),
+            pending: RefCell::new(HashMap::new()),
+            hello: RefCell::new(Some(hello)),
+            said_hello: RefCell::new(None),
+            lifecycle: RefCell::new(Some(hello_sender)),
+            on_notice: Box::new(on_notice),
+            failed: RefCell::new(None),
+            _listeners: listeners(weak),
+        });
+        NodeClient { inner }
+    }
+
+    /// Waits for the host's hello and checks that it speaks this page's protocol. Returns the
+    /// node's id if it already runs (the extension's node, started by another page).
+    pub async fn hello(&self) -> Result<Option<String>, NodeCallError> {
+        if let Some(running) = self.inner.said_hello.borrow().clone() {
+            return Ok(running);
+        }
+        let hello = self.inner.hello.borrow_mut().take().ok_or_else(|| NodeCallError::WorkerFailed("hello awaited twice at once".into()))?;
         match hello.await.unwrap_or_else(|_| Err(NodeCallError::WorkerFailed("the worker went away".into())))? {
-            FromNode::Hello { version } if version == PROTOCOL_VERSION => {}
-            FromNode::Hello { version } => return Err(NodeCallError::StartFailed(StartError::Version { page: PROTOCOL_VERSION, node: version })),
-            other => return Err(NodeCallError::Protocol(format!("the first message was {}", message_kind(&other)))),
+            FromNode::Hello { version, running } if version == PROTOCOL_VERSION => {
+                *self.inner.said_hello.borrow_mut() = Some(running.clone());
+                Ok(running)
+            }
+            FromNode::Hello { version, .. } => Err(NodeCallError::StartFailed(StartError::Version { page: PROTOCOL_VERSION, node: version })),
+            other => Err(NodeCallError::Protocol(format!("the first message was {}", message_kind(&other)))),
+        }
+    }
+
+    /// Starts the node, unless it already runs (then its id is all there is to it: the page has
+    /// checked the passphrase against its own copy of the vault). Returns its node id.
+    pub async fn start(&self, start: StartNode) -> Result<String, NodeCallError> {
+        if let Some(node_id) = self.hello().await? {
+            return Ok(node_id);
         }
         match self.inner.lifecycle_call(ToNode::Start(start)).await? {
             FromNode::Started { node_id } => Ok(node_id),
@@ -134,13 +220,21 @@ impl NodeClient {
         serde_json::from_value(answer).map_err(|e| NodeCallError::Protocol(e.to_string()))
     }
 
-    /// Stops the node (it writes its state on the way out), then ends the worker.
+    /// Stops the node (it writes its state on the way out), then ends the worker or the port.
     pub async fn stop(&self) {
         // A worker that already failed has nothing to write: end it at once.
         if self.inner.failed.borrow().is_none() {
             let _ = self.inner.lifecycle_call(ToNode::Stop).await;
         }
-        self.inner.worker.terminate();
+        self.close();
+    }
+
+    /// Lets go of the node without stopping it: the extension's node runs on for its other pages.
+    /// (A worker of this page's own ends, as it would with the page.)
+    pub fn close(&self) {
+        if let Some(transport) = self.inner.transport.borrow_mut().take() {
+            transport.close();
+        }
     }
 }
 
@@ -153,7 +247,10 @@ impl Inner {
         let text = zeroize::Zeroizing::new(
             serde_json::to_string(message).map_err(|e| NodeCallError::WorkerFailed(format!("cannot encode a message: {e}")))?,
         );
-        self.worker.post_message(&text.as_str().into()).map_err(|e| NodeCallError::WorkerFailed(format!("{e:?}")))
+        match self.transport.borrow().as_ref() {
+            Some(transport) => transport.post(&text),
+            None => Err(NodeCallError::WorkerFailed("the node's connection is closed".into())),
+        }
     }
 
     async fn lifecycle_call(&self, message: ToNode) -> Result<FromNode, NodeCallError> {
@@ -183,8 +280,13 @@ impl Inner {
             FromNode::Event { event } => (self.on_notice)(NodeNotice::Event(event)),
             lifecycle @ (FromNode::Hello { .. } | FromNode::Started { .. } | FromNode::StartFailed { .. } | FromNode::Stopped) => {
                 let waiter = self.lifecycle.borrow_mut().take();
-                if let Some(waiter) = waiter {
-                    let _ = waiter.send(Ok(lifecycle));
+                match waiter {
+                    Some(waiter) => {
+                        let _ = waiter.send(Ok(lifecycle));
+                    }
+                    // Unasked: another page of the extension stopped the node they share.
+                    None if lifecycle == FromNode::Stopped => (self.on_notice)(NodeNotice::Stopped),
+                    None => {}
                 }
             }
         }
@@ -206,9 +308,9 @@ impl Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        self.worker.set_onmessage(None);
-        self.worker.set_onerror(None);
-        self.worker.terminate();
+        if let Some(transport) = self.transport.get_mut().take() {
+            transport.close();
+        }
     }
 }
 

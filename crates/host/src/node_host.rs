@@ -1,8 +1,11 @@
 //! The node's end of the UI protocol in the browser (it runs in the node's Web Worker): takes
 //! [`ToNode`] messages, starts the node from the wallet's IndexedDB vault, answers requests with
-//! `protocol::answer`, forwards the node's events, and stops it. Single-threaded, like everything here.
+//! `protocol::answer`, forwards the node's events, and stops it. One node, any number of pages: the
+//! web app's tab, or the extension's popup, tab and prompts, each on its own connection.
+//! Single-threaded, like everything here.
 
 use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use blixtra_core::node::key_derivation::NodeKeys;
@@ -21,29 +24,69 @@ use crate::protocol::{answer, permit, Caller, Command, FromNode, Metrics, NodeMe
 
 type Node = Rc<LightningNode<BrowserPlatform>>;
 
+/// One page the host talks to: the one that spawned the worker ([`NodeHost::FIRST`]), or, in the
+/// extension, each page connected through a `MessagePort` of its own (`worker.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ConnectionId(u32);
+
+type Connections = Rc<RefCell<BTreeMap<ConnectionId, Rc<dyn Fn(FromNode)>>>>;
+
 pub struct NodeHost {
     node: RefCell<Option<Node>>,
     /// How the last start went (vault unlock, node start), for `Command::Metrics`.
     start_timings: Cell<(Option<u64>, Option<u64>)>,
     /// Set while a start is under way, so that a second `Start` cannot race it into two nodes.
     starting: Cell<bool>,
-    send: Rc<dyn Fn(FromNode)>,
+    /// Where each connection's messages go. Replies go to the one that asked; events, and the
+    /// node's stop, to all of them, so that every page of the extension shows the same node.
+    connections: Connections,
+    next_connection: Cell<u32>,
 }
 
 impl NodeHost {
-    /// A host that sends its messages with `send` (the worker's `postMessage`).
+    /// The connection of the page that spawned the worker.
+    pub const FIRST: ConnectionId = ConnectionId(0);
+
+    /// A host whose first connection sends with `send` (the worker's `postMessage`).
     pub fn new(send: impl Fn(FromNode) + 'static) -> Self {
-        Self { node: RefCell::new(None), start_timings: Cell::new((None, None)), starting: Cell::new(false), send: Rc::new(send) }
+        let send: Rc<dyn Fn(FromNode)> = Rc::new(send);
+        Self {
+            node: RefCell::new(None),
+            start_timings: Cell::new((None, None)),
+            starting: Cell::new(false),
+            connections: Rc::new(RefCell::new(BTreeMap::from([(Self::FIRST, send)]))),
+            next_connection: Cell::new(1),
+        }
     }
 
-    /// Handles one message; answers go out through `send`.
+    /// Adds a connection whose messages go out with `send`, and says hello on it.
+    pub fn connect(&self, send: impl Fn(FromNode) + 'static) -> ConnectionId {
+        let id = ConnectionId(self.next_connection.get());
+        self.next_connection.set(id.0 + 1);
+        send(self.hello());
+        self.connections.borrow_mut().insert(id, Rc::new(send));
+        id
+    }
+
+    /// What the host says first: its protocol, and the node's id if it already runs.
+    pub fn hello(&self) -> FromNode {
+        FromNode::Hello { version: PROTOCOL_VERSION, running: self.node.borrow().as_ref().map(|node| node.node_id().to_string()) }
+    }
+
+    /// Handles one message of the first connection.
     pub async fn handle(&self, message: ToNode) {
+        self.handle_from(Self::FIRST, message).await
+    }
+
+    /// Handles one message of connection `from`; its answer goes back there.
+    pub async fn handle_from(&self, from: ConnectionId, message: ToNode) {
+        let reply = |message: FromNode| self.send_to(from, message);
         match message {
-            ToNode::Hello { version } if version == PROTOCOL_VERSION => (self.send)(FromNode::Hello { version }),
-            ToNode::Hello { version } => (self.send)(FromNode::StartFailed { error: StartError::Version { page: version, node: PROTOCOL_VERSION } }),
+            ToNode::Hello { version } if version == PROTOCOL_VERSION => reply(self.hello()),
+            ToNode::Hello { version } => reply(FromNode::StartFailed { error: StartError::Version { page: version, node: PROTOCOL_VERSION } }),
             ToNode::Start(start) => {
                 let outcome = self.start(start).await;
-                (self.send)(match outcome {
+                reply(match outcome {
                     Ok(node_id) => FromNode::Started { node_id },
                     Err(error) => FromNode::StartFailed { error },
                 });
@@ -55,15 +98,25 @@ impl NodeHost {
                     (Some(node), Command::Metrics(metrics)) => self.metrics(&node, &caller, metrics).await,
                     (Some(node), command) => answer(&node, &caller, command).await,
                 };
-                (self.send)(FromNode::Reply { id, result });
+                reply(FromNode::Reply { id, result });
             }
             ToNode::Stop => {
                 let node = self.node.borrow_mut().take();
                 if let Some(node) = node {
                     node.stop().await;
                 }
-                (self.send)(FromNode::Stopped);
+                broadcast(&self.connections, FromNode::Stopped);
             }
+            ToNode::Detach => {
+                self.connections.borrow_mut().remove(&from);
+            }
+        }
+    }
+
+    fn send_to(&self, to: ConnectionId, message: FromNode) {
+        let send = self.connections.borrow().get(&to).cloned();
+        if let Some(send) = send {
+            send(message);
         }
     }
 
@@ -109,11 +162,20 @@ impl NodeHost {
     }
 
     fn forward_events(&self, node: &Node) {
-        let (mut events, send) = (node.subscribe(), self.send.clone());
+        let (mut events, connections) = (node.subscribe(), self.connections.clone());
         wasm_bindgen_futures::spawn_local(async move {
             while let Some(event) = events.next().await {
-                send(FromNode::Event { event });
+                broadcast(&connections, FromNode::Event { event });
             }
         });
+    }
+}
+
+/// Sends `message` to every connection.
+fn broadcast(connections: &Connections, message: FromNode) {
+    // Copied out first: a connection's `send` may run code that connects or detaches another.
+    let all: Vec<Rc<dyn Fn(FromNode)>> = connections.borrow().values().cloned().collect();
+    for send in all {
+        send(message.clone());
     }
 }

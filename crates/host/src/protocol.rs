@@ -34,7 +34,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 /// Changes whenever a message changes shape.
-pub const PROTOCOL_VERSION: u16 = 4;
+pub const PROTOCOL_VERSION: u16 = 5;
 
 /// What the UI sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,6 +52,9 @@ pub enum ToNode {
         command: Command,
     },
     Stop,
+    /// The page at this end went away (the extension's popup closed): the host stops writing to it.
+    /// The node runs on.
+    Detach,
 }
 
 /// Who asks: the wallet's own UI, or (through the browser extension) a website.
@@ -119,6 +122,10 @@ impl std::fmt::Debug for StartNode {
 pub enum FromNode {
     Hello {
         version: u16,
+        /// The node's id if it already runs: in the extension, every page shares the one node that
+        /// another page started.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        running: Option<String>,
     },
     Started {
         node_id: String,

@@ -1,14 +1,19 @@
 //! The node's Web Worker: JSON messages of the UI protocol in through `onmessage`, out through
 //! `postMessage`; everything else is `NodeHost`'s. A worker binary's `main` calls [`run`] (the app's
 //! is `src/bin/node_worker.rs`, which Trunk builds beside the app).
+//!
+//! The page that spawned the worker is its first connection. In the extension, that page is the
+//! offscreen document (`extension/offscreen.js`), which speaks no protocol itself: it hands the
+//! worker one `MessagePort` per extension page that connects, and each port is a connection of its
+//! own.
 
 use std::rc::Rc;
 
-use crate::node_host::NodeHost;
+use crate::node_host::{ConnectionId, NodeHost};
 use crate::protocol::{FromNode, ToNode, PROTOCOL_VERSION};
 use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::JsCast;
-use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, MessagePort};
 
 /// Makes this Web Worker the node's: answers the UI protocol from a [`NodeHost`] for as long as the
 /// worker lives, and says hello first.
@@ -23,21 +28,49 @@ pub fn run() {
         Err(e) => web_sys::console::error_1(&format!("a node message could not be encoded: {e}").into()),
     }));
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-        let Some(text) = event.data().as_string() else { return };
-        match serde_json::from_str::<ToNode>(&text) {
-            Ok(message) => {
-                let host = host.clone();
-                wasm_bindgen_futures::spawn_local(async move { host.handle(message).await });
-            }
-            Err(e) => web_sys::console::error_1(&format!("not a message of the node protocol: {e}").into()),
+        if let Ok(port) = event.ports().get(0).dyn_into::<MessagePort>() {
+            serve_port(&host, port);
+            return;
         }
+        handle_text(&host, NodeHost::FIRST, event.data().as_string());
     });
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     // The handler lives as long as the worker does.
     on_message.forget();
     // The page's messages sent before this handler existed were dropped by the browser: the page
     // waits for this hello before it sends anything.
-    if let Ok(text) = serde_json::to_string(&FromNode::Hello { version: PROTOCOL_VERSION }) {
+    if let Ok(text) = serde_json::to_string(&FromNode::Hello { version: PROTOCOL_VERSION, running: None }) {
         let _ = scope.post_message(&text.into());
+    }
+}
+
+/// Makes `port` a connection of its own: its messages in, the host's answers and events out.
+fn serve_port(host: &Rc<NodeHost>, port: MessagePort) {
+    let outbox = port.clone();
+    let id = host.connect(move |message| post(&outbox, &message));
+    let host = host.clone();
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| handle_text(&host, id, event.data().as_string()));
+    port.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    // It lives as long as the port, which the page's `Detach` ends; a few bytes per popup opened.
+    on_message.forget();
+}
+
+fn handle_text(host: &Rc<NodeHost>, from: ConnectionId, text: Option<String>) {
+    let Some(text) = text else { return };
+    match serde_json::from_str::<ToNode>(&text) {
+        Ok(message) => {
+            let host = host.clone();
+            wasm_bindgen_futures::spawn_local(async move { host.handle_from(from, message).await });
+        }
+        Err(e) => web_sys::console::error_1(&format!("not a message of the node protocol: {e}").into()),
+    }
+}
+
+fn post(port: &MessagePort, message: &FromNode) {
+    match serde_json::to_string(message) {
+        Ok(text) => {
+            let _ = port.post_message(&text.into());
+        }
+        Err(e) => web_sys::console::error_1(&format!("a node message could not be encoded: {e}").into()),
     }
 }

@@ -34,6 +34,9 @@ fn requests_and_replies_survive_json() {
     round_trip(ToNode::Request { id: 7, caller: Caller::App, command: pay.into() });
     round_trip(ToNode::Request { id: 8, caller: Caller::Website { origin: "https://shop.example".into() }, command: SyncChain {}.into() });
     round_trip(ToNode::Stop);
+    round_trip(ToNode::Detach);
+    round_trip(FromNode::Hello { version: PROTOCOL_VERSION, running: None });
+    round_trip(FromNode::Hello { version: PROTOCOL_VERSION, running: Some("02ab".into()) });
     round_trip(FromNode::Reply { id: 8, result: Err(NodeError::InsufficientFunds { needed_msat: 10, available_msat: 5 }) });
     round_trip(FromNode::Reply { id: 9, result: Err(NodeError::AlreadyPaid(PaymentStatus::Succeeded)) });
     round_trip(FromNode::Reply { id: 11, result: Err(NodeError::InvalidInvoice(InvoiceProblem::Unreadable { detail: "bad checksum".into() })) });

@@ -68,6 +68,11 @@ pub fn build(root: &Path, release: bool) -> Result<ExtensionBuild, String> {
         copy_dir(&out.dir.join("build"), &dir)?;
         copy_dir(&root.join("extension/icons"), &dir.join("icons"))?;
         copy_dir(&root.join("extension/_locales"), &dir.join("_locales"))?;
+        // Chromium's own pieces: the service worker and the offscreen document the node runs in.
+        // Firefox has no offscreen documents: there the wallet page runs the node's worker itself.
+        if browser == Browser::Chromium {
+            copy_dir(&root.join("extension/chromium"), &dir)?;
+        }
         let manifest = manifest(browser, &version);
         std::fs::write(dir.join("manifest.json"), manifest).map_err(|e| format!("cannot write {}'s manifest: {e}", browser.name()))?;
         let zip = out.zip(browser);
@@ -81,16 +86,26 @@ pub fn build(root: &Path, release: bool) -> Result<ExtensionBuild, String> {
 /// The manifest for `browser`. Permissions, each for a reason:
 /// - `unlimitedStorage`: the wallet's IndexedDB holds its channels' state; the browser must neither
 ///   cap it by the site quota nor evict it under storage pressure, as it may a web page's.
+/// - `offscreen` (Chromium): the document the node's worker runs in while no page of the wallet is
+///   open; a service worker cannot start a worker.
 ///
 /// No host permission: the Esplora servers answer with CORS and the proxy is a WebSocket, which
 /// extension pages reach as web pages do.
 pub fn manifest(browser: Browser, version: &str) -> String {
-    let browser_specific = match browser {
-        Browser::Chromium => r#"  "minimum_chrome_version": "116","#.to_owned(),
+    let (browser_specific, permissions) = match browser {
+        Browser::Chromium => (
+            r#"  "minimum_chrome_version": "116",
+  "background": { "service_worker": "background.js" },"#
+                .to_owned(),
+            r#"["unlimitedStorage", "offscreen"]"#,
+        ),
         // It collects nothing: no data leaves the browser except what the wallet sends its own chain
         // server and proxy, which the person chooses in settings.
-        Browser::Firefox => format!(
-            r#"  "browser_specific_settings": {{ "gecko": {{ "id": "{GECKO_ID}", "strict_min_version": "142.0", "data_collection_permissions": {{ "required": ["none"] }} }} }},"#
+        Browser::Firefox => (
+            format!(
+                r#"  "browser_specific_settings": {{ "gecko": {{ "id": "{GECKO_ID}", "strict_min_version": "142.0", "data_collection_permissions": {{ "required": ["none"] }} }} }},"#
+            ),
+            r#"["unlimitedStorage"]"#,
         ),
     };
     format!(
@@ -108,7 +123,7 @@ pub fn manifest(browser: Browser, version: &str) -> String {
     "default_icon": {{ "16": "icons/icon-16.png", "32": "icons/icon-32.png" }}
   }},
   "content_security_policy": {{ "extension_pages": "{PAGES_POLICY}" }},
-  "permissions": ["unlimitedStorage"]
+  "permissions": {permissions}
 }}
 "#
     )
@@ -150,12 +165,14 @@ mod tests {
     }
 
     #[test]
-    fn both_manifests_ask_for_the_same_policy_and_permissions() {
+    fn both_manifests_ask_for_the_same_policy_and_chromium_for_its_offscreen_document() {
         for browser in Browser::ALL {
             let manifest = manifest(browser, "1.2.3");
             assert!(manifest.contains(r#""manifest_version": 3"#), "{manifest}");
             assert!(manifest.contains(PAGES_POLICY), "{manifest}");
-            assert!(manifest.contains(r#""permissions": ["unlimitedStorage"]"#), "{manifest}");
+            let permissions = if browser == Browser::Chromium { r#"["unlimitedStorage", "offscreen"]"# } else { r#"["unlimitedStorage"]"# };
+            assert!(manifest.contains(&format!(r#""permissions": {permissions}"#)), "{manifest}");
+            assert_eq!(manifest.contains("background.js"), browser == Browser::Chromium, "{manifest}");
             assert!(manifest.contains(r#""version": "1.2.3""#), "{manifest}");
             assert_eq!(manifest.contains(GECKO_ID), browser == Browser::Firefox, "{manifest}");
         }

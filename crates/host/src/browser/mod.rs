@@ -2,6 +2,7 @@
 //! named. Everything here is single-threaded: browser objects are not `Send`, and neither are the
 //! futures that hold them (the core's traits do not ask for `Send`).
 
+pub mod extension_host;
 pub mod idb_store;
 pub mod js_future;
 pub mod platform;

@@ -1,0 +1,100 @@
+//! The extension's node host, as its pages reach it: the one node of the browser profile runs in the
+//! offscreen document (`extension/offscreen.js`, started by `extension/background.js`), and each page
+//! talks to it through a `chrome.runtime` port carrying the same JSON messages as a worker's
+//! `postMessage`.
+//!
+//! web-sys has no bindings for the `chrome.*` extension APIs; the few calls are made through
+//! `js_sys::Reflect` here, the only place that names them.
+
+use js_sys::{Function, Object, Promise, Reflect};
+use wasm_bindgen::prelude::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+/// What the page asks the background service worker for: the offscreen document, made if missing.
+const OPEN_NODE_HOST: &str = "open-node-host";
+/// The port's name, which the offscreen document listens for.
+const NODE_PORT: &str = "node";
+
+/// Whether this page runs in the extension, where the node lives in the offscreen document: the
+/// `chrome.offscreen` API is there (Chromium, with the manifest's `offscreen` permission). Elsewhere
+/// (the web app, Firefox, which has no offscreen documents) the page runs the node's worker itself.
+pub fn node_host_available() -> bool {
+    chrome_api(&["runtime", "id"]).is_some_and(|id| id.is_string()) && chrome_api(&["offscreen", "createDocument"]).is_some()
+}
+
+/// A `chrome.runtime.Port` to the offscreen node host.
+pub struct HostPort {
+    port: JsValue,
+    _on_message: Closure<dyn FnMut(JsValue)>,
+    _on_disconnect: Closure<dyn FnMut(JsValue)>,
+}
+
+impl HostPort {
+    /// Has the background service worker open the offscreen document, then connects to it.
+    /// `on_message` hears each message (a JSON text); `on_disconnect` that the host went away.
+    pub async fn open(on_message: impl Fn(String) + 'static, on_disconnect: impl Fn(String) + 'static) -> Result<HostPort, String> {
+        let send_message = chrome_function(&["runtime", "sendMessage"])?;
+        let runtime = chrome_api(&["runtime"]).ok_or("no chrome.runtime")?;
+        let answer: Promise = send_message.call1(&runtime, &OPEN_NODE_HOST.into()).map_err(describe)?.dyn_into().map_err(describe)?;
+        let answer = JsFuture::from(answer).await.map_err(describe)?;
+        if answer != JsValue::TRUE {
+            return Err(answer.as_string().unwrap_or_else(|| "the extension's background did not open the node's host".to_owned()));
+        }
+        let connect = chrome_function(&["runtime", "connect"])?;
+        let options = Object::new();
+        Reflect::set(&options, &"name".into(), &NODE_PORT.into()).map_err(describe)?;
+        let port = connect.call1(&runtime, &options).map_err(describe)?;
+        let on_message = Closure::<dyn FnMut(JsValue)>::new(move |message: JsValue| {
+            if let Some(text) = message.as_string() {
+                on_message(text);
+            }
+        });
+        let on_disconnect = Closure::<dyn FnMut(JsValue)>::new(move |_port: JsValue| {
+            on_disconnect("the extension's node host went away".to_owned());
+        });
+        add_listener(&port, "onMessage", on_message.as_ref())?;
+        add_listener(&port, "onDisconnect", on_disconnect.as_ref())?;
+        Ok(HostPort { port, _on_message: on_message, _on_disconnect: on_disconnect })
+    }
+
+    pub fn post(&self, text: &str) -> Result<(), String> {
+        let post = method(&self.port, "postMessage")?;
+        post.call1(&self.port, &text.into()).map(|_| ()).map_err(describe)
+    }
+
+    /// Closes the port; the offscreen document tells the node this page has gone.
+    pub fn disconnect(&self) {
+        if let Ok(disconnect) = method(&self.port, "disconnect") {
+            let _ = disconnect.call0(&self.port);
+        }
+    }
+}
+
+fn chrome_api(path: &[&str]) -> Option<JsValue> {
+    let mut value = Reflect::get(&js_sys::global(), &"chrome".into()).ok()?;
+    for name in path {
+        if value.is_undefined() || value.is_null() {
+            return None;
+        }
+        value = Reflect::get(&value, &(*name).into()).ok()?;
+    }
+    (!value.is_undefined() && !value.is_null()).then_some(value)
+}
+
+fn chrome_function(path: &[&str]) -> Result<Function, String> {
+    chrome_api(path).and_then(|f| f.dyn_into().ok()).ok_or_else(|| format!("no chrome.{}", path.join(".")))
+}
+
+fn method(object: &JsValue, name: &str) -> Result<Function, String> {
+    Reflect::get(object, &name.into()).ok().and_then(|f| f.dyn_into().ok()).ok_or_else(|| format!("the port has no {name}"))
+}
+
+fn add_listener(port: &JsValue, event: &str, listener: &JsValue) -> Result<(), String> {
+    let target = Reflect::get(port, &event.into()).map_err(describe)?;
+    method(&target, "addListener")?.call1(&target, listener).map(|_| ()).map_err(describe)
+}
+
+fn describe(error: JsValue) -> String {
+    error.dyn_ref::<js_sys::Error>().map_or_else(|| format!("{error:?}"), |e| String::from(e.message()))
+}
