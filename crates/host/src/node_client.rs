@@ -160,10 +160,7 @@ impl NodeClient {
         Ok(client)
     }
 
-    fn new(
-        on_notice: impl Fn(NodeNotice) + 'static,
-        listeners: impl FnOnce(&Weak<Inner>) -> Option<WorkerListeners>,
-    ) -> NodeClient {
+    fn new(on_notice: impl Fn(NodeNotice) + 'static, listeners: impl FnOnce(&Weak<Inner>) -> Option<WorkerListeners>) -> NodeClient {
         let (hello_sender, hello) = oneshot::channel();
         let inner = Rc::new_cyclic(|weak: &Weak<Inner>| Inner {
             transport: RefCell::new(None),
