@@ -42,10 +42,26 @@ impl AppContext {
     }
 
     pub(crate) fn note_activity(&self) {
-        self.last_activity_ms.set_value(now_ms());
+        let now = now_ms();
+        self.last_activity_ms.set_value(now);
+        // The node keeps its own idle lock (it runs on with no page open in the extension): it hears
+        // of the person's activity at most every few seconds, not at every key.
+        if now - LAST_NODE_PING_MS.get() >= NODE_PING_EVERY_MS {
+            if let Some(node) = self.wallet().and_then(|wallet| wallet.node()) {
+                LAST_NODE_PING_MS.set(now);
+                node.note_activity(self.auto_lock.get_untracked().after_secs());
+            }
+        }
     }
 }
 
 pub fn use_app() -> AppContext {
     expect_context::<AppContext>()
+}
+
+/// How often, at most, the node hears that the person is using the page.
+const NODE_PING_EVERY_MS: f64 = 5_000.0;
+
+thread_local! {
+    static LAST_NODE_PING_MS: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) };
 }

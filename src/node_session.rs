@@ -70,6 +70,7 @@ pub fn start_node(ctx: AppContext, passphrase: String) {
         onchain_fee_floor_sat: settings.onchain_fee_floor_sat,
         trusted_peers: Vec::new(),
         second_esplora_url: settings.second_esplora_url(),
+        auto_lock_after_secs: ctx.auto_lock.get_untracked().after_secs(),
     };
     spawn_local(async move {
         let started = wallet.start_node(start, move |notice| on_notice(ctx, notice)).await;

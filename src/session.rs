@@ -60,6 +60,11 @@ impl AutoLock {
     pub const CHOICES: [Option<u32>; 6] = [Some(1), Some(5), Some(15), Some(30), Some(60), None];
 
     /// Tells whether a wallet last used at `last_activity_ms` should be locked at `now_ms`.
+    /// The idle time in seconds, as the node's own idle lock takes it.
+    pub fn after_secs(&self) -> Option<u64> {
+        self.minutes.map(|m| u64::from(m) * 60)
+    }
+
     pub fn is_due(&self, last_activity_ms: f64, now_ms: f64) -> bool {
         self.minutes.is_some_and(|m| now_ms - last_activity_ms >= f64::from(m) * 60_000.0)
     }

@@ -601,6 +601,7 @@ async fn the_worker_host_starts_the_node_from_the_vault_and_speaks_the_protocol(
         onchain_fee_floor_sat: 5_000,
         trusted_peers: Vec::new(),
         second_esplora_url: None,
+        auto_lock_after_secs: None,
     };
 
     host.handle(ToNode::Hello { version: PROTOCOL_VERSION }).await;
@@ -624,6 +625,46 @@ async fn the_worker_host_starts_the_node_from_the_vault_and_speaks_the_protocol(
     assert_eq!(last(), FromNode::Reply { id: 3, result: Err(NodeError::NotPermitted { origin: "https://shop.example".into() }) });
     // Boxed: inline, the test's future outgrew the worker's stack.
     Box::pin(pages_share_the_node(&host, &sent)).await;
+}
+
+/// The node locks itself after the idle time it was started with, whether or not a page is open to
+/// time it (in the extension, none may be), and a page's activity keeps it running.
+#[wasm_bindgen_test]
+async fn the_node_locks_itself_when_nobody_uses_the_wallet() {
+    let devnet = devnet().await;
+    let NewWallet { name, node, .. } = new_wallet(&devnet, "idle").await;
+    node.stop().await;
+    drop(node);
+    let sent: Rc<RefCell<Vec<FromNode>>> = Rc::default();
+    let outbox = sent.clone();
+    let host = NodeHost::new(move |message| outbox.borrow_mut().push(message));
+    let start = StartNode {
+        database: name.clone(),
+        passphrase: PASSPHRASE.to_owned(),
+        network: Network::Regtest,
+        esplora_url: devnet.esplora_url.clone(),
+        proxy_url_template: devnet.proxy_url_template.clone(),
+        max_channel_sat: 1_000_000,
+        onchain_fee_percent: 2,
+        onchain_fee_floor_sat: 5_000,
+        trusted_peers: Vec::new(),
+        second_esplora_url: None,
+        auto_lock_after_secs: Some(2),
+    };
+    host.handle(ToNode::Start(start)).await;
+    assert!(matches!(sent.borrow().last(), Some(FromNode::Started { .. })), "{:?}", sent.borrow().last());
+    // Used every half second for five seconds: still running.
+    for _ in 0..10 {
+        TimeoutFuture::new(500).await;
+        host.handle(ToNode::Activity { auto_lock_after_secs: Some(2) }).await;
+    }
+    assert!(!sent.borrow().contains(&FromNode::Stopped), "a node in use does not lock");
+    host.handle(ToNode::Request { id: 1, caller: Caller::App, command: Balances {}.into() }).await;
+    assert!(matches!(sent.borrow().last(), Some(FromNode::Reply { id: 1, result: Ok(_) })));
+    // Then left alone: it locks within its idle time and the check after it.
+    eventually(Duration::from_secs(6), "the idle node locking itself", || sent.borrow().contains(&FromNode::Stopped)).await;
+    host.handle(ToNode::Request { id: 2, caller: Caller::App, command: Balances {}.into() }).await;
+    assert_eq!(sent.borrow().last(), Some(&FromNode::Reply { id: 2, result: Err(NodeError::Stopped) }));
 }
 
 /// A second page (the extension's popup, on a port of its own) joins the running node: its hello

@@ -217,6 +217,12 @@ impl NodeClient {
         serde_json::from_value(answer).map_err(|e| NodeCallError::Protocol(e.to_string()))
     }
 
+    /// Tells the node the person is using this page, so that it does not lock itself as idle
+    /// (see `StartNode::auto_lock_after_secs`), with the page's current auto-lock setting.
+    pub fn note_activity(&self, auto_lock_after_secs: Option<u64>) {
+        let _ = self.inner.post(&ToNode::Activity { auto_lock_after_secs });
+    }
+
     /// Stops the node (it writes its state on the way out), then ends the worker or the port.
     pub async fn stop(&self) {
         // A worker that already failed has nothing to write: end it at once.

@@ -24,6 +24,9 @@ use crate::protocol::{answer, permit, Caller, Command, FromNode, Metrics, NodeMe
 
 type Node = Rc<LightningNode<BrowserPlatform>>;
 
+/// How often the idle lock looks at the clock (more often when the idle time allowed is shorter).
+const IDLE_CHECK_SECS: u64 = 10;
+
 /// One page the host talks to: the one that spawned the worker ([`NodeHost::FIRST`]), or, in the
 /// extension, each page connected through a `MessagePort` of its own (`worker.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -31,8 +34,24 @@ pub struct ConnectionId(u32);
 
 type Connections = Rc<RefCell<BTreeMap<ConnectionId, Rc<dyn Fn(FromNode)>>>>;
 
+/// When the node locks itself: the idle time allowed and when the person last used a page.
+#[derive(Default)]
+struct IdleLock {
+    after_secs: Cell<Option<u64>>,
+    last_activity_ms: Cell<f64>,
+    /// Counts starts: only the watcher of the latest one acts.
+    generation: Cell<u64>,
+}
+
+impl IdleLock {
+    fn is_due(&self, now_ms: f64) -> bool {
+        self.after_secs.get().is_some_and(|secs| now_ms - self.last_activity_ms.get() >= secs as f64 * 1000.0)
+    }
+}
+
 pub struct NodeHost {
-    node: RefCell<Option<Node>>,
+    node: Rc<RefCell<Option<Node>>>,
+    idle: Rc<IdleLock>,
     /// How the last start went (vault unlock, node start), for `Command::Metrics`.
     start_timings: Cell<(Option<u64>, Option<u64>)>,
     /// Set while a start is under way, so that a second `Start` cannot race it into two nodes.
@@ -51,7 +70,8 @@ impl NodeHost {
     pub fn new(send: impl Fn(FromNode) + 'static) -> Self {
         let send: Rc<dyn Fn(FromNode)> = Rc::new(send);
         Self {
-            node: RefCell::new(None),
+            node: Rc::new(RefCell::new(None)),
+            idle: Rc::new(IdleLock::default()),
             start_timings: Cell::new((None, None)),
             starting: Cell::new(false),
             connections: Rc::new(RefCell::new(BTreeMap::from([(Self::FIRST, send)]))),
@@ -110,6 +130,10 @@ impl NodeHost {
             ToNode::Detach => {
                 self.connections.borrow_mut().remove(&from);
             }
+            ToNode::Activity { auto_lock_after_secs } => {
+                self.idle.after_secs.set(auto_lock_after_secs);
+                self.idle.last_activity_ms.set(crate::browser::now_ms());
+            }
         }
     }
 
@@ -158,7 +182,35 @@ impl NodeHost {
         self.forward_events(&node);
         let node_id = node.node_id().to_string();
         *self.node.borrow_mut() = Some(node);
+        self.lock_when_idle(start.auto_lock_after_secs);
         Ok(node_id)
+    }
+
+    /// Stops the node once the person has not used a page of the wallet for `after_secs`, and tells
+    /// every page. The pages' own timers do the same while one is open; this one also runs with none.
+    fn lock_when_idle(&self, after_secs: Option<u64>) {
+        let idle = self.idle.clone();
+        idle.after_secs.set(after_secs);
+        idle.last_activity_ms.set(crate::browser::now_ms());
+        idle.generation.set(idle.generation.get() + 1);
+        let (generation, node, connections) = (idle.generation.get(), self.node.clone(), self.connections.clone());
+        wasm_bindgen_futures::spawn_local(async move {
+            loop {
+                let check_every = idle.after_secs.get().map_or(IDLE_CHECK_SECS, |secs| secs.clamp(1, IDLE_CHECK_SECS));
+                gloo_timers::future::sleep(std::time::Duration::from_secs(check_every)).await;
+                if idle.generation.get() != generation || node.borrow().is_none() {
+                    return;
+                }
+                if idle.is_due(crate::browser::now_ms()) {
+                    let running = node.borrow_mut().take();
+                    if let Some(running) = running {
+                        running.stop().await;
+                    }
+                    broadcast(&connections, FromNode::Stopped);
+                    return;
+                }
+            }
+        });
     }
 
     fn forward_events(&self, node: &Node) {

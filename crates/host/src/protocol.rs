@@ -55,6 +55,11 @@ pub enum ToNode {
     /// The page at this end went away (the extension's popup closed): the host stops writing to it.
     /// The node runs on.
     Detach,
+    /// The person used a page of the wallet (a key or a pointer press): the auto-lock's idle time
+    /// starts again, with the page's current setting.
+    Activity {
+        auto_lock_after_secs: Option<u64>,
+    },
 }
 
 /// Who asks: the wallet's own UI, or (through the browser extension) a website.
@@ -88,6 +93,10 @@ pub struct StartNode {
     /// A second Esplora server that must agree on confirmations and spends (optional).
     #[serde(default)]
     pub second_esplora_url: Option<String>,
+    /// Lock (stop the node) after this long without the person using a page of the wallet
+    /// (`ToNode::Activity`); never when `None`. In the extension no page may be open to time it.
+    #[serde(default)]
+    pub auto_lock_after_secs: Option<u64>,
 }
 
 fn default_onchain_fee_percent() -> u8 {
