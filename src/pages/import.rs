@@ -48,6 +48,13 @@ pub fn ImportPage() -> impl IntoView {
 
     view! {
         <h1>{move || t!("Restore a wallet", "Återställ en plånbok")}</h1>
+        // Two copies of one Lightning node each sign with the same keys but hold their own channel
+        // states: whichever is behind can publish an old state, and its peer may then take the
+        // channel's funds as a penalty.
+        <p class="warning" data-testid="restore-warning">{move || t!(
+            "Restore a wallet here only if it runs nowhere else. If its channels still run in another browser, tab or the Blixtra extension, close them there first: the same channels run in two places can lose their funds.",
+            "Återställ en plånbok här bara om den inte körs någon annanstans. Om dess kanaler fortfarande körs i en annan webbläsare, flik eller i Blixtra-tillägget, stäng dem där först: samma kanaler på två ställen kan förlora sina pengar."
+        )}</p>
         <form on:submit=restore>
             <label for="recovery-words">{move || t!("Recovery phrase (12 or 24 words)", "Återställningsfras (12 eller 24 ord)")}</label>
             <textarea id="recovery-words" rows="4" autocomplete="off" autocapitalize="none" spellcheck="false" required

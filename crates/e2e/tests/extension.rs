@@ -79,6 +79,7 @@ async fn scenario(ui: &Ui, devnet: &DevnetControl) -> Result<()> {
     ui.element("[data-testid=start-create]").await?;
     popup_fits(ui).await?;
     ui.screenshot_all_widths("welcome").await?;
+    restoring_warns_of_channels_run_twice(ui).await?;
     steps::create_wallet(ui, PASSPHRASE).await?;
     ui.wait_for_path("/home").await?;
     popup_fits(ui).await?;
@@ -130,6 +131,20 @@ async fn locked_in_one_page_is_locked_for_all(ui: &Ui) -> Result<()> {
     let running = |shown: &str| shown.chars().any(|c| c.is_ascii_digit());
     ui.wait_for_text("[data-testid=lightning-balance]", "the node running again", NETWORK_WAIT, running).await?;
     Ok(())
+}
+
+/// The restore page says that a wallet whose channels run elsewhere must not be restored here too.
+async fn restoring_warns_of_channels_run_twice(ui: &Ui) -> Result<()> {
+    ui.click("[data-testid=start-import]").await?;
+    ui.wait_for_path("/import").await?;
+    ui.wait_for_text("[data-testid=restore-warning]", "the warning of channels run twice", ui.waits.element, |shown| {
+        shown.contains("the Blixtra extension")
+    })
+    .await?;
+    popup_fits(ui).await?;
+    ui.screenshot_all_widths("restore").await?;
+    ui.open("/wallet.html?popup").await?;
+    ui.wait_for_path("/").await
 }
 
 /// The page is laid out at the popup's width, and nothing on it is wider.
