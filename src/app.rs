@@ -143,6 +143,14 @@ fn watch_for_idleness(ctx: AppContext) {
             ctx.note_activity();
         }
     });
+    // A new auto-lock setting reaches the node's own idle lock at once, not at the next activity:
+    // with no page open (the extension's popup closed) there may be none.
+    Effect::new(move |_| {
+        let after_secs = ctx.auto_lock.get().after_secs();
+        if let Some(node) = ctx.wallet().and_then(|wallet| wallet.node()) {
+            node.note_activity(after_secs);
+        }
+    });
     set_interval(
         move || {
             if ctx.phase.get_untracked() == Phase::Unlocked && ctx.auto_lock.get_untracked().is_due(ctx.last_activity_ms.get_value(), now_ms()) {
