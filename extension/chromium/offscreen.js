@@ -12,6 +12,8 @@ const NODE_PORT = 'node';
 let worker = null;
 // Ports that connected before the worker's wasm had loaded and it listened (its first message).
 let waiting = [];
+// Ports handed to the worker, until their page goes.
+const relayed = new Set();
 
 function startWorker() {
   worker = new Worker('/node_worker_loader.js');
@@ -22,16 +24,28 @@ function startWorker() {
     waiting = null;
     ready.forEach(hand);
   };
-  worker.onerror = (event) => console.error('the node worker failed:', event.message);
+  worker.onerror = (event) => {
+    // A panic: the node is gone, as a web app's worker would be. Every page hears it (its port
+    // closes, and it says the node's process failed), and the next start gets a new worker.
+    console.error('the node worker failed:', event.message);
+    relayed.forEach((port) => port.disconnect());
+    relayed.clear();
+    (waiting ?? []).forEach((port) => port.disconnect());
+    worker.terminate();
+    waiting = [];
+    startWorker();
+  };
 }
 
 // Gives the worker one end of a channel for `port`, and relays between the two.
 function hand(port) {
+  relayed.add(port);
   const channel = new MessageChannel();
   channel.port1.onmessage = (event) => port.postMessage(event.data);
   port.onMessage.addListener((text) => channel.port1.postMessage(text));
   port.onDisconnect.addListener(() => {
     // The page went (the popup closed): the node runs on and stops writing to it.
+    relayed.delete(port);
     channel.port1.postMessage(JSON.stringify({ kind: 'detach' }));
     channel.port1.close();
   });
