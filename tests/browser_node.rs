@@ -585,26 +585,9 @@ async fn the_ui_protocol_answers_with_data_and_refuses_bad_input_with_its_error(
 #[wasm_bindgen_test]
 async fn the_worker_host_starts_the_node_from_the_vault_and_speaks_the_protocol() {
     let devnet = devnet().await;
-    let NewWallet { name, node, .. } = new_wallet(&devnet, "host").await;
-    node.stop().await;
-    drop(node);
-    let sent: Rc<RefCell<Vec<FromNode>>> = Rc::default();
-    let outbox = sent.clone();
-    let host = NodeHost::new(move |message| outbox.borrow_mut().push(message));
+    let (name, host, sent) = stopped_wallet_and_host(&devnet, "host").await;
     let last = || sent.borrow().last().cloned().expect("an answer");
-    let start = |passphrase: &str| StartNode {
-        database: name.clone(),
-        passphrase: passphrase.to_owned(),
-        network: Network::Regtest,
-        esplora_url: devnet.esplora_url.clone(),
-        proxy_url_template: devnet.proxy_url_template.clone(),
-        max_channel_sat: 1_000_000,
-        onchain_fee_percent: 2,
-        onchain_fee_floor_sat: 5_000,
-        trusted_peers: Vec::new(),
-        second_esplora_url: None,
-        auto_lock_after_secs: None,
-    };
+    let start = |passphrase: &str| host_start(&devnet, &name, passphrase, None);
 
     host.handle(ToNode::Hello { version: PROTOCOL_VERSION }).await;
     assert_eq!(last(), FromNode::Hello { version: PROTOCOL_VERSION, running: None });
@@ -629,20 +612,21 @@ async fn the_worker_host_starts_the_node_from_the_vault_and_speaks_the_protocol(
     Box::pin(pages_share_the_node(&host, &sent)).await;
 }
 
-/// The node locks itself after the idle time it was started with, whether or not a page is open to
-/// time it (in the extension, none may be), and a page's activity keeps it running.
-#[wasm_bindgen_test]
-async fn the_node_locks_itself_when_nobody_uses_the_wallet() {
-    let devnet = devnet().await;
-    let NewWallet { name, node, .. } = new_wallet(&devnet, "idle").await;
+/// A new wallet whose node has stopped, and a worker's host for it whose messages are kept.
+async fn stopped_wallet_and_host(devnet: &Devnet, label: &str) -> (String, NodeHost, Rc<RefCell<Vec<FromNode>>>) {
+    let NewWallet { name, node, .. } = new_wallet(devnet, label).await;
     node.stop().await;
     drop(node);
     let sent: Rc<RefCell<Vec<FromNode>>> = Rc::default();
     let outbox = sent.clone();
-    let host = NodeHost::new(move |message| outbox.borrow_mut().push(message));
-    let start = StartNode {
-        database: name.clone(),
-        passphrase: PASSPHRASE.to_owned(),
+    (name, NodeHost::new(move |message| outbox.borrow_mut().push(message)), sent)
+}
+
+/// What a page sends the host to start the node of wallet `name` on the devnet.
+fn host_start(devnet: &Devnet, name: &str, passphrase: &str, auto_lock_after_secs: Option<u64>) -> StartNode {
+    StartNode {
+        database: name.to_owned(),
+        passphrase: passphrase.to_owned(),
         network: Network::Regtest,
         esplora_url: devnet.esplora_url.clone(),
         proxy_url_template: devnet.proxy_url_template.clone(),
@@ -651,8 +635,17 @@ async fn the_node_locks_itself_when_nobody_uses_the_wallet() {
         onchain_fee_floor_sat: 5_000,
         trusted_peers: Vec::new(),
         second_esplora_url: None,
-        auto_lock_after_secs: Some(2),
-    };
+        auto_lock_after_secs,
+    }
+}
+
+/// The node locks itself after the idle time it was started with, whether or not a page is open to
+/// time it (in the extension, none may be), and a page's activity keeps it running.
+#[wasm_bindgen_test]
+async fn the_node_locks_itself_when_nobody_uses_the_wallet() {
+    let devnet = devnet().await;
+    let (name, host, sent) = stopped_wallet_and_host(&devnet, "idle").await;
+    let start = host_start(&devnet, &name, PASSPHRASE, Some(2));
     host.handle(ToNode::Start(start)).await;
     assert!(matches!(sent.borrow().last(), Some(FromNode::Started { .. })), "{:?}", sent.borrow().last());
     // Used every half second for five seconds: still running.
