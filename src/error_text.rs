@@ -158,6 +158,16 @@ fn node_error(error: &NodeError) -> String {
         NodeError::NotPermitted { origin } => {
             t!(format!("{origin} may not ask this of the wallet."), format!("{origin} får inte begära detta av plånboken."))
         }
+        NodeError::PromptGone => {
+            t!(
+                "The website's question was answered already or has expired.".to_owned(),
+                "Webbplatsens fråga är redan besvarad eller har gått ut.".to_owned()
+            )
+        }
+        NodeError::NotAWebsite { origin } => t!(
+            format!("“{origin}” is not a website's address (https://… or http://…)."),
+            format!("”{origin}” är ingen webbplatsadress (https://… eller http://…).")
+        ),
     }
 }
 

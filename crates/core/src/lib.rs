@@ -12,6 +12,7 @@ pub mod record_names;
 pub mod seal;
 pub mod store;
 pub mod vault;
+pub mod websites;
 
 pub use mnemonic::{MnemonicError, RecoveryPhrase};
 pub use store::sealed::{SealedError, SealedStore};

@@ -47,3 +47,9 @@ pub const PEERS_NAMESPACE: &str = "peers";
 /// opens or accepts a channel, read for how long it may stay closed
 /// ([`crate::node::closed_safely`]).
 pub const CHANNEL_TERMS_NAMESPACE: &str = "channel_terms";
+
+/// Namespace of the websites the person answered (the browser extension's WebLN provider): key the
+/// site's origin, value its permission, budget, spending today and payments, as JSON
+/// ([`crate::websites::Website`]). Written when the person allows, denies or sets a budget for a
+/// site and when a site's payment or invoice is made; read on each of the site's calls.
+pub const WEBSITES_NAMESPACE: &str = "websites";

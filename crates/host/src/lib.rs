@@ -7,4 +7,6 @@ pub mod browser;
 pub mod node_client;
 pub mod node_host;
 pub mod protocol;
+pub mod webln;
+mod website_host;
 pub mod worker;

@@ -53,6 +53,12 @@ pub enum NodeNotice {
     WorkerFailed(String),
     /// Another page stopped the shared node (the extension's popup locked the wallet).
     Stopped,
+    /// A website paid within its budget, without a prompt.
+    WebsitePaid {
+        origin: String,
+        amount_sat: u64,
+        fee_sat: u64,
+    },
 }
 
 /// How the client reaches the node.
@@ -281,6 +287,9 @@ impl Inner {
                 }
             }
             FromNode::Event { event } => (self.on_notice)(NodeNotice::Event(event)),
+            FromNode::WebsitePaid { origin, amount_sat, fee_sat } => (self.on_notice)(NodeNotice::WebsitePaid { origin, amount_sat, fee_sat }),
+            // For the offscreen document, which opens the window; a page has none to open.
+            FromNode::OpenPrompt { .. } => {}
             lifecycle @ (FromNode::Hello { .. } | FromNode::Started { .. } | FromNode::StartFailed { .. } | FromNode::Stopped) => {
                 let waiter = self.lifecycle.borrow_mut().take();
                 match waiter {
@@ -326,5 +335,7 @@ fn message_kind(message: &FromNode) -> &'static str {
         FromNode::Reply { .. } => "reply",
         FromNode::Event { .. } => "event",
         FromNode::Stopped => "stopped",
+        FromNode::OpenPrompt { .. } => "open_prompt",
+        FromNode::WebsitePaid { .. } => "website_paid",
     }
 }

@@ -13,6 +13,7 @@ use blixtra_core::node::lightning_node::{LightningNode, NodeConfig};
 use blixtra_core::node::logger::Level;
 use blixtra_core::node::onchain::FeeCap;
 use blixtra_core::node::NodeError;
+use blixtra_core::websites::WebsiteStore;
 use blixtra_core::Vault;
 use futures::StreamExt;
 use lightning::bitcoin::Amount;
@@ -21,6 +22,7 @@ use crate::browser::platform::{console_logger, BrowserPlatform};
 use crate::browser::timing;
 use crate::browser::IdbStore;
 use crate::protocol::{answer, permit, Caller, Command, FromNode, Metrics, NodeMetrics, Run, StartError, StartNode, ToNode, PROTOCOL_VERSION};
+use crate::website_host::Websites;
 
 type Node = Rc<LightningNode<BrowserPlatform>>;
 
@@ -50,7 +52,9 @@ impl IdleLock {
 }
 
 pub struct NodeHost {
-    node: Rc<RefCell<Option<Node>>>,
+    pub(crate) node: Rc<RefCell<Option<Node>>>,
+    /// Websites' permissions and open prompts (`website_host.rs`).
+    pub(crate) websites: Rc<Websites>,
     idle: Rc<IdleLock>,
     /// How the last start went (vault unlock, node start), for `Command::Metrics`.
     start_timings: Cell<(Option<u64>, Option<u64>)>,
@@ -71,6 +75,7 @@ impl NodeHost {
         let send: Rc<dyn Fn(FromNode)> = Rc::new(send);
         Self {
             node: Rc::new(RefCell::new(None)),
+            websites: Rc::new(Websites::default()),
             idle: Rc::new(IdleLock::default()),
             start_timings: Cell::new((None, None)),
             starting: Cell::new(false),
@@ -111,6 +116,13 @@ impl NodeHost {
                     Err(error) => FromNode::StartFailed { error },
                 });
             }
+            ToNode::Request { id, caller, command } if command.for_host() => {
+                let result = match permit(&caller, &command) {
+                    Ok(()) => self.host_answer(from, command).await,
+                    Err(refused) => Err(refused),
+                };
+                reply(FromNode::Reply { id, result });
+            }
             ToNode::Request { id, caller, command } => {
                 let node = self.node.borrow().clone();
                 let result = match (node, command) {
@@ -122,6 +134,7 @@ impl NodeHost {
             }
             ToNode::Stop => {
                 let node = self.node.borrow_mut().take();
+                self.websites.store.borrow_mut().take();
                 if let Some(node) = node {
                     node.stop().await;
                 }
@@ -129,6 +142,7 @@ impl NodeHost {
             }
             ToNode::Detach => {
                 self.connections.borrow_mut().remove(&from);
+                self.prompts_closed_by(from);
             }
             ToNode::Activity { auto_lock_after_secs } => {
                 self.idle.after_secs.set(auto_lock_after_secs);
@@ -137,7 +151,27 @@ impl NodeHost {
         }
     }
 
-    fn send_to(&self, to: ConnectionId, message: FromNode) {
+    /// The commands the host answers itself (websites' prompts and permissions).
+    async fn host_answer(&self, from: ConnectionId, command: Command) -> Result<serde_json::Value, NodeError> {
+        fn value<T: serde::Serialize>(answer: Result<T, NodeError>) -> Result<serde_json::Value, NodeError> {
+            answer.map(|a| serde_json::to_value(a).expect("answers are plain data"))
+        }
+        match command {
+            Command::PromptDetails(details) => value(self.prompt_details(from, details)),
+            Command::AnswerPrompt(answered) => value(self.answer_prompt(answered)),
+            Command::Websites(_) => value(self.website_views().await),
+            Command::SetWebsite(set) => value(self.set_website(set).await),
+            Command::ForgetWebsite(forget) => value(self.forget_website(&forget.origin).await),
+            _ => Err(NodeError::Stopped),
+        }
+    }
+
+    /// Sends `message` to every page.
+    pub(crate) fn broadcast(&self, message: FromNode) {
+        broadcast(&self.connections, message);
+    }
+
+    pub(crate) fn send_to(&self, to: ConnectionId, message: FromNode) {
         let send = self.connections.borrow().get(&to).cloned();
         if let Some(send) = send {
             send(message);
@@ -181,6 +215,7 @@ impl NodeHost {
         self.start_timings.set((Some((unlocked - began) as u64), Some((timing::elapsed_ms() - unlocked) as u64)));
         self.forward_events(&node);
         let node_id = node.node_id().to_string();
+        *self.websites.store.borrow_mut() = Some(Rc::new(WebsiteStore::new(vault.shared_store())));
         *self.node.borrow_mut() = Some(node);
         self.lock_when_idle(start.auto_lock_after_secs);
         Ok(node_id)
@@ -193,7 +228,7 @@ impl NodeHost {
         idle.after_secs.set(after_secs);
         idle.last_activity_ms.set(crate::browser::now_ms());
         idle.generation.set(idle.generation.get() + 1);
-        let (generation, node, connections) = (idle.generation.get(), self.node.clone(), self.connections.clone());
+        let (generation, node, connections, websites) = (idle.generation.get(), self.node.clone(), self.connections.clone(), self.websites.clone());
         wasm_bindgen_futures::spawn_local(async move {
             loop {
                 let check_every = idle.after_secs.get().map_or(IDLE_CHECK_SECS, |secs| secs.clamp(1, IDLE_CHECK_SECS));
@@ -203,6 +238,7 @@ impl NodeHost {
                 }
                 if idle.is_due(crate::browser::now_ms()) {
                     let running = node.borrow_mut().take();
+                    websites.store.borrow_mut().take();
                     if let Some(running) = running {
                         running.stop().await;
                     }

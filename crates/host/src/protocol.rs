@@ -26,6 +26,7 @@ use blixtra_core::node::payment::record::hex;
 use blixtra_core::node::payment::{PaymentDirection, PaymentKind, PaymentRecord, PaymentStatus};
 use blixtra_core::node::platform::Platform;
 use blixtra_core::store::sealed::StoreWrites;
+pub use blixtra_core::websites::Budget;
 use blixtra_core::VaultError;
 use lightning::bitcoin;
 use lightning::ln::channel_state::ChannelDetails;
@@ -34,7 +35,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 /// Changes whenever a message changes shape.
-pub const PROTOCOL_VERSION: u16 = 5;
+pub const PROTOCOL_VERSION: u16 = 6;
 
 /// What the UI sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -151,6 +152,17 @@ pub enum FromNode {
         event: NodeEvent,
     },
     Stopped,
+    /// To the page that spawned the worker (the extension's offscreen document): open the prompt
+    /// window for website prompt `id`.
+    OpenPrompt {
+        id: u64,
+    },
+    /// A website paid within the budget the person gave it, without a prompt: every page says so.
+    WebsitePaid {
+        origin: String,
+        amount_sat: u64,
+        fee_sat: u64,
+    },
 }
 
 /// Why the node did not start, so that the UI can act on it (ask for the passphrase again, say the
@@ -204,12 +216,16 @@ pub trait Run: Call {
 /// Declares the commands: each variant of [`Command`] wraps its struct, which is a [`Call`] with
 /// its answer type; [`answer`] dispatches on them, so a command and its answer cannot part.
 macro_rules! commands {
-    ($($(#[$doc:meta])* $variant:ident($call:ident) -> $answer:ty;)*) => {
-        /// One thing a caller asks of the node.
+    (
+        node { $($(#[$doc:meta])* $variant:ident($call:ident) -> $answer:ty;)* }
+        host { $($(#[$host_doc:meta])* $host_variant:ident($host_call:ident) -> $host_answer:ty;)* }
+    ) => {
+        /// One thing a caller asks of the node (or of its host: see [`Command::for_host`]).
         #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
         #[serde(tag = "command", rename_all = "snake_case")]
         pub enum Command {
             $($(#[$doc])* $variant($call),)*
+            $($(#[$host_doc])* $host_variant($host_call),)*
         }
         $(
             impl Call for $call {
@@ -221,17 +237,40 @@ macro_rules! commands {
                 }
             }
         )*
+        $(
+            impl Call for $host_call {
+                type Answer = $host_answer;
+            }
+            impl From<$host_call> for Command {
+                fn from(call: $host_call) -> Self {
+                    Command::$host_variant(call)
+                }
+            }
+        )*
+        impl Command {
+            /// Whether the host answers this itself (websites' prompts and permissions, which exist
+            /// while the node is stopped too) rather than the node.
+            pub fn for_host(&self) -> bool {
+                match self {
+                    $(Command::$host_variant(_) => true,)*
+                    _ => false,
+                }
+            }
+        }
         /// Carries out `command` on `node` for `caller`; the answer is its call's answer, as JSON.
         pub async fn answer<P: Platform>(node: &Rc<LightningNode<P>>, caller: &Caller, command: Command) -> Result<serde_json::Value, NodeError> {
             permit(caller, &command)?;
             match command {
                 $(Command::$variant(call) => call.run(node).await.map(|answer| serde_json::to_value(answer).expect("answers are plain data")),)*
+                // The host answers these before a node is asked (`NodeHost::handle_from`).
+                $(Command::$host_variant(_) => Err(NodeError::Stopped),)*
             }
         }
     };
 }
 
 commands! {
+    node {
     Sync(SyncChain) -> Synced;
     Status(Status) -> StatusView;
     Balances(Balances) -> BalancesView;
@@ -253,14 +292,28 @@ commands! {
     Payments(Payments) -> Vec<PaymentView>;
     /// What the node measures about itself (see [`NodeMetrics`]).
     Metrics(Metrics) -> NodeMetrics;
+    }
+    host {
+    /// What a website's open prompt asks (the prompt window shows it; it is that window's to answer).
+    PromptDetails(PromptDetails) -> PromptView;
+    AnswerPrompt(AnswerPrompt) -> ();
+    /// The websites the person answered, by origin (needs the wallet unlocked).
+    Websites(Websites) -> Vec<WebsiteView>;
+    /// Allows a site (with a budget, or none) or denies it.
+    SetWebsite(SetWebsite) -> ();
+    /// Forgets a site: its next `enable` asks again.
+    ForgetWebsite(ForgetWebsite) -> ();
+    }
 }
 
-/// The per-caller rules: the wallet's own UI may ask anything; websites nothing yet (the browser
-/// extension's permissions and budgets will say what they may).
-pub fn permit(caller: &Caller, _command: &Command) -> Result<(), NodeError> {
-    match caller {
-        Caller::App => Ok(()),
-        Caller::Website { origin } => Err(NodeError::NotPermitted { origin: origin.clone() }),
+/// The per-caller rules: the wallet's own UI may ask anything; a website (through WebLN, once the
+/// person allowed it and a prompt or budget let it pay: `website_host.rs`) only what WebLN offers,
+/// and never its own permissions.
+pub fn permit(caller: &Caller, command: &Command) -> Result<(), NodeError> {
+    match (caller, command) {
+        (Caller::App, _) => Ok(()),
+        (Caller::Website { .. }, Command::Balances(_) | Command::CreateInvoice(_) | Command::CheckInvoice(_) | Command::PayInvoice(_)) => Ok(()),
+        (Caller::Website { origin }, _) => Err(NodeError::NotPermitted { origin: origin.clone() }),
     }
 }
 
@@ -281,8 +334,60 @@ no_fields!(
     Channels,
     /// The payment history, newest first.
     Payments,
-    Metrics
+    Metrics,
+    Websites
 );
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PromptDetails {
+    pub id: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnswerPrompt {
+    pub id: u64,
+    pub allow: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetWebsite {
+    pub origin: String,
+    pub allowed: bool,
+    pub budget: Option<Budget>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForgetWebsite {
+    pub origin: String,
+}
+
+/// What a website asks the person, in the extension's prompt window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "question", rename_all = "snake_case")]
+pub enum Question {
+    /// The wallet is locked: unlock it to answer the site.
+    Unlock,
+    /// May the site use the wallet (see its node id, balance; ask for payments)?
+    Enable,
+    /// May the site pay this invoice?
+    Pay { amount_sat: u64, description: Option<String>, payee: Option<String>, estimated_fee_sat: Option<u64>, max_fee_sat: u64 },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PromptView {
+    /// The top-level site that asks.
+    pub origin: String,
+    pub question: Question,
+}
+
+/// A site as the settings list it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebsiteView {
+    pub origin: String,
+    pub allowed: bool,
+    pub budget: Option<Budget>,
+    pub spent_today_sat: u64,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpenChannel {

@@ -29,7 +29,12 @@ pub fn run() {
     }));
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         if let Ok(port) = event.ports().get(0).dyn_into::<MessagePort>() {
-            serve_port(&host, port);
+            // The offscreen document says whose port it is: a page of the wallet's, or a website's
+            // (by the origin the browser gave its content script, never one the page claims).
+            match event.data().as_string().as_deref().and_then(|label| label.strip_prefix(WEBSITE_LABEL)) {
+                Some(origin) => serve_website_port(&host, port, origin.to_owned()),
+                None => serve_port(&host, port),
+            }
             return;
         }
         handle_text(&host, NodeHost::FIRST, event.data().as_string());
@@ -42,6 +47,27 @@ pub fn run() {
     if let Ok(text) = serde_json::to_string(&FromNode::Hello { version: PROTOCOL_VERSION, running: None }) {
         let _ = scope.post_message(&text.into());
     }
+}
+
+/// How `extension/chromium/offscreen.js` labels a website's port: this, then the site's origin.
+const WEBSITE_LABEL: &str = "website ";
+
+/// Serves a website's WebLN calls on `port` (`website_host.rs`): its requests in, only their answers
+/// out. A website's port is no connection of the protocol: it hears no event and sends no command.
+fn serve_website_port(host: &Rc<NodeHost>, port: MessagePort, origin: String) {
+    let (host, outbox) = (host.clone(), port.clone());
+    let origin = Rc::new(origin);
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        let Some(text) = event.data().as_string() else { return };
+        let (host, outbox, origin) = (host.clone(), outbox.clone(), origin.clone());
+        wasm_bindgen_futures::spawn_local(async move {
+            let reply = host.website_call(&origin, &text).await;
+            let _ = outbox.post_message(&reply.into());
+        });
+    });
+    port.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    // It lives as long as the port: a few bytes per website page that used WebLN.
+    on_message.forget();
 }
 
 /// Makes `port` a connection of its own: its messages in, the host's answers and events out.

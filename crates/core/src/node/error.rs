@@ -54,6 +54,11 @@ pub enum NodeError {
     /// A caller the node does not take this command from (a website, by its origin).
     #[error("{origin} may not ask this of the wallet")]
     NotPermitted { origin: String },
+    /// A website's prompt that was answered already, or that expired.
+    #[error("the website's question was answered already or has expired")]
+    PromptGone,
+    #[error("“{origin}” is not a website's address (https://… or http://…)")]
+    NotAWebsite { origin: String },
 }
 
 /// What went wrong with the wallet's storage.

@@ -25,6 +25,7 @@ pub mod payment;
 mod peers;
 pub mod platform;
 pub mod signer;
+pub mod signing;
 pub mod spawn;
 mod tasks;
 pub mod types;

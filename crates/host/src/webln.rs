@@ -1,0 +1,244 @@
+//! WebLN as websites speak it (the browser extension's `window.webln`, `extension/webln/`): what a
+//! page may ask, read and checked here before anything reaches the node, and the answers and errors
+//! it gets back, named as WebLN's clients expect (`RejectionError`, `InvalidDataError`, …).
+//!
+//! A page's request is `{"id": 1, "method": "sendPayment", "args": ["lnbc…"]}` (the arguments as
+//! the page passed them); the answer `{"id": 1, "result": {…}}` or
+//! `{"id": 1, "error": {"name": "RejectionError", "message": "…"}}`. What the node does with a
+//! request (permission, prompts, budgets) is `website_host.rs`'s.
+
+use blixtra_core::node::error::{NodeError, PaymentFailure};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The largest request a page may send: an invoice, or a message to sign, with room to spare.
+pub const MAX_REQUEST_BYTES: usize = 16 * 1024;
+/// The longest message a page may have signed.
+pub const MAX_MESSAGE_CHARS: usize = 4096;
+/// The longest memo a page may put in an invoice (BOLT11 descriptions are at most 639 bytes).
+pub const MAX_MEMO_BYTES: usize = 639;
+/// The most an invoice a page asks for may be for: the wallet is for everyday sums.
+pub const MAX_INVOICE_SAT: u64 = 100_000_000;
+
+/// The methods that work, as `getInfo` lists them. `keysend` and `lnurl` are not here yet: they
+/// answer `UnsupportedMethodError`.
+pub const METHODS: &[&str] =
+    &["enable", "isEnabled", "getInfo", "getBalance", "makeInvoice", "sendPayment", "signMessage", "verifyMessage", "lookupInvoice", "on", "off"];
+
+/// One request of a page, as it arrives.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct WeblnRequest {
+    pub id: u64,
+    pub method: String,
+    #[serde(default)]
+    pub args: Vec<Value>,
+}
+
+/// A request, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WeblnCall {
+    Enable,
+    IsEnabled,
+    GetInfo,
+    GetBalance,
+    MakeInvoice(InvoiceAsked),
+    SendPayment { invoice: String },
+    SignMessage { message: String },
+    VerifyMessage { signature: String, message: String },
+    LookupInvoice(Lookup),
+}
+
+/// What `makeInvoice` asks for, in sats.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvoiceAsked {
+    /// `None`: the payer chooses.
+    pub amount_sat: Option<u64>,
+    pub memo: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    PaymentHash(String),
+    PaymentRequest(String),
+}
+
+/// The error names WebLN's clients tell apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ErrorName {
+    RejectionError,
+    UnsupportedMethodError,
+    InvalidDataError,
+    RoutingError,
+    InternalError,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WeblnError {
+    pub name: ErrorName,
+    pub message: String,
+}
+
+impl WeblnError {
+    pub fn new(name: ErrorName, message: impl Into<String>) -> Self {
+        WeblnError { name, message: message.into() }
+    }
+
+    pub fn rejected(message: impl Into<String>) -> Self {
+        Self::new(ErrorName::RejectionError, message)
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(ErrorName::InvalidDataError, message)
+    }
+}
+
+/// The node's refusals in WebLN's words: a bad invoice is the page's data, a payment that found no
+/// way a routing error, the rest internal. The message is the node's own plain sentence.
+impl From<NodeError> for WeblnError {
+    fn from(error: NodeError) -> Self {
+        let name = match &error {
+            NodeError::InvalidInvoice(_) | NodeError::WrongNetwork { .. } | NodeError::InvoiceExpired | NodeError::AmountNeeded => {
+                ErrorName::InvalidDataError
+            }
+            NodeError::AlreadyPaid(_) => ErrorName::InvalidDataError,
+            NodeError::InsufficientFunds { .. } => ErrorName::RoutingError,
+            NodeError::PaymentFailed(failure) => match failure {
+                PaymentFailure::NoRoute | PaymentFailure::RetriesExhausted | PaymentFailure::RecipientRejected | PaymentFailure::Expired => {
+                    ErrorName::RoutingError
+                }
+                _ => ErrorName::InternalError,
+            },
+            NodeError::NotPermitted { .. } => ErrorName::RejectionError,
+            _ => ErrorName::InternalError,
+        };
+        WeblnError::new(name, error.to_string())
+    }
+}
+
+/// An answer to a page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WeblnReply {
+    pub id: u64,
+    #[serde(flatten)]
+    pub outcome: WeblnOutcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WeblnOutcome {
+    Result(Value),
+    Error(WeblnError),
+}
+
+/// Reads a page's request: its size, its shape, then its method's arguments. The `id` comes back
+/// with an error if it could be read, so that the page's promise settles.
+pub fn read_request(text: &str) -> Result<(u64, WeblnCall), (Option<u64>, WeblnError)> {
+    if text.len() > MAX_REQUEST_BYTES {
+        return Err((None, WeblnError::invalid(format!("the request is {} bytes; at most {MAX_REQUEST_BYTES} are read", text.len()))));
+    }
+    let request: WeblnRequest = serde_json::from_str(text).map_err(|_| (None, WeblnError::invalid("the request is not a WebLN call")))?;
+    let call = read_call(&request.method, &request.args).map_err(|e| (Some(request.id), e))?;
+    Ok((request.id, call))
+}
+
+fn read_call(method: &str, args: &[Value]) -> Result<WeblnCall, WeblnError> {
+    Ok(match method {
+        "enable" => WeblnCall::Enable,
+        "isEnabled" => WeblnCall::IsEnabled,
+        "getInfo" => WeblnCall::GetInfo,
+        "getBalance" => WeblnCall::GetBalance,
+        "makeInvoice" => WeblnCall::MakeInvoice(read_invoice_asked(args.first())?),
+        "sendPayment" => WeblnCall::SendPayment { invoice: text_arg(args.first(), "sendPayment", "paymentRequest", MAX_REQUEST_BYTES)? },
+        "signMessage" => WeblnCall::SignMessage { message: text_arg(args.first(), "signMessage", "message", MAX_MESSAGE_CHARS)? },
+        "verifyMessage" => WeblnCall::VerifyMessage {
+            signature: text_arg(args.first(), "verifyMessage", "signature", 200)?,
+            message: text_arg(args.get(1), "verifyMessage", "message", MAX_MESSAGE_CHARS)?,
+        },
+        "lookupInvoice" => WeblnCall::LookupInvoice(read_lookup(args.first())?),
+        "keysend" | "lnurl" | "request" => {
+            return Err(WeblnError::new(ErrorName::UnsupportedMethodError, format!("{method} is not supported by this wallet yet")));
+        }
+        other => {
+            let shown: String = other.chars().take(40).collect();
+            return Err(WeblnError::new(ErrorName::UnsupportedMethodError, format!("{shown} is not a WebLN method")));
+        }
+    })
+}
+
+fn text_arg(value: Option<&Value>, method: &str, name: &str, max_chars: usize) -> Result<String, WeblnError> {
+    match value {
+        Some(Value::String(text)) if text.chars().count() <= max_chars && !text.trim().is_empty() => Ok(text.clone()),
+        Some(Value::String(text)) if text.trim().is_empty() => Err(WeblnError::invalid(format!("{method}: {name} is empty"))),
+        Some(Value::String(_)) => Err(WeblnError::invalid(format!("{method}: {name} is longer than {max_chars} characters"))),
+        _ => Err(WeblnError::invalid(format!("{method}: {name} must be a string"))),
+    }
+}
+
+/// An amount in sats as pages write it: a whole number, or a string of one.
+fn sats(value: &Value, field: &str) -> Result<u64, WeblnError> {
+    let bad = || WeblnError::invalid(format!("makeInvoice: {field} must be a whole number of sats"));
+    let sat = match value {
+        Value::Number(number) => number.as_u64().ok_or_else(bad)?,
+        Value::String(text) => text.trim().parse::<u64>().map_err(|_| bad())?,
+        _ => return Err(bad()),
+    };
+    if sat > MAX_INVOICE_SAT {
+        return Err(WeblnError::invalid(format!("makeInvoice: {field} is more than {MAX_INVOICE_SAT} sats")));
+    }
+    Ok(sat)
+}
+
+/// `makeInvoice(amount)` or `makeInvoice({ amount, defaultAmount, minimumAmount, maximumAmount,
+/// defaultMemo })`. Without an amount the default is used; without either, the payer chooses (the
+/// minimum and maximum are checked against the default, as no prompt asks for another amount).
+fn read_invoice_asked(arg: Option<&Value>) -> Result<InvoiceAsked, WeblnError> {
+    let Some(arg) = arg else { return Ok(InvoiceAsked { amount_sat: None, memo: String::new() }) };
+    if !arg.is_object() {
+        return Ok(InvoiceAsked { amount_sat: Some(sats(arg, "amount")?).filter(|&sat| sat > 0), memo: String::new() });
+    }
+    let field = |name: &str| arg.get(name).filter(|value| !value.is_null());
+    let amount = field("amount").map(|v| sats(v, "amount")).transpose()?;
+    let default = field("defaultAmount").map(|v| sats(v, "defaultAmount")).transpose()?;
+    let minimum = field("minimumAmount").map(|v| sats(v, "minimumAmount")).transpose()?;
+    let maximum = field("maximumAmount").map(|v| sats(v, "maximumAmount")).transpose()?;
+    let amount_sat = amount.or(default).filter(|&sat| sat > 0);
+    if let (Some(min), Some(max)) = (minimum, maximum) {
+        if min > max {
+            return Err(WeblnError::invalid("makeInvoice: minimumAmount is more than maximumAmount"));
+        }
+    }
+    if let Some(sat) = amount_sat {
+        if minimum.is_some_and(|min| sat < min) || maximum.is_some_and(|max| sat > max) {
+            return Err(WeblnError::invalid("makeInvoice: the amount is outside minimumAmount–maximumAmount"));
+        }
+    }
+    let memo = match field("defaultMemo") {
+        None => String::new(),
+        Some(Value::String(memo)) if memo.len() <= MAX_MEMO_BYTES => memo.clone(),
+        Some(Value::String(_)) => return Err(WeblnError::invalid(format!("makeInvoice: defaultMemo is longer than {MAX_MEMO_BYTES} bytes"))),
+        Some(_) => return Err(WeblnError::invalid("makeInvoice: defaultMemo must be a string")),
+    };
+    Ok(InvoiceAsked { amount_sat, memo })
+}
+
+/// `lookupInvoice({ paymentHash })` or `lookupInvoice({ paymentRequest })`.
+fn read_lookup(arg: Option<&Value>) -> Result<Lookup, WeblnError> {
+    let text = |name: &str| arg.and_then(|a| a.get(name)).and_then(Value::as_str).map(str::trim).filter(|t| !t.is_empty());
+    if let Some(hash) = text("paymentHash") {
+        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(WeblnError::invalid("lookupInvoice: paymentHash must be 64 hex digits"));
+        }
+        return Ok(Lookup::PaymentHash(hash.to_ascii_lowercase()));
+    }
+    match text("paymentRequest") {
+        Some(invoice) if invoice.len() <= MAX_REQUEST_BYTES => Ok(Lookup::PaymentRequest(invoice.to_owned())),
+        _ => Err(WeblnError::invalid("lookupInvoice needs { paymentHash } or { paymentRequest }")),
+    }
+}
+
+/// Whether `origin` is a web origin a content script could have come from: `http(s)://host[:port]`,
+/// nothing after it.
+pub fn is_web_origin(origin: &str) -> bool {
+    let Some(rest) = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://")) else { return false };
+    origin.len() <= 300 && !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+}

@@ -1,0 +1,333 @@
+//! Websites' WebLN calls in the node's host: the gate between a page and the node. A call is read
+//! and checked (`webln.rs`), then let through only as the person said: a site must have been
+//! allowed (its first `enable` opens a prompt), and every payment is either confirmed in a prompt or
+//! within the budget the person gave that site. A locked wallet asks to be unlocked first. One
+//! prompt per site at a time; a denied site is refused at once, locked or not, until it is allowed.
+//!
+//! Prompts are the host's, not the node's: they exist while the wallet is locked. The host asks the
+//! page that spawned it (the offscreen document) to open the prompt window (`FromNode::OpenPrompt`);
+//! that window reads the question (`PromptDetails`) and answers it (`AnswerPrompt`). A window closed
+//! unanswered, or none within [`PROMPT_TIMEOUT`], is a "no".
+
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, BTreeSet};
+use std::rc::Rc;
+use std::str::FromStr;
+use std::time::Duration;
+
+use blixtra_core::node::payment::PaymentStatus;
+use blixtra_core::websites::{day_of, Website, WebsiteStore};
+use futures::channel::oneshot;
+use futures::FutureExt;
+use serde_json::{json, Value};
+
+use crate::browser::IdbStore;
+use crate::node_host::{ConnectionId, NodeHost};
+use crate::protocol::{
+    answer, AnswerPrompt, Balances, BalancesView, Caller, CheckInvoice, Command, CreateInvoice, FromNode, InvoiceDetails, InvoiceView, PayInvoice,
+    PaymentView, PromptDetails, PromptView, Question, SetWebsite, WebsiteView,
+};
+use crate::webln::{is_web_origin, read_request, ErrorName, InvoiceAsked, Lookup, WeblnCall, WeblnError, WeblnOutcome, WeblnReply, METHODS};
+use blixtra_core::node::NodeError;
+
+/// How long a prompt waits for its window to answer.
+pub const PROMPT_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// How long a website's invoice may be paid.
+const INVOICE_EXPIRY_SECS: u64 = 3600;
+
+/// The most routing fees may add to a website's payment: 1 % with a floor of 10 sats, the app's
+/// own default (`Settings::max_fee_msat`).
+pub fn max_fee_msat(amount_msat: u64) -> u64 {
+    (amount_msat / 100).max(10_000)
+}
+
+struct Prompt {
+    origin: String,
+    question: Question,
+    answer: Option<oneshot::Sender<bool>>,
+    /// The connection (prompt window) that read it: if it goes unanswered, the answer is no.
+    shown_by: Option<ConnectionId>,
+}
+
+/// What the host keeps for websites.
+#[derive(Default)]
+pub struct Websites {
+    /// The sealed list of sites, while the wallet is unlocked.
+    pub(crate) store: RefCell<Option<Rc<WebsiteStore<IdbStore>>>>,
+    prompts: RefCell<BTreeMap<u64, Prompt>>,
+    next_prompt: Cell<u64>,
+    /// Sites the person denied, also known while the wallet is locked (the list is sealed).
+    denied: RefCell<BTreeSet<String>>,
+}
+
+impl NodeHost {
+    /// Answers one WebLN request of a page of `origin` (the top-level site, as the extension's relay
+    /// saw it): the reply's JSON text.
+    pub async fn website_call(&self, origin: &str, text: &str) -> String {
+        let reply = match read_request(text) {
+            Err((id, error)) => WeblnReply { id: id.unwrap_or(0), outcome: WeblnOutcome::Error(error) },
+            Ok((id, call)) => {
+                let outcome = match self.website_answer(origin, call).await {
+                    Ok(value) => WeblnOutcome::Result(value),
+                    Err(error) => WeblnOutcome::Error(error),
+                };
+                WeblnReply { id, outcome }
+            }
+        };
+        serde_json::to_string(&reply).expect("replies are plain data")
+    }
+
+    async fn website_answer(&self, origin: &str, call: WeblnCall) -> Result<Value, WeblnError> {
+        if !is_web_origin(origin) {
+            return Err(WeblnError::rejected("only web pages may use this wallet"));
+        }
+        if self.websites.denied.borrow().contains(origin) {
+            return Err(WeblnError::rejected("you denied this site the use of your wallet"));
+        }
+        if call == WeblnCall::IsEnabled {
+            let site = match self.website_store() {
+                Some(store) => store.get(origin).await.map_err(WeblnError::from)?,
+                None => None,
+            };
+            return Ok(json!(site.is_some_and(|site| site.allowed)));
+        }
+        let store = self.unlocked_for(origin).await?;
+        let site = store.get(origin).await.map_err(WeblnError::from)?;
+        let mut site = match (site, &call) {
+            (Some(site), _) if !site.allowed => {
+                self.websites.denied.borrow_mut().insert(origin.to_owned());
+                return Err(WeblnError::rejected("you denied this site the use of your wallet"));
+            }
+            (Some(site), _) => site,
+            (None, WeblnCall::Enable) => {
+                let allowed = self.ask(origin, Question::Enable).await?;
+                store.put(&Website::new(origin, allowed)).await.map_err(WeblnError::from)?;
+                if !allowed {
+                    self.websites.denied.borrow_mut().insert(origin.to_owned());
+                    return Err(WeblnError::rejected("you denied this site the use of your wallet"));
+                }
+                return Ok(json!({ "enabled": true }));
+            }
+            (None, _) => return Err(WeblnError::rejected("this site may not use the wallet: call enable() first")),
+        };
+        let node = self.node.borrow().clone().ok_or_else(|| WeblnError::from(NodeError::Stopped))?;
+        let caller = Caller::Website { origin: origin.to_owned() };
+        let ask_node = |command: Command| answer(&node, &caller, command);
+        match call {
+            WeblnCall::Enable => Ok(json!({ "enabled": true })),
+            WeblnCall::IsEnabled => Ok(json!(true)),
+            WeblnCall::GetInfo => Ok(json!({
+                "node": { "pubkey": node.node_id().to_string(), "alias": "Blixtra" },
+                "methods": METHODS,
+                "supports": ["lightning"],
+                "version": env!("CARGO_PKG_VERSION"),
+            })),
+            WeblnCall::GetBalance => {
+                let balances: BalancesView = from_value(ask_node(Balances {}.into()).await?)?;
+                Ok(json!({ "balance": balances.lightning_msat / 1000, "currency": "sats" }))
+            }
+            WeblnCall::MakeInvoice(InvoiceAsked { amount_sat, memo }) => {
+                let create = CreateInvoice { amount_msat: amount_sat.map(|sat| sat * 1000), description: memo, expiry_secs: INVOICE_EXPIRY_SECS };
+                let invoice: InvoiceView = from_value(ask_node(create.into()).await?)?;
+                site.remember_payment(&invoice.payment_hash);
+                store.put(&site).await.map_err(WeblnError::from)?;
+                Ok(json!({ "paymentRequest": invoice.invoice, "paymentHash": invoice.payment_hash, "rHash": invoice.payment_hash }))
+            }
+            WeblnCall::SendPayment { invoice } => self.website_pay(&store, site, &invoice, &ask_node).await,
+            WeblnCall::SignMessage { message } => Ok(json!({ "message": message, "signature": node.sign_message(&message) })),
+            WeblnCall::VerifyMessage { signature, message } => match node.message_signer(&message, &signature) {
+                Some(signer) => Ok(json!({ "valid": signer.known, "pubkey": signer.node_id.to_string() })),
+                None => Err(WeblnError::invalid("the signature is not a signature of this message")),
+            },
+            WeblnCall::LookupInvoice(lookup) => {
+                let (hash, request) = match lookup {
+                    Lookup::PaymentHash(hash) => (hash, None),
+                    Lookup::PaymentRequest(text) => {
+                        let invoice = lightning_invoice::Bolt11Invoice::from_str(text.trim())
+                            .map_err(|_| WeblnError::invalid("lookupInvoice: paymentRequest is not a BOLT11 invoice"))?;
+                        (invoice.payment_hash().to_string(), Some(text))
+                    }
+                };
+                // A site sees only its own invoices and payments, never the rest of the history.
+                if !site.knows_payment(&hash) {
+                    return Err(WeblnError::invalid("this site made or paid no invoice with that payment hash"));
+                }
+                let payments = node.payments().await.map_err(WeblnError::from)?;
+                let found = payments.iter().map(PaymentView::from).find(|p| p.payment_hash.as_deref() == Some(hash.as_str()));
+                let Some(payment) = found else { return Err(WeblnError::invalid("no invoice with that payment hash")) };
+                let paid = payment.status == PaymentStatus::Succeeded;
+                Ok(json!({ "paymentRequest": request, "paid": paid, "preimage": if paid { payment.preimage } else { None } }))
+            }
+        }
+    }
+
+    /// Pays an invoice for a site: within its budget without asking (and says so to every page),
+    /// otherwise only once the person confirmed it in a prompt. The budget's spending is stored before
+    /// the payment is sent, so that a crash cannot give it back; a failed payment gives it back.
+    async fn website_pay<F, Fut>(&self, store: &WebsiteStore<IdbStore>, mut site: Website, invoice: &str, ask_node: &F) -> Result<Value, WeblnError>
+    where
+        F: Fn(Command) -> Fut,
+        Fut: std::future::Future<Output = Result<Value, NodeError>>,
+    {
+        let details: InvoiceDetails = from_value(ask_node(CheckInvoice { invoice: invoice.to_owned(), amount_msat: None }.into()).await?)?;
+        let Some(amount_msat) = details.amount_msat.filter(|&msat| msat > 0) else {
+            return Err(WeblnError::invalid("the invoice has no amount: a site must say what it asks for"));
+        };
+        let max_fee_msat = max_fee_msat(amount_msat);
+        // What the budget is charged: the amount and the most the fee may be, in whole sats up.
+        let most_sat = (amount_msat + max_fee_msat).div_ceil(1000);
+        let today = day_of(crate::browser::now_ms() as u64 / 1000);
+        let within_budget = site.budget_covers(most_sat, today);
+        if within_budget {
+            site.spend(most_sat, today);
+            store.put(&site).await.map_err(WeblnError::from)?;
+        } else {
+            let question = Question::Pay {
+                amount_sat: amount_msat.div_ceil(1000),
+                description: details.description.clone(),
+                payee: details.payee.clone(),
+                estimated_fee_sat: details.estimated_fee_msat.map(|msat| msat.div_ceil(1000)),
+                max_fee_sat: max_fee_msat.div_ceil(1000),
+            };
+            if !self.ask(&site.origin, question).await? {
+                return Err(WeblnError::rejected("you declined the payment"));
+            }
+        }
+        let outcome = ask_node(PayInvoice { invoice: invoice.to_owned(), amount_msat: None, max_fee_msat }.into()).await;
+        // The store's record may have changed while the payment ran (another of the site's calls).
+        let mut current = store.get(&site.origin).await.map_err(WeblnError::from)?.unwrap_or(site);
+        let payment = match outcome.and_then(|value| serde_json::from_value::<PaymentView>(value).map_err(|_| NodeError::Stopped)) {
+            Ok(payment) => payment,
+            Err(error) => {
+                if within_budget {
+                    current.refund(most_sat, today);
+                    store.put(&current).await.map_err(WeblnError::from)?;
+                }
+                return Err(error.into());
+            }
+        };
+        if let Some(hash) = &payment.payment_hash {
+            current.remember_payment(hash);
+        }
+        if within_budget {
+            // Charged what it cost, not the most it could have.
+            let cost_sat = (amount_msat + payment.fee_paid_msat.unwrap_or(0)).div_ceil(1000);
+            current.refund(most_sat.saturating_sub(cost_sat), today);
+        }
+        store.put(&current).await.map_err(WeblnError::from)?;
+        if within_budget {
+            self.broadcast(FromNode::WebsitePaid {
+                origin: current.origin.clone(),
+                amount_sat: amount_msat.div_ceil(1000),
+                fee_sat: payment.fee_paid_msat.unwrap_or(0).div_ceil(1000),
+            });
+        }
+        match payment.preimage {
+            Some(preimage) if payment.status == PaymentStatus::Succeeded => Ok(json!({ "preimage": preimage })),
+            _ => Err(WeblnError::new(ErrorName::InternalError, "the payment ended without a proof of payment")),
+        }
+    }
+
+    /// The sites' store, asking the person to unlock the wallet first if it is locked.
+    async fn unlocked_for(&self, origin: &str) -> Result<Rc<WebsiteStore<IdbStore>>, WeblnError> {
+        if let Some(store) = self.website_store() {
+            return Ok(store);
+        }
+        if !self.ask(origin, Question::Unlock).await? {
+            return Err(WeblnError::rejected("the wallet is locked"));
+        }
+        self.website_store().ok_or_else(|| WeblnError::rejected("the wallet is locked"))
+    }
+
+    fn website_store(&self) -> Option<Rc<WebsiteStore<IdbStore>>> {
+        self.websites.store.borrow().clone()
+    }
+
+    /// Opens a prompt for `origin` and waits for the person's answer: `true` to allow.
+    async fn ask(&self, origin: &str, question: Question) -> Result<bool, WeblnError> {
+        if self.websites.prompts.borrow().values().any(|prompt| prompt.origin == origin) {
+            return Err(WeblnError::rejected("this site already waits for an answer in an open prompt"));
+        }
+        let id = self.websites.next_prompt.get() + 1;
+        self.websites.next_prompt.set(id);
+        let (sender, answered) = oneshot::channel();
+        self.websites.prompts.borrow_mut().insert(id, Prompt { origin: origin.to_owned(), question, answer: Some(sender), shown_by: None });
+        self.send_to(NodeHost::FIRST, FromNode::OpenPrompt { id });
+        let timeout = gloo_timers::future::sleep(PROMPT_TIMEOUT).fuse();
+        let answered = answered.fuse();
+        futures::pin_mut!(timeout, answered);
+        let allowed = futures::select! {
+            answer = answered => answer.unwrap_or(false),
+            _ = timeout => false,
+        };
+        self.websites.prompts.borrow_mut().remove(&id);
+        Ok(allowed)
+    }
+
+    /// The question of prompt `id`, for the window `from` that shows it.
+    pub(crate) fn prompt_details(&self, from: ConnectionId, PromptDetails { id }: PromptDetails) -> Result<PromptView, NodeError> {
+        let mut prompts = self.websites.prompts.borrow_mut();
+        let prompt = prompts.get_mut(&id).ok_or(NodeError::PromptGone)?;
+        prompt.shown_by = Some(from);
+        Ok(PromptView { origin: prompt.origin.clone(), question: prompt.question.clone() })
+    }
+
+    pub(crate) fn answer_prompt(&self, AnswerPrompt { id, allow }: AnswerPrompt) -> Result<(), NodeError> {
+        let sender = self.websites.prompts.borrow_mut().get_mut(&id).and_then(|prompt| prompt.answer.take());
+        let sender = sender.ok_or(NodeError::PromptGone)?;
+        // An "allow" to unlock counts only once the wallet is unlocked.
+        let _ = sender.send(allow);
+        Ok(())
+    }
+
+    /// The window `from` went: the prompts it showed and did not answer are a "no".
+    pub(crate) fn prompts_closed_by(&self, from: ConnectionId) {
+        let mut prompts = self.websites.prompts.borrow_mut();
+        for prompt in prompts.values_mut().filter(|prompt| prompt.shown_by == Some(from)) {
+            if let Some(sender) = prompt.answer.take() {
+                let _ = sender.send(false);
+            }
+        }
+    }
+
+    pub(crate) async fn website_views(&self) -> Result<Vec<WebsiteView>, NodeError> {
+        let store = self.website_store().ok_or(NodeError::Stopped)?;
+        let today = day_of(crate::browser::now_ms() as u64 / 1000);
+        Ok(store
+            .all()
+            .await?
+            .into_iter()
+            .map(|site| WebsiteView { spent_today_sat: site.spent_on(today), origin: site.origin, allowed: site.allowed, budget: site.budget })
+            .collect())
+    }
+
+    pub(crate) async fn set_website(&self, SetWebsite { origin, allowed, budget }: SetWebsite) -> Result<(), NodeError> {
+        let store = self.website_store().ok_or(NodeError::Stopped)?;
+        if !is_web_origin(&origin) {
+            return Err(NodeError::NotAWebsite { origin });
+        }
+        let mut site = store.get(&origin).await?.unwrap_or_else(|| Website::new(&origin, allowed));
+        site.allowed = allowed;
+        site.budget = budget.filter(|_| allowed);
+        store.put(&site).await?;
+        let mut denied = self.websites.denied.borrow_mut();
+        if allowed {
+            denied.remove(&origin);
+        } else {
+            denied.insert(origin);
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn forget_website(&self, origin: &str) -> Result<(), NodeError> {
+        let store = self.website_store().ok_or(NodeError::Stopped)?;
+        store.remove(origin).await?;
+        self.websites.denied.borrow_mut().remove(origin);
+        Ok(())
+    }
+}
+
+fn from_value<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, WeblnError> {
+    serde_json::from_value(value).map_err(|_| WeblnError::new(ErrorName::InternalError, "the node answered in a shape it should not"))
+}
