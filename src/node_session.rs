@@ -145,6 +145,8 @@ fn on_notice(ctx: AppContext, notice: NodeNotice) {
             forget_node(ctx);
             ctx.phase.set(Phase::Locked);
         }
+        // A website paid within its budget: the history shows it (and the extension's badge says so).
+        NodeNotice::WebsitePaid { .. } => refresh(ctx),
         NodeNotice::WorkerFailed(reason) => ctx.node.update(|state| state.phase = NodePhase::Failed(describe(&NodeCallError::WorkerFailed(reason)))),
     }
 }
