@@ -43,6 +43,23 @@ pub fn App() -> impl IntoView {
     spawn_local(start(ctx));
     watch_for_idleness(ctx);
 
+    // The extension's prompt window for a website's question: that question only, no navigation.
+    if let Some(id) = crate::pages::prompt_id() {
+        return view! {
+            <Router>
+                <header class="topbar">
+                    <span class="brand" aria-hidden="true">"⚡"</span>
+                    <span class="brand">"Blixtra"</span>
+                </header>
+                <main id="main">
+                    <Show when=move || ctx.phase.get() != Phase::Starting fallback=|| view! { <p role="status" class="busy">{move || t!("Opening your wallet…", "Öppnar din plånbok…")}</p> }>
+                        <crate::pages::WebsitePrompt id=id/>
+                    </Show>
+                </main>
+            </Router>
+        }
+        .into_any();
+    }
     view! {
         <Router>
             <header class="topbar">
@@ -72,6 +89,7 @@ pub fn App() -> impl IntoView {
             </main>
         </Router>
     }
+    .into_any()
 }
 
 /// Takes the tab lock and opens storage, then sets the phase. Meanwhile asks the devnet, if the

@@ -8,6 +8,7 @@
 // context of this origin can open a second node on the same storage.
 const WALLET_LOCK = 'blixtra-wallet';
 const NODE_PORT = 'node';
+const WEBLN_PORT = 'webln';
 
 let worker = null;
 // Ports that connected before the worker's wasm had loaded and it listened (its first message).
@@ -19,7 +20,7 @@ function startWorker() {
   worker = new Worker('/node_worker_loader.js');
   worker.onmessage = () => {
     // The worker's hello on its own scope: from now on it takes ports.
-    worker.onmessage = null;
+    worker.onmessage = fromNode;
     const ready = waiting;
     waiting = null;
     ready.forEach(hand);
@@ -37,8 +38,30 @@ function startWorker() {
   };
 }
 
-// Gives the worker one end of a channel for `port`, and relays between the two.
+// What the node asks of this document (crates/host/src/protocol.rs, FromNode): to open a website's
+// prompt window, or to say that a site paid within its budget. Windows and the toolbar badge are the
+// service worker's: an offscreen document reaches no API but chrome.runtime.
+function fromNode(event) {
+  let message;
+  try {
+    message = JSON.parse(event.data);
+  } catch {
+    return;
+  }
+  if (message.kind === 'open_prompt') {
+    chrome.runtime.sendMessage({ kind: 'open-prompt', id: message.id });
+  } else if (message.kind === 'website_paid') {
+    chrome.runtime.sendMessage({ kind: 'website-paid', origin: message.origin, amount_sat: message.amount_sat, fee_sat: message.fee_sat });
+  }
+}
+
+// Gives the worker one end of a channel for `port`, and relays between the two. A website's port
+// is labelled with its origin (crates/host/src/worker.rs reads the label).
 function hand(port) {
+  if (port.name === WEBLN_PORT) {
+    handWebsite(port);
+    return;
+  }
   relayed.add(port);
   const channel = new MessageChannel();
   channel.port1.onmessage = (event) => port.postMessage(event.data);
@@ -52,12 +75,42 @@ function hand(port) {
   worker.postMessage('connect', [channel.port2]);
 }
 
+// A website's WebLN port: the worker reads its requests as WebLN calls of `origin` and answers
+// only those; it hears none of the node's events.
+function handWebsite(port) {
+  const origin = websiteOrigin(port.sender);
+  const channel = new MessageChannel();
+  channel.port1.onmessage = (event) => port.postMessage(event.data);
+  port.onMessage.addListener((text) => {
+    if (typeof text === 'string') {
+      channel.port1.postMessage(text);
+    }
+  });
+  port.onDisconnect.addListener(() => channel.port1.close());
+  worker.postMessage(`website ${origin}`, [channel.port2]);
+}
+
+// The origin of a website's page as the browser says it (the bridge runs in top frames only), or
+// null for anything else.
+function websiteOrigin(sender) {
+  if (!sender || sender.id !== chrome.runtime.id || !sender.tab || sender.frameId !== 0 || typeof sender.url !== 'string') {
+    return null;
+  }
+  try {
+    const url = new URL(sender.url);
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url.origin : null;
+  } catch {
+    return null;
+  }
+}
+
 chrome.runtime.onConnect.addListener((port) => {
-  // Only the extension's own pages, by their URL: its content scripts in websites' pages never
-  // reach the node this way.
+  // The extension's own pages, by their URL, on the node's port; websites' bridges, by the tab's
+  // top frame, on the WebLN port. A content script never reaches the node's protocol.
   const sender = port.sender ?? {};
   const fromWalletPage = sender.id === chrome.runtime.id && typeof sender.url === 'string' && sender.url.startsWith(chrome.runtime.getURL(''));
-  if (port.name !== NODE_PORT || !fromWalletPage) {
+  const allowed = (port.name === NODE_PORT && fromWalletPage) || (port.name === WEBLN_PORT && websiteOrigin(sender) !== null);
+  if (!allowed) {
     port.disconnect();
     return;
   }

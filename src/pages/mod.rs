@@ -10,6 +10,8 @@ mod send;
 mod settings;
 mod unavailable;
 mod unlock;
+mod website_prompt;
+mod websites;
 mod welcome;
 
 pub use channels::ChannelsPage;
@@ -22,6 +24,8 @@ pub use send::SendPage;
 pub use settings::SettingsPage;
 pub use unavailable::UnavailablePage;
 pub use unlock::UnlockPage;
+pub use website_prompt::{prompt_id, WebsitePrompt};
+pub use websites::WebsitesSettings;
 pub use welcome::WelcomePage;
 
 use std::time::Duration;

@@ -19,6 +19,7 @@ pub fn SettingsPage() -> impl IntoView {
         <NetworkSettings/>
         <AutoLockSetting/>
         <StorageSetting/>
+        <super::WebsitesSettings/>
         <WipeWallet/>
     }
 }

@@ -17,7 +17,7 @@ use crate::store::KvStore;
 pub const REMEMBERED_PAYMENTS: usize = 500;
 
 /// What a site may pay without asking, in sats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Budget {
     pub per_payment_sat: u64,
     pub per_day_sat: u64,

@@ -47,6 +47,9 @@ impl ExtensionBuild {
 /// WebAssembly (the wallet is wasm). Nothing else is loosened: no inline script, no eval.
 const PAGES_POLICY: &str = "script-src 'self' 'wasm-unsafe-eval'; object-src 'self'";
 
+/// The pages WebLN is offered to: websites, not `file:` or the browser's own pages.
+const WEBSITES: &str = r#"["https://*/*", "http://*/*"]"#;
+
 /// Firefox needs an id of the add-on's own to keep its storage across updates (and to install it).
 const GECKO_ID: &str = "wallet@blixtra.dev";
 
@@ -72,6 +75,7 @@ pub fn build(root: &Path, release: bool) -> Result<ExtensionBuild, String> {
         // Firefox has no offscreen documents: there the wallet page runs the node's worker itself.
         if browser == Browser::Chromium {
             copy_dir(&root.join("extension/chromium"), &dir)?;
+            copy_dir(&root.join("extension/webln"), &dir.join("webln"))?;
         }
         let manifest = manifest(browser, &version);
         std::fs::write(dir.join("manifest.json"), manifest).map_err(|e| format!("cannot write {}'s manifest: {e}", browser.name()))?;
@@ -91,12 +95,21 @@ pub fn build(root: &Path, release: bool) -> Result<ExtensionBuild, String> {
 ///
 /// No host permission: the Esplora servers answer with CORS and the proxy is a WebSocket, which
 /// extension pages reach as web pages do.
+///
+/// Content scripts (Chromium, for now: Firefox's build has no node host to answer them yet): the
+/// WebLN provider in every web page's top frame, which is what WebLN is; they read nothing of the
+/// page and only relay what the page's own scripts ask of `window.webln`.
 pub fn manifest(browser: Browser, version: &str) -> String {
     let (browser_specific, permissions) = match browser {
         Browser::Chromium => (
-            r#"  "minimum_chrome_version": "116",
-  "background": { "service_worker": "background.js" },"#
-                .to_owned(),
+            format!(
+                r#"  "minimum_chrome_version": "116",
+  "background": {{ "service_worker": "background.js" }},
+  "content_scripts": [
+    {{ "matches": {WEBSITES}, "js": ["webln/provider.js"], "run_at": "document_start", "world": "MAIN" }},
+    {{ "matches": {WEBSITES}, "js": ["webln/bridge.js"], "run_at": "document_start" }}
+  ],"#
+            ),
             r#"["unlimitedStorage", "offscreen"]"#,
         ),
         // It collects nothing: no data leaves the browser except what the wallet sends its own chain
@@ -173,6 +186,7 @@ mod tests {
             let permissions = if browser == Browser::Chromium { r#"["unlimitedStorage", "offscreen"]"# } else { r#"["unlimitedStorage"]"# };
             assert!(manifest.contains(&format!(r#""permissions": {permissions}"#)), "{manifest}");
             assert_eq!(manifest.contains("background.js"), browser == Browser::Chromium, "{manifest}");
+            assert_eq!(manifest.contains(r#""world": "MAIN""#), browser == Browser::Chromium, "{manifest}");
             assert!(manifest.contains(r#""version": "1.2.3""#), "{manifest}");
             assert_eq!(manifest.contains(GECKO_ID), browser == Browser::Firefox, "{manifest}");
         }
