@@ -27,6 +27,8 @@ pub fn WebsitePrompt(id: u64) -> impl IntoView {
     let ctx = use_app();
     let prompt = RwSignal::new(None::<PromptView>);
     let error = RwSignal::new(None::<String>);
+    // Set once the answer is taken, for a window the browser does not let close itself.
+    let answered = RwSignal::new(false);
     // The window's own connection to the node host: the prompt is this connection's to answer, and
     // its closing says no.
     let client = StoredValue::new_local(None::<NodeClient>);
@@ -54,6 +56,7 @@ pub fn WebsitePrompt(id: u64) -> impl IntoView {
             let Some(connected) = client.get_value() else { return };
             match connected.call(AnswerPrompt { id, allow }).await {
                 Ok(()) => {
+                    let _ = answered.try_set(true);
                     if let Some(window) = web_sys::window() {
                         let _ = window.close();
                     }
@@ -75,7 +78,10 @@ pub fn WebsitePrompt(id: u64) -> impl IntoView {
     view! {
         <section class="website-prompt" data-testid="website-prompt">
             <Alert message=error/>
-            {move || prompt.get().map(|view| {
+            <Show when=move || answered.get()>
+                <p role="status" data-testid="prompt-answered">{move || t!("Answered. You can close this window.", "Besvarad. Du kan stänga fönstret.")}</p>
+            </Show>
+            {move || prompt.get().filter(|_| !answered.get()).map(|view| {
                 let origin = view.origin.clone();
                 let asks = !matches!(view.question, Question::Unlock);
                 let question = match view.question {

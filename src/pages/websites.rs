@@ -86,12 +86,19 @@ fn WebsiteRow(site: WebsiteView, error: RwSignal<Option<String>>, on_change: Cal
     });
     let allowed = site.allowed;
     let spent = site.spent_today_sat;
+    let budget = site.budget;
     view! {
         <li data-testid="website" data-origin=origin.clone()>
             <strong>{origin.clone()}</strong>
             {move || if allowed { t!(" — allowed", " — tillåten") } else { t!(" — denied", " — nekad") }}
+            {budget.map(|b| view! {
+                <p data-testid="website-budget">{move || t!(
+                    format!("Pays without asking up to {} a payment, {} a day.", sats(b.per_payment_sat), sats(b.per_day_sat)),
+                    format!("Betalar utan att fråga upp till {} per betalning, {} per dag.", sats(b.per_payment_sat), sats(b.per_day_sat))
+                )}</p>
+            })}
             <Show when=move || allowed>
-                <p>{move || t!(format!("Spent today within its budget: {}", sats(spent)), format!("Spenderat i dag inom budgeten: {}", sats(spent)))}</p>
+                <p data-testid="website-spent">{move || t!(format!("Spent today within its budget: {}", sats(spent)), format!("Spenderat i dag inom budgeten: {}", sats(spent)))}</p>
                 <label>{move || t!("Budget per payment (sats)", "Budget per betalning (sat)")}
                     <input type="text" inputmode="numeric" data-testid="budget-per-payment" bind:value=per_payment/></label>
                 <label>{move || t!("Budget per day (sats)", "Budget per dag (sat)")}

@@ -11,6 +11,7 @@ pub mod extension;
 pub mod server;
 pub mod steps;
 pub mod ui;
+pub mod webln_site;
 
 use std::time::Duration;
 

@@ -16,7 +16,8 @@ use blixtra_e2e::browser::{Browser, BrowserOptions};
 use blixtra_e2e::devnet::DevnetControl;
 use blixtra_e2e::extension::UnpackedExtension;
 use blixtra_e2e::steps::{self, unexpected};
-use blixtra_e2e::ui::{ScreenshotOptions, Ui, Waits};
+use blixtra_e2e::ui::{amount_in, wait_until, ScreenshotOptions, Ui, Waits};
+use blixtra_e2e::webln_site::WeblnSite;
 use blixtra_e2e::{Error, Result};
 
 const PASSPHRASE: &str = "correct horse battery staple";
@@ -62,6 +63,21 @@ async fn run() -> Result<()> {
         if let Ok(text) = ui.page_text().await {
             eprintln!("the page when it failed:\n{text}");
         }
+        // On the test website: what its WebLN calls came to.
+        if let Ok(calls) =
+            ui.driver.execute("return JSON.stringify({ webln: 'webln' in window, outcomes: window.outcomes ?? null });", Vec::new()).await
+        {
+            eprintln!("the website's calls: {}", calls.json());
+        }
+        if let Ok(tab) = ui.driver.new_tab().await {
+            let _ = ui.driver.switch_to_window(tab).await;
+            let _ = ui.open("/wallet.html?popup").await;
+            let script =
+                "return chrome.windows.getAll({ populate: true }).then((all) => JSON.stringify(all.map((w) => [w.type, w.tabs.map((t) => t.url)])));";
+            if let Ok(windows) = ui.driver.execute(script, Vec::new()).await {
+                eprintln!("the browser's windows: {}", windows.json());
+            }
+        }
         if let Ok(lines) = browser.console().await {
             lines.iter().for_each(|line| eprintln!("console: {line}"));
         }
@@ -89,7 +105,214 @@ async fn scenario(ui: &Ui, devnet: &DevnetControl) -> Result<()> {
     ui.click("[data-testid=nav-send]").await?;
     steps::pay_invoice(ui, &invoice, NETWORK_WAIT).await?;
     paid_while_the_popup_is_closed(ui, devnet).await?;
+    websites_pay_through_webln(ui, devnet).await?;
     locked_in_one_page_is_locked_for_all(ui).await
+}
+
+/// A website on loopback, through the npm `webln` client: enabled in a prompt, asks for the node's
+/// info, an invoice (which shop pays, and the site looks up), a payment (confirmed in a prompt; shop
+/// received it, and the preimage is the invoice's), a signed message and its check. Given a budget,
+/// a payment within it needs no prompt and one above it prompts (and is declined). Another origin
+/// of the same server, denied, is refused at once from then on.
+async fn websites_pay_through_webln(ui: &Ui, devnet: &DevnetControl) -> Result<()> {
+    let webln_js = required_env("BLIXTRA_E2E_WEBLN_JS", "set it to the npm webln package's dist/webln.min.js (cargo xtask setup installs it)")?;
+    let site = WeblnSite::serve(Path::new(&webln_js)).await?;
+    let driver = &ui.driver;
+    let shop_tab = driver.new_tab().await.map_err(Error::webdriver("opening the site's tab"))?;
+    driver.switch_to_window(shop_tab.clone()).await.map_err(Error::webdriver("going to the site's tab"))?;
+    let origin = site.url("127.0.0.1").trim_end_matches('/').to_owned();
+    driver.goto(&site.url("127.0.0.1")).await.map_err(Error::webdriver("opening the test website"))?;
+
+    site_call(ui, "enable", "WebLN.requestProvider().then((p) => { window.provider = p; return true; })").await?;
+    answer_prompt(ui, &shop_tab, true, |text| text.contains(&origin)).await?;
+    expect_ok(outcome(ui, "enable").await?, "enable")?;
+
+    site_call(ui, "info", "provider.getInfo()").await?;
+    let info = expect_ok(outcome(ui, "info").await?, "getInfo")?;
+    let pubkey = info["node"]["pubkey"].as_str().unwrap_or_default().to_owned();
+    let methods = info["methods"].as_array().cloned().unwrap_or_default();
+    if pubkey.len() != 66 || !methods.iter().any(|m| m == "sendPayment") || methods.iter().any(|m| m == "keysend") {
+        return Err(unexpected("getInfo", &info.to_string()));
+    }
+
+    site_call(ui, "invoice", "provider.makeInvoice({ amount: 3000, defaultMemo: 'a test shop refund' })").await?;
+    let invoice = expect_ok(outcome(ui, "invoice").await?, "makeInvoice")?;
+    let request = invoice["paymentRequest"].as_str().unwrap_or_default().to_owned();
+    let paid = devnet.shop_pays(&request).await?;
+    if paid["status"] != "succeeded" {
+        return Err(unexpected("shop paying the site's invoice", &paid.to_string()));
+    }
+    let hash = invoice["paymentHash"].as_str().unwrap_or_default().to_owned();
+    let lookup = format!("provider.lookupInvoice({{ paymentHash: '{hash}' }})");
+    let looked_up = wait_until("the site's invoice to show as paid", NETWORK_WAIT, ui.waits.poll, async || {
+        site_call(ui, "lookup", &lookup).await.map_err(to_webdriver)?;
+        let found = outcome(ui, "lookup").await.map_err(to_webdriver)?;
+        Ok((found["ok"]["paid"] == true).then_some(found))
+    })
+    .await?;
+    let preimage = looked_up["ok"]["preimage"].as_str().unwrap_or_default();
+    if sha256_hex(preimage) != hash {
+        return Err(unexpected("lookupInvoice's preimage", &looked_up.to_string()));
+    }
+
+    // A payment, confirmed in its prompt: the preimage is the one shop's invoice was for.
+    let shop_invoice = devnet.shop_invoice(2_000_000, "a coffee through WebLN").await?;
+    site_call(ui, "pay", &format!("provider.sendPayment('{shop_invoice}')")).await?;
+    answer_prompt(ui, &shop_tab, true, |text| amount_in(text).is_some() && text.contains("a coffee through WebLN")).await?;
+    let sent = expect_ok(outcome(ui, "pay").await?, "sendPayment")?;
+    shop_received(devnet, sent["preimage"].as_str().unwrap_or_default()).await?;
+
+    site_call(ui, "sign", "provider.signMessage('I am the buyer')").await?;
+    let signed = expect_ok(outcome(ui, "sign").await?, "signMessage")?;
+    let signature = signed["signature"].as_str().unwrap_or_default().to_owned();
+    site_call(ui, "verify", &format!("provider.verifyMessage('{signature}', 'I am the buyer')")).await?;
+    let verified = expect_ok(outcome(ui, "verify").await?, "verifyMessage")?;
+    if verified["valid"] != true || verified["pubkey"] != pubkey.as_str() {
+        return Err(unexpected("verifyMessage", &verified.to_string()));
+    }
+    site_call(ui, "forged", &format!("provider.verifyMessage('{signature}', 'I am not the buyer')")).await?;
+    let forged = outcome(ui, "forged").await?;
+    if forged["ok"]["pubkey"] == pubkey.as_str() {
+        return Err(unexpected("verifyMessage of another message", &forged.to_string()));
+    }
+
+    give_budget(ui, &origin, 5_000, 8_000).await?;
+    driver.switch_to_window(shop_tab.clone()).await.map_err(Error::webdriver("going back to the site"))?;
+    // Nobody answers a prompt here: a payment that asked would not settle until its prompt expired.
+    let small = devnet.shop_invoice(1_000_000, "within the budget").await?;
+    site_call(ui, "budgeted", &format!("provider.sendPayment('{small}')")).await?;
+    let sent = expect_ok(outcome(ui, "budgeted").await?, "sendPayment within the budget")?;
+    shop_received(devnet, sent["preimage"].as_str().unwrap_or_default()).await?;
+    let large = devnet.shop_invoice(6_000_000, "above the budget").await?;
+    site_call(ui, "above", &format!("provider.sendPayment('{large}')")).await?;
+    answer_prompt(ui, &shop_tab, false, |text| text.contains("above the budget")).await?;
+    expect_error(outcome(ui, "above").await?, "RejectionError", "a declined payment above the budget")?;
+
+    // Another origin, denied: refused at once from then on, without a prompt.
+    driver.goto(&site.url("localhost")).await.map_err(Error::webdriver("opening the site as localhost"))?;
+    site_call(ui, "enable", "WebLN.requestProvider()").await?;
+    answer_prompt(ui, &shop_tab, false, |text| text.contains("localhost")).await?;
+    expect_error(outcome(ui, "enable").await?, "RejectionError", "a denied enable")?;
+    // Unanswered, as above: refused without a prompt, or it would not settle.
+    site_call(ui, "again", "window.webln.enable()").await?;
+    expect_error(outcome(ui, "again").await?, "RejectionError", "a denied site's second enable")?;
+    close_the_popup(ui).await?;
+    ui.open("/wallet.html?popup").await?;
+    ui.wait_for_path("/home").await
+}
+
+/// Runs `expression` on the site as call `name`.
+async fn site_call(ui: &Ui, name: &str, expression: &str) -> Result<()> {
+    let script = format!("window.ask('{name}', () => {expression});");
+    ui.driver.execute(&script, Vec::new()).await.map_err(Error::webdriver("calling the site's WebLN"))?;
+    Ok(())
+}
+
+/// Waits for the outcome of the site's call `name`: `{ ok }` or `{ error: { name, message } }`.
+async fn outcome(ui: &Ui, name: &str) -> Result<serde_json::Value> {
+    let script = format!("return window.outcomes['{name}'] ?? null;");
+    wait_until(&format!("the site's {name} call to settle"), NETWORK_WAIT, ui.waits.poll, async || {
+        let value = ui.driver.execute(&script, Vec::new()).await?.json().clone();
+        Ok((!value.is_null()).then_some(value))
+    })
+    .await
+}
+
+fn expect_ok(outcome: serde_json::Value, what: &str) -> Result<serde_json::Value> {
+    match outcome.get("ok") {
+        Some(value) => Ok(value.clone()),
+        None => Err(unexpected(what, &outcome.to_string())),
+    }
+}
+
+fn expect_error(outcome: serde_json::Value, name: &str, what: &str) -> Result<()> {
+    if outcome["error"]["name"] == name {
+        Ok(())
+    } else {
+        Err(unexpected(what, &outcome.to_string()))
+    }
+}
+
+/// Finds the prompt that opened after `before`, checks what it says, answers it, and goes back to
+/// the site's tab.
+///
+/// ChromeDriver lists no window the extension opens with `chrome.windows.create` (type `popup`), so
+/// the prompt's page is found through `chrome.windows` and opened as it is, in a tab WebDriver
+/// drives; the popup window is closed first. The page, its connection and its answer are the
+/// popup's own.
+async fn answer_prompt(ui: &Ui, site_tab: &thirtyfour::WindowHandle, allow: bool, says: impl Fn(&str) -> bool) -> Result<()> {
+    let driver = &ui.driver;
+    let tab = driver.new_tab().await.map_err(Error::webdriver("opening a tab for the prompt"))?;
+    driver.switch_to_window(tab).await.map_err(Error::webdriver("going to the prompt's tab"))?;
+    ui.open("/wallet.html?popup").await?;
+    let find = "return chrome.windows.getAll({ populate: true }).then((all) => { \
+                  const prompts = all.filter((w) => w.type === 'popup' && w.tabs.some((t) => /[?]prompt=/.test(t.url ?? ''))); \
+                  return Promise.all(prompts.map((w) => chrome.windows.remove(w.id))).then(() => prompts.map((w) => new URL(w.tabs[0].url).search)); });";
+    let search = wait_until("the website's prompt window", NETWORK_WAIT, ui.waits.poll, async || {
+        let found = driver.execute(find, Vec::new()).await?.json().clone();
+        Ok(found.as_array().and_then(|all| all.first()).and_then(|s| s.as_str()).map(str::to_owned))
+    })
+    .await?;
+    ui.open(&format!("/wallet.html{search}")).await?;
+    let button = if allow { "[data-testid=prompt-allow]" } else { "[data-testid=prompt-deny]" };
+    ui.element_within(button, NETWORK_WAIT).await?;
+    let text = ui.element("[data-testid=website-prompt]").await?.text().await.map_err(Error::webdriver("reading the prompt"))?;
+    if !says(&text) {
+        return Err(unexpected("the website's prompt", &text));
+    }
+    ui.click(button).await?;
+    // The page closes itself once its answer is taken, or says so where the browser keeps it open.
+    let current = driver.window().await.map_err(Error::webdriver("naming the prompt's tab"))?;
+    let closed = wait_until("the prompt's answer to be taken", NETWORK_WAIT, ui.waits.poll, async || {
+        if !driver.windows().await?.contains(&current) {
+            return Ok(Some(true));
+        }
+        Ok((!driver.find_all(thirtyfour::By::Css("[data-testid=prompt-answered]")).await?.is_empty()).then_some(false))
+    })
+    .await?;
+    if !closed {
+        driver.close_window().await.map_err(Error::webdriver("closing the prompt's tab"))?;
+    }
+    driver.switch_to_window(site_tab.clone()).await.map_err(Error::webdriver("going back to the site"))
+}
+
+/// Gives the site a budget in the wallet's settings (in a tab of its own, closed after).
+async fn give_budget(ui: &Ui, origin: &str, per_payment_sat: u64, per_day_sat: u64) -> Result<()> {
+    let tab = ui.driver.new_tab().await.map_err(Error::webdriver("opening the wallet's tab"))?;
+    ui.driver.switch_to_window(tab).await.map_err(Error::webdriver("going to the wallet's tab"))?;
+    ui.open("/wallet.html?popup").await?;
+    ui.wait_for_path("/home").await?;
+    ui.click("[data-testid=nav-settings]").await?;
+    let site = format!("[data-testid=website][data-origin='{origin}']");
+    ui.element_within(&site, NETWORK_WAIT).await?;
+    ui.fill(&format!("{site} [data-testid=budget-per-payment]"), &per_payment_sat.to_string()).await?;
+    ui.fill(&format!("{site} [data-testid=budget-per-day]"), &per_day_sat.to_string()).await?;
+    ui.click(&format!("{site} [data-testid=website-save]")).await?;
+    ui.element_within(&format!("{site} [data-testid=website-budget]"), NETWORK_WAIT).await?;
+    ui.screenshot_all_widths("websites").await?;
+    ui.driver.close_window().await.map_err(Error::webdriver("closing the wallet's tab"))
+}
+
+/// Shop's records hold a received payment whose preimage is `preimage`.
+async fn shop_received(devnet: &DevnetControl, preimage: &str) -> Result<()> {
+    let hash = sha256_hex(preimage);
+    let payments = devnet.payments("shop").await?;
+    let received = payments.iter().any(|p| p["direction"] == "inbound" && p["status"] == "succeeded" && p["payment_hash"] == hash.as_str());
+    if received {
+        Ok(())
+    } else {
+        Err(unexpected("shop's received payments", &format!("none with the hash of preimage {preimage}")))
+    }
+}
+
+fn sha256_hex(preimage_hex: &str) -> String {
+    use sha2::Digest;
+    let bytes: Vec<u8> = (0..preimage_hex.len() / 2).filter_map(|i| u8::from_str_radix(preimage_hex.get(2 * i..2 * i + 2)?, 16).ok()).collect();
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn to_webdriver(error: Error) -> thirtyfour::error::WebDriverError {
+    thirtyfour::error::WebDriverError::FatalError(error.to_string())
 }
 
 /// The popup closes; the node runs on in the offscreen document, so shop can pay the wallet's

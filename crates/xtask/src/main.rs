@@ -120,6 +120,7 @@ fn test() -> Result<(), String> {
     std::env::set_var("BLIXTRA_E2E_DIST", root.join("dist"));
     std::env::set_var("BLIXTRA_E2E_EXTENSION", extension.unpacked(extension::Browser::Chromium));
     std::env::set_var("BLIXTRA_E2E_CHROMEDRIVER", &tools.chromedriver);
+    std::env::set_var("BLIXTRA_E2E_WEBLN_JS", &tools.webln_js);
     shell::run_tests(&root, &cargo, &["test", "-p", "blixtra-e2e"], &mut tally)?;
     shell::step("the Firefox build of the extension, checked by Mozilla's linter (web-ext lint)");
     lint_firefox_extension(&root, &tools, &extension)?;

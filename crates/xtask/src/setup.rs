@@ -17,6 +17,8 @@ const BINARYEN_NPM_VERSION: &str = "132.0.0";
 /// Mozilla's `web-ext`, whose `lint` checks the Firefox build of the extension as addons.mozilla.org
 /// would.
 const WEB_EXT_NPM_VERSION: &str = "10.7.0";
+/// The WebLN client real sites use (`requestProvider()`), which the extension's test website loads.
+const WEBLN_NPM_VERSION: &str = "0.3.2";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// Trunk 0.22 needs a newer rustc than this project's toolchain.
 const TRUNK_VERSION: &str = "0.21.14";
@@ -25,6 +27,8 @@ const TRUNK_VERSION: &str = "0.21.14";
 pub struct Tools {
     pub chromedriver: String,
     pub web_ext: String,
+    /// The `webln` package's browser build (`dist/webln.min.js`, the global `WebLN`).
+    pub webln_js: PathBuf,
 }
 
 pub fn run() -> Result<(), String> {
@@ -49,7 +53,8 @@ pub fn run_and_locate() -> Result<Tools, String> {
     let chromedriver = shell::output("sh", &["-c", "command -v chromedriver"]).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
     let chromedriver = chromedriver.ok_or("chromedriver is not on PATH after installing chromium-driver")?;
     println!("setup: all tools present");
-    Ok(Tools { chromedriver, web_ext: web_ext.to_string_lossy().into_owned() })
+    let webln_js = ensure_npm_library("webln", WEBLN_NPM_VERSION)?.join("dist/webln.min.js");
+    Ok(Tools { chromedriver, web_ext: web_ext.to_string_lossy().into_owned(), webln_js })
 }
 
 /// Puts `~/.cargo/bin` on PATH for the commands xtask starts, as `cargo install` puts tools there.
@@ -88,6 +93,21 @@ fn ensure_npm_package(name: &str, version: &str, bin: &str) -> Result<PathBuf, S
         shell::run(&prefix, "npm", &["install", "--prefix", &prefix.to_string_lossy(), "--no-audit", "--no-fund", &package])?;
     }
     Ok(bins)
+}
+
+/// Installs an npm package without a command (a library a test page loads) under
+/// `~/.cache/blixtra/{name}-{version}`, unless that version is there; returns the package's folder.
+fn ensure_npm_library(name: &str, version: &str) -> Result<PathBuf, String> {
+    let home = std::env::var_os("HOME").map(PathBuf::from).ok_or("HOME is not set")?;
+    let prefix = home.join(".cache/blixtra").join(format!("{name}-{version}"));
+    let package = prefix.join("node_modules").join(name);
+    let installed = std::fs::read_to_string(package.join("package.json")).is_ok_and(|json| json.contains(&format!("\"version\": \"{version}\"")));
+    if !installed {
+        println!("setup: installing {name} {version} from npm");
+        std::fs::create_dir_all(&prefix).map_err(|e| format!("cannot create {}: {e}", prefix.display()))?;
+        shell::run(&prefix, "npm", &["install", "--prefix", &prefix.to_string_lossy(), "--no-audit", "--no-fund", &format!("{name}@{version}")])?;
+    }
+    Ok(package)
 }
 
 fn ensure_wasm_target() -> Result<(), String> {
