@@ -158,7 +158,8 @@ async fn websites_pay_through_webln(ui: &Ui, devnet: &DevnetControl) -> Result<(
     // A payment, confirmed in its prompt: the preimage is the one shop's invoice was for.
     let shop_invoice = devnet.shop_invoice(2_000_000, "a coffee through WebLN").await?;
     site_call(ui, "pay", &format!("provider.sendPayment('{shop_invoice}')")).await?;
-    answer_prompt(ui, &shop_tab, true, |text| amount_in(text).is_some() && text.contains("a coffee through WebLN")).await?;
+    answer_prompt(ui, &shop_tab, true, |text| text.contains("a coffee through WebLN") && text.lines().any(|line| amount_in(line) == Some(2_000)))
+        .await?;
     let sent = expect_ok(outcome(ui, "pay").await?, "sendPayment")?;
     shop_received(devnet, sent["preimage"].as_str().unwrap_or_default()).await?;
 
@@ -185,7 +186,7 @@ async fn websites_pay_through_webln(ui: &Ui, devnet: &DevnetControl) -> Result<(
     shop_received(devnet, sent["preimage"].as_str().unwrap_or_default()).await?;
     let large = devnet.shop_invoice(6_000_000, "above the budget").await?;
     site_call(ui, "above", &format!("provider.sendPayment('{large}')")).await?;
-    answer_prompt(ui, &shop_tab, false, |text| text.contains("above the budget")).await?;
+    answer_prompt(ui, &shop_tab, false, |text| text.contains("above the budget") && text.lines().any(|line| amount_in(line) == Some(6_000))).await?;
     expect_error(outcome(ui, "above").await?, "RejectionError", "a declined payment above the budget")?;
 
     // Another origin, denied: refused at once from then on, without a prompt.
@@ -238,16 +239,16 @@ fn expect_error(outcome: serde_json::Value, name: &str, what: &str) -> Result<()
 ///
 /// ChromeDriver lists no window the extension opens with `chrome.windows.create` (type `popup`), so
 /// the prompt's page is found through `chrome.windows` and opened as it is, in a tab WebDriver
-/// drives; the popup window is closed first. The page, its connection and its answer are the
+/// drives; the popup window is closed once that tab shows the question. The page, its connection and its answer are the
 /// popup's own.
 async fn answer_prompt(ui: &Ui, site_tab: &thirtyfour::WindowHandle, allow: bool, says: impl Fn(&str) -> bool) -> Result<()> {
     let driver = &ui.driver;
     let tab = driver.new_tab().await.map_err(Error::webdriver("opening a tab for the prompt"))?;
     driver.switch_to_window(tab).await.map_err(Error::webdriver("going to the prompt's tab"))?;
     ui.open("/wallet.html?popup").await?;
-    let find = "return chrome.windows.getAll({ populate: true }).then((all) => { \
-                  const prompts = all.filter((w) => w.type === 'popup' && w.tabs.some((t) => /[?]prompt=/.test(t.url ?? ''))); \
-                  return Promise.all(prompts.map((w) => chrome.windows.remove(w.id))).then(() => prompts.map((w) => new URL(w.tabs[0].url).search)); });";
+    let find = "return chrome.windows.getAll({ populate: true }).then((all) => all \
+                  .filter((w) => w.type === 'popup' && w.tabs.some((t) => /[?]prompt=/.test(t.url ?? ''))) \
+                  .map((w) => new URL(w.tabs[0].url).search));";
     let search = wait_until("the website's prompt window", NETWORK_WAIT, ui.waits.poll, async || {
         let found = driver.execute(find, Vec::new()).await?.json().clone();
         Ok(found.as_array().and_then(|all| all.first()).and_then(|s| s.as_str()).map(str::to_owned))
@@ -256,6 +257,10 @@ async fn answer_prompt(ui: &Ui, site_tab: &thirtyfour::WindowHandle, allow: bool
     ui.open(&format!("/wallet.html{search}")).await?;
     let button = if allow { "[data-testid=prompt-allow]" } else { "[data-testid=prompt-deny]" };
     ui.element_within(button, NETWORK_WAIT).await?;
+    // The prompt is this tab's now: the popup window can go without answering it.
+    let close_popups =
+        "return chrome.windows.getAll().then((all) => Promise.all(all.filter((w) => w.type === 'popup').map((w) => chrome.windows.remove(w.id))));";
+    driver.execute(close_popups, Vec::new()).await.map_err(Error::webdriver("closing the prompt's popup window"))?;
     let text = ui.element("[data-testid=website-prompt]").await?.text().await.map_err(Error::webdriver("reading the prompt"))?;
     if !says(&text) {
         return Err(unexpected("the website's prompt", &text));
