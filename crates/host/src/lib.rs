@@ -4,9 +4,11 @@
 //! The Leptos app is one UI on top; the browser extension's offscreen document is another host.
 
 pub mod browser;
+mod connection;
 pub mod node_client;
 pub mod node_host;
 pub mod protocol;
 pub mod webln;
 mod website_host;
+mod website_state;
 pub mod worker;

@@ -22,17 +22,14 @@ use crate::browser::platform::{console_logger, BrowserPlatform};
 use crate::browser::timing;
 use crate::browser::IdbStore;
 use crate::protocol::{answer, permit, Caller, Command, FromNode, Metrics, NodeMetrics, Run, StartError, StartNode, ToNode, PROTOCOL_VERSION};
-use crate::website_host::Websites;
+use crate::website_state::Websites;
 
 type Node = Rc<LightningNode<BrowserPlatform>>;
 
 /// How often the idle lock looks at the clock (more often when the idle time allowed is shorter).
 const IDLE_CHECK_SECS: u64 = 10;
 
-/// One page the host talks to: the one that spawned the worker ([`NodeHost::FIRST`]), or, in the
-/// extension, each page connected through a `MessagePort` of its own (`worker.rs`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct ConnectionId(u32);
+pub use crate::connection::ConnectionId;
 
 type Connections = Rc<RefCell<BTreeMap<ConnectionId, Rc<dyn Fn(FromNode)>>>>;
 

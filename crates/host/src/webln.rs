@@ -102,12 +102,9 @@ impl From<NodeError> for WeblnError {
             }
             NodeError::AlreadyPaid(_) => ErrorName::InvalidDataError,
             NodeError::InsufficientFunds { .. } => ErrorName::RoutingError,
-            NodeError::PaymentFailed(failure) => match failure {
-                PaymentFailure::NoRoute | PaymentFailure::RetriesExhausted | PaymentFailure::RecipientRejected | PaymentFailure::Expired => {
-                    ErrorName::RoutingError
-                }
-                _ => ErrorName::InternalError,
-            },
+            NodeError::PaymentFailed(
+                PaymentFailure::NoRoute | PaymentFailure::RetriesExhausted | PaymentFailure::RecipientRejected | PaymentFailure::Expired,
+            ) => ErrorName::RoutingError,
             NodeError::NotPermitted { .. } => ErrorName::RejectionError,
             _ => ErrorName::InternalError,
         };

@@ -9,8 +9,6 @@
 //! that window reads the question (`PromptDetails`) and answers it (`AnswerPrompt`). A window closed
 //! unanswered, or none within [`PROMPT_TIMEOUT`], is a "no".
 
-use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 use std::str::FromStr;
 use std::time::Duration;
@@ -28,6 +26,7 @@ use crate::protocol::{
     PaymentView, PromptDetails, PromptView, Question, SetWebsite, WebsiteView,
 };
 use crate::webln::{is_web_origin, read_request, ErrorName, InvoiceAsked, Lookup, WeblnCall, WeblnError, WeblnOutcome, WeblnReply, METHODS};
+use crate::website_state::Prompt;
 use blixtra_core::node::NodeError;
 
 /// How long a prompt waits for its window to answer.
@@ -40,25 +39,6 @@ const INVOICE_EXPIRY_SECS: u64 = 3600;
 /// own default (`Settings::max_fee_msat`).
 pub fn max_fee_msat(amount_msat: u64) -> u64 {
     (amount_msat / 100).max(10_000)
-}
-
-struct Prompt {
-    origin: String,
-    question: Question,
-    answer: Option<oneshot::Sender<bool>>,
-    /// The connection (prompt window) that read it: if it goes unanswered, the answer is no.
-    shown_by: Option<ConnectionId>,
-}
-
-/// What the host keeps for websites.
-#[derive(Default)]
-pub struct Websites {
-    /// The sealed list of sites, while the wallet is unlocked.
-    pub(crate) store: RefCell<Option<Rc<WebsiteStore<IdbStore>>>>,
-    prompts: RefCell<BTreeMap<u64, Prompt>>,
-    next_prompt: Cell<u64>,
-    /// Sites the person denied, also known while the wallet is locked (the list is sealed).
-    denied: RefCell<BTreeSet<String>>,
 }
 
 impl NodeHost {

@@ -134,9 +134,23 @@ fn an_error_that_crossed_still_reads_as_a_sentence() {
 }
 
 #[test]
-fn a_website_may_not_ask_what_the_app_may() {
-    let command = Command::from(blixtra_host::protocol::Balances {});
-    assert_eq!(blixtra_host::protocol::permit(&Caller::App, &command), Ok(()));
+fn a_website_may_ask_only_what_webln_offers_and_never_its_own_permissions() {
+    use blixtra_host::protocol::{permit, AnswerPrompt, Balances, Channels, CloseChannel, PayInvoice, SendOnchain, SetWebsite};
     let website = Caller::Website { origin: "https://shop.example".into() };
-    assert_eq!(blixtra_host::protocol::permit(&website, &command), Err(NodeError::NotPermitted { origin: "https://shop.example".into() }));
+    let refused = Err(NodeError::NotPermitted { origin: "https://shop.example".into() });
+    let pay = Command::from(PayInvoice { invoice: "lnbcrt1".into(), amount_msat: None, max_fee_msat: 1 });
+    for allowed in [Command::from(Balances {}), pay] {
+        assert_eq!(permit(&Caller::App, &allowed), Ok(()));
+        assert_eq!(permit(&website, &allowed), Ok(()), "{allowed:?}");
+    }
+    for never in [
+        Command::from(Channels {}),
+        Command::from(CloseChannel { channel_id: "00".into(), force: true }),
+        Command::from(SendOnchain { address: "bcrt1".into(), amount_sat: None, sat_per_vb: 1 }),
+        Command::from(AnswerPrompt { id: 1, allow: true }),
+        Command::from(SetWebsite { origin: "https://shop.example".into(), allowed: true, budget: None }),
+    ] {
+        assert_eq!(permit(&Caller::App, &never), Ok(()));
+        assert_eq!(permit(&website, &never), refused, "{never:?}");
+    }
 }
