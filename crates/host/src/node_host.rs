@@ -113,6 +113,11 @@ impl NodeHost {
                     Err(error) => FromNode::StartFailed { error },
                 });
             }
+            // A website speaks WebLN on a port of its own (`website_host.rs`), never this protocol:
+            // a request that claims to be a website's is refused whatever it asks.
+            ToNode::Request { id, caller: Caller::Website { origin }, .. } => {
+                reply(FromNode::Reply { id, result: Err(NodeError::NotPermitted { origin }) });
+            }
             ToNode::Request { id, caller, command } if command.for_host() => {
                 let result = match permit(&caller, &command) {
                     Ok(()) => self.host_answer(from, command).await,
