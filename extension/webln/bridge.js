@@ -67,6 +67,10 @@ window.addEventListener('message', (event) => {
   }
   connect().then(
     () => {
+      if (port === null) {
+        fail(request.id, "the wallet's node went away; try again");
+        return;
+      }
       inFlight.add(request.id);
       port.postMessage(data.text);
     },

@@ -113,7 +113,8 @@ async fn scenario(ui: &Ui, devnet: &DevnetControl) -> Result<()> {
 /// info, an invoice (which shop pays, and the site looks up), a payment (confirmed in a prompt; shop
 /// received it, and the preimage is the invoice's), a signed message and its check. Given a budget,
 /// a payment within it needs no prompt and one above it prompts (and is declined). Another origin
-/// of the same server, denied, is refused at once from then on.
+/// of the same server, denied, is refused at once from then on. With the wallet locked, a call asks
+/// to unlock in its prompt and then goes on.
 async fn websites_pay_through_webln(ui: &Ui, devnet: &DevnetControl) -> Result<()> {
     let webln_js = required_env("BLIXTRA_E2E_WEBLN_JS", "set it to the npm webln package's dist/webln.min.js (cargo xtask setup installs it)")?;
     let site = WeblnSite::serve(Path::new(&webln_js)).await?;
@@ -124,7 +125,7 @@ async fn websites_pay_through_webln(ui: &Ui, devnet: &DevnetControl) -> Result<(
     driver.goto(&site.url("127.0.0.1")).await.map_err(Error::webdriver("opening the test website"))?;
 
     site_call(ui, "enable", "WebLN.requestProvider().then((p) => { window.provider = p; return true; })").await?;
-    answer_prompt(ui, &shop_tab, true, |text| text.contains(&origin)).await?;
+    answer_prompt(ui, &shop_tab, Answer::Allow, |text| text.contains(&origin)).await?;
     expect_ok(outcome(ui, "enable").await?, "enable")?;
 
     site_call(ui, "info", "provider.getInfo()").await?;
@@ -158,8 +159,10 @@ async fn websites_pay_through_webln(ui: &Ui, devnet: &DevnetControl) -> Result<(
     // A payment, confirmed in its prompt: the preimage is the one shop's invoice was for.
     let shop_invoice = devnet.shop_invoice(2_000_000, "a coffee through WebLN").await?;
     site_call(ui, "pay", &format!("provider.sendPayment('{shop_invoice}')")).await?;
-    answer_prompt(ui, &shop_tab, true, |text| text.contains("a coffee through WebLN") && text.lines().any(|line| amount_in(line) == Some(2_000)))
-        .await?;
+    answer_prompt(ui, &shop_tab, Answer::Allow, |text| {
+        text.contains("a coffee through WebLN") && text.lines().any(|line| amount_in(line) == Some(2_000))
+    })
+    .await?;
     let sent = expect_ok(outcome(ui, "pay").await?, "sendPayment")?;
     shop_received(devnet, sent["preimage"].as_str().unwrap_or_default()).await?;
 
@@ -186,17 +189,35 @@ async fn websites_pay_through_webln(ui: &Ui, devnet: &DevnetControl) -> Result<(
     shop_received(devnet, sent["preimage"].as_str().unwrap_or_default()).await?;
     let large = devnet.shop_invoice(6_000_000, "above the budget").await?;
     site_call(ui, "above", &format!("provider.sendPayment('{large}')")).await?;
-    answer_prompt(ui, &shop_tab, false, |text| text.contains("above the budget") && text.lines().any(|line| amount_in(line) == Some(6_000))).await?;
+    answer_prompt(ui, &shop_tab, Answer::Deny, |text| text.contains("above the budget") && text.lines().any(|line| amount_in(line) == Some(6_000)))
+        .await?;
     expect_error(outcome(ui, "above").await?, "RejectionError", "a declined payment above the budget")?;
 
     // Another origin, denied: refused at once from then on, without a prompt.
     driver.goto(&site.url("localhost")).await.map_err(Error::webdriver("opening the site as localhost"))?;
     site_call(ui, "enable", "WebLN.requestProvider()").await?;
-    answer_prompt(ui, &shop_tab, false, |text| text.contains("localhost")).await?;
+    answer_prompt(ui, &shop_tab, Answer::Deny, |text| text.contains("localhost")).await?;
     expect_error(outcome(ui, "enable").await?, "RejectionError", "a denied enable")?;
     // Unanswered, as above: refused without a prompt, or it would not settle.
     site_call(ui, "again", "window.webln.enable()").await?;
     expect_error(outcome(ui, "again").await?, "RejectionError", "a denied site's second enable")?;
+
+    // Locked, the wallet asks to be unlocked in the prompt, and the site's call then goes on.
+    let wallet_tab = driver.new_tab().await.map_err(Error::webdriver("opening the wallet's tab"))?;
+    driver.switch_to_window(wallet_tab).await.map_err(Error::webdriver("going to the wallet's tab"))?;
+    ui.open("/wallet.html?popup").await?;
+    ui.wait_for_path("/home").await?;
+    ui.click("[data-testid=lock]").await?;
+    ui.wait_for_path("/unlock").await?;
+    driver.close_window().await.map_err(Error::webdriver("closing the wallet's tab"))?;
+    driver.switch_to_window(shop_tab.clone()).await.map_err(Error::webdriver("going back to the site"))?;
+    driver.goto(&site.url("127.0.0.1")).await.map_err(Error::webdriver("opening the test website again"))?;
+    site_call(ui, "balance", "window.webln.getBalance()").await?;
+    answer_prompt(ui, &shop_tab, Answer::Unlock, |text| text.contains(&origin)).await?;
+    let balance = expect_ok(outcome(ui, "balance").await?, "getBalance after unlocking in the prompt")?;
+    if balance["currency"] != "sats" || !balance["balance"].as_u64().is_some_and(|sat| sat > 0) {
+        return Err(unexpected("getBalance", &balance.to_string()));
+    }
     close_the_popup(ui).await?;
     ui.open("/wallet.html?popup").await?;
     ui.wait_for_path("/home").await
@@ -241,7 +262,7 @@ fn expect_error(outcome: serde_json::Value, name: &str, what: &str) -> Result<()
 /// the prompt's page is found through `chrome.windows` and opened as it is, in a tab WebDriver
 /// drives; the popup window is closed once that tab shows the question. The page, its connection and its answer are the
 /// popup's own.
-async fn answer_prompt(ui: &Ui, site_tab: &thirtyfour::WindowHandle, allow: bool, says: impl Fn(&str) -> bool) -> Result<()> {
+async fn answer_prompt(ui: &Ui, site_tab: &thirtyfour::WindowHandle, answer: Answer, says: impl Fn(&str) -> bool) -> Result<()> {
     let driver = &ui.driver;
     let tab = driver.new_tab().await.map_err(Error::webdriver("opening a tab for the prompt"))?;
     driver.switch_to_window(tab).await.map_err(Error::webdriver("going to the prompt's tab"))?;
@@ -255,7 +276,11 @@ async fn answer_prompt(ui: &Ui, site_tab: &thirtyfour::WindowHandle, allow: bool
     })
     .await?;
     ui.open(&format!("/wallet.html{search}")).await?;
-    let button = if allow { "[data-testid=prompt-allow]" } else { "[data-testid=prompt-deny]" };
+    let button = match answer {
+        Answer::Allow => "[data-testid=prompt-allow]",
+        Answer::Deny => "[data-testid=prompt-deny]",
+        Answer::Unlock => "[data-testid=unlock]",
+    };
     ui.element_within(button, NETWORK_WAIT).await?;
     // The prompt is this tab's now: the popup window can go without answering it.
     let close_popups =
@@ -265,9 +290,12 @@ async fn answer_prompt(ui: &Ui, site_tab: &thirtyfour::WindowHandle, allow: bool
     if !says(&text) {
         return Err(unexpected("the website's prompt", &text));
     }
+    if answer == Answer::Unlock {
+        ui.fill("#passphrase", PASSPHRASE).await?;
+    }
+    let current = driver.window().await.map_err(Error::webdriver("naming the prompt's tab"))?;
     ui.click(button).await?;
     // The page closes itself once its answer is taken, or says so where the browser keeps it open.
-    let current = driver.window().await.map_err(Error::webdriver("naming the prompt's tab"))?;
     let closed = wait_until("the prompt's answer to be taken", NETWORK_WAIT, ui.waits.poll, async || {
         if !driver.windows().await?.contains(&current) {
             return Ok(Some(true));
@@ -279,6 +307,15 @@ async fn answer_prompt(ui: &Ui, site_tab: &thirtyfour::WindowHandle, allow: bool
         driver.close_window().await.map_err(Error::webdriver("closing the prompt's tab"))?;
     }
     driver.switch_to_window(site_tab.clone()).await.map_err(Error::webdriver("going back to the site"))
+}
+
+/// How the test answers a prompt: its buttons, or (asked to unlock) the passphrase, after which the
+/// prompt answers itself once the node runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    Allow,
+    Deny,
+    Unlock,
 }
 
 /// Gives the site a budget in the wallet's settings (in a tab of its own, closed after).

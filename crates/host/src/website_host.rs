@@ -93,7 +93,17 @@ impl NodeHost {
         };
         let node = self.node.borrow().clone().ok_or_else(|| WeblnError::from(NodeError::Stopped))?;
         let caller = Caller::Website { origin: origin.to_owned() };
-        let ask_node = |command: Command| answer(&node, &caller, command);
+        // The node running when each command is carried out, not the one the call began with: a
+        // prompt may stay open while the wallet is locked (and unlocked again).
+        let ask_node = |command: Command| {
+            let (running, caller) = (self.node.borrow().clone(), caller.clone());
+            async move {
+                match running {
+                    Some(running) => answer(&running, &caller, command).await,
+                    None => Err(NodeError::Stopped),
+                }
+            }
+        };
         match call {
             WeblnCall::Enable => Ok(json!({ "enabled": true })),
             WeblnCall::IsEnabled => Ok(json!(true)),
@@ -172,6 +182,10 @@ impl NodeHost {
             };
             if !self.ask(&site.origin, question).await? {
                 return Err(WeblnError::rejected("you declined the payment"));
+            }
+            // The wallet may have been locked while the prompt was open: a stopped node pays nothing.
+            if self.node.borrow().is_none() {
+                return Err(WeblnError::rejected("the wallet was locked before the payment was made"));
             }
         }
         let outcome = ask_node(PayInvoice { invoice: invoice.to_owned(), amount_msat: None, max_fee_msat }.into()).await;
