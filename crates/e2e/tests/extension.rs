@@ -215,7 +215,7 @@ async fn websites_pay_through_webln(ui: &Ui, devnet: &DevnetControl) -> Result<(
     site_call(ui, "balance", "window.webln.getBalance()").await?;
     answer_prompt(ui, &shop_tab, Answer::Unlock, |text| text.contains(&origin)).await?;
     let balance = expect_ok(outcome(ui, "balance").await?, "getBalance after unlocking in the prompt")?;
-    if balance["currency"] != "sats" || !balance["balance"].as_u64().is_some_and(|sat| sat > 0) {
+    if balance["currency"] != "sats" || balance["balance"].as_u64().is_none_or(|sat| sat == 0) {
         return Err(unexpected("getBalance", &balance.to_string()));
     }
     close_the_popup(ui).await?;

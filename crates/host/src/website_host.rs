@@ -74,7 +74,7 @@ impl NodeHost {
         }
         let store = self.unlocked_for(origin).await?;
         let site = store.get(origin).await.map_err(WeblnError::from)?;
-        let mut site = match (site, &call) {
+        let site = match (site, &call) {
             (Some(site), _) if !site.allowed => {
                 self.websites.denied.borrow_mut().insert(origin.to_owned());
                 return Err(WeblnError::rejected("you denied this site the use of your wallet"));
@@ -82,7 +82,7 @@ impl NodeHost {
             (Some(site), _) => site,
             (None, WeblnCall::Enable) => {
                 let allowed = self.ask(origin, Question::Enable).await?;
-                store.put(&Website::new(origin, allowed)).await.map_err(WeblnError::from)?;
+                self.update_site(&store, origin, |site| site.allowed = allowed).await?;
                 if !allowed {
                     self.websites.denied.borrow_mut().insert(origin.to_owned());
                     return Err(WeblnError::rejected("you denied this site the use of your wallet"));
@@ -120,11 +120,10 @@ impl NodeHost {
             WeblnCall::MakeInvoice(InvoiceAsked { amount_sat, memo }) => {
                 let create = CreateInvoice { amount_msat: amount_sat.map(|sat| sat * 1000), description: memo, expiry_secs: INVOICE_EXPIRY_SECS };
                 let invoice: InvoiceView = from_value(ask_node(create.into()).await?)?;
-                site.remember_payment(&invoice.payment_hash);
-                store.put(&site).await.map_err(WeblnError::from)?;
+                self.update_site(&store, origin, |site| site.remember_payment(&invoice.payment_hash)).await?;
                 Ok(json!({ "paymentRequest": invoice.invoice, "paymentHash": invoice.payment_hash, "rHash": invoice.payment_hash }))
             }
-            WeblnCall::SendPayment { invoice } => self.website_pay(&store, site, &invoice, &ask_node).await,
+            WeblnCall::SendPayment { invoice } => self.website_pay(&store, origin, &invoice, &ask_node).await,
             WeblnCall::SignMessage { message } => Ok(json!({ "message": message, "signature": node.sign_message(&message) })),
             WeblnCall::VerifyMessage { signature, message } => match node.message_signer(&message, &signature) {
                 Some(signer) => Ok(json!({ "valid": signer.known, "pubkey": signer.node_id.to_string() })),
@@ -155,7 +154,7 @@ impl NodeHost {
     /// Pays an invoice for a site: within its budget without asking (and says so to every page),
     /// otherwise only once the person confirmed it in a prompt. The budget's spending is stored before
     /// the payment is sent, so that a crash cannot give it back; a failed payment gives it back.
-    async fn website_pay<F, Fut>(&self, store: &WebsiteStore<IdbStore>, mut site: Website, invoice: &str, ask_node: &F) -> Result<Value, WeblnError>
+    async fn website_pay<F, Fut>(&self, store: &WebsiteStore<IdbStore>, origin: &str, invoice: &str, ask_node: &F) -> Result<Value, WeblnError>
     where
         F: Fn(Command) -> Fut,
         Fut: std::future::Future<Output = Result<Value, NodeError>>,
@@ -168,11 +167,17 @@ impl NodeHost {
         // What the budget is charged: the amount and the most the fee may be, in whole sats up.
         let most_sat = (amount_msat + max_fee_msat).div_ceil(1000);
         let today = day_of(crate::browser::now_ms() as u64 / 1000);
-        let within_budget = site.budget_covers(most_sat, today);
-        if within_budget {
-            site.spend(most_sat, today);
-            store.put(&site).await.map_err(WeblnError::from)?;
-        } else {
+        // Checked and charged in one update, so that two payments at once cannot both fit.
+        let within_budget = self
+            .update_site(store, origin, |site| {
+                let covered = site.budget_covers(most_sat, today);
+                if covered {
+                    site.spend(most_sat, today);
+                }
+                covered
+            })
+            .await?;
+        if !within_budget {
             let question = Question::Pay {
                 amount_sat: amount_msat.div_ceil(1000),
                 description: details.description.clone(),
@@ -180,7 +185,7 @@ impl NodeHost {
                 estimated_fee_sat: details.estimated_fee_msat.map(|msat| msat.div_ceil(1000)),
                 max_fee_sat: max_fee_msat.div_ceil(1000),
             };
-            if !self.ask(&site.origin, question).await? {
+            if !self.ask(origin, question).await? {
                 return Err(WeblnError::rejected("you declined the payment"));
             }
             // The wallet may have been locked while the prompt was open: a stopped node pays nothing.
@@ -189,30 +194,31 @@ impl NodeHost {
             }
         }
         let outcome = ask_node(PayInvoice { invoice: invoice.to_owned(), amount_msat: None, max_fee_msat }.into()).await;
-        // The store's record may have changed while the payment ran (another of the site's calls).
-        let mut current = store.get(&site.origin).await.map_err(WeblnError::from)?.unwrap_or(site);
         let payment = match outcome.and_then(|value| serde_json::from_value::<PaymentView>(value).map_err(|_| NodeError::Stopped)) {
             Ok(payment) => payment,
             Err(error) => {
-                if within_budget {
-                    current.refund(most_sat, today);
-                    store.put(&current).await.map_err(WeblnError::from)?;
+                // Given back only when no money moved for certain: a node stopped mid-payment may
+                // still complete it when it starts again.
+                if within_budget && moved_nothing(&error) {
+                    self.update_site(store, origin, |site| site.refund(most_sat, today)).await?;
                 }
                 return Err(error.into());
             }
         };
-        if let Some(hash) = &payment.payment_hash {
-            current.remember_payment(hash);
-        }
-        if within_budget {
-            // Charged what it cost, not the most it could have.
-            let cost_sat = (amount_msat + payment.fee_paid_msat.unwrap_or(0)).div_ceil(1000);
-            current.refund(most_sat.saturating_sub(cost_sat), today);
-        }
-        store.put(&current).await.map_err(WeblnError::from)?;
+        self.update_site(store, origin, |site| {
+            if let Some(hash) = &payment.payment_hash {
+                site.remember_payment(hash);
+            }
+            if within_budget {
+                // Charged what it cost, not the most it could have.
+                let cost_sat = (amount_msat + payment.fee_paid_msat.unwrap_or(0)).div_ceil(1000);
+                site.refund(most_sat.saturating_sub(cost_sat), today);
+            }
+        })
+        .await?;
         if within_budget {
             self.broadcast(FromNode::WebsitePaid {
-                origin: current.origin.clone(),
+                origin: origin.to_owned(),
                 amount_sat: amount_msat.div_ceil(1000),
                 fee_sat: payment.fee_paid_msat.unwrap_or(0).div_ceil(1000),
             });
@@ -221,6 +227,17 @@ impl NodeHost {
             Some(preimage) if payment.status == PaymentStatus::Succeeded => Ok(json!({ "preimage": preimage })),
             _ => Err(WeblnError::new(ErrorName::InternalError, "the payment ended without a proof of payment")),
         }
+    }
+
+    /// Changes site `origin`'s record (a new one, not allowed, if it has none) with `change`, as one
+    /// read and write that no other change of a site's record interleaves with: a site's calls run
+    /// at once, and a stale copy written back would lose what another spent.
+    async fn update_site<R>(&self, store: &WebsiteStore<IdbStore>, origin: &str, change: impl FnOnce(&mut Website) -> R) -> Result<R, WeblnError> {
+        let _turn = self.websites.writes.lock().await;
+        let mut site = store.get(origin).await.map_err(WeblnError::from)?.unwrap_or_else(|| Website::new(origin, false));
+        let answer = change(&mut site);
+        store.put(&site).await.map_err(WeblnError::from)?;
+        Ok(answer)
     }
 
     /// The sites' store, asking the person to unlock the wallet first if it is locked.
@@ -301,6 +318,7 @@ impl NodeHost {
         if !is_web_origin(&origin) {
             return Err(NodeError::NotAWebsite { origin });
         }
+        let _turn = self.websites.writes.lock().await;
         let mut site = store.get(&origin).await?.unwrap_or_else(|| Website::new(&origin, allowed));
         site.allowed = allowed;
         site.budget = budget.filter(|_| allowed);
@@ -316,10 +334,26 @@ impl NodeHost {
 
     pub(crate) async fn forget_website(&self, origin: &str) -> Result<(), NodeError> {
         let store = self.website_store().ok_or(NodeError::Stopped)?;
+        let _turn = self.websites.writes.lock().await;
         store.remove(origin).await?;
         self.websites.denied.borrow_mut().remove(origin);
         Ok(())
     }
+}
+
+/// Whether a payment's failure means that nothing was paid: refused before sending, or failed for
+/// good as LDK reported it.
+fn moved_nothing(error: &NodeError) -> bool {
+    matches!(
+        error,
+        NodeError::PaymentFailed(_)
+            | NodeError::InsufficientFunds { .. }
+            | NodeError::InvalidInvoice(_)
+            | NodeError::WrongNetwork { .. }
+            | NodeError::InvoiceExpired
+            | NodeError::AmountNeeded
+            | NodeError::AlreadyPaid(_)
+    )
 }
 
 fn from_value<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, WeblnError> {

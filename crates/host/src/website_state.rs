@@ -29,4 +29,6 @@ pub struct Websites {
     pub(crate) next_prompt: Cell<u64>,
     /// Sites the person denied, also known while the wallet is locked (the list is sealed).
     pub(crate) denied: RefCell<BTreeSet<String>>,
+    /// One change of a site's record at a time (`NodeHost::update_site`).
+    pub(crate) writes: futures::lock::Mutex<()>,
 }
