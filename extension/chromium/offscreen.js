@@ -15,6 +15,8 @@ let worker = null;
 let waiting = [];
 // Ports handed to the worker, until their page goes.
 const relayed = new Set();
+// Websites' ports handed to the worker: closed if it fails, so that their bridges answer what waits.
+const websites = new Set();
 
 function startWorker() {
   worker = new Worker('/node_worker_loader.js');
@@ -31,6 +33,8 @@ function startWorker() {
     console.error('the node worker failed:', event.message);
     relayed.forEach((port) => port.disconnect());
     relayed.clear();
+    websites.forEach((port) => port.disconnect());
+    websites.clear();
     (waiting ?? []).forEach((port) => port.disconnect());
     worker.terminate();
     waiting = [];
@@ -79,6 +83,7 @@ function hand(port) {
 // only those; it hears none of the node's events.
 function handWebsite(port) {
   const origin = websiteOrigin(port.sender);
+  websites.add(port);
   const channel = new MessageChannel();
   channel.port1.onmessage = (event) => port.postMessage(event.data);
   port.onMessage.addListener((text) => {
@@ -86,19 +91,24 @@ function handWebsite(port) {
       channel.port1.postMessage(text);
     }
   });
-  port.onDisconnect.addListener(() => channel.port1.close());
+  port.onDisconnect.addListener(() => {
+    websites.delete(port);
+    channel.port1.close();
+  });
   worker.postMessage(`website ${origin}`, [channel.port2]);
 }
 
 // The origin of a website's page as the browser says it (the bridge runs in top frames only), or
-// null for anything else.
+// null for anything else: https, or plain http on this computer only (loopback), where no network
+// sits between the page and the browser.
 function websiteOrigin(sender) {
   if (!sender || sender.id !== chrome.runtime.id || !sender.tab || sender.frameId !== 0 || typeof sender.url !== 'string') {
     return null;
   }
   try {
     const url = new URL(sender.url);
-    return url.protocol === 'https:' || url.protocol === 'http:' ? url.origin : null;
+    const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+    return url.protocol === 'https:' || (url.protocol === 'http:' && loopback) ? url.origin : null;
   } catch {
     return null;
   }

@@ -44,6 +44,10 @@ function connect() {
       inFlight.clear();
     });
   });
+  // A failed opening is tried again by the next call, not kept.
+  opening.catch(() => {
+    opening = null;
+  });
   return opening;
 }
 
@@ -58,11 +62,13 @@ window.addEventListener('message', (event) => {
   } catch {
     return;
   }
-  if (!Number.isSafeInteger(request.id)) {
+  // The ids provider.js gives: whole numbers from 1 (the node reads them as u64).
+  if (!Number.isSafeInteger(request.id) || request.id < 1) {
     return;
   }
-  if (data.text.length > MAX_REQUEST_BYTES) {
-    reply(request.id, { error: { name: 'InvalidDataError', message: `the request is ${data.text.length} bytes; at most ${MAX_REQUEST_BYTES} are read` } });
+  const bytes = new TextEncoder().encode(data.text).length;
+  if (bytes > MAX_REQUEST_BYTES) {
+    reply(request.id, { error: { name: 'InvalidDataError', message: `the request is ${bytes} bytes; at most ${MAX_REQUEST_BYTES} are read` } });
     return;
   }
   connect().then(

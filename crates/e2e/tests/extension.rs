@@ -180,6 +180,22 @@ async fn websites_pay_through_webln(ui: &Ui, devnet: &DevnetControl) -> Result<(
         return Err(unexpected("verifyMessage of another message", &forged.to_string()));
     }
 
+    // Locked, the wallet asks to be unlocked in the prompt, and the site's call then goes on.
+    let wallet_tab = driver.new_tab().await.map_err(Error::webdriver("opening the wallet's tab"))?;
+    driver.switch_to_window(wallet_tab).await.map_err(Error::webdriver("going to the wallet's tab"))?;
+    ui.open("/wallet.html?popup").await?;
+    ui.wait_for_path("/home").await?;
+    ui.click("[data-testid=lock]").await?;
+    ui.wait_for_path("/unlock").await?;
+    driver.close_window().await.map_err(Error::webdriver("closing the wallet's tab"))?;
+    driver.switch_to_window(shop_tab.clone()).await.map_err(Error::webdriver("going back to the site"))?;
+    site_call(ui, "balance", "window.webln.getBalance()").await?;
+    answer_prompt(ui, &shop_tab, Answer::Unlock, |text| text.contains(&origin)).await?;
+    let balance = expect_ok(outcome(ui, "balance").await?, "getBalance after unlocking in the prompt")?;
+    if balance["currency"] != "sats" || balance["balance"].as_u64().is_none_or(|sat| sat == 0) {
+        return Err(unexpected("getBalance", &balance.to_string()));
+    }
+
     give_budget(ui, &origin, 5_000, 8_000).await?;
     driver.switch_to_window(shop_tab.clone()).await.map_err(Error::webdriver("going back to the site"))?;
     // Nobody answers a prompt here: a payment that asked would not settle until its prompt expired.
@@ -202,22 +218,6 @@ async fn websites_pay_through_webln(ui: &Ui, devnet: &DevnetControl) -> Result<(
     site_call(ui, "again", "window.webln.enable()").await?;
     expect_error(outcome(ui, "again").await?, "RejectionError", "a denied site's second enable")?;
 
-    // Locked, the wallet asks to be unlocked in the prompt, and the site's call then goes on.
-    let wallet_tab = driver.new_tab().await.map_err(Error::webdriver("opening the wallet's tab"))?;
-    driver.switch_to_window(wallet_tab).await.map_err(Error::webdriver("going to the wallet's tab"))?;
-    ui.open("/wallet.html?popup").await?;
-    ui.wait_for_path("/home").await?;
-    ui.click("[data-testid=lock]").await?;
-    ui.wait_for_path("/unlock").await?;
-    driver.close_window().await.map_err(Error::webdriver("closing the wallet's tab"))?;
-    driver.switch_to_window(shop_tab.clone()).await.map_err(Error::webdriver("going back to the site"))?;
-    driver.goto(&site.url("127.0.0.1")).await.map_err(Error::webdriver("opening the test website again"))?;
-    site_call(ui, "balance", "window.webln.getBalance()").await?;
-    answer_prompt(ui, &shop_tab, Answer::Unlock, |text| text.contains(&origin)).await?;
-    let balance = expect_ok(outcome(ui, "balance").await?, "getBalance after unlocking in the prompt")?;
-    if balance["currency"] != "sats" || balance["balance"].as_u64().is_none_or(|sat| sat == 0) {
-        return Err(unexpected("getBalance", &balance.to_string()));
-    }
     close_the_popup(ui).await?;
     ui.open("/wallet.html?popup").await?;
     ui.wait_for_path("/home").await

@@ -133,7 +133,10 @@ pub fn read_request(text: &str) -> Result<(u64, WeblnCall), (Option<u64>, WeblnE
     if text.len() > MAX_REQUEST_BYTES {
         return Err((None, WeblnError::invalid(format!("the request is {} bytes; at most {MAX_REQUEST_BYTES} are read", text.len()))));
     }
-    let request: WeblnRequest = serde_json::from_str(text).map_err(|_| (None, WeblnError::invalid("the request is not a WebLN call")))?;
+    let value: Value = serde_json::from_str(text).map_err(|_| (None, WeblnError::invalid("the request is not a WebLN call")))?;
+    // The id first, so that a request of the wrong shape is still answered under its own id.
+    let id = value.get("id").and_then(Value::as_u64);
+    let request: WeblnRequest = serde_json::from_value(value).map_err(|_| (id, WeblnError::invalid("the request is not a WebLN call")))?;
     let call = read_call(&request.method, &request.args).map_err(|e| (Some(request.id), e))?;
     Ok((request.id, call))
 }
@@ -233,9 +236,16 @@ fn read_lookup(arg: Option<&Value>) -> Result<Lookup, WeblnError> {
     }
 }
 
-/// Whether `origin` is a web origin a content script could have come from: `http(s)://host[:port]`,
-/// nothing after it.
+/// Whether `origin` is a web origin a site may use the wallet from: `https://host[:port]`, or plain
+/// `http://` on loopback only (`localhost`, `127.0.0.1`, `[::1]`), where no network sits between the
+/// page and the browser to spend a budget in its name; nothing after the port.
 pub fn is_web_origin(origin: &str) -> bool {
-    let Some(rest) = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://")) else { return false };
-    origin.len() <= 300 && !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+    let well_formed =
+        |rest: &str| origin.len() <= 300 && !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b));
+    if let Some(rest) = origin.strip_prefix("https://") {
+        return well_formed(rest);
+    }
+    let Some(rest) = origin.strip_prefix("http://") else { return false };
+    let host = rest.rsplit_once(':').filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit())).map_or(rest, |(host, _)| host);
+    well_formed(rest) && ["localhost", "127.0.0.1", "[::1]"].contains(&host)
 }

@@ -32,6 +32,9 @@ use blixtra_core::node::NodeError;
 /// How long a prompt waits for its window to answer.
 pub const PROMPT_TIMEOUT: Duration = Duration::from_secs(180);
 
+/// How long a site waits after a "no" (or a prompt left unanswered) before it may ask again.
+pub const ASK_AGAIN_AFTER: Duration = Duration::from_secs(10);
+
 /// How long a website's invoice may be paid.
 const INVOICE_EXPIRY_SECS: u64 = 3600;
 
@@ -72,6 +75,11 @@ impl NodeHost {
             };
             return Ok(json!(site.is_some_and(|site| site.allowed)));
         }
+        // Locked, the sites' list is sealed: only a site seen allowed since the worker started, or
+        // one calling enable(), may ask the person to unlock. Any other site is not shown a prompt.
+        if self.website_store().is_none() && call != WeblnCall::Enable && !self.websites.allowed.borrow().contains(origin) {
+            return Err(WeblnError::rejected("the wallet is locked: call enable() to ask to use it"));
+        }
         let store = self.unlocked_for(origin).await?;
         let site = store.get(origin).await.map_err(WeblnError::from)?;
         let site = match (site, &call) {
@@ -79,14 +87,18 @@ impl NodeHost {
                 self.websites.denied.borrow_mut().insert(origin.to_owned());
                 return Err(WeblnError::rejected("you denied this site the use of your wallet"));
             }
-            (Some(site), _) => site,
+            (Some(site), _) => {
+                self.websites.allowed.borrow_mut().insert(origin.to_owned());
+                site
+            }
             (None, WeblnCall::Enable) => {
                 let allowed = self.ask(origin, Question::Enable).await?;
-                self.update_site(&store, origin, |site| site.allowed = allowed).await?;
+                store.put(&Website::new(origin, allowed)).await.map_err(WeblnError::from)?;
                 if !allowed {
                     self.websites.denied.borrow_mut().insert(origin.to_owned());
                     return Err(WeblnError::rejected("you denied this site the use of your wallet"));
                 }
+                self.websites.allowed.borrow_mut().insert(origin.to_owned());
                 return Ok(json!({ "enabled": true }));
             }
             (None, _) => return Err(WeblnError::rejected("this site may not use the wallet: call enable() first")),
@@ -165,7 +177,10 @@ impl NodeHost {
         };
         let max_fee_msat = max_fee_msat(amount_msat);
         // What the budget is charged: the amount and the most the fee may be, in whole sats up.
-        let most_sat = (amount_msat + max_fee_msat).div_ceil(1000);
+        let most_sat = amount_msat
+            .checked_add(max_fee_msat)
+            .ok_or_else(|| WeblnError::invalid("the invoice's amount is more than any wallet holds"))?
+            .div_ceil(1000);
         let today = day_of(crate::browser::now_ms() as u64 / 1000);
         // Checked and charged in one update, so that two payments at once cannot both fit.
         let within_budget = self
@@ -229,12 +244,15 @@ impl NodeHost {
         }
     }
 
-    /// Changes site `origin`'s record (a new one, not allowed, if it has none) with `change`, as one
+    /// Changes site `origin`'s record with `change`, as one
     /// read and write that no other change of a site's record interleaves with: a site's calls run
     /// at once, and a stale copy written back would lose what another spent.
     async fn update_site<R>(&self, store: &WebsiteStore<IdbStore>, origin: &str, change: impl FnOnce(&mut Website) -> R) -> Result<R, WeblnError> {
         let _turn = self.websites.writes.lock().await;
-        let mut site = store.get(origin).await.map_err(WeblnError::from)?.unwrap_or_else(|| Website::new(origin, false));
+        // Forgotten while its call ran: the call changes nothing (it would bring the site back).
+        let Some(mut site) = store.get(origin).await.map_err(WeblnError::from)? else {
+            return Err(WeblnError::rejected("this site was removed from the wallet's websites"));
+        };
         let answer = change(&mut site);
         store.put(&site).await.map_err(WeblnError::from)?;
         Ok(answer)
@@ -260,6 +278,12 @@ impl NodeHost {
         if self.websites.prompts.borrow().values().any(|prompt| prompt.origin == origin) {
             return Err(WeblnError::rejected("this site already waits for an answer in an open prompt"));
         }
+        // After a "no" the site waits before it may ask again: no stream of windows to click away.
+        let now = crate::browser::now_ms();
+        let since_no = self.websites.declined_at.borrow().get(origin).map(|at| now - at);
+        if since_no.is_some_and(|ms| ms < ASK_AGAIN_AFTER.as_millis() as f64) {
+            return Err(WeblnError::rejected("you declined this site a moment ago; it may ask again shortly"));
+        }
         let id = self.websites.next_prompt.get() + 1;
         self.websites.next_prompt.set(id);
         let (sender, answered) = oneshot::channel();
@@ -273,6 +297,9 @@ impl NodeHost {
             _ = timeout => false,
         };
         self.websites.prompts.borrow_mut().remove(&id);
+        if !allowed {
+            self.websites.declined_at.borrow_mut().insert(origin.to_owned(), crate::browser::now_ms());
+        }
         Ok(allowed)
     }
 
@@ -323,10 +350,12 @@ impl NodeHost {
         site.allowed = allowed;
         site.budget = budget.filter(|_| allowed);
         store.put(&site).await?;
-        let mut denied = self.websites.denied.borrow_mut();
+        let (mut denied, mut known_allowed) = (self.websites.denied.borrow_mut(), self.websites.allowed.borrow_mut());
         if allowed {
             denied.remove(&origin);
+            known_allowed.insert(origin);
         } else {
+            known_allowed.remove(&origin);
             denied.insert(origin);
         }
         Ok(())
@@ -337,6 +366,7 @@ impl NodeHost {
         let _turn = self.websites.writes.lock().await;
         store.remove(origin).await?;
         self.websites.denied.borrow_mut().remove(origin);
+        self.websites.allowed.borrow_mut().remove(origin);
         Ok(())
     }
 }

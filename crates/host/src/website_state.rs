@@ -29,6 +29,11 @@ pub struct Websites {
     pub(crate) next_prompt: Cell<u64>,
     /// Sites the person denied, also known while the wallet is locked (the list is sealed).
     pub(crate) denied: RefCell<BTreeSet<String>>,
+    /// Sites seen allowed since the worker started: while the wallet is locked, only these (and a
+    /// site calling `enable()`) may ask to unlock it.
+    pub(crate) allowed: RefCell<BTreeSet<String>>,
+    /// When the person last said no to each site (`NodeHost::now_ms`), for `ASK_AGAIN_AFTER`.
+    pub(crate) declined_at: RefCell<BTreeMap<String, f64>>,
     /// One change of a site's record at a time (`NodeHost::update_site`).
     pub(crate) writes: futures::lock::Mutex<()>,
 }

@@ -76,6 +76,7 @@ fn what_is_not_supported_says_so_and_what_is_not_webln_is_not_read() {
     assert!(message.len() < 100, "a page's text is not echoed whole: {message}");
     assert_eq!(refusal("not json").0, None);
     assert_eq!(refusal(r#"{"method":"enable"}"#).0, None);
+    assert_eq!(refusal(r#"{"id":4,"method":7}"#).0, Some(4), "a request of the wrong shape keeps its id");
     let huge = format!(r#"{{"id":1,"method":"sendPayment","args":["{}"]}}"#, "l".repeat(MAX_REQUEST_BYTES));
     assert_eq!(refusal(&huge).1, ErrorName::InvalidDataError);
 }
@@ -84,7 +85,17 @@ fn what_is_not_supported_says_so_and_what_is_not_webln_is_not_read() {
 fn only_web_origins_are_websites() {
     assert!(is_web_origin("https://shop.example"));
     assert!(is_web_origin("http://127.0.0.1:8080"));
-    for origin in ["chrome-extension://abc", "https://", "https://shop.example/path", "file:///x", "https://a b", "null"] {
+    assert!(is_web_origin("http://localhost"));
+    for origin in [
+        "chrome-extension://abc",
+        "https://",
+        "https://shop.example/path",
+        "file:///x",
+        "https://a b",
+        "null",
+        "http://shop.example",
+        "http://127.0.0.2:80",
+    ] {
         assert!(!is_web_origin(origin), "{origin}");
     }
 }
