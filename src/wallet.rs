@@ -32,7 +32,7 @@ struct Inner {
     /// finished writing its state on the way out.
     node_turn: AsyncMutex<()>,
     /// Held for the life of the page: the browser releases it when the tab closes. None in the
-    /// extension, whose offscreen document runs the one node and holds the lock for it.
+    /// extension, whose node host runs the one node and holds the lock for it.
     _tab_lock: Option<WebLock>,
 }
 

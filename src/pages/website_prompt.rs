@@ -1,7 +1,9 @@
 //! A website's question, in the extension's prompt window (`wallet.html?prompt=ID`, opened by the
 //! service worker when the node host asks: `crates/host/src/website_host.rs`): unlock the wallet,
-//! let a site use it, or pay a site's invoice. The window answers once and closes; closed
-//! unanswered, the answer is no.
+//! let a site use it, pay a site's invoice, or sign a site's message. The window answers once and
+//! closes; closed unanswered, the answer is no.
+
+use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -16,6 +18,10 @@ use crate::session::Phase;
 use blixtra_host::node_client::NodeClient;
 use blixtra_host::protocol::{AnswerPrompt, PromptDetails, PromptView, Question};
 
+/// How long the question is shown before "Allow" can be pressed: a window that opens under the
+/// pointer must not take the rest of a double-click on the site as a yes.
+const ALLOW_AFTER: Duration = Duration::from_millis(800);
+
 /// The prompt this window was opened for, from its address (`?prompt=ID`).
 pub fn prompt_id() -> Option<u64> {
     let search = web_sys::window()?.location().search().ok()?;
@@ -29,6 +35,8 @@ pub fn WebsitePrompt(id: u64) -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     // Set once the answer is taken, for a window the browser does not let close itself.
     let answered = RwSignal::new(false);
+    // "Allow" is enabled only [`ALLOW_AFTER`] the question shows; "Deny" at once.
+    let allow_ready = RwSignal::new(false);
     // The window's own connection to the node host: the prompt is this connection's to answer, and
     // its closing says no.
     let client = StoredValue::new_local(None::<NodeClient>);
@@ -45,6 +53,8 @@ pub fn WebsitePrompt(id: u64) -> impl IntoView {
         match asked {
             Ok(view) => {
                 let _ = prompt.try_set(Some(view));
+                gloo_timers::future::sleep(ALLOW_AFTER).await;
+                let _ = allow_ready.try_set(true);
             }
             Err(e) => {
                 let _ = error.try_set(Some(error_text::describe(&e)));
@@ -105,12 +115,18 @@ pub fn WebsitePrompt(id: u64) -> impl IntoView {
                             None => t!(format!("Fee at most {}.", sats(max_fee_sat)), format!("Avgift högst {}.", sats(max_fee_sat))),
                         }}</p>
                     }.into_any(),
+                    Question::SignMessage { message } => view! {
+                        <h1>{move || t!("Sign this message?", "Signera det här meddelandet?")}</h1>
+                        <p class="origin" data-testid="prompt-origin">{origin.clone()}</p>
+                        <pre class="signed-message" data-testid="prompt-message">{message}</pre>
+                        <p>{move || t!("Your signature proves to anyone the site shows it to that your wallet said this. Sign only what you would say yourself.", "Din signatur visar för alla som webbplatsen visar den för att din plånbok sa detta. Signera bara det du själv skulle säga.")}</p>
+                    }.into_any(),
                 };
                 view! {
                     {question}
                     <Show when=move || asks>
                         <div class="actions">
-                            <button type="button" class="primary" data-testid="prompt-allow" on:click=move |_| answer(true)>{move || t!("Allow", "Tillåt")}</button>
+                            <button type="button" class="primary" data-testid="prompt-allow" disabled=move || !allow_ready.get() on:click=move |_| answer(true)>{move || t!("Allow", "Tillåt")}</button>
                             <button type="button" data-testid="prompt-deny" on:click=move |_| answer(false)>{move || t!("Deny", "Neka")}</button>
                         </div>
                     </Show>

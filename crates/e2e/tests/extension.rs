@@ -111,7 +111,8 @@ async fn scenario(ui: &Ui, devnet: &DevnetControl) -> Result<()> {
 
 /// A website on loopback, through the npm `webln` client: enabled in a prompt, asks for the node's
 /// info, an invoice (which shop pays, and the site looks up), a payment (confirmed in a prompt; shop
-/// received it, and the preimage is the invoice's), a signed message and its check. Given a budget,
+/// received it, and the preimage is the invoice's), a message signed (shown and confirmed in a
+/// prompt) and its check. Given a budget,
 /// a payment within it needs no prompt and one above it prompts (and is declined). Another origin
 /// of the same server, denied, is refused at once from then on. With the wallet locked, a call asks
 /// to unlock in its prompt and then goes on.
@@ -167,6 +168,7 @@ async fn websites_pay_through_webln(ui: &Ui, devnet: &DevnetControl) -> Result<(
     shop_received(devnet, sent["preimage"].as_str().unwrap_or_default()).await?;
 
     site_call(ui, "sign", "provider.signMessage('I am the buyer')").await?;
+    answer_prompt(ui, &shop_tab, Answer::Allow, |text| text.contains("I am the buyer")).await?;
     let signed = expect_ok(outcome(ui, "sign").await?, "signMessage")?;
     let signature = signed["signature"].as_str().unwrap_or_default().to_owned();
     site_call(ui, "verify", &format!("provider.verifyMessage('{signature}', 'I am the buyer')")).await?;

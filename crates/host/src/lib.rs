@@ -1,7 +1,8 @@
 //! Blixtra's node host in the browser, without any UI: the typed protocol between a UI and the node
 //! ([`protocol`]), the node's end of it ([`node_host::NodeHost`], run in a Web Worker by [`worker::run`]),
 //! a UI's end ([`node_client::NodeClient`]), and the browser seams the node runs on ([`browser`]).
-//! The Leptos app is one UI on top; the browser extension's offscreen document is another host.
+//! The Leptos app is one UI on top; the browser extension's node host (Chromium's offscreen
+//! document, Firefox's background page) is another host of the same worker.
 
 pub mod browser;
 mod connection;

@@ -6,7 +6,7 @@
 //! The worker belongs to this tab: it is started only after the tab holds the wallet's Web Lock
 //! (`Wallet::open`) and dies with the tab, so the node can never run in two tabs.
 //!
-//! In the extension the node is not this page's: it runs in the offscreen document, shared by the
+//! In the extension the node is not this page's: it runs in the extension's node host, shared by the
 //! popup, the tab and the prompts, and the client reaches it through a port
 //! ([`NodeClient::connect_extension_host`]). Then `stop` stops the node for every page, and a page
 //! that goes away leaves it running.
@@ -288,7 +288,7 @@ impl Inner {
             }
             FromNode::Event { event } => (self.on_notice)(NodeNotice::Event(event)),
             FromNode::WebsitePaid { origin, amount_sat, fee_sat } => (self.on_notice)(NodeNotice::WebsitePaid { origin, amount_sat, fee_sat }),
-            // For the offscreen document, which opens the window; a page has none to open.
+            // For the extension's node host, which has the window opened; a page has none to open.
             FromNode::OpenPrompt { .. } => {}
             lifecycle @ (FromNode::Hello { .. } | FromNode::Started { .. } | FromNode::StartFailed { .. } | FromNode::Stopped) => {
                 let waiter = self.lifecycle.borrow_mut().take();

@@ -152,7 +152,7 @@ pub enum FromNode {
         event: NodeEvent,
     },
     Stopped,
-    /// To the page that spawned the worker (the extension's offscreen document): open the prompt
+    /// To the page that spawned the worker (the extension's node host): open the prompt
     /// window for website prompt `id`.
     OpenPrompt {
         id: u64,
@@ -371,6 +371,9 @@ pub enum Question {
     Enable,
     /// May the site pay this invoice?
     Pay { amount_sat: u64, description: Option<String>, payee: Option<String>, estimated_fee_sat: Option<u64>, max_fee_sat: u64 },
+    /// May the site have this message signed with the node's key? A signature proves to whoever
+    /// holds it that this node said the message: a site may use one as a login, or as a promise.
+    SignMessage { message: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,11 +1,12 @@
 //! Websites' WebLN calls in the node's host: the gate between a page and the node. A call is read
 //! and checked (`webln.rs`), then let through only as the person said: a site must have been
-//! allowed (its first `enable` opens a prompt), and every payment is either confirmed in a prompt or
-//! within the budget the person gave that site. A locked wallet asks to be unlocked first. One
+//! allowed (its first `enable` opens a prompt), every payment is either confirmed in a prompt or
+//! within the budget the person gave that site, and every message signed is shown and confirmed
+//! first (a signature speaks for the node). A locked wallet asks to be unlocked first. One
 //! prompt per site at a time; a denied site is refused at once, locked or not, until it is allowed.
 //!
 //! Prompts are the host's, not the node's: they exist while the wallet is locked. The host asks the
-//! page that spawned it (the offscreen document) to open the prompt window (`FromNode::OpenPrompt`);
+//! page that spawned it (the extension's node host) to open the prompt window (`FromNode::OpenPrompt`);
 //! that window reads the question (`PromptDetails`) and answers it (`AnswerPrompt`). A window closed
 //! unanswered, or none within [`PROMPT_TIMEOUT`], is a "no".
 
@@ -136,7 +137,15 @@ impl NodeHost {
                 Ok(json!({ "paymentRequest": invoice.invoice, "paymentHash": invoice.payment_hash, "rHash": invoice.payment_hash }))
             }
             WeblnCall::SendPayment { invoice } => self.website_pay(&store, origin, &invoice, &ask_node).await,
-            WeblnCall::SignMessage { message } => Ok(json!({ "message": message, "signature": node.sign_message(&message) })),
+            WeblnCall::SignMessage { message } => {
+                if !self.ask(origin, Question::SignMessage { message: message.clone() }).await? {
+                    return Err(WeblnError::rejected("you declined to sign the message"));
+                }
+                // Signed by the node running once the person said yes (the prompt may outlive a lock).
+                let running = self.node.borrow().clone();
+                let running = running.ok_or_else(|| WeblnError::rejected("the wallet was locked before the message was signed"))?;
+                Ok(json!({ "message": message, "signature": running.sign_message(&message) }))
+            }
             WeblnCall::VerifyMessage { signature, message } => match node.message_signer(&message, &signature) {
                 Some(signer) => Ok(json!({ "valid": signer.known, "pubkey": signer.node_id.to_string() })),
                 None => Err(WeblnError::invalid("the signature is not a signature of this message")),

@@ -3,7 +3,8 @@
 //! is `src/bin/node_worker.rs`, which Trunk builds beside the app).
 //!
 //! The page that spawned the worker is its first connection. In the extension, that page is the
-//! offscreen document (`extension/offscreen.js`), which speaks no protocol itself: it hands the
+//! node host (`extension/shared/node_host.js`: Chromium's offscreen document, Firefox's background
+//! page), which speaks no protocol itself: it hands the
 //! worker one `MessagePort` per extension page that connects, and each port is a connection of its
 //! own.
 
@@ -29,7 +30,7 @@ pub fn run() {
     }));
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         if let Ok(port) = event.ports().get(0).dyn_into::<MessagePort>() {
-            // The offscreen document says whose port it is: a page of the wallet's, or a website's
+            // The node host says whose port it is: a page of the wallet's, or a website's
             // (by the origin the browser gave its content script, never one the page claims).
             match event.data().as_string().as_deref().and_then(|label| label.strip_prefix(WEBSITE_LABEL)) {
                 Some(origin) => serve_website_port(&host, port, origin.to_owned()),
@@ -49,7 +50,7 @@ pub fn run() {
     }
 }
 
-/// How `extension/chromium/offscreen.js` labels a website's port: this, then the site's origin.
+/// How `extension/shared/node_host.js` labels a website's port: this, then the site's origin.
 const WEBSITE_LABEL: &str = "website ";
 
 /// Serves a website's WebLN calls on `port` (`website_host.rs`): its requests in, only their answers

@@ -35,7 +35,7 @@ fn core_is_platform_neutral(root: &Path) -> Result<(), String> {
 }
 
 /// **Architecture invariant:** the node's host (`crates/host`) runs without any UI: Leptos is nowhere
-/// in its tree, so a second host (the browser extension's offscreen document) needs none.
+/// in its tree, so a second host (the browser extension's node host) needs none.
 fn host_has_no_ui(root: &Path) -> Result<(), String> {
     let tree = cargo_output(root, &["tree", "-p", "blixtra-host", "-e", "normal", "--target", "wasm32-unknown-unknown", "--prefix", "none"])?;
     if let Some(line) = tree.lines().find(|l| l.starts_with("leptos")) {

@@ -75,6 +75,8 @@ pub fn build(root: &Path, release: bool) -> Result<ExtensionBuild, String> {
         // Firefox has no offscreen documents: there the wallet page runs the node's worker itself.
         if browser == Browser::Chromium {
             copy_dir(&root.join("extension/chromium"), &dir)?;
+            // The node's host and the toolbar's part, kept apart for Firefox's background page.
+            copy_dir(&root.join("extension/shared"), &dir.join("shared"))?;
             copy_dir(&root.join("extension/webln"), &dir.join("webln"))?;
         }
         let manifest = manifest(browser, &version);

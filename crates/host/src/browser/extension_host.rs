@@ -1,7 +1,7 @@
-//! The extension's node host, as its pages reach it: the one node of the browser profile runs in the
-//! offscreen document (`extension/offscreen.js`, started by `extension/background.js`), and each page
-//! talks to it through a `chrome.runtime` port carrying the same JSON messages as a worker's
-//! `postMessage`.
+//! The extension's node host, as its pages reach it: the one node of the browser profile runs in
+//! `extension/shared/node_host.js`, in Chromium's offscreen document (opened by the service worker,
+//! `extension/chromium/background.js`), and each page talks to it through a `chrome.runtime` port
+//! carrying the same JSON messages as a worker's `postMessage`.
 //!
 //! web-sys has no bindings for the `chrome.*` extension APIs; the few calls are made through
 //! `js_sys::Reflect` here, the only place that names them.
@@ -11,14 +11,16 @@ use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-/// What the page asks the background service worker for: the offscreen document, made if missing.
+/// What the page asks the extension's background for: the node host (Chromium's offscreen
+/// document), opened if it is not.
 const OPEN_NODE_HOST: &str = "open-node-host";
-/// The port's name, which the offscreen document listens for.
+/// The port's name, which the node host listens for.
 const NODE_PORT: &str = "node";
 
 /// Whether this page runs in the extension, where the node lives in the offscreen document: the
 /// `chrome.offscreen` API is there (Chromium, with the manifest's `offscreen` permission). Elsewhere
-/// (the web app, Firefox, which has no offscreen documents) the page runs the node's worker itself.
+/// (the web app, and Firefox until its background page hosts the node) the page runs the node's
+/// worker itself.
 pub fn node_host_available() -> bool {
     chrome_api(&["runtime", "id"]).is_some_and(|id| id.is_string()) && chrome_api(&["offscreen", "createDocument"]).is_some()
 }
@@ -31,7 +33,7 @@ pub struct HostPort {
 }
 
 impl HostPort {
-    /// Has the background service worker open the offscreen document, then connects to it.
+    /// Has the extension's background open the node host, then connects to it.
     /// `on_message` hears each message (a JSON text); `on_disconnect` that the host went away.
     pub async fn open(on_message: impl Fn(String) + 'static, on_disconnect: impl Fn(String) + 'static) -> Result<HostPort, String> {
         let send_message = chrome_function(&["runtime", "sendMessage"])?;
@@ -63,7 +65,7 @@ impl HostPort {
         post.call1(&self.port, &text.into()).map(|_| ()).map_err(describe)
     }
 
-    /// Closes the port; the offscreen document tells the node this page has gone.
+    /// Closes the port; the node host tells the node this page has gone.
     pub fn disconnect(&self) {
         if let Ok(disconnect) = method(&self.port, "disconnect") {
             let _ = disconnect.call0(&self.port);

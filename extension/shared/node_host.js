@@ -1,0 +1,148 @@
+// The node's host: the one place in the browser profile where the wallet's node runs, in Chromium's
+// offscreen document (chromium/offscreen.html); kept apart from that page so that Firefox's
+// background page can host the node the same way. It holds the wallet's Web Lock, spawns the node's
+// worker (the web app's own, crates/host/src/worker.rs), gives every page of the extension that
+// connects (popup, tab, prompts) a MessagePort of its own to that worker, and every website's WebLN
+// bridge one labelled with the site's origin. It relays bytes and reads none of them: the protocol is
+// the worker's and the pages'. It uses chrome.runtime only, all an offscreen document may reach.
+
+// crates/host/src/browser/web_lock.rs: the same lock the web app's tabs take, so that no other
+// context of this origin can open a second node on the same storage.
+const WALLET_LOCK = 'blixtra-wallet';
+const NODE_PORT = 'node';
+const WEBLN_PORT = 'webln';
+
+let worker = null;
+// Ports that connected before the worker's wasm had loaded and it listened (its first message).
+let waiting = [];
+// Ports handed to the worker, until their page goes.
+const relayed = new Set();
+// Websites' ports handed to the worker: closed if it fails, so that their bridges answer what waits.
+const websites = new Set();
+
+function startWorker() {
+  worker = new Worker('/node_worker_loader.js');
+  worker.onmessage = () => {
+    // The worker's hello on its own scope: from now on it takes ports.
+    worker.onmessage = fromNode;
+    const ready = waiting;
+    waiting = null;
+    ready.forEach(hand);
+  };
+  worker.onerror = (event) => {
+    // A panic: the node is gone, as a web app's worker would be. Every page hears it (its port
+    // closes, and it says the node's process failed), and the next start gets a new worker.
+    console.error('the node worker failed:', event.message);
+    relayed.forEach((port) => port.disconnect());
+    relayed.clear();
+    websites.forEach((port) => port.disconnect());
+    websites.clear();
+    (waiting ?? []).forEach((port) => port.disconnect());
+    worker.terminate();
+    waiting = [];
+    startWorker();
+  };
+}
+
+// What the node asks of its host (crates/host/src/protocol.rs, FromNode), given to the host's own
+// `nodeAsks`: to open a website's prompt window ({ kind: 'open-prompt', id }), or to say that a site
+// paid within its budget ({ kind: 'website-paid', origin, amount_sat, fee_sat }).
+let nodeAsks = () => {};
+
+function fromNode(event) {
+  let message;
+  try {
+    message = JSON.parse(event.data);
+  } catch {
+    return;
+  }
+  if (message.kind === 'open_prompt' && Number.isSafeInteger(message.id)) {
+    nodeAsks({ kind: 'open-prompt', id: message.id });
+  } else if (message.kind === 'website_paid') {
+    nodeAsks({ kind: 'website-paid', origin: String(message.origin), amount_sat: Number(message.amount_sat), fee_sat: Number(message.fee_sat) });
+  }
+}
+
+// Gives the worker one end of a channel for `port`, and relays between the two. A website's port
+// is labelled with its origin (crates/host/src/worker.rs reads the label).
+function hand(port) {
+  if (port.name === WEBLN_PORT) {
+    handWebsite(port);
+    return;
+  }
+  relayed.add(port);
+  const channel = new MessageChannel();
+  channel.port1.onmessage = (event) => port.postMessage(event.data);
+  port.onMessage.addListener((text) => channel.port1.postMessage(text));
+  port.onDisconnect.addListener(() => {
+    // The page went (the popup closed): the node runs on and stops writing to it.
+    relayed.delete(port);
+    channel.port1.postMessage(JSON.stringify({ kind: 'detach' }));
+    channel.port1.close();
+  });
+  worker.postMessage('connect', [channel.port2]);
+}
+
+// A website's WebLN port: the worker reads its requests as WebLN calls of `origin` and answers
+// only those; it hears none of the node's events.
+function handWebsite(port) {
+  const origin = websiteOrigin(port.sender);
+  websites.add(port);
+  const channel = new MessageChannel();
+  channel.port1.onmessage = (event) => port.postMessage(event.data);
+  port.onMessage.addListener((text) => {
+    if (typeof text === 'string') {
+      channel.port1.postMessage(text);
+    }
+  });
+  port.onDisconnect.addListener(() => {
+    websites.delete(port);
+    channel.port1.close();
+  });
+  worker.postMessage(`website ${origin}`, [channel.port2]);
+}
+
+// The origin of a website's page as the browser says it (the bridge runs in top frames only), or
+// null for anything else: https, or plain http on this computer only (loopback), where no network
+// sits between the page and the browser.
+function websiteOrigin(sender) {
+  if (!sender || sender.id !== chrome.runtime.id || !sender.tab || sender.frameId !== 0 || typeof sender.url !== 'string') {
+    return null;
+  }
+  try {
+    const url = new URL(sender.url);
+    const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+    return url.protocol === 'https:' || (url.protocol === 'http:' && loopback) ? url.origin : null;
+  } catch {
+    return null;
+  }
+}
+
+// Starts the host: the lock, then the worker. `asks` hears what the node asks (see `fromNode`).
+// Called at once when the host's page loads, so that the connection that woke it is heard.
+function startNodeHost(asks) {
+  nodeAsks = asks;
+  chrome.runtime.onConnect.addListener(onConnect);
+  // The lock is held for the page's life; the worker starts once it is ours.
+  navigator.locks.request(WALLET_LOCK, () => {
+    startWorker();
+    return new Promise(() => {});
+  });
+}
+
+function onConnect(port) {
+  // The extension's own pages, by their URL, on the node's port; websites' bridges, by the tab's
+  // top frame, on the WebLN port. A content script never reaches the node's protocol.
+  const sender = port.sender ?? {};
+  const fromWalletPage = sender.id === chrome.runtime.id && typeof sender.url === 'string' && sender.url.startsWith(chrome.runtime.getURL(''));
+  const allowed = (port.name === NODE_PORT && fromWalletPage) || (port.name === WEBLN_PORT && websiteOrigin(sender) !== null);
+  if (!allowed) {
+    port.disconnect();
+    return;
+  }
+  if (waiting !== null) {
+    waiting.push(port);
+  } else {
+    hand(port);
+  }
+}
