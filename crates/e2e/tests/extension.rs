@@ -306,7 +306,12 @@ async fn answer_prompt(ui: &Ui, site_tab: &thirtyfour::WindowHandle, answer: Ans
     })
     .await?;
     if !closed {
-        driver.close_window().await.map_err(Error::webdriver("closing the prompt's tab"))?;
+        // The page says it was answered just before it closes itself: it may be gone by now.
+        if let Err(error) = driver.close_window().await {
+            if driver.windows().await.map_err(Error::webdriver("listing the windows"))?.contains(&current) {
+                return Err(Error::webdriver("closing the prompt's tab")(error));
+            }
+        }
     }
     driver.switch_to_window(site_tab.clone()).await.map_err(Error::webdriver("going back to the site"))
 }
