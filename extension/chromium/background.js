@@ -3,7 +3,7 @@
 // that does (offscreen.html), when a page of the wallet or a website's bridge asks for it
 // (crates/host/src/browser/extension_host.rs and webln/bridge.js send 'open-node-host'), and shows
 // what the node asks for (the offscreen document reaches no API that could).
-importScripts('shared/toolbar.js');
+importScripts('shared/senders.js', 'shared/toolbar.js');
 
 const NODE_HOST = 'offscreen.html';
 

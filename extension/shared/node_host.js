@@ -134,8 +134,7 @@ function onConnect(port) {
   // The extension's own pages, by their URL, on the node's port; websites' bridges, by the tab's
   // top frame, on the WebLN port. A content script never reaches the node's protocol.
   const sender = port.sender ?? {};
-  const fromWalletPage = sender.id === chrome.runtime.id && typeof sender.url === 'string' && sender.url.startsWith(chrome.runtime.getURL(''));
-  const allowed = (port.name === NODE_PORT && fromWalletPage) || (port.name === WEBLN_PORT && websiteOrigin(sender) !== null);
+  const allowed = (port.name === NODE_PORT && fromWalletPage(sender)) || (port.name === WEBLN_PORT && websiteOrigin(sender) !== null);
   if (!allowed) {
     port.disconnect();
     return;

@@ -1,6 +1,5 @@
 // What the extension's background (Chromium's service worker) shows the person: a website's prompt
-// window, and the toolbar's word that a site paid; and who may ask it for anything: the wallet's own
-// pages, and WebLN bridges in websites' top frames. Kept apart for Firefox's background page.
+// window, and the toolbar's word that a site paid. Kept apart for Firefox's background page.
 
 // A website's question in a window of its own, the size of the popup, on top.
 function openPrompt(id) {
@@ -18,15 +17,4 @@ function sayWebsitePaid({ origin, amount_sat, fee_sat }) {
 function clearWebsitePaid() {
   chrome.action.setBadgeText({ text: '' });
   chrome.action.setTitle({ title: chrome.i18n.getMessage('action_title') });
-}
-
-// A page of the wallet (popup, tab, prompt; it may be in a tab, so its URL tells, not `sender.tab`).
-function fromWalletPage(sender) {
-  return sender.id === chrome.runtime.id && typeof sender.url === 'string' && sender.url.startsWith(chrome.runtime.getURL(''));
-}
-
-// The WebLN bridge in a website's top frame. It may only have the node host opened: what the site
-// may do is decided behind it.
-function fromWebsiteTop(sender) {
-  return sender.id === chrome.runtime.id && sender.tab !== undefined && sender.frameId === 0 && /^https?:/.test(sender.url ?? '');
 }

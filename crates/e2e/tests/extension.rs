@@ -112,8 +112,8 @@ async fn scenario(ui: &Ui, devnet: &DevnetControl) -> Result<()> {
 /// A website on loopback, through the npm `webln` client: enabled in a prompt, asks for the node's
 /// info, an invoice (which shop pays, and the site looks up), a payment (confirmed in a prompt; shop
 /// received it, and the preimage is the invoice's), a message signed (shown and confirmed in a
-/// prompt) and its check. Given a budget,
-/// a payment within it needs no prompt and one above it prompts (and is declined). Another origin
+/// prompt) and its check. Given a budget, a payment within it needs no prompt and one above it
+/// prompts (and is declined). Another origin
 /// of the same server, denied, is refused at once from then on. With the wallet locked, a call asks
 /// to unlock in its prompt and then goes on.
 async fn websites_pay_through_webln(ui: &Ui, devnet: &DevnetControl) -> Result<()> {
