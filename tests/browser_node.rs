@@ -610,6 +610,25 @@ async fn the_worker_host_starts_the_node_from_the_vault_and_speaks_the_protocol(
     assert_eq!(last(), FromNode::Reply { id: 3, result: Err(NodeError::NotPermitted { origin: "https://shop.example".into() }) });
     // Boxed: inline, the test's future outgrew the worker's stack.
     Box::pin(pages_share_the_node(&host, &sent)).await;
+    Box::pin(a_start_by_a_page_is_heard_by_the_host(&host, &sent, start(PASSPHRASE))).await;
+}
+
+/// In the extension the node host spawned the worker and every page is a port of its own: a start
+/// that a page asks for is told to the host as well (Firefox's background page keeps itself awake
+/// while the node runs), and the page alone gets the answer.
+async fn a_start_by_a_page_is_heard_by_the_host(host: &NodeHost, sent: &Rc<RefCell<Vec<FromNode>>>, start: StartNode) {
+    let page_sent = Rc::new(RefCell::new(Vec::<FromNode>::new()));
+    let page_outbox = page_sent.clone();
+    let page = host.connect(move |message| page_outbox.borrow_mut().push(message));
+    let host_had = sent.borrow().len();
+    host.handle_from(page, ToNode::Start(start)).await;
+    let node_id = match page_sent.borrow().last() {
+        Some(FromNode::Started { node_id }) => node_id.clone(),
+        other => panic!("the page that started the node hears it started: {other:?}"),
+    };
+    assert_eq!(sent.borrow()[host_had..].first(), Some(&FromNode::Started { node_id }), "the host hears the start");
+    host.handle_from(page, ToNode::Stop).await;
+    assert_eq!(sent.borrow().last(), Some(&FromNode::Stopped), "and the stop");
 }
 
 /// A new wallet whose node has stopped, and a worker's host for it whose messages are kept.

@@ -1,6 +1,5 @@
 // The node's host: the one place in the browser profile where the wallet's node runs, in Chromium's
-// offscreen document (chromium/offscreen.html); kept apart from that page so that Firefox's
-// background page can host the node the same way. It holds the wallet's Web Lock, spawns the node's
+// offscreen document (chromium/offscreen.html) and in Firefox's background page (firefox/background.js). It holds the wallet's Web Lock, spawns the node's
 // worker (the web app's own, crates/host/src/worker.rs), gives every page of the extension that
 // connects (popup, tab, prompts) a MessagePort of its own to that worker, and every website's WebLN
 // bridge one labelled with the site's origin. It relays bytes and reads none of them: the protocol is
@@ -19,6 +18,14 @@ let waiting = [];
 const relayed = new Set();
 // Websites' ports handed to the worker: closed if it fails, so that their bridges answer what waits.
 const websites = new Set();
+// Whether the node runs: the worker tells its host when it starts and stops.
+let nodeRunning = false;
+
+// Whether the host has work: a running node, or a page or website connected. Firefox's background
+// page keeps itself awake while it has (firefox/background.js).
+function nodeHostBusy() {
+  return nodeRunning || relayed.size > 0 || websites.size > 0 || (waiting?.length ?? 0) > 0;
+}
 
 function startWorker() {
   worker = new Worker('/node_worker_loader.js');
@@ -33,6 +40,7 @@ function startWorker() {
     // A panic: the node is gone, as a web app's worker would be. Every page hears it (its port
     // closes, and it says the node's process failed), and the next start gets a new worker.
     console.error('the node worker failed:', event.message);
+    nodeRunning = false;
     relayed.forEach((port) => port.disconnect());
     relayed.clear();
     websites.forEach((port) => port.disconnect());
@@ -56,7 +64,9 @@ function fromNode(event) {
   } catch {
     return;
   }
-  if (message.kind === 'open_prompt' && Number.isSafeInteger(message.id)) {
+  if (message.kind === 'started' || message.kind === 'stopped') {
+    nodeRunning = message.kind === 'started';
+  } else if (message.kind === 'open_prompt' && Number.isSafeInteger(message.id)) {
     nodeAsks({ kind: 'open-prompt', id: message.id });
   } else if (message.kind === 'website_paid') {
     nodeAsks({ kind: 'website-paid', origin: String(message.origin), amount_sat: Number(message.amount_sat), fee_sat: Number(message.fee_sat) });

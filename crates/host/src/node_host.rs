@@ -108,6 +108,12 @@ impl NodeHost {
             ToNode::Hello { version } => reply(FromNode::StartFailed { error: StartError::Version { page: version, node: PROTOCOL_VERSION } }),
             ToNode::Start(start) => {
                 let outcome = self.start(start).await;
+                // The page that spawned the worker hears of a start another page asked for too: in
+                // the extension that is the node host, which keeps Firefox's background page awake
+                // while the node runs (it hears the stop as every page does).
+                if let (Ok(node_id), false) = (&outcome, from == Self::FIRST) {
+                    self.send_to(Self::FIRST, FromNode::Started { node_id: node_id.clone() });
+                }
                 reply(match outcome {
                     Ok(node_id) => FromNode::Started { node_id },
                     Err(error) => FromNode::StartFailed { error },

@@ -71,14 +71,12 @@ pub fn build(root: &Path, release: bool) -> Result<ExtensionBuild, String> {
         copy_dir(&out.dir.join("build"), &dir)?;
         copy_dir(&root.join("extension/icons"), &dir.join("icons"))?;
         copy_dir(&root.join("extension/_locales"), &dir.join("_locales"))?;
-        // Chromium's own pieces: the service worker and the offscreen document the node runs in.
-        // Firefox has no offscreen documents: there the wallet page runs the node's worker itself.
-        if browser == Browser::Chromium {
-            copy_dir(&root.join("extension/chromium"), &dir)?;
-            // The node's host and the toolbar's part, kept apart for Firefox's background page.
-            copy_dir(&root.join("extension/shared"), &dir.join("shared"))?;
-            copy_dir(&root.join("extension/webln"), &dir.join("webln"))?;
-        }
+        // Each browser's background (Chromium: a service worker and the offscreen document the node
+        // runs in; Firefox: the background page the node runs in), the node's host and the toolbar's
+        // part they share, and the WebLN content scripts.
+        copy_dir(&root.join("extension").join(browser.name()), &dir)?;
+        copy_dir(&root.join("extension/shared"), &dir.join("shared"))?;
+        copy_dir(&root.join("extension/webln"), &dir.join("webln"))?;
         let manifest = manifest(browser, &version);
         std::fs::write(dir.join("manifest.json"), manifest).map_err(|e| format!("cannot write {}'s manifest: {e}", browser.name()))?;
         let zip = out.zip(browser);
@@ -98,31 +96,33 @@ pub fn build(root: &Path, release: bool) -> Result<ExtensionBuild, String> {
 /// No host permission: the Esplora servers answer with CORS and the proxy is a WebSocket, which
 /// extension pages reach as web pages do.
 ///
-/// Content scripts (Chromium, for now: Firefox's build has no node host to answer them yet): the
-/// WebLN provider in every web page's top frame, which is what WebLN is; they read nothing of the
-/// page and only relay what the page's own scripts ask of `window.webln`.
+/// Content scripts: the WebLN provider in every web page's top frame, which is what WebLN is; they
+/// read nothing of the page and only relay what the page's own scripts ask of `window.webln`.
 pub fn manifest(browser: Browser, version: &str) -> String {
     let (browser_specific, permissions) = match browser {
         Browser::Chromium => (
-            format!(
-                r#"  "minimum_chrome_version": "116",
-  "background": {{ "service_worker": "background.js" }},
-  "content_scripts": [
-    {{ "matches": {WEBSITES}, "js": ["webln/provider.js"], "run_at": "document_start", "world": "MAIN" }},
-    {{ "matches": {WEBSITES}, "js": ["webln/bridge.js"], "run_at": "document_start" }}
-  ],"#
-            ),
+            r#"  "minimum_chrome_version": "116",
+  "background": { "service_worker": "background.js" },"#
+                .to_owned(),
             r#"["unlimitedStorage", "offscreen"]"#,
         ),
         // It collects nothing: no data leaves the browser except what the wallet sends its own chain
-        // server and proxy, which the person chooses in settings.
+        // server and proxy, which the person chooses in settings. 128 is the first Firefox with
+        // MAIN-world content scripts; 142 the first that reads `data_collection_permissions`.
         Browser::Firefox => (
             format!(
-                r#"  "browser_specific_settings": {{ "gecko": {{ "id": "{GECKO_ID}", "strict_min_version": "142.0", "data_collection_permissions": {{ "required": ["none"] }} }} }},"#
+                r#"  "browser_specific_settings": {{ "gecko": {{ "id": "{GECKO_ID}", "strict_min_version": "142.0", "data_collection_permissions": {{ "required": ["none"] }} }} }},
+  "background": {{ "scripts": ["shared/senders.js", "shared/toolbar.js", "shared/node_host.js", "background.js"] }},"#
             ),
             r#"["unlimitedStorage"]"#,
         ),
     };
+    let content_scripts = format!(
+        r#"  "content_scripts": [
+    {{ "matches": {WEBSITES}, "js": ["webln/provider.js"], "run_at": "document_start", "world": "MAIN" }},
+    {{ "matches": {WEBSITES}, "js": ["webln/bridge.js"], "run_at": "document_start" }}
+  ],"#
+    );
     format!(
         r#"{{
   "manifest_version": 3,
@@ -131,6 +131,7 @@ pub fn manifest(browser: Browser, version: &str) -> String {
   "default_locale": "en",
   "version": "{version}",
 {browser_specific}
+{content_scripts}
   "icons": {{ "16": "icons/icon-16.png", "32": "icons/icon-32.png", "48": "icons/icon-48.png", "128": "icons/icon-128.png" }},
   "action": {{
     "default_title": "__MSG_action_title__",
@@ -180,15 +181,19 @@ mod tests {
     }
 
     #[test]
-    fn both_manifests_ask_for_the_same_policy_and_chromium_for_its_offscreen_document() {
+    fn both_manifests_ask_for_the_same_policy_and_content_scripts_and_each_browser_for_its_background() {
         for browser in Browser::ALL {
             let manifest = manifest(browser, "1.2.3");
             assert!(manifest.contains(r#""manifest_version": 3"#), "{manifest}");
             assert!(manifest.contains(PAGES_POLICY), "{manifest}");
             let permissions = if browser == Browser::Chromium { r#"["unlimitedStorage", "offscreen"]"# } else { r#"["unlimitedStorage"]"# };
             assert!(manifest.contains(&format!(r#""permissions": {permissions}"#)), "{manifest}");
-            assert_eq!(manifest.contains("background.js"), browser == Browser::Chromium, "{manifest}");
-            assert_eq!(manifest.contains(r#""world": "MAIN""#), browser == Browser::Chromium, "{manifest}");
+            assert!(manifest.contains("background.js"), "{manifest}");
+            assert_eq!(manifest.contains("service_worker"), browser == Browser::Chromium, "{manifest}");
+            assert_eq!(manifest.contains("shared/node_host.js"), browser == Browser::Firefox, "{manifest}");
+            assert!(manifest.contains(r#""world": "MAIN""#), "{manifest}");
+            // A manifest is JSON: the browsers refuse one that is not.
+            assert!(manifest.trim_end().ends_with('}') && manifest.matches('{').count() == manifest.matches('}').count(), "{manifest}");
             assert!(manifest.contains(r#""version": "1.2.3""#), "{manifest}");
             assert_eq!(manifest.contains(GECKO_ID), browser == Browser::Firefox, "{manifest}");
         }

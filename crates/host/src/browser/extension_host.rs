@@ -1,7 +1,8 @@
 //! The extension's node host, as its pages reach it: the one node of the browser profile runs in
 //! `extension/shared/node_host.js`, in Chromium's offscreen document (opened by the service worker,
-//! `extension/chromium/background.js`), and each page talks to it through a `chrome.runtime` port
-//! carrying the same JSON messages as a worker's `postMessage`.
+//! `extension/chromium/background.js`) or in Firefox's background page (`extension/firefox/
+//! background.js`), and each page talks to it through a `chrome.runtime` port carrying the same JSON
+//! messages as a worker's `postMessage`.
 //!
 //! web-sys has no bindings for the `chrome.*` extension APIs; the few calls are made through
 //! `js_sys::Reflect` here, the only place that names them.
@@ -11,21 +12,21 @@ use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-/// What the page asks the extension's background for: the node host (Chromium's offscreen
-/// document), opened if it is not.
+/// What the page asks the extension's background for: the node host, opened if it is not (Chromium's
+/// offscreen document), or woken (Firefox's background page).
 const OPEN_NODE_HOST: &str = "open-node-host";
 /// The port's name, which the node host listens for.
 const NODE_PORT: &str = "node";
 
-/// Whether this page runs in the extension, where the node lives in the offscreen document: the
-/// `chrome.offscreen` API is there (Chromium, with the manifest's `offscreen` permission). Elsewhere
-/// (the web app, and Firefox until its background page hosts the node) the page runs the node's
-/// worker itself.
+/// Whether this page is one of the extension's, where the node lives in the node host (Chromium's
+/// offscreen document, Firefox's background page): the extension's own `chrome.runtime` is there,
+/// with its id. A web page has none (Chromium may give it a `chrome.runtime` without an id, for
+/// messaging other extensions); the web app's page runs the node's worker itself.
 pub fn node_host_available() -> bool {
-    chrome_api(&["runtime", "id"]).is_some_and(|id| id.is_string()) && chrome_api(&["offscreen", "createDocument"]).is_some()
+    chrome_api(&["runtime", "id"]).is_some_and(|id| id.is_string()) && chrome_api(&["runtime", "connect"]).is_some()
 }
 
-/// A `chrome.runtime.Port` to the offscreen node host.
+/// A `chrome.runtime.Port` to the node host.
 pub struct HostPort {
     port: JsValue,
     _on_message: Closure<dyn FnMut(JsValue)>,
