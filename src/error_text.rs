@@ -5,7 +5,7 @@
 use blixtra_core::mnemonic::MnemonicError;
 use blixtra_core::node::chain_source::{ChainProblem, HeaderProblem};
 use blixtra_core::node::error::{
-    ChainFault, InvoiceProblem, NodeError, OnchainFault, PaymentFailure, PeerAddressProblem, PeerFailure, Refusal, StorageFault,
+    ChainFault, CustomRecordProblem, InvoiceProblem, NodeError, OnchainFault, PaymentFailure, PeerAddressProblem, PeerFailure, Refusal, StorageFault,
 };
 use blixtra_core::node::events::{ChannelCloseReason, InboundDecision};
 use blixtra_core::onboarding::{NewPassphraseError, WordCheckError};
@@ -123,6 +123,15 @@ fn node_error(error: &NodeError) -> String {
         ),
         NodeError::InvoiceExpired => t!("The invoice has expired: ask for a new one.".into(), "Fakturan har gått ut: be om en ny.".into()),
         NodeError::AmountNeeded => t!("The invoice has no amount: enter one.".into(), "Fakturan saknar belopp: ange ett.".into()),
+        NodeError::ZeroAmount => t!("The amount must be more than zero.".into(), "Beloppet måste vara mer än noll.".into()),
+        NodeError::InvalidDestination => t!(
+            "That is not a node id (66 hex digits of a public key).".into(),
+            "Det är inget nod-id (66 hexadecimala siffror för en publik nyckel).".into()
+        ),
+        NodeError::PayingSelf => {
+            t!("That is this wallet's own node: it cannot pay itself.".into(), "Det är plånbokens egen nod: den kan inte betala sig själv.".into())
+        }
+        NodeError::InvalidCustomRecord(problem) => custom_record(problem),
         NodeError::InsufficientFunds { needed_msat, available_msat } => {
             let (needed, available) = (sats(needed_msat.div_ceil(1000)), sats(available_msat / 1000));
             t!(format!("Not enough funds: {needed} needed, {available} available."), format!("Det räcker inte: {needed} behövs, {available} finns."))
@@ -327,6 +336,34 @@ fn invoice(problem: &InvoiceProblem) -> String {
             t!("The description cannot be used in an invoice.".into(), "Beskrivningen går inte att använda i en faktura.".into())
         }
         InvoiceProblem::CannotMake => t!("The invoice could not be made.".into(), "Fakturan kunde inte skapas.".into()),
+    }
+}
+
+fn custom_record(problem: &CustomRecordProblem) -> String {
+    match problem {
+        CustomRecordProblem::Reserved { record_type } => t!(
+            format!("Custom record type {record_type} is below 65536, the range reserved for the protocol."),
+            format!("Egen posttyp {record_type} är under 65536, intervallet som är reserverat för protokollet.")
+        ),
+        CustomRecordProblem::KeysendPreimage => t!(
+            "Custom record type 5482373484 is keysend's own: it carries the preimage, which the wallet sets.".into(),
+            "Egen posttyp 5482373484 är keysends egen: den bär betalningsbeviset (preimage), som plånboken sätter.".into()
+        ),
+        CustomRecordProblem::AsyncPayments => t!(
+            "Custom record type 77777 is taken by the protocol (asynchronous payments).".into(),
+            "Egen posttyp 77777 används av protokollet (asynkrona betalningar).".into()
+        ),
+        CustomRecordProblem::Duplicate { record_type } => {
+            t!(format!("Custom record type {record_type} is given twice."), format!("Egen posttyp {record_type} anges två gånger."))
+        }
+        CustomRecordProblem::TooMany { count, max } => t!(
+            format!("{count} custom records: at most {max} are sent with a payment."),
+            format!("{count} egna poster: högst {max} skickas med en betalning.")
+        ),
+        CustomRecordProblem::TooLarge { bytes, max } => t!(
+            format!("The custom records take {bytes} bytes together: at most {max} fit in a payment."),
+            format!("De egna posterna tar {bytes} byte tillsammans: högst {max} får plats i en betalning.")
+        ),
     }
 }
 

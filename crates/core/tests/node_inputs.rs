@@ -1,5 +1,6 @@
 //! What a person hands the node is checked before anything happens: invoices (form, network,
-//! expiry, amount), peer addresses, the proxy URL template. Channel funds come back to the on-chain
+//! expiry, amount), keysends (amount, destination, custom records, refused as LDK would but each
+//! saying why), peer addresses, the proxy URL template. Channel funds come back to the on-chain
 //! wallet's script.
 
 use std::rc::Rc;
@@ -7,12 +8,16 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use bitcoin::hashes::{sha256, Hash};
+use bitcoin::secp256k1::PublicKey;
 use bitcoin::secp256k1::{Secp256k1, SecretKey};
 use bitcoin::{Network, ScriptBuf};
+use blixtra_core::node::error::CustomRecordProblem;
 use blixtra_core::node::net::{proxy_url, ConnectError, PeerUri};
 use blixtra_core::node::payment::bolt11::check_invoice;
+use blixtra_core::node::payment::keysend::{check_custom_records, check_keysend, Keysend};
 use blixtra_core::node::signer::WalletSigner;
 use blixtra_core::node::NodeError;
+use lightning::ln::channelmanager::RecipientOnionFields;
 use lightning::sign::{KeysManager, SignerProvider};
 use lightning_invoice::{Currency, InvoiceBuilder};
 use lightning_types::payment::PaymentSecret;
@@ -111,4 +116,78 @@ fn channel_funds_come_back_to_the_wallets_script() {
     assert_eq!(signer.get_destination_script([0; 32]).expect("a script"), wallet_script);
     assert_ne!(keys.get_shutdown_scriptpubkey().expect("LDK's own").into_inner(), wallet_script);
     assert!(WalletSigner::new(keys, ScriptBuf::from_bytes(vec![0x6a, 0x01, 0x00])).is_err(), "an OP_RETURN cannot receive funds");
+}
+
+fn node(byte: u8) -> PublicKey {
+    PublicKey::from_secret_key(&Secp256k1::new(), &SecretKey::from_slice(&[byte; 32]).expect("a key"))
+}
+
+#[test]
+fn custom_records_are_taken_sorted_from_the_first_custom_type() {
+    let records = vec![(696_969, b"blixtra".to_vec()), (65_536, vec![]), (7_629_169, b"podcast".to_vec())];
+    let sorted = check_custom_records(&records).expect("custom types");
+    assert_eq!(sorted.iter().map(|(t, _)| *t).collect::<Vec<_>>(), [65_536, 696_969, 7_629_169]);
+    assert_eq!(check_custom_records(&[]), Ok(vec![]));
+    let full: Vec<(u64, Vec<u8>)> = (0..16).map(|n| (100_000 + n, vec![b'x'; 50])).collect();
+    assert_eq!(check_custom_records(&full).expect("16 records of 800 bytes fit").len(), 16);
+}
+
+#[test]
+fn each_refused_custom_record_says_why() {
+    let one = |t: u64| vec![(t, b"x".to_vec())];
+    assert_eq!(check_custom_records(&one(5)), Err(CustomRecordProblem::Reserved { record_type: 5 }));
+    assert_eq!(check_custom_records(&one(65_535)), Err(CustomRecordProblem::Reserved { record_type: 65_535 }));
+    assert_eq!(check_custom_records(&one(5_482_373_484)), Err(CustomRecordProblem::KeysendPreimage));
+    assert_eq!(check_custom_records(&one(77_777)), Err(CustomRecordProblem::AsyncPayments));
+    let twice = vec![(70_000, b"a".to_vec()), (80_000, vec![]), (70_000, b"b".to_vec())];
+    assert_eq!(check_custom_records(&twice), Err(CustomRecordProblem::Duplicate { record_type: 70_000 }));
+    let seventeen: Vec<(u64, Vec<u8>)> = (0..17).map(|n| (100_000 + n, vec![])).collect();
+    assert_eq!(check_custom_records(&seventeen), Err(CustomRecordProblem::TooMany { count: 17, max: 16 }));
+    let large = vec![(70_000, vec![0; 500]), (70_001, vec![0; 301])];
+    assert_eq!(check_custom_records(&large), Err(CustomRecordProblem::TooLarge { bytes: 801, max: 800 }));
+    assert_eq!(
+        CustomRecordProblem::Reserved { record_type: 5 }.to_string(),
+        "custom record type 5 is below 65536, the range reserved for the protocol"
+    );
+}
+
+/// The wallet's check and LDK's agree on every type: what passes here LDK sends, what is refused
+/// here LDK would refuse too (with no word of why).
+#[test]
+fn the_record_check_refuses_exactly_what_ldk_refuses() {
+    let cases: Vec<Vec<(u64, Vec<u8>)>> = vec![
+        vec![(65_536, vec![1])],
+        vec![(65_535, vec![1])],
+        vec![(0, vec![])],
+        vec![(5_482_373_484, vec![1])],
+        vec![(5_482_373_485, vec![1])],
+        vec![(77_777, vec![1])],
+        vec![(77_778, vec![1])],
+        vec![(70_000, vec![1]), (70_000, vec![2])],
+        vec![(90_000, vec![1]), (70_000, vec![2])],
+        vec![(u64::MAX, vec![1])],
+    ];
+    for records in cases {
+        let ours = check_custom_records(&records);
+        let ldk = RecipientOnionFields::spontaneous_empty().with_custom_tlvs(records.clone());
+        assert_eq!(ours.is_ok(), ldk.is_ok(), "{records:?}: ours {ours:?}");
+        if let (Ok(sorted), Ok(fields)) = (ours, ldk) {
+            assert_eq!(fields.custom_tlvs(), &sorted, "LDK sends them in the order checked");
+        }
+    }
+}
+
+#[test]
+fn a_keysend_needs_an_amount_another_node_and_good_records() {
+    let (own, shop) = (node(1), node(2));
+    let keysend =
+        |amount_msat: u64, destination: PublicKey, custom_records: Vec<(u64, Vec<u8>)>| Keysend { destination, amount_msat, custom_records };
+    assert_eq!(check_keysend(&keysend(1_000_000, shop, vec![(696_969, b"blixtra".to_vec())]), own), Ok(vec![(696_969, b"blixtra".to_vec())]));
+    assert_eq!(check_keysend(&keysend(0, shop, vec![]), own), Err(NodeError::ZeroAmount));
+    assert_eq!(check_keysend(&keysend(1_000, own, vec![]), own), Err(NodeError::PayingSelf));
+    assert_eq!(
+        check_keysend(&keysend(1_000, shop, vec![(5, vec![])]), own),
+        Err(NodeError::InvalidCustomRecord(CustomRecordProblem::Reserved { record_type: 5 }))
+    );
+    assert_eq!(NodeError::PayingSelf.to_string(), "the destination is this wallet's own node");
 }

@@ -37,6 +37,16 @@ pub enum NodeError {
     InvoiceExpired,
     #[error("the invoice has no amount: enter one")]
     AmountNeeded,
+    /// A payment of nothing (a keysend names its amount itself).
+    #[error("the amount must be more than zero")]
+    ZeroAmount,
+    #[error("the destination is not a node id (66 hex digits of a public key)")]
+    InvalidDestination,
+    /// A keysend to this wallet's own node: it would move nothing, and LDK finds no route to itself.
+    #[error("the destination is this wallet's own node")]
+    PayingSelf,
+    #[error("{0}")]
+    InvalidCustomRecord(CustomRecordProblem),
     #[error("not enough funds: {needed_msat} msat needed, {available_msat} msat available")]
     InsufficientFunds { needed_msat: u64, available_msat: u64 },
     #[error("this invoice was already paid or is being paid ({0})")]
@@ -292,6 +302,28 @@ pub enum InvoiceProblem {
     CannotMake,
 }
 
+/// What is wrong with the custom records (TLVs) a keysend would carry to its payee.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(tag = "problem", rename_all = "snake_case")]
+pub enum CustomRecordProblem {
+    /// Types below 2^16 are the protocol's own (BOLT 4): only its fields go there.
+    #[error("custom record type {record_type} is below 65536, the range reserved for the protocol")]
+    Reserved { record_type: u64 },
+    /// 5482373484 carries a keysend's preimage, which the wallet sets itself.
+    #[error("custom record type 5482373484 is keysend's own: it carries the preimage, which the wallet sets")]
+    KeysendPreimage,
+    /// 77777 carries async payments' invoice requests (LDK refuses it).
+    #[error("custom record type 77777 is taken by the protocol (async payments' invoice requests)")]
+    AsyncPayments,
+    #[error("custom record type {record_type} is given twice")]
+    Duplicate { record_type: u64 },
+    #[error("{count} custom records: at most {max} are sent with a payment")]
+    TooMany { count: usize, max: usize },
+    /// The records travel in the payment's onion, which has room for the whole route.
+    #[error("the custom records' values are {bytes} bytes together: at most {max} fit in a payment")]
+    TooLarge { bytes: usize, max: usize },
+}
+
 /// Why a payment failed, as LDK reports it, or why it was not sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -339,12 +371,18 @@ impl From<Bolt11PaymentError> for PaymentFailure {
     fn from(error: Bolt11PaymentError) -> Self {
         match error {
             Bolt11PaymentError::InvalidAmount => PaymentFailure::InvalidAmount,
-            Bolt11PaymentError::SendingFailed(failure) => match failure {
-                RetryableSendFailure::PaymentExpired => PaymentFailure::Expired,
-                RetryableSendFailure::RouteNotFound => PaymentFailure::NoRoute,
-                RetryableSendFailure::DuplicatePayment => PaymentFailure::LastAttemptUnsettled,
-                RetryableSendFailure::OnionPacketSizeExceeded => PaymentFailure::RouteTooLong,
-            },
+            Bolt11PaymentError::SendingFailed(failure) => failure.into(),
+        }
+    }
+}
+
+impl From<RetryableSendFailure> for PaymentFailure {
+    fn from(failure: RetryableSendFailure) -> Self {
+        match failure {
+            RetryableSendFailure::PaymentExpired => PaymentFailure::Expired,
+            RetryableSendFailure::RouteNotFound => PaymentFailure::NoRoute,
+            RetryableSendFailure::DuplicatePayment => PaymentFailure::LastAttemptUnsettled,
+            RetryableSendFailure::OnionPacketSizeExceeded => PaymentFailure::RouteTooLong,
         }
     }
 }

@@ -2,7 +2,8 @@
 //! metrics). Its work is split by topic, each an `impl` of its own: starting and stopping
 //! ([`super::lifecycle`]), the chain ([`super::chain`]), peers ([`super::peers`]), channels
 //! ([`super::channels`]), LDK's events ([`super::events`]); payments go through one handler per
-//! kind, handed out by [`LightningNode::bolt11`] and [`LightningNode::onchain`].
+//! kind, handed out by [`LightningNode::bolt11`], [`LightningNode::keysend`] and
+//! [`LightningNode::onchain`].
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
@@ -24,6 +25,7 @@ use super::ldk_store::KindWrites;
 use super::net::PeerUri;
 use super::onchain::{FeeCap, OnchainWallet};
 use super::payment::bolt11::Bolt11Payments;
+use super::payment::keysend::KeysendPayments;
 use super::payment::onchain::OnchainPayments;
 use super::payment::{PaymentRecord, Payments};
 use super::platform::Platform;
@@ -118,6 +120,18 @@ impl<P: Platform> LightningNode<P> {
             payments: &self.payments,
             store: &self.parts.store,
             network: self.config.network,
+            platform: &self.platform,
+        }
+    }
+
+    /// Returns the keysend handler: check and pay a node without an invoice.
+    pub fn keysend(&self) -> KeysendPayments<'_, P> {
+        KeysendPayments {
+            manager: &self.parts.channel_manager,
+            router: &self.parts.router,
+            keys: &self.parts.keys,
+            payments: &self.payments,
+            store: &self.parts.store,
             platform: &self.platform,
         }
     }

@@ -7,20 +7,16 @@ use std::time::Duration;
 
 use bitcoin::hashes::Hash as _;
 use bitcoin::Network;
-use lightning::ln::channel_state::ChannelDetails;
-use lightning::ln::channelmanager::{Bolt11InvoiceParameters, Bolt11PaymentError, PaymentId, Retry, RetryableSendFailure};
-use lightning::routing::router::{InFlightHtlcs, PaymentParameters, RouteParameters, RouteParametersConfig, Router as _};
+use lightning::ln::channelmanager::{Bolt11InvoiceParameters, PaymentId, Retry};
+use lightning::routing::router::{PaymentParameters, RouteParameters, RouteParametersConfig};
 use lightning::types::payment::{PaymentHash, PaymentSecret};
 use lightning_invoice::{Bolt11Invoice, Bolt11InvoiceDescription, Description};
 
-use super::{PaymentDirection, PaymentKind, PaymentRecord, Payments, SendStart};
+use super::{route_fee_msat, storage_writes, within_spendable, PaymentDirection, PaymentKind, PaymentRecord, Payments, SendStart, PAYMENT_ATTEMPTS};
 use crate::node::error::{InvoiceProblem, NodeError, PaymentFailure};
 use crate::node::ldk_store::LdkStore;
 use crate::node::platform::Platform;
 use crate::node::types::{ChannelManager, Router};
-
-/// Payment attempts over different routes before a payment counts as failed.
-const PAYMENT_ATTEMPTS: u32 = 3;
 
 /// How to pay an invoice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,11 +38,6 @@ pub struct Bolt11Payments<'a, P: Platform> {
 }
 
 impl<P: Platform> Bolt11Payments<'_, P> {
-    /// Refuses a new payment while the channel state cannot be stored: it could not be kept.
-    fn storage_writes(&self) -> Result<(), NodeError> {
-        self.store.write_failure().map_or(Ok(()), |failure| Err(failure.into()))
-    }
-
     /// Parses and checks a pasted invoice for this wallet (see [`check_invoice`]).
     pub fn check(&self, text: &str, amount_msat: Option<u64>) -> Result<Bolt11Invoice, NodeError> {
         check_invoice(text, self.network, self.platform.now(), amount_msat)
@@ -56,23 +47,16 @@ impl<P: Platform> Bolt11Payments<'_, P> {
     /// a route found now; `None` when no route is known yet (the payment itself searches again).
     pub fn estimate_fee_msat(&self, invoice: &Bolt11Invoice, amount_msat: u64) -> Option<u64> {
         let params = RouteParameters::from_payment_params_and_value(PaymentParameters::from_bolt11_invoice(invoice), amount_msat);
-        let first_hops = self.manager.list_usable_channels();
-        let first_hops: Vec<&ChannelDetails> = first_hops.iter().collect();
-        let payer = self.manager.get_our_node_id();
-        let route = self.router.find_route(&payer, &params, Some(&first_hops), InFlightHtlcs::new()).ok()?;
-        Some(route.get_total_fees())
+        route_fee_msat(self.manager, self.router, &params)
     }
 
     /// Pays an invoice and waits for the outcome. Checks the invoice and the channels' room before
     /// anything is recorded or sent.
     pub async fn send(&self, text: &str, options: SendOptions) -> Result<PaymentRecord, NodeError> {
-        self.storage_writes()?;
+        storage_writes(self.store)?;
         let invoice = self.check(text, options.amount_msat)?;
         let amount = invoice.amount_milli_satoshis().or(options.amount_msat).ok_or(NodeError::AmountNeeded)?;
-        let spendable: u64 = self.manager.list_usable_channels().iter().map(|c| c.next_outbound_htlc_limit_msat).sum();
-        if amount > spendable {
-            return Err(NodeError::InsufficientFunds { needed_msat: amount, available_msat: spendable });
-        }
+        within_spendable(self.manager, amount)?;
         let hash = PaymentHash(invoice.payment_hash().to_byte_array());
         let id = PaymentRecord::id_of_hash(hash);
         let kind = PaymentKind::Bolt11 { hash, preimage: None, secret: Some(PaymentSecret(invoice.payment_secret().0)) };
@@ -86,25 +70,14 @@ impl<P: Platform> Bolt11Payments<'_, P> {
         };
         let route = RouteParametersConfig { max_total_routing_fee_msat: Some(options.max_fee_msat), ..RouteParametersConfig::default() };
         let given = if invoice.amount_milli_satoshis().is_some() { None } else { Some(amount) };
-        match self.manager.pay_for_bolt11_invoice(&invoice, id, given, route, Retry::Attempts(PAYMENT_ATTEMPTS)) {
-            Ok(()) => {}
-            // LDK still holds an earlier attempt of this id: the history gets back what it held.
-            Err(Bolt11PaymentError::SendingFailed(RetryableSendFailure::DuplicatePayment)) => {
-                return Err(self.payments.undo_duplicate(&id, own.replaced, self.platform.now()).await?);
-            }
-            Err(e) => {
-                let failure = PaymentFailure::from(e);
-                self.payments.fail_unsent(&id, failure, self.platform.now()).await?;
-                return Err(NodeError::PaymentFailed(failure));
-            }
-        }
-        own.outcome.await.map_err(|_| NodeError::Stopped)?
+        let handed = self.manager.pay_for_bolt11_invoice(&invoice, id, given, route, Retry::Attempts(PAYMENT_ATTEMPTS)).map_err(PaymentFailure::from);
+        self.payments.outcome_of_send(&id, own, handed, self.platform.now()).await
     }
 
     /// Makes an invoice and records it, before anyone can pay it. `amount_msat` `None` lets the payer
     /// choose.
     pub async fn receive(&self, amount_msat: Option<u64>, description: &str, expiry: Duration) -> Result<Bolt11Invoice, NodeError> {
-        self.storage_writes()?;
+        storage_writes(self.store)?;
         let description = Description::new(description.to_owned()).map_err(|_| NodeError::InvalidInvoice(InvoiceProblem::Description))?;
         let params = Bolt11InvoiceParameters {
             amount_msats: amount_msat,

@@ -1,9 +1,12 @@
 //! Payments: the history ([`PaymentStore`], records by id and kind), the steps every kind shares
 //! ([`Payments`]: record before sending, settle or fail as LDK reports, reconcile after a restart),
-//! and one handler per kind, each handed out by the node: [`bolt11::Bolt11Payments`] and
-//! [`onchain::OnchainPayments`] (BOLT12, LNURL and just-in-time channels find their room here).
+//! and one handler per kind, each handed out by the node: [`bolt11::Bolt11Payments`],
+//! [`keysend::KeysendPayments`] and [`onchain::OnchainPayments`] (BOLT12, LNURL and just-in-time
+//! channels find their room here). What every Lightning send checks first (storage, room in the
+//! channels) and how a fee is estimated are here too.
 
 pub mod bolt11;
+pub mod keysend;
 pub mod onchain;
 pub mod record;
 pub mod store;
@@ -15,14 +18,21 @@ use std::time::Duration;
 
 use futures::channel::oneshot;
 use lightning::events::PaymentPurpose;
+use lightning::ln::channel_state::ChannelDetails;
 use lightning::ln::channelmanager::PaymentId;
+use lightning::routing::router::{InFlightHtlcs, RouteParameters, Router as _};
 use lightning::types::payment::{PaymentHash, PaymentPreimage};
 
 pub use self::record::{PaymentDirection, PaymentKind, PaymentRecord, PaymentStatus};
 pub use self::store::PaymentStore;
 use super::error::{NodeError, PaymentFailure};
+use super::ldk_store::LdkStore;
+use super::types::{ChannelManager, Router};
 use crate::store::sealed::SealedStore;
 use crate::store::KvStore;
+
+/// Payment attempts over different routes before a payment counts as failed.
+pub(crate) const PAYMENT_ATTEMPTS: u32 = 3;
 
 /// What the sender of a payment waits for: the settled record, or why it failed.
 pub type Outcome = Result<PaymentRecord, NodeError>;
@@ -110,6 +120,21 @@ impl<S: KvStore> Payments<S> {
         self.tell(id, Err(NodeError::PaymentFailed(failure)));
         self.store.update(id, |r| fail(r, now)).await?;
         Ok(())
+    }
+
+    /// Waits for the outcome of a send this caller owns, given what LDK said when handed it: taken
+    /// (its events decide), refused as a duplicate (see [`Self::undo_duplicate`]), or refused before
+    /// anything left the wallet (recorded failed).
+    pub async fn outcome_of_send(&self, id: &PaymentId, own: OwnSend, handed: Result<(), PaymentFailure>, now: Duration) -> Outcome {
+        match handed {
+            Ok(()) => own.outcome.await.map_err(|_| NodeError::Stopped)?,
+            // LDK still holds an earlier attempt of this id: the history gets back what it held.
+            Err(PaymentFailure::LastAttemptUnsettled) => Err(self.undo_duplicate(id, own.replaced, now).await?),
+            Err(failure) => {
+                self.fail_unsent(id, failure, now).await?;
+                Err(NodeError::PaymentFailed(failure))
+            }
+        }
     }
 
     /// Takes back a send that LDK refused as a duplicate: it still holds an earlier attempt of this
@@ -201,6 +226,30 @@ impl<S: KvStore> Payments<S> {
             }
         }
     }
+}
+
+/// Refuses a new payment while the channel state cannot be stored: it could not be kept.
+pub(crate) fn storage_writes<S: KvStore + 'static>(store: &LdkStore<S>) -> Result<(), NodeError> {
+    store.write_failure().map_or(Ok(()), |failure| Err(failure.into()))
+}
+
+/// Refuses an amount above what the usable channels can send now, together.
+pub(crate) fn within_spendable<S: KvStore + 'static>(manager: &ChannelManager<S>, amount_msat: u64) -> Result<(), NodeError> {
+    let spendable: u64 = manager.list_usable_channels().iter().map(|c| c.next_outbound_htlc_limit_msat).sum();
+    if amount_msat > spendable {
+        return Err(NodeError::InsufficientFunds { needed_msat: amount_msat, available_msat: spendable });
+    }
+    Ok(())
+}
+
+/// Returns the routing fee of a route the router finds now for `params`; `None` when it finds none
+/// (the payment itself searches again).
+pub(crate) fn route_fee_msat<S: KvStore + 'static>(manager: &ChannelManager<S>, router: &Router, params: &RouteParameters) -> Option<u64> {
+    let first_hops = manager.list_usable_channels();
+    let first_hops: Vec<&ChannelDetails> = first_hops.iter().collect();
+    let payer = manager.get_our_node_id();
+    let route = router.find_route(&payer, params, Some(&first_hops), InFlightHtlcs::new()).ok()?;
+    Some(route.get_total_fees())
 }
 
 /// What LDK says of a payment it sent.
