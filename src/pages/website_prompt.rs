@@ -1,7 +1,8 @@
 //! A website's question, in the extension's prompt window (`wallet.html?prompt=ID`, opened by the
 //! service worker when the node host asks: `crates/host/src/website_host.rs`): unlock the wallet,
-//! let a site use it, pay a site's invoice, or sign a site's message. The window answers once and
-//! closes; closed unanswered, the answer is no.
+//! let a site use it, pay a site's invoice or a node without one (keysend, with the records it
+//! carries), or sign a site's message. The window answers once and closes; closed unanswered, the
+//! answer is no.
 
 use std::time::Duration;
 
@@ -16,7 +17,7 @@ use crate::i18n::sats;
 use crate::node_state::NodePhase;
 use crate::session::Phase;
 use blixtra_host::node_client::NodeClient;
-use blixtra_host::protocol::{AnswerPrompt, PromptDetails, PromptView, Question};
+use blixtra_host::protocol::{AnswerPrompt, PromptDetails, PromptView, Question, ShownRecord};
 
 /// How long the question is shown before "Allow" can be pressed: a window that opens under the
 /// pointer must not take the rest of a double-click on the site as a yes.
@@ -104,11 +105,12 @@ pub fn WebsitePrompt(id: u64) -> impl IntoView {
                         <p class="origin" data-testid="prompt-origin">{origin.clone()}</p>
                         <p>{move || t!("It will see your node's id and balance, and may ask you for invoices and payments. Every payment asks you first, unless you give the site a budget in settings.", "Den får se din nods id och saldo, och kan be dig om fakturor och betalningar. Varje betalning frågar dig först, om du inte ger webbplatsen en budget i inställningarna.")}</p>
                     }.into_any(),
-                    Question::Pay { amount_sat, description, payee, estimated_fee_sat, max_fee_sat } => view! {
+                    Question::Pay { amount_sat, description, payee, estimated_fee_sat, max_fee_sat, keysend } => view! {
                         <h1>{move || t!("Pay this website?", "Betala den här webbplatsen?")}</h1>
                         <p class="origin" data-testid="prompt-origin">{origin.clone()}</p>
                         <p class="amount" data-testid="prompt-amount">{sats(amount_sat)}</p>
                         {description.map(|d| view! { <p data-testid="prompt-description">{d}</p> })}
+                        {keysend.map(keysend_records)}
                         {payee.map(|p| view! { <p class="mono small">{move || t!("To node ", "Till nod ")}{p.clone()}</p> })}
                         <p>{move || match estimated_fee_sat {
                             Some(fee) => t!(format!("Fee about {}, at most {}.", sats(fee), sats(max_fee_sat)), format!("Avgift runt {}, högst {}.", sats(fee), sats(max_fee_sat))),
@@ -133,5 +135,20 @@ pub fn WebsitePrompt(id: u64) -> impl IntoView {
                 }
             })}
         </section>
+    }
+}
+
+/// What a keysend carries, for its prompt: no invoice, and the site's records as it wrote them (or
+/// that there is no description).
+fn keysend_records(records: Vec<ShownRecord>) -> impl IntoView {
+    let described = !records.is_empty();
+    view! {
+        <p data-testid="prompt-keysend">{move || t!("A keysend: paid straight to the node below, without an invoice.", "En keysend: betalas direkt till noden nedan, utan faktura.")}</p>
+        <Show when=move || described fallback=|| view! { <p data-testid="prompt-description">{move || t!("No description.", "Ingen beskrivning.")}</p> }>
+            <p>{move || t!("Sent with it:", "Skickas med:")}</p>
+        </Show>
+        <dl class="custom-records" data-testid="prompt-records">
+            {records.into_iter().map(|record| view! { <dt class="code">{record.record_type}</dt><dd class="signed-message">{record.text}</dd> }).collect_view()}
+        </dl>
     }
 }

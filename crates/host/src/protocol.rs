@@ -22,6 +22,7 @@ use blixtra_core::node::lightning_node::LightningNode;
 use blixtra_core::node::net::PeerUri;
 use blixtra_core::node::onchain::{FeeCap, SendAmount};
 use blixtra_core::node::payment::bolt11::{invoice_description, payment_id, SendOptions};
+use blixtra_core::node::payment::keysend::Keysend;
 use blixtra_core::node::payment::record::hex;
 use blixtra_core::node::payment::{PaymentDirection, PaymentKind, PaymentRecord, PaymentStatus};
 use blixtra_core::node::platform::Platform;
@@ -35,7 +36,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 /// Changes whenever a message changes shape.
-pub const PROTOCOL_VERSION: u16 = 6;
+pub const PROTOCOL_VERSION: u16 = 7;
 
 /// What the UI sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -283,6 +284,10 @@ commands! {
     /// Checks an invoice without paying it (what the send page shows before confirming).
     CheckInvoice(CheckInvoice) -> InvoiceDetails;
     PayInvoice(PayInvoice) -> PaymentView;
+    /// Checks a payment without an invoice (keysend) without sending it: what a prompt shows first.
+    CheckKeysend(CheckKeysend) -> KeysendDetails;
+    /// Pays a node without an invoice (keysend), with custom records for the payee.
+    PayKeysend(PayKeysend) -> PaymentView;
     /// Answers the transaction id.
     SendOnchain(SendOnchain) -> String;
     /// What a `SendOnchain` would pay in fees, in sats (refused as it would be, over the cap).
@@ -312,7 +317,15 @@ commands! {
 pub fn permit(caller: &Caller, command: &Command) -> Result<(), NodeError> {
     match (caller, command) {
         (Caller::App, _) => Ok(()),
-        (Caller::Website { .. }, Command::Balances(_) | Command::CreateInvoice(_) | Command::CheckInvoice(_) | Command::PayInvoice(_)) => Ok(()),
+        (
+            Caller::Website { .. },
+            Command::Balances(_)
+            | Command::CreateInvoice(_)
+            | Command::CheckInvoice(_)
+            | Command::PayInvoice(_)
+            | Command::CheckKeysend(_)
+            | Command::PayKeysend(_),
+        ) => Ok(()),
         (Caller::Website { origin }, _) => Err(NodeError::NotPermitted { origin: origin.clone() }),
     }
 }
@@ -369,11 +382,28 @@ pub enum Question {
     Unlock,
     /// May the site use the wallet (see its node id, balance; ask for payments)?
     Enable,
-    /// May the site pay this invoice?
-    Pay { amount_sat: u64, description: Option<String>, payee: Option<String>, estimated_fee_sat: Option<u64>, max_fee_sat: u64 },
+    /// May the site pay this invoice, or (`keysend`) this node without an invoice?
+    Pay {
+        amount_sat: u64,
+        description: Option<String>,
+        payee: Option<String>,
+        estimated_fee_sat: Option<u64>,
+        max_fee_sat: u64,
+        /// For a payment without an invoice (keysend) to node `payee`: the custom records sent with
+        /// it, as the site wrote them (maybe none). `None` for an invoice.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        keysend: Option<Vec<ShownRecord>>,
+    },
     /// May the site have this message signed with the node's key? A signature proves to whoever
     /// holds it that this node said the message: a site may use one as a login, or as a promise.
     SignMessage { message: String },
+}
+
+/// A custom record a keysend carries, as a prompt shows it: its type, and its value as the site's text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShownRecord {
+    pub record_type: u64,
+    pub text: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -425,6 +455,32 @@ pub struct PayInvoice {
     pub invoice: String,
     /// For an invoice without an amount.
     pub amount_msat: Option<u64>,
+    pub max_fee_msat: u64,
+}
+
+/// A payment without an invoice, to be checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckKeysend {
+    /// The payee's node id, hex.
+    pub destination: String,
+    pub amount_msat: u64,
+    /// `(type, value)`: types from 65536 up, each once.
+    pub custom_records: Vec<(u64, Vec<u8>)>,
+}
+
+/// A checked keysend; `estimated_fee_msat`: the routing fee of a route found now, if one was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeysendDetails {
+    pub estimated_fee_msat: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayKeysend {
+    /// The payee's node id, hex.
+    pub destination: String,
+    pub amount_msat: u64,
+    /// `(type, value)`: types from 65536 up, each once.
+    pub custom_records: Vec<(u64, Vec<u8>)>,
     pub max_fee_msat: u64,
 }
 
@@ -727,6 +783,28 @@ impl Run for PayInvoice {
     async fn run<P: Platform>(self, node: &Rc<LightningNode<P>>) -> Result<PaymentView, NodeError> {
         let options = SendOptions { amount_msat: self.amount_msat, max_fee_msat: self.max_fee_msat };
         Ok(PaymentView::from(&node.bolt11().send(&self.invoice, options).await?))
+    }
+}
+
+/// The keysend a command names, its destination read.
+fn keysend(destination: &str, amount_msat: u64, custom_records: Vec<(u64, Vec<u8>)>) -> Result<Keysend, NodeError> {
+    let destination = destination.trim().parse().map_err(|_| NodeError::InvalidDestination)?;
+    Ok(Keysend { destination, amount_msat, custom_records })
+}
+
+impl Run for CheckKeysend {
+    async fn run<P: Platform>(self, node: &Rc<LightningNode<P>>) -> Result<KeysendDetails, NodeError> {
+        let keysend = keysend(&self.destination, self.amount_msat, self.custom_records)?;
+        let handler = node.keysend();
+        handler.check(&keysend)?;
+        Ok(KeysendDetails { estimated_fee_msat: handler.estimate_fee_msat(keysend.destination, keysend.amount_msat) })
+    }
+}
+
+impl Run for PayKeysend {
+    async fn run<P: Platform>(self, node: &Rc<LightningNode<P>>) -> Result<PaymentView, NodeError> {
+        let keysend = keysend(&self.destination, self.amount_msat, self.custom_records)?;
+        Ok(PaymentView::from(&node.keysend().send(keysend, self.max_fee_msat).await?))
     }
 }
 

@@ -8,6 +8,8 @@
 //! request (permission, prompts, budgets) is `website_host.rs`'s.
 
 use blixtra_core::node::error::{NodeError, PaymentFailure};
+use blixtra_core::node::payment::keysend::{check_custom_records, MAX_CUSTOM_RECORDS};
+use lightning::bitcoin::secp256k1::PublicKey;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -19,11 +21,25 @@ pub const MAX_MESSAGE_CHARS: usize = 4096;
 pub const MAX_MEMO_BYTES: usize = 639;
 /// The most an invoice a page asks for may be for: the wallet is for everyday sums.
 pub const MAX_INVOICE_SAT: u64 = 100_000_000;
+/// The most a page may keysend in one payment, for the same reason.
+pub const MAX_KEYSEND_SAT: u64 = MAX_INVOICE_SAT;
 
-/// The methods that work, as `getInfo` lists them. `keysend` and `lnurl` are not here yet: they
-/// answer `UnsupportedMethodError`.
-pub const METHODS: &[&str] =
-    &["enable", "isEnabled", "getInfo", "getBalance", "makeInvoice", "sendPayment", "signMessage", "verifyMessage", "lookupInvoice", "on", "off"];
+/// The methods that work, as `getInfo` lists them. `lnurl` is not here yet: it answers
+/// `UnsupportedMethodError`.
+pub const METHODS: &[&str] = &[
+    "enable",
+    "isEnabled",
+    "getInfo",
+    "getBalance",
+    "makeInvoice",
+    "sendPayment",
+    "keysend",
+    "signMessage",
+    "verifyMessage",
+    "lookupInvoice",
+    "on",
+    "off",
+];
 
 /// One request of a page, as it arrives.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -43,6 +59,7 @@ pub enum WeblnCall {
     GetBalance,
     MakeInvoice(InvoiceAsked),
     SendPayment { invoice: String },
+    Keysend(KeysendAsked),
     SignMessage { message: String },
     VerifyMessage { signature: String, message: String },
     LookupInvoice(Lookup),
@@ -54,6 +71,16 @@ pub struct InvoiceAsked {
     /// `None`: the payer chooses.
     pub amount_sat: Option<u64>,
     pub memo: String,
+}
+
+/// What `keysend` asks for: a payment without an invoice, in sats.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeysendAsked {
+    /// The payee's node id: 66 hex digits, lower case, a valid compressed public key.
+    pub destination: String,
+    pub amount_sat: u64,
+    /// `(type, text)`, sorted by type: each value is sent as its text's UTF-8 bytes.
+    pub custom_records: Vec<(u64, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,9 +124,14 @@ impl WeblnError {
 impl From<NodeError> for WeblnError {
     fn from(error: NodeError) -> Self {
         let name = match &error {
-            NodeError::InvalidInvoice(_) | NodeError::WrongNetwork { .. } | NodeError::InvoiceExpired | NodeError::AmountNeeded => {
-                ErrorName::InvalidDataError
-            }
+            NodeError::InvalidInvoice(_)
+            | NodeError::WrongNetwork { .. }
+            | NodeError::InvoiceExpired
+            | NodeError::AmountNeeded
+            | NodeError::ZeroAmount
+            | NodeError::InvalidDestination
+            | NodeError::PayingSelf
+            | NodeError::InvalidCustomRecord(_) => ErrorName::InvalidDataError,
             NodeError::AlreadyPaid(_) => ErrorName::InvalidDataError,
             NodeError::InsufficientFunds { .. } => ErrorName::RoutingError,
             NodeError::PaymentFailed(
@@ -155,7 +187,8 @@ fn read_call(method: &str, args: &[Value]) -> Result<WeblnCall, WeblnError> {
             message: text_arg(args.get(1), "verifyMessage", "message", MAX_MESSAGE_CHARS)?,
         },
         "lookupInvoice" => WeblnCall::LookupInvoice(read_lookup(args.first())?),
-        "keysend" | "lnurl" | "request" => {
+        "keysend" => WeblnCall::Keysend(read_keysend(args.first())?),
+        "lnurl" | "request" => {
             return Err(WeblnError::new(ErrorName::UnsupportedMethodError, format!("{method} is not supported by this wallet yet")));
         }
         other => {
@@ -174,16 +207,16 @@ fn text_arg(value: Option<&Value>, method: &str, name: &str, max_chars: usize) -
     }
 }
 
-/// An amount in sats as pages write it: a whole number, or a string of one.
-fn sats(value: &Value, field: &str) -> Result<u64, WeblnError> {
-    let bad = || WeblnError::invalid(format!("makeInvoice: {field} must be a whole number of sats"));
+/// An amount in sats as pages write it: a whole number, or a string of one; at most `max_sat`.
+fn sats(value: &Value, method: &str, field: &str, max_sat: u64) -> Result<u64, WeblnError> {
+    let bad = || WeblnError::invalid(format!("{method}: {field} must be a whole number of sats"));
     let sat = match value {
         Value::Number(number) => number.as_u64().ok_or_else(bad)?,
         Value::String(text) => text.trim().parse::<u64>().map_err(|_| bad())?,
         _ => return Err(bad()),
     };
-    if sat > MAX_INVOICE_SAT {
-        return Err(WeblnError::invalid(format!("makeInvoice: {field} is more than {MAX_INVOICE_SAT} sats")));
+    if sat > max_sat {
+        return Err(WeblnError::invalid(format!("{method}: {field} is more than {max_sat} sats")));
     }
     Ok(sat)
 }
@@ -194,13 +227,16 @@ fn sats(value: &Value, field: &str) -> Result<u64, WeblnError> {
 fn read_invoice_asked(arg: Option<&Value>) -> Result<InvoiceAsked, WeblnError> {
     let Some(arg) = arg else { return Ok(InvoiceAsked { amount_sat: None, memo: String::new() }) };
     if !arg.is_object() {
-        return Ok(InvoiceAsked { amount_sat: Some(sats(arg, "amount")?).filter(|&sat| sat > 0), memo: String::new() });
+        return Ok(InvoiceAsked {
+            amount_sat: Some(sats(arg, "makeInvoice", "amount", MAX_INVOICE_SAT)?).filter(|&sat| sat > 0),
+            memo: String::new(),
+        });
     }
     let field = |name: &str| arg.get(name).filter(|value| !value.is_null());
-    let amount = field("amount").map(|v| sats(v, "amount")).transpose()?;
-    let default = field("defaultAmount").map(|v| sats(v, "defaultAmount")).transpose()?;
-    let minimum = field("minimumAmount").map(|v| sats(v, "minimumAmount")).transpose()?;
-    let maximum = field("maximumAmount").map(|v| sats(v, "maximumAmount")).transpose()?;
+    let amount = field("amount").map(|v| sats(v, "makeInvoice", "amount", MAX_INVOICE_SAT)).transpose()?;
+    let default = field("defaultAmount").map(|v| sats(v, "makeInvoice", "defaultAmount", MAX_INVOICE_SAT)).transpose()?;
+    let minimum = field("minimumAmount").map(|v| sats(v, "makeInvoice", "minimumAmount", MAX_INVOICE_SAT)).transpose()?;
+    let maximum = field("maximumAmount").map(|v| sats(v, "makeInvoice", "maximumAmount", MAX_INVOICE_SAT)).transpose()?;
     let amount_sat = amount.or(default).filter(|&sat| sat > 0);
     if let (Some(min), Some(max)) = (minimum, maximum) {
         if min > max {
@@ -219,6 +255,66 @@ fn read_invoice_asked(arg: Option<&Value>) -> Result<InvoiceAsked, WeblnError> {
         Some(_) => return Err(WeblnError::invalid("makeInvoice: defaultMemo must be a string")),
     };
     Ok(InvoiceAsked { amount_sat, memo })
+}
+
+/// `keysend({ destination, amount, customRecords })`, as `@webbtc/webln-types` 3.0 has it: the
+/// payee's node id (66 hex digits), an amount in sats (a number or a string of one, more than
+/// zero), and optionally records to send with it, `{ "696969": "text" }`: each key a record type in
+/// decimal, each value a text sent as its UTF-8 bytes (as Alby and Joule send them). At most
+/// [`MAX_CUSTOM_RECORDS`] records, whose values take at most
+/// [`blixtra_core::node::payment::keysend::MAX_CUSTOM_RECORDS_BYTES`] bytes together; the types
+/// are checked as the node will (from 65536 up, none the protocol took).
+fn read_keysend(arg: Option<&Value>) -> Result<KeysendAsked, WeblnError> {
+    let Some(Value::Object(arg)) = arg else {
+        return Err(WeblnError::invalid("keysend needs { destination, amount, customRecords }"));
+    };
+    let destination = match arg.get("destination") {
+        Some(Value::String(text)) => text.trim().to_ascii_lowercase(),
+        _ => return Err(WeblnError::invalid("keysend: destination must be a string")),
+    };
+    if destination.len() != 66 || !destination.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(WeblnError::invalid("keysend: destination must be a node id of 66 hex digits"));
+    }
+    if destination.parse::<PublicKey>().is_err() {
+        return Err(WeblnError::invalid("keysend: destination is not a valid node id (not a public key)"));
+    }
+    let amount_sat = match arg.get("amount").filter(|v| !v.is_null()) {
+        Some(value) => sats(value, "keysend", "amount", MAX_KEYSEND_SAT)?,
+        None => return Err(WeblnError::invalid("keysend: amount is missing")),
+    };
+    if amount_sat == 0 {
+        return Err(WeblnError::invalid("keysend: amount must be more than 0 sats"));
+    }
+    let custom_records = read_custom_records(arg.get("customRecords").filter(|v| !v.is_null()))?;
+    Ok(KeysendAsked { destination, amount_sat, custom_records })
+}
+
+/// `customRecords`: `{ "696969": "text", … }`, checked as the node checks records; sorted by type.
+fn read_custom_records(value: Option<&Value>) -> Result<Vec<(u64, String)>, WeblnError> {
+    let records = match value {
+        None => return Ok(Vec::new()),
+        Some(Value::Object(records)) => records,
+        Some(_) => return Err(WeblnError::invalid("keysend: customRecords must be an object of record types to texts")),
+    };
+    if records.len() > MAX_CUSTOM_RECORDS {
+        return Err(WeblnError::invalid(format!("keysend: {} custom records: at most {MAX_CUSTOM_RECORDS} are sent", records.len())));
+    }
+    let mut read = Vec::with_capacity(records.len());
+    for (key, value) in records {
+        let shown: String = key.chars().take(24).collect();
+        let record_type = Some(key.as_str())
+            .filter(|key| !key.is_empty() && key.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|key| key.parse::<u64>().ok())
+            .ok_or_else(|| WeblnError::invalid(format!("keysend: customRecords key \"{shown}\" is not a record type (a whole number)")))?;
+        let Value::String(text) = value else {
+            return Err(WeblnError::invalid(format!("keysend: customRecords value of {record_type} must be a string")));
+        };
+        read.push((record_type, text.clone()));
+    }
+    let as_bytes: Vec<(u64, Vec<u8>)> = read.iter().map(|(record_type, text)| (*record_type, text.as_bytes().to_vec())).collect();
+    check_custom_records(&as_bytes).map_err(|problem| WeblnError::invalid(format!("keysend: {problem}")))?;
+    read.sort_by_key(|(record_type, _)| *record_type);
+    Ok(read)
 }
 
 /// `lookupInvoice({ paymentHash })` or `lookupInvoice({ paymentRequest })`.

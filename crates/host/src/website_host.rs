@@ -23,10 +23,12 @@ use serde_json::{json, Value};
 use crate::browser::IdbStore;
 use crate::node_host::{ConnectionId, NodeHost};
 use crate::protocol::{
-    answer, AnswerPrompt, Balances, BalancesView, Caller, CheckInvoice, Command, CreateInvoice, FromNode, InvoiceDetails, InvoiceView, PayInvoice,
-    PaymentView, PromptDetails, PromptView, Question, SetWebsite, WebsiteView,
+    answer, AnswerPrompt, Balances, BalancesView, Caller, CheckInvoice, CheckKeysend, Command, CreateInvoice, FromNode, InvoiceDetails, InvoiceView,
+    KeysendDetails, PayInvoice, PayKeysend, PaymentView, PromptDetails, PromptView, Question, SetWebsite, ShownRecord, WebsiteView,
 };
-use crate::webln::{is_web_origin, read_request, ErrorName, InvoiceAsked, Lookup, WeblnCall, WeblnError, WeblnOutcome, WeblnReply, METHODS};
+use crate::webln::{
+    is_web_origin, read_request, ErrorName, InvoiceAsked, KeysendAsked, Lookup, WeblnCall, WeblnError, WeblnOutcome, WeblnReply, METHODS,
+};
 use crate::website_state::Prompt;
 use blixtra_core::node::NodeError;
 
@@ -137,6 +139,7 @@ impl NodeHost {
                 Ok(json!({ "paymentRequest": invoice.invoice, "paymentHash": invoice.payment_hash, "rHash": invoice.payment_hash }))
             }
             WeblnCall::SendPayment { invoice } => self.website_pay(&store, origin, &invoice, &ask_node).await,
+            WeblnCall::Keysend(asked) => self.website_keysend(&store, origin, asked, &ask_node).await,
             WeblnCall::SignMessage { message } => {
                 if !self.ask(origin, Question::SignMessage { message: message.clone() }).await? {
                     return Err(WeblnError::rejected("you declined to sign the message"));
@@ -172,9 +175,8 @@ impl NodeHost {
         }
     }
 
-    /// Pays an invoice for a site: within its budget without asking (and says so to every page),
-    /// otherwise only once the person confirmed it in a prompt. The budget's spending is stored before
-    /// the payment is sent, so that a crash cannot give it back; a failed payment gives it back.
+    /// Pays an invoice for a site (see [`Self::website_spend`]): the node checks it first, and an
+    /// invoice without an amount is refused (no prompt asks for one).
     async fn website_pay<F, Fut>(&self, store: &WebsiteStore<IdbStore>, origin: &str, invoice: &str, ask_node: &F) -> Result<Value, WeblnError>
     where
         F: Fn(Command) -> Fut,
@@ -185,10 +187,70 @@ impl NodeHost {
             return Err(WeblnError::invalid("the invoice has no amount: a site must say what it asks for"));
         };
         let max_fee_msat = max_fee_msat(amount_msat);
+        let question = Question::Pay {
+            amount_sat: amount_msat.div_ceil(1000),
+            description: details.description,
+            payee: details.payee,
+            estimated_fee_sat: details.estimated_fee_msat.map(|msat| msat.div_ceil(1000)),
+            max_fee_sat: max_fee_msat.div_ceil(1000),
+            keysend: None,
+        };
+        let pay = PayInvoice { invoice: invoice.to_owned(), amount_msat: None, max_fee_msat };
+        self.website_spend(store, origin, SitePayment { amount_msat, max_fee_msat, question, pay: pay.into() }, ask_node).await
+    }
+
+    /// Pays a node without an invoice for a site (see [`Self::website_spend`]): the node checks the
+    /// destination and records first; the prompt shows the records as the site wrote them.
+    async fn website_keysend<F, Fut>(
+        &self,
+        store: &WebsiteStore<IdbStore>,
+        origin: &str,
+        asked: KeysendAsked,
+        ask_node: &F,
+    ) -> Result<Value, WeblnError>
+    where
+        F: Fn(Command) -> Fut,
+        Fut: std::future::Future<Output = Result<Value, NodeError>>,
+    {
+        let amount_msat = asked.amount_sat * 1000;
+        let records: Vec<(u64, Vec<u8>)> = asked.custom_records.iter().map(|(record_type, text)| (*record_type, text.as_bytes().to_vec())).collect();
+        let check = CheckKeysend { destination: asked.destination.clone(), amount_msat, custom_records: records.clone() };
+        let details: KeysendDetails = from_value(ask_node(check.into()).await?)?;
+        let max_fee_msat = max_fee_msat(amount_msat);
+        let shown = asked.custom_records.into_iter().map(|(record_type, text)| ShownRecord { record_type, text }).collect();
+        let question = Question::Pay {
+            amount_sat: asked.amount_sat,
+            description: None,
+            payee: Some(asked.destination.clone()),
+            estimated_fee_sat: details.estimated_fee_msat.map(|msat| msat.div_ceil(1000)),
+            max_fee_sat: max_fee_msat.div_ceil(1000),
+            keysend: Some(shown),
+        };
+        let pay = PayKeysend { destination: asked.destination, amount_msat, custom_records: records, max_fee_msat };
+        self.website_spend(store, origin, SitePayment { amount_msat, max_fee_msat, question, pay: pay.into() }, ask_node).await
+    }
+
+    /// Makes a site's payment: within its budget without asking (and says so to every page),
+    /// otherwise only once the person confirmed `payment.question` in a prompt. The budget's
+    /// spending is stored before the payment is sent, so that a crash cannot give it back; a payment
+    /// that moved nothing gives it back. The payment's hash is remembered for the site's
+    /// `lookupInvoice`; the answer is its preimage.
+    async fn website_spend<F, Fut>(
+        &self,
+        store: &WebsiteStore<IdbStore>,
+        origin: &str,
+        payment: SitePayment,
+        ask_node: &F,
+    ) -> Result<Value, WeblnError>
+    where
+        F: Fn(Command) -> Fut,
+        Fut: std::future::Future<Output = Result<Value, NodeError>>,
+    {
+        let SitePayment { amount_msat, max_fee_msat, question, pay } = payment;
         // What the budget is charged: the amount and the most the fee may be, in whole sats up.
         let most_sat = amount_msat
             .checked_add(max_fee_msat)
-            .ok_or_else(|| WeblnError::invalid("the invoice's amount is more than any wallet holds"))?
+            .ok_or_else(|| WeblnError::invalid("the payment's amount is more than any wallet holds"))?
             .div_ceil(1000);
         let today = day_of(crate::browser::now_ms() as u64 / 1000);
         // Checked and charged in one update, so that two payments at once cannot both fit.
@@ -202,13 +264,6 @@ impl NodeHost {
             })
             .await?;
         if !within_budget {
-            let question = Question::Pay {
-                amount_sat: amount_msat.div_ceil(1000),
-                description: details.description.clone(),
-                payee: details.payee.clone(),
-                estimated_fee_sat: details.estimated_fee_msat.map(|msat| msat.div_ceil(1000)),
-                max_fee_sat: max_fee_msat.div_ceil(1000),
-            };
             if !self.ask(origin, question).await? {
                 return Err(WeblnError::rejected("you declined the payment"));
             }
@@ -217,7 +272,7 @@ impl NodeHost {
                 return Err(WeblnError::rejected("the wallet was locked before the payment was made"));
             }
         }
-        let outcome = ask_node(PayInvoice { invoice: invoice.to_owned(), amount_msat: None, max_fee_msat }.into()).await;
+        let outcome = ask_node(pay).await;
         let payment = match outcome.and_then(|value| serde_json::from_value::<PaymentView>(value).map_err(|_| NodeError::Stopped)) {
             Ok(payment) => payment,
             Err(error) => {
@@ -380,6 +435,15 @@ impl NodeHost {
     }
 }
 
+/// A site's payment, checked by the node: what the budget is charged for, what the prompt asks,
+/// and the command that pays (`PayInvoice` or `PayKeysend`).
+struct SitePayment {
+    amount_msat: u64,
+    max_fee_msat: u64,
+    question: Question,
+    pay: Command,
+}
+
 /// Whether a payment's failure means that nothing was paid: refused before sending, or failed for
 /// good as LDK reported it.
 fn moved_nothing(error: &NodeError) -> bool {
@@ -392,6 +456,10 @@ fn moved_nothing(error: &NodeError) -> bool {
             | NodeError::InvoiceExpired
             | NodeError::AmountNeeded
             | NodeError::AlreadyPaid(_)
+            | NodeError::ZeroAmount
+            | NodeError::InvalidDestination
+            | NodeError::PayingSelf
+            | NodeError::InvalidCustomRecord(_)
     )
 }
 

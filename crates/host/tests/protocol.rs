@@ -135,11 +135,20 @@ fn an_error_that_crossed_still_reads_as_a_sentence() {
 
 #[test]
 fn a_website_may_ask_only_what_webln_offers_and_never_its_own_permissions() {
-    use blixtra_host::protocol::{permit, AnswerPrompt, Balances, Channels, CloseChannel, PayInvoice, SendOnchain, SetWebsite};
+    use blixtra_host::protocol::{
+        permit, AnswerPrompt, Balances, Channels, CheckKeysend, CloseChannel, PayInvoice, PayKeysend, SendOnchain, SetWebsite,
+    };
     let website = Caller::Website { origin: "https://shop.example".into() };
     let refused = Err(NodeError::NotPermitted { origin: "https://shop.example".into() });
     let pay = Command::from(PayInvoice { invoice: "lnbcrt1".into(), amount_msat: None, max_fee_msat: 1 });
-    for allowed in [Command::from(Balances {}), pay] {
+    let check_keysend = Command::from(CheckKeysend { destination: "02ab".into(), amount_msat: 1_000, custom_records: vec![] });
+    let keysend = Command::from(PayKeysend {
+        destination: "02ab".into(),
+        amount_msat: 1_000,
+        custom_records: vec![(696_969, b"hi".to_vec())],
+        max_fee_msat: 1,
+    });
+    for allowed in [Command::from(Balances {}), pay, check_keysend, keysend] {
         assert_eq!(permit(&Caller::App, &allowed), Ok(()));
         assert_eq!(permit(&website, &allowed), Ok(()), "{allowed:?}");
     }
@@ -153,4 +162,36 @@ fn a_website_may_ask_only_what_webln_offers_and_never_its_own_permissions() {
         assert_eq!(permit(&Caller::App, &never), Ok(()));
         assert_eq!(permit(&website, &never), refused, "{never:?}");
     }
+}
+
+#[test]
+fn a_keysend_and_its_question_have_their_documented_shape() {
+    use blixtra_core::node::error::CustomRecordProblem;
+    use blixtra_host::protocol::{KeysendDetails, PayKeysend, PromptView, Question, ShownRecord};
+    let keysend =
+        PayKeysend { destination: "02ab".into(), amount_msat: 1_000_000, custom_records: vec![(696_969, b"hi".to_vec())], max_fee_msat: 10_000 };
+    round_trip(ToNode::Request { id: 3, caller: Caller::App, command: keysend.clone().into() });
+    assert_eq!(
+        serde_json::to_value(Command::from(keysend)).expect("json"),
+        json!({ "command": "pay_keysend", "destination": "02ab", "amount_msat": 1_000_000, "custom_records": [[696_969, [104, 105]]], "max_fee_msat": 10_000 })
+    );
+    assert_eq!(answered::<blixtra_host::protocol::CheckKeysend>(KeysendDetails { estimated_fee_msat: Some(1) }).estimated_fee_msat, Some(1));
+    let record = NodeError::InvalidCustomRecord(CustomRecordProblem::Reserved { record_type: 5 });
+    round_trip(FromNode::Reply { id: 4, result: Err(record.clone()) });
+    assert_eq!(record.to_string(), "custom record type 5 is below 65536, the range reserved for the protocol");
+    let question = Question::Pay {
+        amount_sat: 1_000,
+        description: None,
+        payee: Some("02ab".into()),
+        estimated_fee_sat: None,
+        max_fee_sat: 10,
+        keysend: Some(vec![ShownRecord { record_type: 696_969, text: "blixtra".into() }]),
+    };
+    round_trip(PromptView { origin: "https://shop.example".into(), question });
+    // An invoice's question is written as before keysend had one.
+    let invoice = Question::Pay { amount_sat: 1, description: None, payee: None, estimated_fee_sat: None, max_fee_sat: 10, keysend: None };
+    assert_eq!(
+        serde_json::to_value(&invoice).expect("json"),
+        json!({ "question": "pay", "amount_sat": 1, "description": null, "payee": null, "estimated_fee_sat": null, "max_fee_sat": 10 })
+    );
 }

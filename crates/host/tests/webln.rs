@@ -1,7 +1,7 @@
 //! What a website may send through WebLN, read before it reaches the node: each method's arguments
 //! as pages pass them, and every refusal named as WebLN's clients expect.
 
-use blixtra_host::webln::{is_web_origin, read_request, ErrorName, InvoiceAsked, Lookup, WeblnCall, MAX_REQUEST_BYTES};
+use blixtra_host::webln::{is_web_origin, read_request, ErrorName, InvoiceAsked, KeysendAsked, Lookup, WeblnCall, MAX_REQUEST_BYTES, METHODS};
 
 fn call(text: &str) -> WeblnCall {
     read_request(text).unwrap_or_else(|(_, e)| panic!("{text}: {e:?}")).1
@@ -67,10 +67,9 @@ fn bad_arguments_are_invalid_data_and_keep_the_id() {
 
 #[test]
 fn what_is_not_supported_says_so_and_what_is_not_webln_is_not_read() {
-    for method in ["keysend", "lnurl"] {
-        let (id, name, _) = refusal(&format!(r#"{{"id":9,"method":"{method}","args":[]}}"#));
-        assert_eq!((id, name), (Some(9), ErrorName::UnsupportedMethodError));
-    }
+    let (id, name, _) = refusal(r#"{"id":9,"method":"lnurl","args":[]}"#);
+    assert_eq!((id, name), (Some(9), ErrorName::UnsupportedMethodError));
+    assert!(METHODS.contains(&"keysend") && !METHODS.contains(&"lnurl"), "getInfo lists keysend, not lnurl: {METHODS:?}");
     let (_, name, message) = refusal(&format!(r#"{{"id":9,"method":"{}"}}"#, "x".repeat(500)));
     assert_eq!(name, ErrorName::UnsupportedMethodError);
     assert!(message.len() < 100, "a page's text is not echoed whole: {message}");
@@ -97,5 +96,95 @@ fn only_web_origins_are_websites() {
         "http://127.0.0.2:80",
     ] {
         assert!(!is_web_origin(origin), "{origin}");
+    }
+}
+
+/// The devnet hub's node id: a valid compressed public key.
+const NODE: &str = "027cf7c81dc777e46572ff964f17650a0f6f783319fcc140fb9a69425e2fbdc93c";
+
+fn keysend(args: &str) -> KeysendAsked {
+    match call(&format!(r#"{{"id":1,"method":"keysend","args":[{args}]}}"#)) {
+        WeblnCall::Keysend(asked) => asked,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_keysend_is_read_with_its_amount_as_number_or_string_and_its_records_sorted() {
+    assert_eq!(
+        keysend(&format!(r#"{{"destination":"{NODE}","amount":1000,"customRecords":{{"696969":"blixtra","100000":"hej då"}}}}"#)),
+        KeysendAsked { destination: NODE.into(), amount_sat: 1000, custom_records: vec![(100_000, "hej då".into()), (696_969, "blixtra".into())] }
+    );
+    let by_string = keysend(&format!(r#"{{"destination":"{}","amount":"21"}}"#, NODE.to_ascii_uppercase()));
+    assert_eq!(by_string, KeysendAsked { destination: NODE.into(), amount_sat: 21, custom_records: vec![] }, "a node id in upper case reads");
+    assert_eq!(keysend(&format!(r#"{{"destination":"{NODE}","amount":5,"customRecords":null}}"#)).custom_records, vec![]);
+    // The largest that fits: 16 records of 50 bytes, 800 bytes together.
+    let sixteen: Vec<String> = (0..16).map(|n| format!(r#""{}":"{}""#, 65_536 + n, "x".repeat(50))).collect();
+    let full = keysend(&format!(r#"{{"destination":"{NODE}","amount":5,"customRecords":{{{}}}}}"#, sixteen.join(",")));
+    assert_eq!(full.custom_records.len(), 16);
+}
+
+#[test]
+fn each_bad_keysend_argument_is_invalid_data_saying_what_is_wrong() {
+    let bad_key = "02".to_owned() + &"ff".repeat(32);
+    let seventeen: Vec<String> = (0..17).map(|n| format!(r#""{}":"x""#, 65_536 + n)).collect();
+    let seventeen = format!(r#"{{"destination":"{NODE}","amount":1,"customRecords":{{{}}}}}"#, seventeen.join(","));
+    let too_large =
+        format!(r#"{{"destination":"{NODE}","amount":1,"customRecords":{{"65536":"{}","65537":"{}"}}}}"#, "a".repeat(400), "b".repeat(401));
+    for (args, says) in [
+        ("".to_owned(), "keysend needs { destination, amount, customRecords }"),
+        (r#""02ab""#.to_owned(), "keysend needs { destination, amount, customRecords }"),
+        (r#"{"amount":1}"#.to_owned(), "keysend: destination must be a string"),
+        (r#"{"destination":42,"amount":1}"#.to_owned(), "keysend: destination must be a string"),
+        (r#"{"destination":"02abc","amount":1}"#.to_owned(), "keysend: destination must be a node id of 66 hex digits"),
+        (format!(r#"{{"destination":"{}","amount":1}}"#, "zz".repeat(33)), "keysend: destination must be a node id of 66 hex digits"),
+        (format!(r#"{{"destination":"{bad_key}","amount":1}}"#), "keysend: destination is not a valid node id (not a public key)"),
+        (format!(r#"{{"destination":"{NODE}"}}"#), "keysend: amount is missing"),
+        (format!(r#"{{"destination":"{NODE}","amount":0}}"#), "keysend: amount must be more than 0 sats"),
+        (format!(r#"{{"destination":"{NODE}","amount":"0"}}"#), "keysend: amount must be more than 0 sats"),
+        (format!(r#"{{"destination":"{NODE}","amount":-5}}"#), "keysend: amount must be a whole number of sats"),
+        (format!(r#"{{"destination":"{NODE}","amount":1.5}}"#), "keysend: amount must be a whole number of sats"),
+        (format!(r#"{{"destination":"{NODE}","amount":"ten"}}"#), "keysend: amount must be a whole number of sats"),
+        (format!(r#"{{"destination":"{NODE}","amount":100000001}}"#), "keysend: amount is more than 100000000 sats"),
+        (
+            format!(r#"{{"destination":"{NODE}","amount":1,"customRecords":["x"]}}"#),
+            "keysend: customRecords must be an object of record types to texts",
+        ),
+        (
+            format!(r#"{{"destination":"{NODE}","amount":1,"customRecords":{{"abc":"x"}}}}"#),
+            r#"keysend: customRecords key "abc" is not a record type (a whole number)"#,
+        ),
+        (
+            format!(r#"{{"destination":"{NODE}","amount":1,"customRecords":{{"-70000":"x"}}}}"#),
+            r#"keysend: customRecords key "-70000" is not a record type"#,
+        ),
+        (format!(r#"{{"destination":"{NODE}","amount":1,"customRecords":{{"99999999999999999999":"x"}}}}"#), "is not a record type"),
+        (
+            format!(r#"{{"destination":"{NODE}","amount":1,"customRecords":{{"696969":7}}}}"#),
+            "keysend: customRecords value of 696969 must be a string",
+        ),
+        (
+            format!(r#"{{"destination":"{NODE}","amount":1,"customRecords":{{"5":"x"}}}}"#),
+            "keysend: custom record type 5 is below 65536, the range reserved for the protocol",
+        ),
+        (
+            format!(r#"{{"destination":"{NODE}","amount":1,"customRecords":{{"5482373484":"x"}}}}"#),
+            "keysend: custom record type 5482373484 is keysend's own",
+        ),
+        (
+            format!(r#"{{"destination":"{NODE}","amount":1,"customRecords":{{"77777":"x"}}}}"#),
+            "keysend: custom record type 77777 is taken by the protocol",
+        ),
+        (
+            format!(r#"{{"destination":"{NODE}","amount":1,"customRecords":{{"696969":"x","0696969":"y"}}}}"#),
+            "keysend: custom record type 696969 is given twice",
+        ),
+        (seventeen, "keysend: 17 custom records: at most 16 are sent"),
+        (too_large, "keysend: the custom records' values are 801 bytes together: at most 800 fit in a payment"),
+    ] {
+        let text = format!(r#"{{"id":5,"method":"keysend","args":[{args}]}}"#);
+        let (id, name, message) = refusal(&text);
+        assert_eq!((id, name), (Some(5), ErrorName::InvalidDataError), "{text}");
+        assert!(message.starts_with(says) || message.contains(says), "{args}: {message}");
     }
 }
