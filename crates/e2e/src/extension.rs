@@ -1,5 +1,7 @@
 //! The browser extension under test: the unpacked Chromium build (`cargo xtask extension`) copied with a
-//! key of its own, so that Chromium gives it a known id and the test can open its pages by URL.
+//! key of its own, so that Chromium gives it a known id and the test can open its pages by URL; the
+//! Firefox build installed as a temporary add-on, with the internal id Firefox gives it fixed by a
+//! preference for the same reason ([`FirefoxExtension`]).
 //!
 //! The key stays out of the build itself: a store gives an extension its key, and rejects one that
 //! brings its own. Only the public half is here; an unpacked extension needs nothing else.
@@ -44,6 +46,42 @@ impl UnpackedExtension {
     pub fn flags(&self) -> Vec<String> {
         let dir = self.dir.path().display();
         vec![format!("--load-extension={dir}"), format!("--disable-extensions-except={dir}")]
+    }
+}
+
+/// The Firefox build, installed as a temporary add-on into a session started with [`Self::prefs`].
+pub struct FirefoxExtension {
+    pub dir: std::path::PathBuf,
+}
+
+impl FirefoxExtension {
+    /// The add-on's id (its manifest's `browser_specific_settings.gecko.id`, crates/xtask/src/extension.rs).
+    pub const ADDON_ID: &'static str = "wallet@blixtra.dev";
+    /// The internal id its pages load under (`moz-extension://…`): Firefox draws one at random per
+    /// profile unless `extensions.webextensions.uuids` names it.
+    pub const INTERNAL_ID: &'static str = "5a1f0c2e-8d3b-4c71-9e26-b1a7d4f3c905";
+
+    /// The preference that fixes its internal id.
+    pub fn prefs() -> Vec<(String, serde_json::Value)> {
+        let uuids = serde_json::json!({ Self::ADDON_ID: Self::INTERNAL_ID }).to_string();
+        vec![("extensions.webextensions.uuids".to_owned(), uuids.into())]
+    }
+
+    /// What geckodriver needs to open the add-on's pages: Firefox 153 lets WebDriver navigate to
+    /// http, https, file, blob and about:blank only, unless the session has system access.
+    pub fn driver_args() -> Vec<String> {
+        vec!["--allow-system-access".to_owned()]
+    }
+
+    /// Installs the unpacked build as a temporary add-on (as about:debugging loads one).
+    pub async fn install(&self, driver: &thirtyfour::WebDriver) -> Result<()> {
+        let tools = thirtyfour::extensions::addons::firefox::FirefoxTools::new(driver.handle().clone());
+        tools.install_addon(&self.dir.to_string_lossy(), Some(true)).await.map_err(Error::webdriver("installing the add-on"))
+    }
+
+    /// The base URL of its pages.
+    pub fn url(&self) -> String {
+        format!("moz-extension://{}", Self::INTERNAL_ID)
     }
 }
 

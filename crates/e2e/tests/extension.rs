@@ -1,20 +1,22 @@
-//! The browser extension in headless Chromium, against a running devnet: the unpacked build loaded
-//! with `--load-extension`, its wallet page opened as the toolbar popup opens it. The same wallet as
-//! the web app's, under the extension's content security policy: created, funded from the faucet, a
-//! channel opened to hub, shop paid; then paid by shop while the popup is closed (the node runs in
-//! the offscreen document), opened again unlocked, locked, and unlocked again.
+//! The browser extension in headless Chromium and in headless Firefox ESR, against a running devnet:
+//! the unpacked build loaded with `--load-extension` (Chromium) or installed as a temporary add-on
+//! (Firefox), its wallet page opened as the toolbar popup opens it. The same wallet as the web app's,
+//! under the extension's content security policy: created, funded from the faucet, a channel opened
+//! to hub, shop paid; then paid by shop while the popup is closed (the node runs in Chromium's
+//! offscreen document, in Firefox's background page), websites pay through WebLN, opened again
+//! unlocked, locked, and unlocked again.
 //!
-//! Needs `BLIXTRA_E2E_EXTENSION` (the unpacked Chromium build, `target/extension/chromium` after
-//! `cargo xtask extension`, built with the same `BLIXTRA_DEVNET_URL`) and `BLIXTRA_DEVNET_URL`;
-//! `cargo xtask test` sets both. Screenshots at the popup's width go to
-//! `target/e2e/screenshots/extension/`.
+//! Needs `BLIXTRA_E2E_EXTENSION` (the unpacked builds' folder, `target/extension` after `cargo xtask
+//! extension`, built with the same `BLIXTRA_DEVNET_URL`), `BLIXTRA_DEVNET_URL` and
+//! `BLIXTRA_E2E_WEBLN_JS`; `cargo xtask test` sets them. Screenshots at the popup's width go to
+//! `target/e2e/screenshots/extension/` and `extension-firefox/`.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use blixtra_e2e::browser::{Browser, BrowserOptions};
+use blixtra_e2e::browser::{Browser, BrowserKind, BrowserOptions};
 use blixtra_e2e::devnet::DevnetControl;
-use blixtra_e2e::extension::UnpackedExtension;
+use blixtra_e2e::extension::{FirefoxExtension, UnpackedExtension};
 use blixtra_e2e::steps::{self, unexpected};
 use blixtra_e2e::ui::{amount_in, wait_until, ScreenshotOptions, Ui, Waits};
 use blixtra_e2e::webln_site::WeblnSite;
@@ -34,27 +36,61 @@ fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+// One browser at a time: both share the devnet, and the machine may have two cores.
+static ONE_BROWSER_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_extensions_wallet_is_created_funded_opens_a_channel_and_pays() {
-    if let Err(e) = run().await {
+    if let Err(e) = run(BrowserKind::Chromium).await {
         panic!("{e}");
     }
 }
 
-async fn run() -> Result<()> {
-    let build =
-        required_env("BLIXTRA_E2E_EXTENSION", "set it to the unpacked Chromium build, e.g. target/extension/chromium after `cargo xtask extension`")?;
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_firefox_the_extensions_wallet_is_created_funded_opens_a_channel_and_pays() {
+    if let Err(e) = run(BrowserKind::Firefox).await {
+        panic!("{e}");
+    }
+}
+
+async fn run(kind: BrowserKind) -> Result<()> {
+    let _turn = ONE_BROWSER_AT_A_TIME.lock().await;
+    let builds = required_env("BLIXTRA_E2E_EXTENSION", "set it to the unpacked builds' folder, e.g. target/extension after `cargo xtask extension`")?;
+    let build = workspace_root().join(builds).join(kind.name());
     let devnet_url = required_env("BLIXTRA_DEVNET_URL", "set it to the running devnet's base URL the extension was built with")?;
     let devnet = DevnetControl::new(&devnet_url)?;
     devnet.check().await?;
-    let extension = UnpackedExtension::with_test_key(&workspace_root().join(build))?;
-    let chromedriver = std::env::var_os("BLIXTRA_E2E_CHROMEDRIVER").map_or_else(|| PathBuf::from("/usr/bin/chromedriver"), PathBuf::from);
     let window = (POPUP_WIDTH, 600);
-    let options = BrowserOptions { chromedriver, window, extra_args: extension.flags(), ..BrowserOptions::default() };
-    let browser = Browser::start(&options).await?;
+    let mut options = BrowserOptions { kind, window, ..BrowserOptions::default() };
+    if let Some(chromedriver) = std::env::var_os("BLIXTRA_E2E_CHROMEDRIVER") {
+        options.chromedriver = chromedriver.into();
+    }
+    if let Some(geckodriver) = std::env::var_os("BLIXTRA_E2E_GECKODRIVER") {
+        options.geckodriver = geckodriver.into();
+    }
+    // Chromium loads the build (with a key) at its start; Firefox installs it into the session.
+    let (browser, base_url, _chromium_copy) = match kind {
+        BrowserKind::Chromium => {
+            let extension = UnpackedExtension::with_test_key(&build)?;
+            options.extra_args = extension.flags();
+            (Browser::start(&options).await?, extension.url(), Some(extension))
+        }
+        BrowserKind::Firefox => {
+            let extension = FirefoxExtension { dir: build };
+            options.firefox_prefs = FirefoxExtension::prefs();
+            options.driver_args = FirefoxExtension::driver_args();
+            let browser = Browser::start(&options).await?;
+            extension.install(&browser.driver).await?;
+            (browser, extension.url(), None)
+        }
+    };
+    let screenshots = match kind {
+        BrowserKind::Chromium => "extension".to_owned(),
+        BrowserKind::Firefox => "extension-firefox".to_owned(),
+    };
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace_root().join("target"), PathBuf::from);
-    let screenshots = ScreenshotOptions { dir: target.join("e2e/screenshots/extension"), sizes: vec![window], max_height: 2000 };
-    let ui = Ui::new(browser.driver.clone(), &extension.url(), Waits::default(), screenshots, window);
+    let screenshots = ScreenshotOptions { dir: target.join("e2e/screenshots").join(screenshots), sizes: vec![window], max_height: 2000 };
+    let ui = Ui::new(browser.driver.clone(), &base_url, Waits::default(), screenshots, window);
     let outcome = match tokio::time::timeout(DEADLINE, scenario(&ui, &devnet)).await {
         Ok(outcome) => outcome,
         Err(_) => Err(Error::Timeout { what: "the extension's scenario to finish".into(), after: DEADLINE, last_error: None }),
@@ -133,7 +169,8 @@ async fn websites_pay_through_webln(ui: &Ui, devnet: &DevnetControl) -> Result<(
     let info = expect_ok(outcome(ui, "info").await?, "getInfo")?;
     let pubkey = info["node"]["pubkey"].as_str().unwrap_or_default().to_owned();
     let methods = info["methods"].as_array().cloned().unwrap_or_default();
-    if pubkey.len() != 66 || !methods.iter().any(|m| m == "sendPayment") || methods.iter().any(|m| m == "keysend") {
+    let lists = |method: &str| methods.iter().any(|m| m == method);
+    if pubkey.len() != 66 || !lists("sendPayment") || !lists("keysend") || lists("lnurl") {
         return Err(unexpected("getInfo", &info.to_string()));
     }
 
@@ -205,6 +242,7 @@ async fn websites_pay_through_webln(ui: &Ui, devnet: &DevnetControl) -> Result<(
     site_call(ui, "budgeted", &format!("provider.sendPayment('{small}')")).await?;
     let sent = expect_ok(outcome(ui, "budgeted").await?, "sendPayment within the budget")?;
     shop_received(devnet, sent["preimage"].as_str().unwrap_or_default()).await?;
+    keysends_to_shop(ui, devnet, &shop_tab).await?;
     let large = devnet.shop_invoice(6_000_000, "above the budget").await?;
     site_call(ui, "above", &format!("provider.sendPayment('{large}')")).await?;
     answer_prompt(ui, &shop_tab, Answer::Deny, |text| text.contains("above the budget") && text.lines().any(|line| amount_in(line) == Some(6_000)))
@@ -223,6 +261,30 @@ async fn websites_pay_through_webln(ui: &Ui, devnet: &DevnetControl) -> Result<(
     close_the_popup(ui).await?;
     ui.open("/wallet.html?popup").await?;
     ui.wait_for_path("/home").await
+}
+
+/// A keysend to shop with a custom record: within the budget it is paid without a prompt and the
+/// site finds it by its hash; above it, the prompt shows the amount, the node and the record, and
+/// once confirmed it is paid.
+async fn keysends_to_shop(ui: &Ui, devnet: &DevnetControl, shop_tab: &thirtyfour::WindowHandle) -> Result<()> {
+    let shop = devnet.config().await?["shop"].as_str().and_then(|uri| uri.split('@').next()).unwrap_or_default().to_owned();
+    let keysend = |amount: u64| format!("provider.keysend({{ destination: '{shop}', amount: {amount}, customRecords: {{ '696969': 'blixtra' }} }})");
+    site_call(ui, "keysend", &keysend(1_000)).await?;
+    let sent = expect_ok(outcome(ui, "keysend").await?, "keysend within the budget")?;
+    let preimage = sent["preimage"].as_str().unwrap_or_default().to_owned();
+    shop_received(devnet, &preimage).await?;
+    site_call(ui, "keysend-lookup", &format!("provider.lookupInvoice({{ paymentHash: '{}' }})", sha256_hex(&preimage))).await?;
+    let found = expect_ok(outcome(ui, "keysend-lookup").await?, "lookupInvoice of the keysend")?;
+    if found["paid"] != true || found["preimage"] != preimage.as_str() {
+        return Err(unexpected("lookupInvoice of the keysend", &found.to_string()));
+    }
+    site_call(ui, "keysend-above", &keysend(6_000)).await?;
+    answer_prompt(ui, shop_tab, Answer::Allow, |text| {
+        text.contains(&shop) && text.contains("696969") && text.contains("blixtra") && text.lines().any(|line| amount_in(line) == Some(6_000))
+    })
+    .await?;
+    let sent = expect_ok(outcome(ui, "keysend-above").await?, "keysend above the budget, confirmed")?;
+    shop_received(devnet, sent["preimage"].as_str().unwrap_or_default()).await
 }
 
 /// Runs `expression` on the site as call `name`.
@@ -423,14 +485,18 @@ async fn restoring_warns_of_channels_run_twice(ui: &Ui) -> Result<()> {
 async fn popup_fits(ui: &Ui) -> Result<()> {
     // The right edge of the widest element, not the document's scroll width: a headless window is
     // never narrower than Chromium's least window width (about 500 px), so the document is as wide.
-    let script = "const right = Math.max(0, ...Array.from(document.body.querySelectorAll('*'), e => e.getBoundingClientRect().right)); \
-                  return [document.body.classList.contains('popup'), document.body.getBoundingClientRect().width, right];";
+    let script = "const all = Array.from(document.body.querySelectorAll('*')); \
+                  const right = Math.max(0, ...all.map(e => e.getBoundingClientRect().right)); \
+                  const widest = all.find(e => e.getBoundingClientRect().right === right); \
+                  const named = widest ? `${widest.tagName.toLowerCase()}.${widest.className}` : ''; \
+                  return [document.body.classList.contains('popup'), document.body.getBoundingClientRect().width, right, named];";
     let answer = ui.driver.execute(script, Vec::new()).await.map_err(Error::webdriver("measuring the popup"))?;
-    let (popup, body, widest): (bool, f64, f64) = answer.convert().map_err(Error::webdriver("reading the popup's measures"))?;
+    let (popup, body, widest, element): (bool, f64, f64, String) = answer.convert().map_err(Error::webdriver("reading the popup's measures"))?;
     if popup && body == f64::from(POPUP_WIDTH) && widest <= f64::from(POPUP_WIDTH) {
         Ok(())
     } else {
-        Err(unexpected("the popup's layout", &format!("popup class: {popup}, body {body} px wide, content to {widest} px")))
+        let detail = format!("popup class: {popup}, body {body} px wide, content to {widest} px ({element})");
+        Err(unexpected("the popup's layout", &detail))
     }
 }
 

@@ -1,17 +1,19 @@
-//! The wallet through its UI, in headless Chromium, against a running devnet: create a wallet, fund it
-//! from the faucet, open a channel to hub, pay shop, get paid by shop, reload and unlock, switch the
-//! language. Only the devnet's control calls (mine, shop's invoice, shop pays) bypass the UI.
+//! The wallet through its UI, in headless Chromium and in headless Firefox ESR, against a running
+//! devnet: create a wallet, fund it from the faucet, open a channel to hub, pay shop, get paid by shop,
+//! reload and unlock, switch the language. Only the devnet's control calls (mine, shop's invoice, shop
+//! pays) bypass the UI.
 //!
 //! Needs `BLIXTRA_E2E_DIST` (the app `trunk build` wrote, built with the same `BLIXTRA_DEVNET_URL`) and
 //! `BLIXTRA_DEVNET_URL`; `cargo xtask test` sets both (and `BLIXTRA_E2E_CHROMEDRIVER`, else
-//! /usr/bin/chromedriver). Screenshots of every page at 360 and 1280 px go to
-//! `target/e2e/screenshots/{scenario}/{width}/`.
+//! /usr/bin/chromedriver, and `BLIXTRA_E2E_GECKODRIVER`, else `geckodriver` on PATH). Screenshots of
+//! every page at 360 and 1280 px go to `target/e2e/screenshots/{scenario}/{width}/` (Chromium) and
+//! `target/e2e/screenshots/{scenario}-firefox/{width}/`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use blixtra_e2e::browser::{Browser, BrowserOptions};
+use blixtra_e2e::browser::{Browser, BrowserKind, BrowserOptions};
 use blixtra_e2e::devnet::DevnetControl;
 use blixtra_e2e::server::AppServer;
 use blixtra_e2e::steps::{self, unexpected};
@@ -36,7 +38,7 @@ struct Config {
 
 impl Config {
     /// Reads the environment; a missing variable fails the run with what to set.
-    fn from_env(scenario: &str) -> Result<Config> {
+    fn from_env(scenario: &str, kind: BrowserKind) -> Result<Config> {
         let root = workspace_root();
         let dist = required_env(
             "BLIXTRA_E2E_DIST",
@@ -47,6 +49,11 @@ impl Config {
             "set it to a running devnet's base URL, e.g. http://127.0.0.1:3002 (`cargo xtask devnet`), the one the app was built with",
         )?;
         let chromedriver = std::env::var_os("BLIXTRA_E2E_CHROMEDRIVER").map_or_else(|| PathBuf::from("/usr/bin/chromedriver"), PathBuf::from);
+        let geckodriver = std::env::var_os("BLIXTRA_E2E_GECKODRIVER").map_or_else(|| PathBuf::from("geckodriver"), PathBuf::from);
+        let screenshots = match kind {
+            BrowserKind::Chromium => scenario.to_owned(),
+            BrowserKind::Firefox => format!("{scenario}-firefox"),
+        };
         let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
         let window = (1280, 900);
         Ok(Config {
@@ -54,9 +61,13 @@ impl Config {
             dist: root.join(dist),
             devnet_url,
             passphrase: PASSPHRASE,
-            browser: BrowserOptions { chromedriver, window, ..BrowserOptions::default() },
+            browser: BrowserOptions { kind, chromedriver, geckodriver, window, ..BrowserOptions::default() },
             waits: Waits::default(),
-            screenshots: ScreenshotOptions { dir: target.join("e2e/screenshots").join(scenario), sizes: vec![(360, 780), window], max_height: 4000 },
+            screenshots: ScreenshotOptions {
+                dir: target.join("e2e/screenshots").join(screenshots),
+                sizes: vec![(360, 780), window],
+                max_height: 4000,
+            },
             network_wait: Duration::from_secs(120),
             deadline: Duration::from_secs(900),
         })
@@ -71,14 +82,14 @@ fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-// One Chromium at a time: the scenarios share the devnet, and the machine may have two cores.
+// One browser at a time: the scenarios share the devnet, and the machine may have two cores.
 static ONE_BROWSER_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Serves the app, starts the browser, runs `steps`, and always ends the browser; on a failure it saves
 /// a screenshot and prints the page's console.
-async fn run_scenario(name: &str, steps: impl AsyncFnOnce(&Ui, &Config, &DevnetControl) -> Result<()>) -> Result<()> {
+async fn run_scenario(name: &str, kind: BrowserKind, steps: impl AsyncFnOnce(&Ui, &Config, &DevnetControl) -> Result<()>) -> Result<()> {
     let _turn = ONE_BROWSER_AT_A_TIME.lock().await;
-    let config = Config::from_env(name)?;
+    let config = Config::from_env(name, kind)?;
     let devnet = DevnetControl::new(&config.devnet_url)?;
     devnet.check().await?;
     let server = AppServer::start(&config.dist, SocketAddr::from(([127, 0, 0, 1], 0))).await?;
@@ -118,40 +129,54 @@ fn passed(outcome: Result<()>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_wallet_is_locked_by_a_reload_and_unlocked_with_its_passphrase() {
-    passed(
-        run_scenario("onboarding", async |ui, config, _devnet| {
-            open_welcome(ui).await?;
-            steps::create_wallet(ui, config.passphrase).await?;
-            expect_home(ui, "home").await?;
-            reload_and_unlock(ui, config.passphrase).await?;
-            expect_home(ui, "home-unlocked").await
-        })
-        .await,
-    );
+    passed(onboarding(BrowserKind::Chromium).await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_wallet_is_funded_opens_a_channel_pays_and_gets_paid() {
-    passed(
-        run_scenario("wallet", async |ui, config, devnet| {
-            open_welcome(ui).await?;
-            steps::create_wallet(ui, config.passphrase).await?;
-            expect_home(ui, "home").await?;
-            steps::fund_from_faucet(ui, config.network_wait).await?;
-            steps::open_channel_to_hub(ui, devnet, config.network_wait).await?;
-            garbage_is_refused_on_send(ui).await?;
-            pay_shop(ui, config, devnet, 21_000_000).await?;
-            get_paid_by_shop(ui, config, devnet, 5_000).await?;
-            let balances = note_balances(ui, config).await?;
-            reload_and_unlock(ui, config.passphrase).await?;
-            expect_balances(ui, config, &balances).await?;
-            closed_long_is_warned(ui, config, devnet).await?;
-            reloads_during_payments_land_on_unlock(ui, config, devnet).await?;
-            settings_in_two_languages(ui).await?;
-            a_second_server_that_is_down_is_named(ui, config).await
-        })
-        .await,
-    );
+    passed(a_wallets_life(BrowserKind::Chromium).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_firefox_a_new_wallet_is_locked_by_a_reload_and_unlocked_with_its_passphrase() {
+    passed(onboarding(BrowserKind::Firefox).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_firefox_a_new_wallet_is_funded_opens_a_channel_pays_and_gets_paid() {
+    passed(a_wallets_life(BrowserKind::Firefox).await);
+}
+
+async fn onboarding(kind: BrowserKind) -> Result<()> {
+    run_scenario("onboarding", kind, async |ui, config, _devnet| {
+        open_welcome(ui).await?;
+        steps::create_wallet(ui, config.passphrase).await?;
+        expect_home(ui, "home").await?;
+        reload_and_unlock(ui, config.passphrase).await?;
+        expect_home(ui, "home-unlocked").await
+    })
+    .await
+}
+
+async fn a_wallets_life(kind: BrowserKind) -> Result<()> {
+    run_scenario("wallet", kind, async |ui, config, devnet| {
+        open_welcome(ui).await?;
+        steps::create_wallet(ui, config.passphrase).await?;
+        expect_home(ui, "home").await?;
+        steps::fund_from_faucet(ui, config.network_wait).await?;
+        steps::open_channel_to_hub(ui, devnet, config.network_wait).await?;
+        garbage_is_refused_on_send(ui).await?;
+        pay_shop(ui, config, devnet, 21_000_000).await?;
+        get_paid_by_shop(ui, config, devnet, 5_000).await?;
+        let balances = note_balances(ui, config).await?;
+        reload_and_unlock(ui, config.passphrase).await?;
+        expect_balances(ui, config, &balances).await?;
+        closed_long_is_warned(ui, config, devnet).await?;
+        reloads_during_payments_land_on_unlock(ui, config, devnet).await?;
+        settings_in_two_languages(ui).await?;
+        a_second_server_that_is_down_is_named(ui, config).await
+    })
+    .await
 }
 
 // The steps, in the order a person takes them.

@@ -1,8 +1,8 @@
 //! `cargo xtask`: the project's one entry point for people and CI.
 //!
 //! - `setup`: installs what is missing (wasm target, Debian packages, wasm-bindgen-cli, wasm-pack, trunk)
-//! - `test`: setup, the invariant checks, native tests, clippy, browser tests, and the app built and
-//!   driven end to end in Chromium
+//! - `test`: setup, the invariant checks, native tests, clippy, browser tests, and the app and the
+//!   extension built and driven end to end in Chromium and Firefox ESR
 //! - `tidy`: the invariant and habit checks alone (seconds): what `test` runs first
 //! - `demo`: setup, then the devnet on its default ports and the app built for it, served at
 //!   http://127.0.0.1:8080
@@ -104,7 +104,7 @@ fn test() -> Result<(), String> {
         &["clippy", "-p", "blixtra", "-p", "blixtra-host", "--target", "wasm32-unknown-unknown", "--all-targets", "--", "-D", "warnings"],
     )?;
 
-    shell::step("browser tests (wasm-pack, headless Chromium, against a devnet)");
+    shell::step("browser tests (wasm-pack, headless Chromium and Firefox ESR, against a devnet)");
     // With the anchor, so that the quick benchmark at the end runs against the same devnet.
     let devnet = devnet::RunningDevnet::start_at(&root, &devnet::DevnetAddresses::free_with_anchor()?)?;
     // The tests read it at compile time: a page under test has no environment.
@@ -112,14 +112,16 @@ fn test() -> Result<(), String> {
     // The node's end-to-end test opens, uses and closes a channel: more than the runner's default 20 s.
     std::env::set_var("WASM_BINDGEN_TEST_TIMEOUT", "300");
     shell::run_tests(&root, "wasm-pack", &["test", "--headless", "--chrome", "--chromedriver", &tools.chromedriver], &mut tally)?;
+    shell::run_tests(&root, "wasm-pack", &["test", "--headless", "--firefox", "--geckodriver", &tools.geckodriver], &mut tally)?;
 
-    shell::step("app and extension builds (trunk), the end-to-end tests (the UI in Chromium, against the same devnet)");
+    shell::step("app and extension builds (trunk), the end-to-end tests (the UI in Chromium and Firefox ESR, against the same devnet)");
     // The app, like the tests, takes the devnet's URL at compile time as its default network.
     shell::run(&root, "trunk", &["build"])?;
     let extension = extension::build(&root, false)?;
     std::env::set_var("BLIXTRA_E2E_DIST", root.join("dist"));
-    std::env::set_var("BLIXTRA_E2E_EXTENSION", extension.unpacked(extension::Browser::Chromium));
+    std::env::set_var("BLIXTRA_E2E_EXTENSION", &extension.dir);
     std::env::set_var("BLIXTRA_E2E_CHROMEDRIVER", &tools.chromedriver);
+    std::env::set_var("BLIXTRA_E2E_GECKODRIVER", &tools.geckodriver);
     std::env::set_var("BLIXTRA_E2E_WEBLN_JS", &tools.webln_js);
     shell::run_tests(&root, &cargo, &["test", "-p", "blixtra-e2e"], &mut tally)?;
     shell::step("the Firefox build of the extension, checked by Mozilla's linter (web-ext lint)");

@@ -6,9 +6,11 @@ use std::path::PathBuf;
 use crate::shell;
 
 /// Debian packages: clang and llvm (C code such as secp256k1 compiled for wasm32), chromium and its
-/// driver (browser tests), cmake and Boost's headers (the devnet builds Bitcoin Core's kernel from
-/// source), zip (the extension's packages).
-const DEBIAN_PACKAGES: [&str; 7] = ["clang", "llvm", "chromium", "chromium-driver", "cmake", "libboost-dev", "zip"];
+/// driver, and Firefox ESR (browser tests; its driver comes from crates.io), cmake and Boost's headers
+/// (the devnet builds Bitcoin Core's kernel from source), zip (the extension's packages).
+const DEBIAN_PACKAGES: [&str; 8] = ["clang", "llvm", "chromium", "chromium-driver", "firefox-esr", "cmake", "libboost-dev", "zip"];
+/// Mozilla's WebDriver for Firefox, built from crates.io (Debian does not package it).
+const GECKODRIVER_VERSION: &str = "0.37.1";
 /// wasm-opt for Trunk's release builds, from npm's binaryen (binaryen compiled to wasm, run by node).
 /// Debian's binaryen 108 cannot be used: it rewrites the export of wasm-bindgen's externref table to
 /// the function table, and the optimised app fails to instantiate ("WebAssembly.Table.set(): Argument
@@ -26,6 +28,7 @@ const TRUNK_VERSION: &str = "0.21.14";
 /// Where the tools that tests call by path are.
 pub struct Tools {
     pub chromedriver: String,
+    pub geckodriver: String,
     pub web_ext: String,
     /// The `webln` package's browser build (`dist/webln.min.js`, the global `WebLN`).
     pub webln_js: PathBuf,
@@ -48,13 +51,16 @@ pub fn run_and_locate() -> Result<Tools, String> {
     ensure_cargo_tool("wasm-bindgen-cli", "wasm-bindgen", Some(&bindgen))?;
     ensure_cargo_tool("wasm-pack", "wasm-pack", None)?;
     ensure_cargo_tool("trunk", "trunk", Some(TRUNK_VERSION))?;
+    ensure_cargo_tool("geckodriver", "geckodriver", Some(GECKODRIVER_VERSION))?;
     put_first_on_path(ensure_npm_package("binaryen", BINARYEN_NPM_VERSION, "wasm-opt")?);
     let web_ext = ensure_npm_package("web-ext", WEB_EXT_NPM_VERSION, "web-ext")?.join("web-ext");
     let chromedriver = shell::output("sh", &["-c", "command -v chromedriver"]).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
     let chromedriver = chromedriver.ok_or("chromedriver is not on PATH after installing chromium-driver")?;
+    let geckodriver = shell::output("sh", &["-c", "command -v geckodriver"]).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    let geckodriver = geckodriver.ok_or("geckodriver is not on PATH after installing it")?;
     println!("setup: all tools present");
     let webln_js = ensure_npm_library("webln", WEBLN_NPM_VERSION)?.join("dist/webln.min.js");
-    Ok(Tools { chromedriver, web_ext: web_ext.to_string_lossy().into_owned(), webln_js })
+    Ok(Tools { chromedriver, geckodriver, web_ext: web_ext.to_string_lossy().into_owned(), webln_js })
 }
 
 /// Puts `~/.cargo/bin` on PATH for the commands xtask starts, as `cargo install` puts tools there.

@@ -97,7 +97,8 @@ pub fn cargo_program() -> String {
 
 /// Points `TMPDIR` at an emptied target/xtask-tmp for everything started from here on, and returns
 /// it. Chromium and ChromeDriver leave a 100-150 MB profile directory in the temporary directory for
-/// many of their sessions, and /tmp is not ours to clean: here `cargo clean`, or the next run, does.
+/// many of their sessions (geckodriver makes Firefox's profiles there too), and /tmp is not ours to
+/// clean: here `cargo clean`, or the next run, does.
 pub fn scratch_tmpdir(root: &Path) -> Result<PathBuf, String> {
     let dir = root.join("target/xtask-tmp");
     match std::fs::remove_dir_all(&dir) {
