@@ -19,7 +19,7 @@ use blixtra_e2e::devnet::DevnetControl;
 use blixtra_e2e::extension::{FirefoxExtension, UnpackedExtension};
 use blixtra_e2e::steps::{self, unexpected};
 use blixtra_e2e::ui::{amount_in, wait_until, ScreenshotOptions, Ui, Waits};
-use blixtra_e2e::webln_site::WeblnSite;
+use blixtra_e2e::webln_site::{answer_prompt, give_budget, outcome, site_call, Answer, WeblnSite};
 use blixtra_e2e::{Error, Result};
 
 const PASSPHRASE: &str = "correct horse battery staple";
@@ -162,11 +162,11 @@ async fn websites_pay_through_webln(ui: &Ui, devnet: &DevnetControl) -> Result<(
     driver.goto(&site.url("127.0.0.1")).await.map_err(Error::webdriver("opening the test website"))?;
 
     site_call(ui, "enable", "WebLN.requestProvider().then((p) => { window.provider = p; return true; })").await?;
-    answer_prompt(ui, &shop_tab, Answer::Allow, |text| text.contains(&origin)).await?;
-    expect_ok(outcome(ui, "enable").await?, "enable")?;
+    answer_prompt(ui, &shop_tab, Answer::Allow, NETWORK_WAIT, |text| text.contains(&origin)).await?;
+    expect_ok(outcome(ui, "enable", NETWORK_WAIT).await?, "enable")?;
 
     site_call(ui, "info", "provider.getInfo()").await?;
-    let info = expect_ok(outcome(ui, "info").await?, "getInfo")?;
+    let info = expect_ok(outcome(ui, "info", NETWORK_WAIT).await?, "getInfo")?;
     let pubkey = info["node"]["pubkey"].as_str().unwrap_or_default().to_owned();
     let methods = info["methods"].as_array().cloned().unwrap_or_default();
     let lists = |method: &str| methods.iter().any(|m| m == method);
@@ -175,7 +175,7 @@ async fn websites_pay_through_webln(ui: &Ui, devnet: &DevnetControl) -> Result<(
     }
 
     site_call(ui, "invoice", "provider.makeInvoice({ amount: 3000, defaultMemo: 'a test shop refund' })").await?;
-    let invoice = expect_ok(outcome(ui, "invoice").await?, "makeInvoice")?;
+    let invoice = expect_ok(outcome(ui, "invoice", NETWORK_WAIT).await?, "makeInvoice")?;
     let request = invoice["paymentRequest"].as_str().unwrap_or_default().to_owned();
     let paid = devnet.shop_pays(&request).await?;
     if paid["status"] != "succeeded" {
@@ -185,7 +185,7 @@ async fn websites_pay_through_webln(ui: &Ui, devnet: &DevnetControl) -> Result<(
     let lookup = format!("provider.lookupInvoice({{ paymentHash: '{hash}' }})");
     let looked_up = wait_until("the site's invoice to show as paid", NETWORK_WAIT, ui.waits.poll, async || {
         site_call(ui, "lookup", &lookup).await.map_err(to_webdriver)?;
-        let found = outcome(ui, "lookup").await.map_err(to_webdriver)?;
+        let found = outcome(ui, "lookup", NETWORK_WAIT).await.map_err(to_webdriver)?;
         Ok((found["ok"]["paid"] == true).then_some(found))
     })
     .await?;
@@ -197,24 +197,24 @@ async fn websites_pay_through_webln(ui: &Ui, devnet: &DevnetControl) -> Result<(
     // A payment, confirmed in its prompt: the preimage is the one shop's invoice was for.
     let shop_invoice = devnet.shop_invoice(2_000_000, "a coffee through WebLN").await?;
     site_call(ui, "pay", &format!("provider.sendPayment('{shop_invoice}')")).await?;
-    answer_prompt(ui, &shop_tab, Answer::Allow, |text| {
+    answer_prompt(ui, &shop_tab, Answer::Allow, NETWORK_WAIT, |text| {
         text.contains("a coffee through WebLN") && text.lines().any(|line| amount_in(line) == Some(2_000))
     })
     .await?;
-    let sent = expect_ok(outcome(ui, "pay").await?, "sendPayment")?;
+    let sent = expect_ok(outcome(ui, "pay", NETWORK_WAIT).await?, "sendPayment")?;
     shop_received(devnet, sent["preimage"].as_str().unwrap_or_default()).await?;
 
     site_call(ui, "sign", "provider.signMessage('I am the buyer')").await?;
-    answer_prompt(ui, &shop_tab, Answer::Allow, |text| text.contains("I am the buyer")).await?;
-    let signed = expect_ok(outcome(ui, "sign").await?, "signMessage")?;
+    answer_prompt(ui, &shop_tab, Answer::Allow, NETWORK_WAIT, |text| text.contains("I am the buyer")).await?;
+    let signed = expect_ok(outcome(ui, "sign", NETWORK_WAIT).await?, "signMessage")?;
     let signature = signed["signature"].as_str().unwrap_or_default().to_owned();
     site_call(ui, "verify", &format!("provider.verifyMessage('{signature}', 'I am the buyer')")).await?;
-    let verified = expect_ok(outcome(ui, "verify").await?, "verifyMessage")?;
+    let verified = expect_ok(outcome(ui, "verify", NETWORK_WAIT).await?, "verifyMessage")?;
     if verified["valid"] != true || verified["pubkey"] != pubkey.as_str() {
         return Err(unexpected("verifyMessage", &verified.to_string()));
     }
     site_call(ui, "forged", &format!("provider.verifyMessage('{signature}', 'I am not the buyer')")).await?;
-    let forged = outcome(ui, "forged").await?;
+    let forged = outcome(ui, "forged", NETWORK_WAIT).await?;
     if forged["ok"]["pubkey"] == pubkey.as_str() {
         return Err(unexpected("verifyMessage of another message", &forged.to_string()));
     }
@@ -229,34 +229,36 @@ async fn websites_pay_through_webln(ui: &Ui, devnet: &DevnetControl) -> Result<(
     driver.close_window().await.map_err(Error::webdriver("closing the wallet's tab"))?;
     driver.switch_to_window(shop_tab.clone()).await.map_err(Error::webdriver("going back to the site"))?;
     site_call(ui, "balance", "window.webln.getBalance()").await?;
-    answer_prompt(ui, &shop_tab, Answer::Unlock, |text| text.contains(&origin)).await?;
-    let balance = expect_ok(outcome(ui, "balance").await?, "getBalance after unlocking in the prompt")?;
+    answer_prompt(ui, &shop_tab, Answer::Unlock { passphrase: PASSPHRASE }, NETWORK_WAIT, |text| text.contains(&origin)).await?;
+    let balance = expect_ok(outcome(ui, "balance", NETWORK_WAIT).await?, "getBalance after unlocking in the prompt")?;
     if balance["currency"] != "sats" || balance["balance"].as_u64().is_none_or(|sat| sat == 0) {
         return Err(unexpected("getBalance", &balance.to_string()));
     }
 
-    give_budget(ui, &origin, 5_000, 8_000).await?;
+    give_budget(ui, &origin, 5_000, 8_000, NETWORK_WAIT).await?;
     driver.switch_to_window(shop_tab.clone()).await.map_err(Error::webdriver("going back to the site"))?;
     // Nobody answers a prompt here: a payment that asked would not settle until its prompt expired.
     let small = devnet.shop_invoice(1_000_000, "within the budget").await?;
     site_call(ui, "budgeted", &format!("provider.sendPayment('{small}')")).await?;
-    let sent = expect_ok(outcome(ui, "budgeted").await?, "sendPayment within the budget")?;
+    let sent = expect_ok(outcome(ui, "budgeted", NETWORK_WAIT).await?, "sendPayment within the budget")?;
     shop_received(devnet, sent["preimage"].as_str().unwrap_or_default()).await?;
     keysends_to_shop(ui, devnet, &shop_tab).await?;
     let large = devnet.shop_invoice(6_000_000, "above the budget").await?;
     site_call(ui, "above", &format!("provider.sendPayment('{large}')")).await?;
-    answer_prompt(ui, &shop_tab, Answer::Deny, |text| text.contains("above the budget") && text.lines().any(|line| amount_in(line) == Some(6_000)))
-        .await?;
-    expect_error(outcome(ui, "above").await?, "RejectionError", "a declined payment above the budget")?;
+    answer_prompt(ui, &shop_tab, Answer::Deny, NETWORK_WAIT, |text| {
+        text.contains("above the budget") && text.lines().any(|line| amount_in(line) == Some(6_000))
+    })
+    .await?;
+    expect_error(outcome(ui, "above", NETWORK_WAIT).await?, "RejectionError", "a declined payment above the budget")?;
 
     // Another origin, denied: refused at once from then on, without a prompt.
     driver.goto(&site.url("localhost")).await.map_err(Error::webdriver("opening the site as localhost"))?;
     site_call(ui, "enable", "WebLN.requestProvider()").await?;
-    answer_prompt(ui, &shop_tab, Answer::Deny, |text| text.contains("localhost")).await?;
-    expect_error(outcome(ui, "enable").await?, "RejectionError", "a denied enable")?;
+    answer_prompt(ui, &shop_tab, Answer::Deny, NETWORK_WAIT, |text| text.contains("localhost")).await?;
+    expect_error(outcome(ui, "enable", NETWORK_WAIT).await?, "RejectionError", "a denied enable")?;
     // Unanswered, as above: refused without a prompt, or it would not settle.
     site_call(ui, "again", "window.webln.enable()").await?;
-    expect_error(outcome(ui, "again").await?, "RejectionError", "a denied site's second enable")?;
+    expect_error(outcome(ui, "again", NETWORK_WAIT).await?, "RejectionError", "a denied site's second enable")?;
 
     close_the_popup(ui).await?;
     ui.open("/wallet.html?popup").await?;
@@ -270,38 +272,21 @@ async fn keysends_to_shop(ui: &Ui, devnet: &DevnetControl, shop_tab: &thirtyfour
     let shop = devnet.config().await?["shop"].as_str().and_then(|uri| uri.split('@').next()).unwrap_or_default().to_owned();
     let keysend = |amount: u64| format!("provider.keysend({{ destination: '{shop}', amount: {amount}, customRecords: {{ '696969': 'blixtra' }} }})");
     site_call(ui, "keysend", &keysend(1_000)).await?;
-    let sent = expect_ok(outcome(ui, "keysend").await?, "keysend within the budget")?;
+    let sent = expect_ok(outcome(ui, "keysend", NETWORK_WAIT).await?, "keysend within the budget")?;
     let preimage = sent["preimage"].as_str().unwrap_or_default().to_owned();
     shop_received(devnet, &preimage).await?;
     site_call(ui, "keysend-lookup", &format!("provider.lookupInvoice({{ paymentHash: '{}' }})", sha256_hex(&preimage))).await?;
-    let found = expect_ok(outcome(ui, "keysend-lookup").await?, "lookupInvoice of the keysend")?;
+    let found = expect_ok(outcome(ui, "keysend-lookup", NETWORK_WAIT).await?, "lookupInvoice of the keysend")?;
     if found["paid"] != true || found["preimage"] != preimage.as_str() {
         return Err(unexpected("lookupInvoice of the keysend", &found.to_string()));
     }
     site_call(ui, "keysend-above", &keysend(6_000)).await?;
-    answer_prompt(ui, shop_tab, Answer::Allow, |text| {
+    answer_prompt(ui, shop_tab, Answer::Allow, NETWORK_WAIT, |text| {
         text.contains(&shop) && text.contains("696969") && text.contains("blixtra") && text.lines().any(|line| amount_in(line) == Some(6_000))
     })
     .await?;
-    let sent = expect_ok(outcome(ui, "keysend-above").await?, "keysend above the budget, confirmed")?;
+    let sent = expect_ok(outcome(ui, "keysend-above", NETWORK_WAIT).await?, "keysend above the budget, confirmed")?;
     shop_received(devnet, sent["preimage"].as_str().unwrap_or_default()).await
-}
-
-/// Runs `expression` on the site as call `name`.
-async fn site_call(ui: &Ui, name: &str, expression: &str) -> Result<()> {
-    let script = format!("window.ask('{name}', () => {expression});");
-    ui.driver.execute(&script, Vec::new()).await.map_err(Error::webdriver("calling the site's WebLN"))?;
-    Ok(())
-}
-
-/// Waits for the outcome of the site's call `name`: `{ ok }` or `{ error: { name, message } }`.
-async fn outcome(ui: &Ui, name: &str) -> Result<serde_json::Value> {
-    let script = format!("return window.outcomes['{name}'] ?? null;");
-    wait_until(&format!("the site's {name} call to settle"), NETWORK_WAIT, ui.waits.poll, async || {
-        let value = ui.driver.execute(&script, Vec::new()).await?.json().clone();
-        Ok((!value.is_null()).then_some(value))
-    })
-    .await
 }
 
 fn expect_ok(outcome: serde_json::Value, what: &str) -> Result<serde_json::Value> {
@@ -317,91 +302,6 @@ fn expect_error(outcome: serde_json::Value, name: &str, what: &str) -> Result<()
     } else {
         Err(unexpected(what, &outcome.to_string()))
     }
-}
-
-/// Finds the prompt that opened after `before`, checks what it says, answers it, and goes back to
-/// the site's tab.
-///
-/// ChromeDriver lists no window the extension opens with `chrome.windows.create` (type `popup`), so
-/// the prompt's page is found through `chrome.windows` and opened as it is, in a tab WebDriver
-/// drives; the popup window is closed once that tab shows the question. The page, its connection and its answer are the
-/// popup's own.
-async fn answer_prompt(ui: &Ui, site_tab: &thirtyfour::WindowHandle, answer: Answer, says: impl Fn(&str) -> bool) -> Result<()> {
-    let driver = &ui.driver;
-    let tab = driver.new_tab().await.map_err(Error::webdriver("opening a tab for the prompt"))?;
-    driver.switch_to_window(tab).await.map_err(Error::webdriver("going to the prompt's tab"))?;
-    ui.open("/wallet.html?popup").await?;
-    let find = "return chrome.windows.getAll({ populate: true }).then((all) => all \
-                  .filter((w) => w.type === 'popup' && w.tabs.some((t) => /[?]prompt=/.test(t.url ?? ''))) \
-                  .map((w) => new URL(w.tabs[0].url).search));";
-    let search = wait_until("the website's prompt window", NETWORK_WAIT, ui.waits.poll, async || {
-        let found = driver.execute(find, Vec::new()).await?.json().clone();
-        Ok(found.as_array().and_then(|all| all.first()).and_then(|s| s.as_str()).map(str::to_owned))
-    })
-    .await?;
-    ui.open(&format!("/wallet.html{search}")).await?;
-    let button = match answer {
-        Answer::Allow => "[data-testid=prompt-allow]",
-        Answer::Deny => "[data-testid=prompt-deny]",
-        Answer::Unlock => "[data-testid=unlock]",
-    };
-    ui.element_within(button, NETWORK_WAIT).await?;
-    // The prompt is this tab's now: the popup window can go without answering it.
-    let close_popups =
-        "return chrome.windows.getAll().then((all) => Promise.all(all.filter((w) => w.type === 'popup').map((w) => chrome.windows.remove(w.id))));";
-    driver.execute(close_popups, Vec::new()).await.map_err(Error::webdriver("closing the prompt's popup window"))?;
-    let text = ui.element("[data-testid=website-prompt]").await?.text().await.map_err(Error::webdriver("reading the prompt"))?;
-    if !says(&text) {
-        return Err(unexpected("the website's prompt", &text));
-    }
-    if answer == Answer::Unlock {
-        ui.fill("#passphrase", PASSPHRASE).await?;
-    }
-    let current = driver.window().await.map_err(Error::webdriver("naming the prompt's tab"))?;
-    ui.click(button).await?;
-    // The page closes itself once its answer is taken, or says so where the browser keeps it open.
-    let closed = wait_until("the prompt's answer to be taken", NETWORK_WAIT, ui.waits.poll, async || {
-        if !driver.windows().await?.contains(&current) {
-            return Ok(Some(true));
-        }
-        Ok((!driver.find_all(thirtyfour::By::Css("[data-testid=prompt-answered]")).await?.is_empty()).then_some(false))
-    })
-    .await?;
-    if !closed {
-        // The page says it was answered just before it closes itself: it may be gone by now.
-        if let Err(error) = driver.close_window().await {
-            if driver.windows().await.map_err(Error::webdriver("listing the windows"))?.contains(&current) {
-                return Err(Error::webdriver("closing the prompt's tab")(error));
-            }
-        }
-    }
-    driver.switch_to_window(site_tab.clone()).await.map_err(Error::webdriver("going back to the site"))
-}
-
-/// How the test answers a prompt: its buttons, or (asked to unlock) the passphrase, after which the
-/// prompt answers itself once the node runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Answer {
-    Allow,
-    Deny,
-    Unlock,
-}
-
-/// Gives the site a budget in the wallet's settings (in a tab of its own, closed after).
-async fn give_budget(ui: &Ui, origin: &str, per_payment_sat: u64, per_day_sat: u64) -> Result<()> {
-    let tab = ui.driver.new_tab().await.map_err(Error::webdriver("opening the wallet's tab"))?;
-    ui.driver.switch_to_window(tab).await.map_err(Error::webdriver("going to the wallet's tab"))?;
-    ui.open("/wallet.html?popup").await?;
-    ui.wait_for_path("/home").await?;
-    ui.click("[data-testid=nav-settings]").await?;
-    let site = format!("[data-testid=website][data-origin='{origin}']");
-    ui.element_within(&site, NETWORK_WAIT).await?;
-    ui.fill(&format!("{site} [data-testid=budget-per-payment]"), &per_payment_sat.to_string()).await?;
-    ui.fill(&format!("{site} [data-testid=budget-per-day]"), &per_day_sat.to_string()).await?;
-    ui.click(&format!("{site} [data-testid=website-save]")).await?;
-    ui.element_within(&format!("{site} [data-testid=website-budget]"), NETWORK_WAIT).await?;
-    ui.screenshot_all_widths("websites").await?;
-    ui.driver.close_window().await.map_err(Error::webdriver("closing the wallet's tab"))
 }
 
 /// Shop's records hold a received payment whose preimage is `preimage`.

@@ -173,13 +173,17 @@ fn bench(quick: bool) -> Result<(), String> {
     result
 }
 
-/// Builds the app for release (`trunk build --release` into target/bench/dist, for the devnet in
-/// `BLIXTRA_DEVNET_URL`) and runs `blixtra-bench` against it.
+/// Builds the app and the extension for release (`trunk build --release` into target/bench/dist and
+/// target/extension, for the devnet in `BLIXTRA_DEVNET_URL`) and runs `blixtra-bench` against them.
 fn run_bench(root: &std::path::Path, tools: &setup::Tools, anchor: devnet::DevnetBuild, quick: bool) -> Result<(), String> {
     shell::step("app release build (trunk --release)");
     shell::run(root, "trunk", &["build", "--release", "--dist", "target/bench/dist"])?;
+    shell::step("extension release build (trunk --release)");
+    let extension = extension::build(root, true)?;
     shell::step("benchmark");
     std::env::set_var("BLIXTRA_BENCH_DIST", "target/bench/dist");
+    std::env::set_var("BLIXTRA_BENCH_EXTENSION", &extension.dir);
+    std::env::set_var("BLIXTRA_E2E_WEBLN_JS", &tools.webln_js);
     std::env::set_var("BLIXTRA_E2E_CHROMEDRIVER", &tools.chromedriver);
     std::env::set_var("BLIXTRA_BENCH_ANCHOR_BUILD", anchor.name());
     shell::cargo(root, &["build", "-p", "blixtra-e2e", "--bin", "blixtra-bench"])?;

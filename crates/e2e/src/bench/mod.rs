@@ -4,9 +4,11 @@
 //! One browser session creates a wallet through the UI, funds it and opens a channel to hub; a reload
 //! and an unlock give the start-up milestones (the app's User Timing marks); then the benchmark's page
 //! (`crates/e2e/bench/`) starts the app's own node worker and times payments, receipts and syncs with
-//! the page's clock. A second session restores the wallet from its words (a fresh restore's sync).
+//! the page's clock. A second session restores the wallet from its words (a fresh restore's sync). A
+//! third loads the extension's release build, with a wallet of its own ([`extension`]).
 //! [`report`] prints the figures beside their goals and writes them as JSON.
 
+pub mod extension;
 pub mod kills;
 pub mod page;
 pub mod report;
@@ -47,16 +49,18 @@ pub struct Counts {
     pub history: Option<usize>,
     /// Times the kill harness terminates the node's worker mid-payment ([`kills`]).
     pub kills: usize,
+    /// A website's payments within its budget, through the extension ([`extension`]).
+    pub website_payments: usize,
 }
 
 impl Counts {
     pub fn full() -> Counts {
-        Counts { payments: 200, receipts: 50, idle_syncs: 10, block_syncs: 5, history: Some(1_000), kills: 100 }
+        Counts { payments: 200, receipts: 50, idle_syncs: 10, block_syncs: 5, history: Some(1_000), kills: 100, website_payments: 20 }
     }
 
     /// `--quick`: a few of each, so the benchmark runs in the test command and cannot rot.
     pub fn quick() -> Counts {
-        Counts { payments: 5, receipts: 3, idle_syncs: 3, block_syncs: 2, history: None, kills: 20 }
+        Counts { payments: 5, receipts: 3, idle_syncs: 3, block_syncs: 2, history: None, kills: 20, website_payments: 3 }
     }
 }
 
@@ -70,6 +74,8 @@ pub struct BenchConfig {
     pub counts: Counts,
     /// How the devnet (and so the anchor) was built: `debug` or `release`.
     pub anchor_build: String,
+    /// The extension's release build and what its figures need.
+    pub extension: extension::ExtensionBench,
 }
 
 /// Runs the benchmark; returns the figures as JSON (see [`report`]).
@@ -103,12 +109,14 @@ pub async fn run(config: &BenchConfig) -> Result<Value> {
     let _ = browser.quit().await;
     let restore = restore?;
 
+    let extension = extension::run(&config.extension, &devnet).await?;
+
     let anchor = json!({
         "build": config.anchor_build,
         "to_hub": devnet.bench_pay("anchor", "hub", config.counts.payments, AMOUNT_MSAT).await?,
         "to_shop": devnet.bench_pay("anchor", "shop", config.counts.payments, AMOUNT_MSAT).await?,
     });
-    Ok(report::assemble(&sizes, &wallet, &restore, &anchor, config.counts.payments))
+    Ok(report::assemble(&sizes, &wallet, &restore, &anchor, &extension, config.counts.payments))
 }
 
 /// A seed for the kill harness's delays that differs from run to run.
