@@ -18,7 +18,7 @@ use crate::pages::{
     ChannelsPage, CreatePage, HomePage, ImportPage, OtherTabPage, ReceivePage, SendPage, SettingsPage, UnavailablePage, UnlockPage, WelcomePage,
 };
 use crate::prefs;
-use crate::session::Phase;
+use crate::session::{paths, Phase};
 use crate::settings::Settings;
 use crate::wallet::{Opening, Wallet};
 use blixtra_host::browser::now_ms;
@@ -37,6 +37,7 @@ pub fn App() -> impl IntoView {
         refresh_again: StoredValue::new(false),
         wallet: StoredValue::new_local(None),
         last_activity_ms: StoredValue::new(now_ms()),
+        linked_request: StoredValue::new(crate::pages::linked_request()),
     };
     provide_context(ctx);
     crate::i18n::set_lang(prefs::language());
@@ -147,6 +148,9 @@ fn PhaseGuard() -> impl IntoView {
         let path = location.pathname.get();
         if let Some(target) = ctx.phase.with(|phase| phase.redirect(&path)) {
             navigate(target, NavigateOptions { replace: true, ..Default::default() });
+        } else if ctx.phase.get() == Phase::Unlocked && path != paths::SEND && ctx.linked_request.with_value(Option::is_some) {
+            // A website's link the person clicked: the Send page shows it once the wallet is open.
+            navigate(paths::SEND, NavigateOptions { replace: true, ..Default::default() });
         }
     });
 }

@@ -27,6 +27,9 @@ pub struct AppContext {
     pub refresh_again: StoredValue<bool>,
     pub(crate) wallet: StoredValue<Option<Wallet>, LocalStorage>,
     pub(crate) last_activity_ms: StoredValue<f64>,
+    /// What a website's `lightning:` link the person clicked asks to pay (the extension opens the
+    /// wallet with it, `?send=`): shown on the Send page once the wallet is unlocked, then gone.
+    pub linked_request: StoredValue<Option<String>>,
 }
 
 impl AppContext {

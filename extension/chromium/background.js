@@ -1,8 +1,9 @@
 // The extension's service worker (Chromium). It runs only on demand and cannot run the node: a
 // service worker can start no Web Worker and is stopped when idle. It opens the offscreen document
 // that does (offscreen.html), when a page of the wallet or a website's bridge asks for it
-// (crates/host/src/browser/extension_host.rs and webln/bridge.js send 'open-node-host'), and shows
-// what the node asks for (the offscreen document reaches no API that could).
+// (crates/host/src/browser/extension_host.rs and webln/bridge.js send 'open-node-host'), shows
+// what the node asks for (the offscreen document reaches no API that could), and opens the Send page
+// for a lightning: link the person clicked on a website (webln/links.js).
 importScripts('shared/senders.js', 'shared/toolbar.js');
 
 const NODE_HOST = 'offscreen.html';
@@ -14,6 +15,10 @@ chrome.runtime.onMessage.addListener((message, sender, reply) => {
     }
     openNodeHost().then(() => reply(true), (error) => reply(String(error)));
     return true; // the answer comes later
+  }
+  if (message?.kind === 'open-lightning-link' && fromWebsiteTop(sender)) {
+    openLightningLink(message);
+    return false;
   }
   // From the offscreen document only: the node asks for a website's prompt, or says a site paid.
   if (sender.id === chrome.runtime.id && sender.url === chrome.runtime.getURL(NODE_HOST)) {

@@ -1,6 +1,7 @@
 // The extension's background page (Firefox). Firefox has no offscreen documents, but its background
 // page may start a Web Worker, so the node's host (shared/node_host.js) runs here, and what the node
-// asks for (a website's prompt window, the toolbar's word that a site paid) is done here directly.
+// asks for (a website's prompt window, the toolbar's word that a site paid) is done here directly, as
+// is opening the Send page for a lightning: link the person clicked on a website (webln/links.js).
 //
 // Firefox stops an idle background page after about 30 s, and the node's worker with it: a running
 // Worker does not count as activity, an extension API call does (measured with Firefox ESR 153). So
@@ -31,6 +32,8 @@ chrome.runtime.onMessage.addListener((message, sender, reply) => {
     }
     // This page is the node host: being asked woke it, and its ports are listened for already.
     reply(true);
+  } else if (message?.kind === 'open-lightning-link' && fromWebsiteTop(sender)) {
+    openLightningLink(message);
   }
   return false;
 });

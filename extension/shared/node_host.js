@@ -1,9 +1,11 @@
 // The node's host: the one place in the browser profile where the wallet's node runs, in Chromium's
-// offscreen document (chromium/offscreen.html) and in Firefox's background page (firefox/background.js). It holds the wallet's Web Lock, spawns the node's
+// offscreen document (chromium/offscreen.html) and in Firefox's background page
+// (firefox/background.js). It holds the wallet's Web Lock, spawns the node's
 // worker (the web app's own, crates/host/src/worker.rs), gives every page of the extension that
 // connects (popup, tab, prompts) a MessagePort of its own to that worker, and every website's WebLN
 // bridge one labelled with the site's origin. It relays bytes and reads none of them: the protocol is
-// the worker's and the pages'. It uses chrome.runtime only, all an offscreen document may reach.
+// the worker's and the pages'. It uses chrome.runtime only, all an offscreen document may reach (a
+// background page reaches more; that page's own script uses it).
 
 // crates/host/src/browser/web_lock.rs: the same lock the web app's tabs take, so that no other
 // context of this origin can open a second node on the same storage.
@@ -20,11 +22,19 @@ const relayed = new Set();
 const websites = new Set();
 // Whether the node runs: the worker tells its host when it starts and stops.
 let nodeRunning = false;
+// Websites' calls sent to the node and not yet answered. An open website port alone is no work: a
+// tab that once used WebLN keeps its port for its whole life.
+let websiteCallsInFlight = 0;
+// When the last page of the wallet went: a start it asked for may still be under way (the popup
+// closed right after the unlock), and the node says it runs only once it does.
+let lastPageGoneAt = 0;
+const START_GRACE_MS = 120_000;
 
-// Whether the host has work: a running node, or a page or website connected. Firefox's background
-// page keeps itself awake while it has (firefox/background.js).
+// Whether the host has work: a running node, a page connected or just gone, a website's call under
+// way. Firefox's background page keeps itself awake while it has (firefox/background.js).
 function nodeHostBusy() {
-  return nodeRunning || relayed.size > 0 || websites.size > 0 || (waiting?.length ?? 0) > 0;
+  const pageJustWent = Date.now() - lastPageGoneAt < START_GRACE_MS;
+  return nodeRunning || relayed.size > 0 || pageJustWent || websiteCallsInFlight > 0 || (waiting?.length ?? 0) > 0;
 }
 
 function startWorker() {
@@ -41,6 +51,7 @@ function startWorker() {
     // closes, and it says the node's process failed), and the next start gets a new worker.
     console.error('the node worker failed:', event.message);
     nodeRunning = false;
+    websiteCallsInFlight = 0;
     relayed.forEach((port) => port.disconnect());
     relayed.clear();
     websites.forEach((port) => port.disconnect());
@@ -87,6 +98,7 @@ function hand(port) {
   port.onDisconnect.addListener(() => {
     // The page went (the popup closed): the node runs on and stops writing to it.
     relayed.delete(port);
+    lastPageGoneAt = Date.now();
     channel.port1.postMessage(JSON.stringify({ kind: 'detach' }));
     channel.port1.close();
   });
@@ -99,14 +111,24 @@ function handWebsite(port) {
   const origin = websiteOrigin(port.sender);
   websites.add(port);
   const channel = new MessageChannel();
-  channel.port1.onmessage = (event) => port.postMessage(event.data);
+  // Each request gets one answer (crates/host/src/worker.rs): counted out and back in.
+  let inFlight = 0;
+  channel.port1.onmessage = (event) => {
+    inFlight -= 1;
+    websiteCallsInFlight -= 1;
+    port.postMessage(event.data);
+  };
   port.onMessage.addListener((text) => {
     if (typeof text === 'string') {
+      inFlight += 1;
+      websiteCallsInFlight += 1;
       channel.port1.postMessage(text);
     }
   });
   port.onDisconnect.addListener(() => {
     websites.delete(port);
+    websiteCallsInFlight -= inFlight;
+    inFlight = 0;
     channel.port1.close();
   });
   worker.postMessage(`website ${origin}`, [channel.port2]);

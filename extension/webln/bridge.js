@@ -1,8 +1,9 @@
 // The bridge between a website's window.webln (provider.js) and the wallet's node: a content script
 // in the isolated world, in the top frame only (the site that asks is always the top-level one the
-// person sees). It checks what the page sends (text, its size, an id), opens the node host if it is
-// not open yet (the service worker does that), and relays over one port to the offscreen document,
-// which labels the port with this frame's origin as the browser reports it.
+// person sees). It checks what the page sends (text, its size, an id), has the extension's
+// background open (Chromium's offscreen document) or wake (Firefox's background page) the node host,
+// and relays over one port to it; the node host labels the port with this frame's origin as the
+// browser reports it.
 const TAG = 'blixtra-webln';
 // crates/host/src/webln.rs: MAX_REQUEST_BYTES.
 const MAX_REQUEST_BYTES = 16 * 1024;
@@ -40,7 +41,8 @@ function connect() {
     port.onDisconnect.addListener(() => {
       port = null;
       opening = null;
-      inFlight.forEach((id) => fail(id, "the wallet's node went away; try again"));
+      // Not "try again": a payment sent before the node went may still complete.
+      inFlight.forEach((id) => fail(id, "the wallet's node went away before it answered; a payment may still complete, so check before paying again"));
       inFlight.clear();
     });
   });
@@ -74,7 +76,7 @@ window.addEventListener('message', (event) => {
   connect().then(
     () => {
       if (port === null) {
-        fail(request.id, "the wallet's node went away; try again");
+        fail(request.id, "the wallet's node went away before the call was sent; try again");
         return;
       }
       inFlight.add(request.id);

@@ -20,7 +20,7 @@ pub use home::HomePage;
 pub use import::ImportPage;
 pub use other_tab::OtherTabPage;
 pub use receive::ReceivePage;
-pub use send::SendPage;
+pub use send::{linked_request, SendPage};
 pub use settings::SettingsPage;
 pub use unavailable::UnavailablePage;
 pub use unlock::UnlockPage;

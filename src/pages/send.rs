@@ -43,6 +43,14 @@ enum Stage {
     SentOnchain { txid: String },
 }
 
+/// What the extension's background opened the wallet page to pay (`wallet.html?send=…`, for a
+/// `lightning:` link the person clicked on a website, `extension/shared/toolbar.js`), if it did.
+pub fn linked_request() -> Option<String> {
+    let search = web_sys::window()?.location().search().ok()?;
+    let encoded = search.strip_prefix('?')?.split('&').find_map(|pair| pair.strip_prefix("send="))?;
+    js_sys::decode_uri_component(encoded).ok()?.as_string().filter(|text| !text.trim().is_empty())
+}
+
 #[component]
 pub fn SendPage() -> impl IntoView {
     let ctx = use_app();
@@ -78,6 +86,11 @@ pub fn SendPage() -> impl IntoView {
         input.set(text.clone());
         check(text);
     });
+    // A website's link the person clicked (the extension opened the wallet with it): read as if pasted.
+    if let Some(text) = ctx.linked_request.try_update_value(Option::take).flatten() {
+        input.set(text.clone());
+        check(text);
+    }
     let restart = move || {
         stage.set(Stage::Entering);
         input.set(String::new());

@@ -1,5 +1,5 @@
 //! A website's question, in the extension's prompt window (`wallet.html?prompt=ID`, opened by the
-//! service worker when the node host asks: `crates/host/src/website_host.rs`): unlock the wallet,
+//! extension's background when the node host asks: `crates/host/src/website_host.rs`): unlock the wallet,
 //! let a site use it, pay a site's invoice or a node without one (keysend, with the records it
 //! carries), or sign a site's message. The window answers once and closes; closed unanswered, the
 //! answer is no.

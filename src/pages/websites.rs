@@ -1,6 +1,7 @@
 //! Settings: the websites allowed (or denied) the use of the wallet through WebLN, in the browser
 //! extension: each one's budget (what it may pay without a prompt, per payment and per day), what it
-//! spent today, and the way to take back what was given.
+//! spent today, and the way to take back what was given; and whether a click on a website's
+//! `lightning:` link opens the Send page (off by default).
 
 use leptos::prelude::*;
 
@@ -23,9 +24,24 @@ pub fn WebsitesSettings() -> impl IntoView {
             Err(e) => error.set(Some(crate::error_text::describe(&e))),
         }
     });
+    let links_open = RwSignal::new(false);
     if extension_host::node_host_available() {
         reload.dispatch(());
+        leptos::task::spawn_local(async move {
+            match extension_host::lightning_links_open().await {
+                Ok(open) => links_open.set(open),
+                Err(e) => error.set(Some(e)),
+            }
+        });
     }
+    let set_links_open = move |open: bool| {
+        leptos::task::spawn_local(async move {
+            match extension_host::set_lightning_links_open(open).await {
+                Ok(()) => links_open.set(open),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
     view! {
         <Show when=extension_host::node_host_available>
             <section aria-labelledby="websites-heading" data-testid="websites">
@@ -39,6 +55,12 @@ pub fn WebsitesSettings() -> impl IntoView {
                         <WebsiteRow site=site error=error on_change=Callback::new(move |()| { reload.dispatch(()); })/>
                     </For>
                 </ul>
+                <label class="check">
+                    <input type="checkbox" data-testid="open-lightning-links" prop:checked=move || links_open.get()
+                        on:change=move |event| set_links_open(event_target_checked(&event))/>
+                    {move || t!("Open lightning: links on websites here", "Öppna lightning:-länkar på webbplatser här")}
+                </label>
+                <p>{move || t!("A link you click opens in Send, to check and confirm; nothing is paid without you. Off: links do what your browser does with them.", "En länk du klickar på öppnas under Skicka, för att granskas och bekräftas; inget betalas utan dig. Av: länkar gör det din webbläsare gör med dem.")}</p>
                 <Alert message=error/>
             </section>
         </Show>

@@ -75,13 +75,13 @@ impl Default for BrowserOptions {
 
 /// A running chromedriver or geckodriver. Dropping it kills its process group: the driver and any
 /// browser it started, even when the session was not quit (a failed or panicking test).
-pub struct Driver {
+pub struct DriverProcess {
     child: Child,
     /// Its base URL, e.g. `http://127.0.0.1:41235`.
     pub url: String,
 }
 
-impl Driver {
+impl DriverProcess {
     /// Starts the driver of `kind` (`program`) on a free loopback port and returns once it says it is
     /// ready.
     pub async fn start(kind: BrowserKind, program: &Path, extra_args: &[String], within: Duration) -> Result<Self> {
@@ -98,7 +98,7 @@ impl Driver {
             .stdout(Stdio::null())
             .spawn()
             .map_err(Error::io(format!("starting {}", program.display())))?;
-        let driver = Driver { child, url: format!("http://127.0.0.1:{port}") };
+        let driver = DriverProcess { child, url: format!("http://127.0.0.1:{port}") };
         driver.wait_until_ready(within).await?;
         Ok(driver)
     }
@@ -123,7 +123,7 @@ impl Driver {
     }
 }
 
-impl Drop for Driver {
+impl Drop for DriverProcess {
     fn drop(&mut self) {
         // The group's id is the driver's pid (`process_group(0)`); `kill` reaches the browser too.
         let group = format!("-{}", self.child.id());
@@ -138,7 +138,7 @@ pub struct Browser {
     pub driver: WebDriver,
     pub kind: BrowserKind,
     // Dropped after the driver: the profile is deleted once the browser is gone.
-    _driver_process: Driver,
+    _driver_process: DriverProcess,
     _profile: tempfile::TempDir,
 }
 
@@ -151,7 +151,7 @@ impl Browser {
             BrowserKind::Chromium => &options.chromedriver,
             BrowserKind::Firefox => &options.geckodriver,
         };
-        let driver_process = Driver::start(options.kind, program, &options.driver_args, options.start_within).await?;
+        let driver_process = DriverProcess::start(options.kind, program, &options.driver_args, options.start_within).await?;
         let capabilities: Capabilities = match options.kind {
             BrowserKind::Chromium => chromium_capabilities(options, profile.path())?.into(),
             BrowserKind::Firefox => firefox_capabilities(options)?.into(),

@@ -91,7 +91,7 @@ async fn run(kind: BrowserKind) -> Result<()> {
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace_root().join("target"), PathBuf::from);
     let screenshots = ScreenshotOptions { dir: target.join("e2e/screenshots").join(screenshots), sizes: vec![window], max_height: 2000 };
     let ui = Ui::new(browser.driver.clone(), &base_url, Waits::default(), screenshots, window);
-    let outcome = match tokio::time::timeout(DEADLINE, scenario(&ui, &devnet)).await {
+    let outcome = match tokio::time::timeout(DEADLINE, scenario(&ui, &devnet, kind)).await {
         Ok(outcome) => outcome,
         Err(_) => Err(Error::Timeout { what: "the extension's scenario to finish".into(), after: DEADLINE, last_error: None }),
     };
@@ -124,7 +124,7 @@ async fn run(kind: BrowserKind) -> Result<()> {
     outcome.and(quit)
 }
 
-async fn scenario(ui: &Ui, devnet: &DevnetControl) -> Result<()> {
+async fn scenario(ui: &Ui, devnet: &DevnetControl, kind: BrowserKind) -> Result<()> {
     // The toolbar button opens `wallet.html?popup` (the manifest's `default_popup`).
     ui.open("/wallet.html?popup").await?;
     ui.wait_for_path("/").await?;
@@ -140,7 +140,7 @@ async fn scenario(ui: &Ui, devnet: &DevnetControl) -> Result<()> {
     let invoice = devnet.shop_invoice(21_000_000, "coffee through the extension").await?;
     ui.click("[data-testid=nav-send]").await?;
     steps::pay_invoice(ui, &invoice, NETWORK_WAIT).await?;
-    paid_while_the_popup_is_closed(ui, devnet).await?;
+    paid_while_the_popup_is_closed(ui, devnet, kind).await?;
     websites_pay_through_webln(ui, devnet).await?;
     locked_in_one_page_is_locked_for_all(ui).await
 }
@@ -251,6 +251,8 @@ async fn websites_pay_through_webln(ui: &Ui, devnet: &DevnetControl) -> Result<(
     .await?;
     expect_error(outcome(ui, "above", NETWORK_WAIT).await?, "RejectionError", "a declined payment above the budget")?;
 
+    lightning_links_open_the_send_page(ui, devnet, &shop_tab).await?;
+
     // Another origin, denied: refused at once from then on, without a prompt.
     driver.goto(&site.url("localhost")).await.map_err(Error::webdriver("opening the site as localhost"))?;
     site_call(ui, "enable", "WebLN.requestProvider()").await?;
@@ -304,6 +306,67 @@ fn expect_error(outcome: serde_json::Value, name: &str, what: &str) -> Result<()
     }
 }
 
+/// A `lightning:` link on the site, clicked by the person: while the setting is off the wallet leaves
+/// the click to the page and the browser; turned on in the wallet's settings, the click opens the
+/// Send page in a tab of its own, with the invoice read and shown for review (nothing is paid).
+async fn lightning_links_open_the_send_page(ui: &Ui, devnet: &DevnetControl, site_tab: &thirtyfour::WindowHandle) -> Result<()> {
+    let driver = &ui.driver;
+    let invoice = devnet.shop_invoice(1_500_000, "a coffee through a link").await?;
+    // The page's own handler (bubbling, after the wallet's) records whether the wallet took the
+    // click, then keeps the browser from looking for another lightning: handler.
+    let add_link = format!(
+        "document.body.insertAdjacentHTML('beforeend', '<p><a id=\"pay-link\" href=\"lightning:{invoice}\">Pay with Lightning</a></p>'); \
+         document.addEventListener('click', (event) => {{ if (event.target.id === 'pay-link') {{ window.linkTaken = event.defaultPrevented; event.preventDefault(); }} }});"
+    );
+    driver.execute(&add_link, Vec::new()).await.map_err(Error::webdriver("adding a lightning: link to the site"))?;
+    let link_taken = async || -> Result<bool> {
+        driver.execute("window.linkTaken = null;", Vec::new()).await.map_err(Error::webdriver("resetting the link's record"))?;
+        ui.click("#pay-link").await?;
+        wait_until("the page's record of the link's click", ui.waits.element, ui.waits.poll, async || {
+            let taken = driver.execute("return window.linkTaken;", Vec::new()).await?.json().clone();
+            Ok(taken.as_bool())
+        })
+        .await
+    };
+    if link_taken().await? {
+        return Err(unexpected("a lightning: link clicked with the setting off", "the wallet took it"));
+    }
+
+    let tab = driver.new_tab().await.map_err(Error::webdriver("opening the wallet's tab"))?;
+    driver.switch_to_window(tab).await.map_err(Error::webdriver("going to the wallet's tab"))?;
+    ui.open("/wallet.html?popup").await?;
+    ui.wait_for_path("/home").await?;
+    ui.click("[data-testid=nav-settings]").await?;
+    ui.click("[data-testid=open-lightning-links]").await?;
+    ui.wait_for_text("[data-testid=websites]", "the setting saved", ui.waits.element, |_| true).await?;
+    let checked = "return document.querySelector('[data-testid=open-lightning-links]').checked;";
+    wait_until("the link setting to be on", ui.waits.element, ui.waits.poll, async || {
+        Ok(driver.execute(checked, Vec::new()).await?.json().as_bool().filter(|&on| on))
+    })
+    .await?;
+    driver.close_window().await.map_err(Error::webdriver("closing the wallet's tab"))?;
+    driver.switch_to_window(site_tab.clone()).await.map_err(Error::webdriver("going back to the site"))?;
+
+    let before = driver.windows().await.map_err(Error::webdriver("listing the windows"))?;
+    if !link_taken().await? {
+        return Err(unexpected("a lightning: link clicked with the setting on", "the wallet left it to the page"));
+    }
+    let send_tab = wait_until("the Send page's tab", NETWORK_WAIT, ui.waits.poll, async || {
+        Ok(driver.windows().await?.into_iter().find(|handle| !before.contains(handle)))
+    })
+    .await?;
+    driver.switch_to_window(send_tab).await.map_err(Error::webdriver("going to the Send page's tab"))?;
+    ui.wait_for_path("/send").await?;
+    let summary = ui.element_within("[data-testid=payment-summary]", NETWORK_WAIT).await?;
+    let shown = summary.text().await.map_err(Error::webdriver("reading the payment's summary"))?;
+    if !shown.contains("a coffee through a link") || !shown.lines().any(|line| amount_in(line) == Some(1_500)) {
+        return Err(unexpected("the Send page opened by a link", &shown));
+    }
+    ui.screenshot_all_widths("lightning-link").await?;
+    driver.close_window().await.map_err(Error::webdriver("closing the Send page's tab"))?;
+    driver.switch_to_window(site_tab.clone()).await.map_err(Error::webdriver("going back to the site"))
+}
+
 /// Shop's records hold a received payment whose preimage is `preimage`.
 async fn shop_received(devnet: &DevnetControl, preimage: &str) -> Result<()> {
     let hash = sha256_hex(preimage);
@@ -326,9 +389,15 @@ fn to_webdriver(error: Error) -> thirtyfour::error::WebDriverError {
     thirtyfour::error::WebDriverError::FatalError(error.to_string())
 }
 
-/// The popup closes; the node runs on in the offscreen document, so shop can pay the wallet's
-/// invoice with no page of it open. Opened again, the popup is unlocked and shows the payment.
-async fn paid_while_the_popup_is_closed(ui: &Ui, devnet: &DevnetControl) -> Result<()> {
+/// How long Firefox lets an idle background page live (its `extensions.background.idle.timeout`,
+/// 30 s), with a margin: the node must outlive it with no page of the wallet open.
+const FIREFOX_IDLE_BACKGROUND: Duration = Duration::from_secs(40);
+
+/// The popup closes; the node runs on in the offscreen document (Chromium) or the background page
+/// (Firefox, which would stop an idle one after 30 s: the test waits that long first), so shop can
+/// pay the wallet's invoice with no page of it open. Opened again, the popup is unlocked and shows
+/// the payment.
+async fn paid_while_the_popup_is_closed(ui: &Ui, devnet: &DevnetControl, kind: BrowserKind) -> Result<()> {
     ui.click("[data-testid=nav-receive]").await?;
     ui.fill("#receive-amount", "5000").await?;
     ui.click("[data-testid=create-invoice]").await?;
@@ -341,6 +410,9 @@ async fn paid_while_the_popup_is_closed(ui: &Ui, devnet: &DevnetControl) -> Resu
     };
     let invoice = shown.trim().trim_start_matches("lightning:").to_owned();
     close_the_popup(ui).await?;
+    if kind == BrowserKind::Firefox {
+        tokio::time::sleep(FIREFOX_IDLE_BACKGROUND).await;
+    }
     let paid = devnet.shop_pays(&invoice).await?;
     if paid["status"] != "succeeded" {
         return Err(unexpected("shop's payment to the closed popup's wallet", &paid.to_string()));

@@ -92,19 +92,23 @@ pub fn build(root: &Path, release: bool) -> Result<ExtensionBuild, String> {
 ///   cap it by the site quota nor evict it under storage pressure, as it may a web page's.
 /// - `offscreen` (Chromium): the document the node's worker runs in while no page of the wallet is
 ///   open; a service worker cannot start a worker.
+/// - `storage`: one setting the content scripts must read, whether a click on a website's
+///   `lightning:` link opens the wallet's Send page (off by default); the wallet's own data stays in
+///   its sealed IndexedDB.
 ///
 /// No host permission: the Esplora servers answer with CORS and the proxy is a WebSocket, which
 /// extension pages reach as web pages do.
 ///
 /// Content scripts: the WebLN provider in every web page's top frame, which is what WebLN is; they
-/// read nothing of the page and only relay what the page's own scripts ask of `window.webln`.
+/// read nothing of the page and only relay what the page's own scripts ask of `window.webln`, and
+/// (when the person turned it on) a click of theirs on a `lightning:` link.
 pub fn manifest(browser: Browser, version: &str) -> String {
     let (browser_specific, permissions) = match browser {
         Browser::Chromium => (
             r#"  "minimum_chrome_version": "116",
   "background": { "service_worker": "background.js" },"#
                 .to_owned(),
-            r#"["unlimitedStorage", "offscreen"]"#,
+            r#"["unlimitedStorage", "storage", "offscreen"]"#,
         ),
         // It collects nothing: no data leaves the browser except what the wallet sends its own chain
         // server and proxy, which the person chooses in settings. 128 is the first Firefox with
@@ -114,13 +118,13 @@ pub fn manifest(browser: Browser, version: &str) -> String {
                 r#"  "browser_specific_settings": {{ "gecko": {{ "id": "{GECKO_ID}", "strict_min_version": "142.0", "data_collection_permissions": {{ "required": ["none"] }} }} }},
   "background": {{ "scripts": ["shared/senders.js", "shared/toolbar.js", "shared/node_host.js", "background.js"] }},"#
             ),
-            r#"["unlimitedStorage"]"#,
+            r#"["unlimitedStorage", "storage"]"#,
         ),
     };
     let content_scripts = format!(
         r#"  "content_scripts": [
     {{ "matches": {WEBSITES}, "js": ["webln/provider.js"], "run_at": "document_start", "world": "MAIN" }},
-    {{ "matches": {WEBSITES}, "js": ["webln/bridge.js"], "run_at": "document_start" }}
+    {{ "matches": {WEBSITES}, "js": ["webln/bridge.js", "webln/links.js"], "run_at": "document_start" }}
   ],"#
     );
     format!(
@@ -186,7 +190,8 @@ mod tests {
             let manifest = manifest(browser, "1.2.3");
             assert!(manifest.contains(r#""manifest_version": 3"#), "{manifest}");
             assert!(manifest.contains(PAGES_POLICY), "{manifest}");
-            let permissions = if browser == Browser::Chromium { r#"["unlimitedStorage", "offscreen"]"# } else { r#"["unlimitedStorage"]"# };
+            let permissions =
+                if browser == Browser::Chromium { r#"["unlimitedStorage", "storage", "offscreen"]"# } else { r#"["unlimitedStorage", "storage"]"# };
             assert!(manifest.contains(&format!(r#""permissions": {permissions}"#)), "{manifest}");
             assert!(manifest.contains("background.js"), "{manifest}");
             assert_eq!(manifest.contains("service_worker"), browser == Browser::Chromium, "{manifest}");

@@ -26,6 +26,27 @@ pub fn node_host_available() -> bool {
     chrome_api(&["runtime", "id"]).is_some_and(|id| id.is_string()) && chrome_api(&["runtime", "connect"]).is_some()
 }
 
+/// The setting `extension/webln/links.js` reads, in the extension's storage: whether a click on a
+/// website's `lightning:` link opens the wallet's Send page. It says nothing about the wallet.
+const OPEN_LIGHTNING_LINKS: &str = "openLightningLinks";
+
+/// Whether a click on a website's `lightning:` link opens the Send page (off unless turned on).
+pub async fn lightning_links_open() -> Result<bool, String> {
+    let local = chrome_api(&["storage", "local"]).ok_or("no chrome.storage.local")?;
+    let answer: Promise = method(&local, "get")?.call1(&local, &OPEN_LIGHTNING_LINKS.into()).map_err(describe)?.dyn_into().map_err(describe)?;
+    let stored = JsFuture::from(answer).await.map_err(describe)?;
+    Ok(Reflect::get(&stored, &OPEN_LIGHTNING_LINKS.into()).is_ok_and(|value| value == JsValue::TRUE))
+}
+
+/// Turns the opening of websites' `lightning:` links in the Send page on or off.
+pub async fn set_lightning_links_open(open: bool) -> Result<(), String> {
+    let local = chrome_api(&["storage", "local"]).ok_or("no chrome.storage.local")?;
+    let items = Object::new();
+    Reflect::set(&items, &OPEN_LIGHTNING_LINKS.into(), &JsValue::from_bool(open)).map_err(describe)?;
+    let answer: Promise = method(&local, "set")?.call1(&local, &items).map_err(describe)?.dyn_into().map_err(describe)?;
+    JsFuture::from(answer).await.map(|_| ()).map_err(describe)
+}
+
 /// A `chrome.runtime.Port` to the node host.
 pub struct HostPort {
     port: JsValue,
@@ -90,7 +111,7 @@ fn chrome_function(path: &[&str]) -> Result<Function, String> {
 }
 
 fn method(object: &JsValue, name: &str) -> Result<Function, String> {
-    Reflect::get(object, &name.into()).ok().and_then(|f| f.dyn_into().ok()).ok_or_else(|| format!("the port has no {name}"))
+    Reflect::get(object, &name.into()).ok().and_then(|f| f.dyn_into().ok()).ok_or_else(|| format!("no {name} to call"))
 }
 
 fn add_listener(port: &JsValue, event: &str, listener: &JsValue) -> Result<(), String> {
