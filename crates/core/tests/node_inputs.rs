@@ -14,10 +14,12 @@ use bitcoin::{Network, ScriptBuf};
 use blixtra_core::node::error::CustomRecordProblem;
 use blixtra_core::node::net::{proxy_url, ConnectError, PeerUri};
 use blixtra_core::node::payment::bolt11::check_invoice;
-use blixtra_core::node::payment::keysend::{check_custom_records, check_keysend, Keysend};
+use blixtra_core::node::payment::keysend::{check_custom_records, check_keysend, route_params, Keysend};
+use blixtra_core::node::payment::{check_room, PaymentPaths};
 use blixtra_core::node::signer::WalletSigner;
 use blixtra_core::node::NodeError;
 use lightning::ln::channelmanager::RecipientOnionFields;
+use lightning::routing::router::Payee;
 use lightning::sign::{KeysManager, SignerProvider};
 use lightning_invoice::{Currency, InvoiceBuilder};
 use lightning_types::payment::PaymentSecret;
@@ -180,8 +182,12 @@ fn the_record_check_refuses_exactly_what_ldk_refuses() {
 #[test]
 fn a_keysend_needs_an_amount_another_node_and_good_records() {
     let (own, shop) = (node(1), node(2));
-    let keysend =
-        |amount_msat: u64, destination: PublicKey, custom_records: Vec<(u64, Vec<u8>)>| Keysend { destination, amount_msat, custom_records };
+    let keysend = |amount_msat: u64, destination: PublicKey, custom_records: Vec<(u64, Vec<u8>)>| Keysend {
+        destination,
+        amount_msat,
+        custom_records,
+        preimage: None,
+    };
     assert_eq!(check_keysend(&keysend(1_000_000, shop, vec![(696_969, b"blixtra".to_vec())]), own), Ok(vec![(696_969, b"blixtra".to_vec())]));
     assert_eq!(check_keysend(&keysend(0, shop, vec![]), own), Err(NodeError::ZeroAmount));
     assert_eq!(check_keysend(&keysend(1_000, own, vec![]), own), Err(NodeError::PayingSelf));
@@ -190,4 +196,35 @@ fn a_keysend_needs_an_amount_another_node_and_good_records() {
         Err(NodeError::InvalidCustomRecord(CustomRecordProblem::Reserved { record_type: 5 }))
     );
     assert_eq!(NodeError::PayingSelf.to_string(), "the destination is this wallet's own node");
+}
+
+/// A keysend travels whole through one channel: the room is the largest channel's, not the sum,
+/// so an amount only the channels together could carry is refused before a route is sought.
+#[test]
+fn a_keysend_must_fit_the_largest_channel_while_an_invoice_may_use_them_all() {
+    let limits = [300_000, 500_000, 200_000];
+    assert_eq!(check_room(&limits, PaymentPaths::Whole, 500_000), Ok(()));
+    assert_eq!(
+        check_room(&limits, PaymentPaths::Whole, 500_001),
+        Err(NodeError::InsufficientFunds { needed_msat: 500_001, available_msat: 500_000 })
+    );
+    assert_eq!(check_room(&limits, PaymentPaths::Split, 1_000_000), Ok(()));
+    assert_eq!(
+        check_room(&limits, PaymentPaths::Split, 1_000_001),
+        Err(NodeError::InsufficientFunds { needed_msat: 1_000_001, available_msat: 1_000_000 })
+    );
+    assert_eq!(check_room(&[], PaymentPaths::Whole, 1), Err(NodeError::InsufficientFunds { needed_msat: 1, available_msat: 0 }));
+    assert_eq!(check_room(&[u64::MAX, 1], PaymentPaths::Split, u64::MAX), Ok(()), "no overflow in the sum");
+}
+
+/// The fee estimate and the payment ask for the same route: single-path, capped by the fee the
+/// payment may pay, so a prompt never shows an estimate above that cap.
+#[test]
+fn a_keysend_route_is_single_path_and_capped_as_asked() {
+    let capped = route_params(node(2), 1_000_000, Some(10_000));
+    assert_eq!((capped.final_value_msat, capped.max_total_routing_fee_msat), (1_000_000, Some(10_000)));
+    let Payee::Clear { node_id, features: Some(features), .. } = &capped.payment_params.payee else { panic!("a keysend's payee is a node") };
+    assert_eq!(*node_id, node(2));
+    assert!(!features.supports_basic_mpp(), "a keysend without a payment secret cannot be split");
+    assert_ne!(route_params(node(2), 1_000_000, None).max_total_routing_fee_msat, Some(10_000), "without a cap, LDK's default");
 }

@@ -32,11 +32,12 @@ use blixtra_core::VaultError;
 use lightning::bitcoin;
 use lightning::ln::channel_state::ChannelDetails;
 use lightning::ln::types::ChannelId;
+use lightning::types::payment::PaymentPreimage;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 /// Changes whenever a message changes shape.
-pub const PROTOCOL_VERSION: u16 = 7;
+pub const PROTOCOL_VERSION: u16 = 8;
 
 /// What the UI sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -466,6 +467,10 @@ pub struct CheckKeysend {
     pub amount_msat: u64,
     /// `(type, value)`: types from 65536 up, each once.
     pub custom_records: Vec<(u64, Vec<u8>)>,
+    /// The fee cap the payment will have (`PayKeysend::max_fee_msat`): the estimate is of a route
+    /// within it, so that it is never above what the payment may pay. `None`: LDK's default cap.
+    #[serde(default)]
+    pub max_fee_msat: Option<u64>,
 }
 
 /// A checked keysend; `estimated_fee_msat`: the routing fee of a route found now, if one was.
@@ -482,6 +487,10 @@ pub struct PayKeysend {
     /// `(type, value)`: types from 65536 up, each once.
     pub custom_records: Vec<(u64, Vec<u8>)>,
     pub max_fee_msat: u64,
+    /// The preimage, for a caller that remembers the payment's hash before it is sent (fresh
+    /// random bytes each time: one used before is refused); `None`: the node picks one.
+    #[serde(default)]
+    pub preimage: Option<[u8; 32]>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -561,6 +570,8 @@ pub struct InvoiceDetails {
     pub amount_msat: Option<u64>,
     pub description: Option<String>,
     pub payee: Option<String>,
+    /// Hex: what a website looks the payment up by.
+    pub payment_hash: String,
     pub expires_at_secs: u64,
     pub estimated_fee_msat: Option<u64>,
 }
@@ -773,6 +784,7 @@ impl Run for CheckInvoice {
             amount_msat: invoice.amount_milli_satoshis(),
             description: invoice_description(&invoice),
             payee: Some(invoice.get_payee_pub_key().to_string()),
+            payment_hash: invoice.payment_hash().to_string(),
             expires_at_secs: invoice.expires_at().map_or(u64::MAX, |at| at.as_secs()),
             estimated_fee_msat,
         })
@@ -787,23 +799,23 @@ impl Run for PayInvoice {
 }
 
 /// The keysend a command names, its destination read.
-fn keysend(destination: &str, amount_msat: u64, custom_records: Vec<(u64, Vec<u8>)>) -> Result<Keysend, NodeError> {
+fn keysend(destination: &str, amount_msat: u64, custom_records: Vec<(u64, Vec<u8>)>, preimage: Option<[u8; 32]>) -> Result<Keysend, NodeError> {
     let destination = destination.trim().parse().map_err(|_| NodeError::InvalidDestination)?;
-    Ok(Keysend { destination, amount_msat, custom_records })
+    Ok(Keysend { destination, amount_msat, custom_records, preimage: preimage.map(PaymentPreimage) })
 }
 
 impl Run for CheckKeysend {
     async fn run<P: Platform>(self, node: &Rc<LightningNode<P>>) -> Result<KeysendDetails, NodeError> {
-        let keysend = keysend(&self.destination, self.amount_msat, self.custom_records)?;
+        let keysend = keysend(&self.destination, self.amount_msat, self.custom_records, None)?;
         let handler = node.keysend();
         handler.check(&keysend)?;
-        Ok(KeysendDetails { estimated_fee_msat: handler.estimate_fee_msat(keysend.destination, keysend.amount_msat) })
+        Ok(KeysendDetails { estimated_fee_msat: handler.estimate_fee_msat(keysend.destination, keysend.amount_msat, self.max_fee_msat) })
     }
 }
 
 impl Run for PayKeysend {
     async fn run<P: Platform>(self, node: &Rc<LightningNode<P>>) -> Result<PaymentView, NodeError> {
-        let keysend = keysend(&self.destination, self.amount_msat, self.custom_records)?;
+        let keysend = keysend(&self.destination, self.amount_msat, self.custom_records, self.preimage)?;
         Ok(PaymentView::from(&node.keysend().send(keysend, self.max_fee_msat).await?))
     }
 }

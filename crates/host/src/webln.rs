@@ -9,9 +9,12 @@
 
 use blixtra_core::node::error::{NodeError, PaymentFailure};
 use blixtra_core::node::payment::keysend::{check_custom_records, MAX_CUSTOM_RECORDS};
+use blixtra_core::node::payment::PaymentStatus;
 use lightning::bitcoin::secp256k1::PublicKey;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{json, Value};
+
+use crate::protocol::PaymentView;
 
 /// The largest request a page may send: an invoice, or a message to sign, with room to spare.
 pub const MAX_REQUEST_BYTES: usize = 16 * 1024;
@@ -83,6 +86,13 @@ pub struct KeysendAsked {
     pub custom_records: Vec<(u64, String)>,
 }
 
+impl KeysendAsked {
+    /// Returns the custom records as the node sends them: each text as its UTF-8 bytes.
+    pub fn custom_records_bytes(&self) -> Vec<(u64, Vec<u8>)> {
+        self.custom_records.iter().map(|(record_type, text)| (*record_type, text.as_bytes().to_vec())).collect()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Lookup {
     PaymentHash(String),
@@ -135,13 +145,87 @@ impl From<NodeError> for WeblnError {
             NodeError::AlreadyPaid(_) => ErrorName::InvalidDataError,
             NodeError::InsufficientFunds { .. } => ErrorName::RoutingError,
             NodeError::PaymentFailed(
-                PaymentFailure::NoRoute | PaymentFailure::RetriesExhausted | PaymentFailure::RecipientRejected | PaymentFailure::Expired,
+                PaymentFailure::NoRoute
+                | PaymentFailure::RetriesExhausted
+                | PaymentFailure::RecipientRejected
+                | PaymentFailure::Expired
+                | PaymentFailure::RouteTooLong,
             ) => ErrorName::RoutingError,
             NodeError::NotPermitted { .. } => ErrorName::RejectionError,
             _ => ErrorName::InternalError,
         };
         WeblnError::new(name, error.to_string())
     }
+}
+
+/// What a site's payment was asked as: `sendPayment` (an invoice) or `keysend`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentAsked {
+    Invoice,
+    Keysend,
+}
+
+/// Whether a payment's failure means that nothing was paid: refused before it was handed to
+/// Lightning (a check, the node's storage refusing to record it, a payment of the same hash), or
+/// failed for good as LDK reported it. Only a stopped node leaves a payment's outcome open (it may
+/// complete when the node starts again): that and anything unforeseen count as money that may move.
+pub fn moved_nothing(error: &NodeError) -> bool {
+    matches!(
+        error,
+        NodeError::PaymentFailed(_)
+            // A send writes its record before handing the payment to LDK and after LDK refused it,
+            // never once LDK took it: a storage failure is before anything left the wallet.
+            | NodeError::Storage(_)
+            | NodeError::InsufficientFunds { .. }
+            | NodeError::InvalidInvoice(_)
+            | NodeError::WrongNetwork { .. }
+            | NodeError::InvoiceExpired
+            | NodeError::AmountNeeded
+            | NodeError::AlreadyPaid(_)
+            | NodeError::ZeroAmount
+            | NodeError::InvalidDestination
+            | NodeError::PayingSelf
+            | NodeError::InvalidCustomRecord(_)
+            | NodeError::NotPermitted { .. }
+    )
+}
+
+/// Returns what a page is told of a payment the node did not report made. One that may still
+/// complete (the wallet stopped during it) says so and asks to check before paying again, never
+/// inviting a blind retry; a keysend's refusals say what a keysend needs (one channel with the room,
+/// records that leave the onion room for a route); the rest as [`WeblnError::from`] has them.
+pub fn payment_error(error: NodeError, asked: PaymentAsked) -> WeblnError {
+    const CHECK_FIRST: &str = "it may still complete: check before paying again";
+    match (&error, asked) {
+        (NodeError::Stopped, _) => WeblnError::new(ErrorName::InternalError, format!("the wallet stopped during the payment; {CHECK_FIRST}")),
+        _ if !moved_nothing(&error) => WeblnError::new(ErrorName::InternalError, format!("{error}; {CHECK_FIRST}")),
+        (NodeError::PaymentFailed(PaymentFailure::RouteTooLong), PaymentAsked::Keysend) => WeblnError::new(
+            ErrorName::RoutingError,
+            "the payment failed: the custom records are too large for the route to the node (fewer or shorter ones may fit); nothing was paid",
+        ),
+        (NodeError::InsufficientFunds { needed_msat, available_msat }, PaymentAsked::Keysend) => WeblnError::new(
+            ErrorName::RoutingError,
+            format!(
+                "not enough funds in one channel: a keysend goes whole through one, and the largest can send {} sats now ({} needed)",
+                available_msat / 1000,
+                needed_msat.div_ceil(1000)
+            ),
+        ),
+        _ => WeblnError::from(error),
+    }
+}
+
+/// Returns what a page is told of a payment the node made (`payment`), and what to log: its
+/// preimage, whatever became of the site's bookkeeping after it (`bookkeeping`). A failed write
+/// there is only logged (the warning names no secret): an error would tell the site that a payment
+/// it made failed, and invite it to pay again.
+pub fn answer_paid(payment: &PaymentView, bookkeeping: Result<(), WeblnError>) -> (Result<Value, WeblnError>, Option<String>) {
+    let warning = bookkeeping.err().map(|error| format!("a website's payment was made, but its record was not updated: {}", error.message));
+    let answer = match &payment.preimage {
+        Some(preimage) if payment.status == PaymentStatus::Succeeded => Ok(json!({ "preimage": preimage })),
+        _ => Err(WeblnError::new(ErrorName::InternalError, "the payment ended without a proof of payment")),
+    };
+    (answer, warning)
 }
 
 /// An answer to a page.
@@ -285,11 +369,14 @@ fn read_keysend(arg: Option<&Value>) -> Result<KeysendAsked, WeblnError> {
     if amount_sat == 0 {
         return Err(WeblnError::invalid("keysend: amount must be more than 0 sats"));
     }
-    let custom_records = read_custom_records(arg.get("customRecords").filter(|v| !v.is_null()))?;
-    Ok(KeysendAsked { destination, amount_sat, custom_records })
+    let mut asked = KeysendAsked { destination, amount_sat, custom_records: read_custom_records(arg.get("customRecords").filter(|v| !v.is_null()))? };
+    check_custom_records(&asked.custom_records_bytes()).map_err(|problem| WeblnError::invalid(format!("keysend: {problem}")))?;
+    asked.custom_records.sort_by_key(|(record_type, _)| *record_type);
+    Ok(asked)
 }
 
-/// `customRecords`: `{ "696969": "text", … }`, checked as the node checks records; sorted by type.
+/// `customRecords`: `{ "696969": "text", … }`: each key a record type, each value a text; at most
+/// [`MAX_CUSTOM_RECORDS`] of them.
 fn read_custom_records(value: Option<&Value>) -> Result<Vec<(u64, String)>, WeblnError> {
     let records = match value {
         None => return Ok(Vec::new()),
@@ -311,9 +398,6 @@ fn read_custom_records(value: Option<&Value>) -> Result<Vec<(u64, String)>, Webl
         };
         read.push((record_type, text.clone()));
     }
-    let as_bytes: Vec<(u64, Vec<u8>)> = read.iter().map(|(record_type, text)| (*record_type, text.as_bytes().to_vec())).collect();
-    check_custom_records(&as_bytes).map_err(|problem| WeblnError::invalid(format!("keysend: {problem}")))?;
-    read.sort_by_key(|(record_type, _)| *record_type);
     Ok(read)
 }
 

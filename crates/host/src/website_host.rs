@@ -14,10 +14,12 @@ use std::rc::Rc;
 use std::str::FromStr;
 use std::time::Duration;
 
+use blixtra_core::node::payment::record::hex;
 use blixtra_core::node::payment::PaymentStatus;
 use blixtra_core::websites::{day_of, Website, WebsiteStore};
 use futures::channel::oneshot;
 use futures::FutureExt;
+use lightning::types::payment::PaymentHash;
 use serde_json::{json, Value};
 
 use crate::browser::IdbStore;
@@ -27,7 +29,8 @@ use crate::protocol::{
     KeysendDetails, PayInvoice, PayKeysend, PaymentView, PromptDetails, PromptView, Question, SetWebsite, ShownRecord, WebsiteView,
 };
 use crate::webln::{
-    is_web_origin, read_request, ErrorName, InvoiceAsked, KeysendAsked, Lookup, WeblnCall, WeblnError, WeblnOutcome, WeblnReply, METHODS,
+    answer_paid, is_web_origin, moved_nothing, payment_error, read_request, ErrorName, InvoiceAsked, KeysendAsked, Lookup, PaymentAsked, WeblnCall,
+    WeblnError, WeblnOutcome, WeblnReply, METHODS,
 };
 use crate::website_state::Prompt;
 use blixtra_core::node::NodeError;
@@ -196,7 +199,9 @@ impl NodeHost {
             keysend: None,
         };
         let pay = PayInvoice { invoice: invoice.to_owned(), amount_msat: None, max_fee_msat };
-        self.website_spend(store, origin, SitePayment { amount_msat, max_fee_msat, question, pay: pay.into() }, ask_node).await
+        let payment =
+            SitePayment { amount_msat, max_fee_msat, question, payment_hash: details.payment_hash, asked: PaymentAsked::Invoice, pay: pay.into() };
+        self.website_spend(store, origin, payment, ask_node).await
     }
 
     /// Pays a node without an invoice for a site (see [`Self::website_spend`]): the node checks the
@@ -213,10 +218,15 @@ impl NodeHost {
         Fut: std::future::Future<Output = Result<Value, NodeError>>,
     {
         let amount_msat = asked.amount_sat * 1000;
-        let records: Vec<(u64, Vec<u8>)> = asked.custom_records.iter().map(|(record_type, text)| (*record_type, text.as_bytes().to_vec())).collect();
-        let check = CheckKeysend { destination: asked.destination.clone(), amount_msat, custom_records: records.clone() };
-        let details: KeysendDetails = from_value(ask_node(check.into()).await?)?;
+        let records = asked.custom_records_bytes();
         let max_fee_msat = max_fee_msat(amount_msat);
+        let check =
+            CheckKeysend { destination: asked.destination.clone(), amount_msat, custom_records: records.clone(), max_fee_msat: Some(max_fee_msat) };
+        let details: KeysendDetails = from_value(ask_node(check.into()).await?)?;
+        // Picked here, so that the site's record holds the payment's hash before it is sent: a send
+        // cut off (the wallet locked mid-payment) may still complete, and the site may look it up.
+        let running = self.node.borrow().clone();
+        let preimage = running.ok_or_else(|| WeblnError::from(NodeError::Stopped))?.keysend().fresh_preimage();
         let shown = asked.custom_records.into_iter().map(|(record_type, text)| ShownRecord { record_type, text }).collect();
         let question = Question::Pay {
             amount_sat: asked.amount_sat,
@@ -226,15 +236,18 @@ impl NodeHost {
             max_fee_sat: max_fee_msat.div_ceil(1000),
             keysend: Some(shown),
         };
-        let pay = PayKeysend { destination: asked.destination, amount_msat, custom_records: records, max_fee_msat };
-        self.website_spend(store, origin, SitePayment { amount_msat, max_fee_msat, question, pay: pay.into() }, ask_node).await
+        let payment_hash = hex(&PaymentHash::from(preimage));
+        let pay = PayKeysend { destination: asked.destination, amount_msat, custom_records: records, max_fee_msat, preimage: Some(preimage.0) };
+        let payment = SitePayment { amount_msat, max_fee_msat, question, payment_hash, asked: PaymentAsked::Keysend, pay: pay.into() };
+        self.website_spend(store, origin, payment, ask_node).await
     }
 
     /// Makes a site's payment: within its budget without asking (and says so to every page),
     /// otherwise only once the person confirmed `payment.question` in a prompt. The budget's
     /// spending is stored before the payment is sent, so that a crash cannot give it back; a payment
     /// that moved nothing gives it back. The payment's hash is remembered for the site's
-    /// `lookupInvoice`; the answer is its preimage.
+    /// `lookupInvoice` before it is sent, so that a payment cut off can be looked up; the answer is
+    /// its preimage.
     async fn website_spend<F, Fut>(
         &self,
         store: &WebsiteStore<IdbStore>,
@@ -246,7 +259,7 @@ impl NodeHost {
         F: Fn(Command) -> Fut,
         Fut: std::future::Future<Output = Result<Value, NodeError>>,
     {
-        let SitePayment { amount_msat, max_fee_msat, question, pay } = payment;
+        let SitePayment { amount_msat, max_fee_msat, question, payment_hash, asked, pay } = payment;
         // What the budget is charged: the amount and the most the fee may be, in whole sats up.
         let most_sat = amount_msat
             .checked_add(max_fee_msat)
@@ -263,38 +276,35 @@ impl NodeHost {
                 covered
             })
             .await?;
-        if !within_budget {
-            if !self.ask(origin, question).await? {
-                return Err(WeblnError::rejected("you declined the payment"));
-            }
-            // The wallet may have been locked while the prompt was open: a stopped node pays nothing.
-            if self.node.borrow().is_none() {
-                return Err(WeblnError::rejected("the wallet was locked before the payment was made"));
-            }
+        let charge = within_budget.then_some(Charge { most_sat, day: today });
+        if !within_budget && !self.ask(origin, question).await? {
+            return Err(WeblnError::rejected("you declined the payment"));
         }
-        let outcome = ask_node(pay).await;
-        let payment = match outcome.and_then(|value| serde_json::from_value::<PaymentView>(value).map_err(|_| NodeError::Stopped)) {
+        self.before_sending(store, origin, &payment_hash, charge).await?;
+        let payment = match ask_node(pay).await.and_then(|value| serde_json::from_value::<PaymentView>(value).map_err(|_| NodeError::Stopped)) {
             Ok(payment) => payment,
             Err(error) => {
                 // Given back only when no money moved for certain: a node stopped mid-payment may
                 // still complete it when it starts again.
-                if within_budget && moved_nothing(&error) {
-                    self.update_site(store, origin, |site| site.refund(most_sat, today)).await?;
+                if let Some(charge) = charge.filter(|_| moved_nothing(&error)) {
+                    self.refund_or_warn(store, origin, charge).await;
                 }
-                return Err(error.into());
+                return Err(payment_error(error, asked));
             }
         };
-        self.update_site(store, origin, |site| {
-            if let Some(hash) = &payment.payment_hash {
-                site.remember_payment(hash);
-            }
-            if within_budget {
-                // Charged what it cost, not the most it could have.
-                let cost_sat = (amount_msat + payment.fee_paid_msat.unwrap_or(0)).div_ceil(1000);
-                site.refund(most_sat.saturating_sub(cost_sat), today);
-            }
-        })
-        .await?;
+        // The payment was made: what follows is bookkeeping, whose failure the site is not told.
+        let bookkeeping = self
+            .update_site(store, origin, |site| {
+                if let Some(hash) = &payment.payment_hash {
+                    site.remember_payment(hash);
+                }
+                if let Some(Charge { most_sat, day }) = charge {
+                    // Charged what it cost, not the most it could have.
+                    let cost_sat = (amount_msat + payment.fee_paid_msat.unwrap_or(0)).div_ceil(1000);
+                    site.refund(most_sat.saturating_sub(cost_sat), day);
+                }
+            })
+            .await;
         if within_budget {
             self.broadcast(FromNode::WebsitePaid {
                 origin: origin.to_owned(),
@@ -302,9 +312,43 @@ impl NodeHost {
                 fee_sat: payment.fee_paid_msat.unwrap_or(0).div_ceil(1000),
             });
         }
-        match payment.preimage {
-            Some(preimage) if payment.status == PaymentStatus::Succeeded => Ok(json!({ "preimage": preimage })),
-            _ => Err(WeblnError::new(ErrorName::InternalError, "the payment ended without a proof of payment")),
+        let (answer, warning) = answer_paid(&payment, bookkeeping);
+        if let Some(warning) = warning {
+            web_sys::console::warn_1(&warning.into());
+        }
+        answer
+    }
+
+    /// Remembers a payment's hash on the site's record and checks that a node runs to send it;
+    /// when either fails, nothing is sent and the budget gets back its `charge`. **Warning:** the
+    /// caller sends with no await after this: the node that pays is then the one seen here, and a
+    /// "stopped" from it means that it stopped during the payment.
+    async fn before_sending(
+        &self,
+        store: &WebsiteStore<IdbStore>,
+        origin: &str,
+        payment_hash: &str,
+        charge: Option<Charge>,
+    ) -> Result<(), WeblnError> {
+        let remembered = self.update_site(store, origin, |site| site.remember_payment(payment_hash)).await;
+        // The wallet may have been locked during the prompt or the write: a stopped node pays nothing.
+        let unsent = match remembered {
+            Err(error) => error,
+            Ok(()) if self.node.borrow().is_none() => WeblnError::rejected("the wallet was locked before the payment was made"),
+            Ok(()) => return Ok(()),
+        };
+        if let Some(charge) = charge {
+            self.refund_or_warn(store, origin, charge).await;
+        }
+        Err(unsent)
+    }
+
+    /// Gives a site back what a payment that moved nothing was charged. The site's call fails
+    /// anyway; a refund that fails (the site forgotten, a write refused) is logged, not answered in
+    /// place of the payment's own error.
+    async fn refund_or_warn(&self, store: &WebsiteStore<IdbStore>, origin: &str, Charge { most_sat, day }: Charge) {
+        if let Err(error) = self.update_site(store, origin, |site| site.refund(most_sat, day)).await {
+            web_sys::console::warn_1(&format!("a website's budget was not given back what an unmade payment was charged: {}", error.message).into());
         }
     }
 
@@ -435,32 +479,23 @@ impl NodeHost {
     }
 }
 
+/// What a site's budget was charged for a payment within it, on `day`: the most it may cost.
+#[derive(Debug, Clone, Copy)]
+struct Charge {
+    most_sat: u64,
+    day: u64,
+}
+
 /// A site's payment, checked by the node: what the budget is charged for, what the prompt asks,
-/// and the command that pays (`PayInvoice` or `PayKeysend`).
+/// its hash (hex, known before it is sent), what it was asked as, and the command that pays
+/// (`PayInvoice` or `PayKeysend`).
 struct SitePayment {
     amount_msat: u64,
     max_fee_msat: u64,
     question: Question,
+    payment_hash: String,
+    asked: PaymentAsked,
     pay: Command,
-}
-
-/// Whether a payment's failure means that nothing was paid: refused before sending, or failed for
-/// good as LDK reported it.
-fn moved_nothing(error: &NodeError) -> bool {
-    matches!(
-        error,
-        NodeError::PaymentFailed(_)
-            | NodeError::InsufficientFunds { .. }
-            | NodeError::InvalidInvoice(_)
-            | NodeError::WrongNetwork { .. }
-            | NodeError::InvoiceExpired
-            | NodeError::AmountNeeded
-            | NodeError::AlreadyPaid(_)
-            | NodeError::ZeroAmount
-            | NodeError::InvalidDestination
-            | NodeError::PayingSelf
-            | NodeError::InvalidCustomRecord(_)
-    )
 }
 
 fn from_value<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, WeblnError> {

@@ -141,12 +141,13 @@ fn a_website_may_ask_only_what_webln_offers_and_never_its_own_permissions() {
     let website = Caller::Website { origin: "https://shop.example".into() };
     let refused = Err(NodeError::NotPermitted { origin: "https://shop.example".into() });
     let pay = Command::from(PayInvoice { invoice: "lnbcrt1".into(), amount_msat: None, max_fee_msat: 1 });
-    let check_keysend = Command::from(CheckKeysend { destination: "02ab".into(), amount_msat: 1_000, custom_records: vec![] });
+    let check_keysend = Command::from(CheckKeysend { destination: "02ab".into(), amount_msat: 1_000, custom_records: vec![], max_fee_msat: Some(1) });
     let keysend = Command::from(PayKeysend {
         destination: "02ab".into(),
         amount_msat: 1_000,
         custom_records: vec![(696_969, b"hi".to_vec())],
         max_fee_msat: 1,
+        preimage: None,
     });
     for allowed in [Command::from(Balances {}), pay, check_keysend, keysend] {
         assert_eq!(permit(&Caller::App, &allowed), Ok(()));
@@ -167,14 +168,28 @@ fn a_website_may_ask_only_what_webln_offers_and_never_its_own_permissions() {
 #[test]
 fn a_keysend_and_its_question_have_their_documented_shape() {
     use blixtra_core::node::error::CustomRecordProblem;
-    use blixtra_host::protocol::{KeysendDetails, PayKeysend, PromptView, Question, ShownRecord};
-    let keysend =
-        PayKeysend { destination: "02ab".into(), amount_msat: 1_000_000, custom_records: vec![(696_969, b"hi".to_vec())], max_fee_msat: 10_000 };
+    use blixtra_host::protocol::{CheckKeysend, KeysendDetails, PayKeysend, PromptView, Question, ShownRecord};
+    let keysend = PayKeysend {
+        destination: "02ab".into(),
+        amount_msat: 1_000_000,
+        custom_records: vec![(696_969, b"hi".to_vec())],
+        max_fee_msat: 10_000,
+        preimage: None,
+    };
     round_trip(ToNode::Request { id: 3, caller: Caller::App, command: keysend.clone().into() });
     assert_eq!(
-        serde_json::to_value(Command::from(keysend)).expect("json"),
-        json!({ "command": "pay_keysend", "destination": "02ab", "amount_msat": 1_000_000, "custom_records": [[696_969, [104, 105]]], "max_fee_msat": 10_000 })
+        serde_json::to_value(Command::from(keysend.clone())).expect("json"),
+        json!({ "command": "pay_keysend", "destination": "02ab", "amount_msat": 1_000_000, "custom_records": [[696_969, [104, 105]]], "max_fee_msat": 10_000, "preimage": null })
     );
+    // A caller that picked the preimage sends it as 32 bytes.
+    round_trip(ToNode::Request { id: 3, caller: Caller::App, command: PayKeysend { preimage: Some([7; 32]), ..keysend }.into() });
+    // The check carries the payment's fee cap, so that its estimate is of a route within it.
+    let check = CheckKeysend { destination: "02ab".into(), amount_msat: 1_000_000, custom_records: vec![], max_fee_msat: Some(10_000) };
+    assert_eq!(
+        serde_json::to_value(Command::from(check.clone())).expect("json"),
+        json!({ "command": "check_keysend", "destination": "02ab", "amount_msat": 1_000_000, "custom_records": [], "max_fee_msat": 10_000 })
+    );
+    round_trip(ToNode::Request { id: 4, caller: Caller::App, command: check.into() });
     assert_eq!(answered::<blixtra_host::protocol::CheckKeysend>(KeysendDetails { estimated_fee_msat: Some(1) }).estimated_fee_msat, Some(1));
     let record = NodeError::InvalidCustomRecord(CustomRecordProblem::Reserved { record_type: 5 });
     round_trip(FromNode::Reply { id: 4, result: Err(record.clone()) });

@@ -1,7 +1,14 @@
 //! What a website may send through WebLN, read before it reaches the node: each method's arguments
 //! as pages pass them, and every refusal named as WebLN's clients expect.
 
-use blixtra_host::webln::{is_web_origin, read_request, ErrorName, InvoiceAsked, KeysendAsked, Lookup, WeblnCall, MAX_REQUEST_BYTES, METHODS};
+use blixtra_core::node::error::{NodeError, PaymentFailure, StorageFault};
+use blixtra_core::node::payment::{PaymentDirection, PaymentStatus};
+use blixtra_host::protocol::{PaymentKindView, PaymentView};
+use blixtra_host::webln::{
+    answer_paid, is_web_origin, moved_nothing, payment_error, read_request, ErrorName, InvoiceAsked, KeysendAsked, Lookup, PaymentAsked, WeblnCall,
+    WeblnError, MAX_REQUEST_BYTES, METHODS,
+};
+use serde_json::json;
 
 fn call(text: &str) -> WeblnCall {
     read_request(text).unwrap_or_else(|(_, e)| panic!("{text}: {e:?}")).1
@@ -187,4 +194,97 @@ fn each_bad_keysend_argument_is_invalid_data_saying_what_is_wrong() {
         assert_eq!((id, name), (Some(5), ErrorName::InvalidDataError), "{text}");
         assert!(message.starts_with(says) || message.contains(says), "{args}: {message}");
     }
+}
+
+#[test]
+fn a_keysends_records_are_sent_as_their_texts_bytes() {
+    let asked = keysend(&format!(r#"{{"destination":"{NODE}","amount":1,"customRecords":{{"696969":"hej då","65536":""}}}}"#));
+    assert_eq!(asked.custom_records_bytes(), vec![(65_536, vec![]), (696_969, "hej då".as_bytes().to_vec())]);
+}
+
+/// A payment cut off by the wallet stopping may still complete: the site is told to check first,
+/// never to try again, and its budget keeps the charge.
+#[test]
+fn a_payment_whose_outcome_is_unknown_says_to_check_before_paying_again() {
+    for asked in [PaymentAsked::Invoice, PaymentAsked::Keysend] {
+        let error = payment_error(NodeError::Stopped, asked);
+        assert_eq!(error.name, ErrorName::InternalError);
+        assert_eq!(error.message, "the wallet stopped during the payment; it may still complete: check before paying again");
+    }
+    assert!(!moved_nothing(&NodeError::Stopped));
+    // Anything unforeseen is taken as money that may have moved.
+    let unforeseen = payment_error(NodeError::PromptGone, PaymentAsked::Invoice);
+    assert!(unforeseen.message.ends_with("it may still complete: check before paying again"), "{}", unforeseen.message);
+    assert!(!moved_nothing(&NodeError::PromptGone));
+}
+
+/// What failed before the payment was handed to Lightning, or failed for good, gives the budget
+/// back and says what happened, with nothing about checking first.
+#[test]
+fn a_payment_that_moved_nothing_says_why_and_gives_the_budget_back() {
+    let storage = NodeError::Storage(StorageFault::QuotaExceeded);
+    assert!(moved_nothing(&storage), "the node refuses to send what it cannot record");
+    assert!(moved_nothing(&NodeError::PaymentFailed(PaymentFailure::NoRoute)));
+    assert!(moved_nothing(&NodeError::AlreadyPaid(PaymentStatus::Pending)));
+    let told = payment_error(storage.clone(), PaymentAsked::Invoice);
+    assert_eq!(told, WeblnError::from(storage));
+    assert!(!told.message.contains("may still complete"));
+}
+
+#[test]
+fn an_onion_without_room_is_a_routing_error_naming_the_records_for_a_keysend() {
+    let too_long = NodeError::PaymentFailed(PaymentFailure::RouteTooLong);
+    assert_eq!(WeblnError::from(too_long.clone()).name, ErrorName::RoutingError);
+    let keysend = payment_error(too_long.clone(), PaymentAsked::Keysend);
+    assert_eq!(keysend.name, ErrorName::RoutingError);
+    assert!(keysend.message.contains("the custom records are too large for the route"), "{}", keysend.message);
+    let invoice = payment_error(too_long, PaymentAsked::Invoice);
+    assert_eq!(invoice, WeblnError::new(ErrorName::RoutingError, "the payment failed: the route is too long for one payment"));
+}
+
+#[test]
+fn a_keysend_above_the_largest_channel_says_it_goes_whole_through_one() {
+    let short = NodeError::InsufficientFunds { needed_msat: 600_000_000, available_msat: 500_000_000 };
+    let keysend = payment_error(short.clone(), PaymentAsked::Keysend);
+    assert_eq!(keysend.name, ErrorName::RoutingError);
+    assert_eq!(
+        keysend.message,
+        "not enough funds in one channel: a keysend goes whole through one, and the largest can send 500000 sats now (600000 needed)"
+    );
+    assert_eq!(payment_error(short.clone(), PaymentAsked::Invoice), WeblnError::from(short));
+}
+
+fn paid(status: PaymentStatus, preimage: Option<&str>) -> PaymentView {
+    PaymentView {
+        id: "aa".repeat(32),
+        kind: PaymentKindView::Spontaneous,
+        direction: PaymentDirection::Outbound,
+        status,
+        payment_hash: Some("bb".repeat(32)),
+        preimage: preimage.map(str::to_owned),
+        txid: None,
+        amount_msat: Some(1_000_000),
+        fee_paid_msat: Some(1_000),
+        payee: Some(NODE.into()),
+        description: None,
+        created_at_secs: 1,
+        updated_at_secs: 2,
+    }
+}
+
+/// Once the money moved, the site gets its preimage even when the bookkeeping after the payment
+/// failed (the site forgotten meanwhile, a write refused): an error would invite it to pay again.
+#[test]
+fn a_payment_made_is_answered_with_its_preimage_whatever_the_bookkeeping_after_it() {
+    let preimage = "cc".repeat(32);
+    let payment = paid(PaymentStatus::Succeeded, Some(&preimage));
+    assert_eq!(answer_paid(&payment, Ok(())), (Ok(json!({ "preimage": preimage })), None));
+    let forgotten = WeblnError::rejected("this site was removed from the wallet's websites");
+    let (answer, warning) = answer_paid(&payment, Err(forgotten));
+    assert_eq!(answer, Ok(json!({ "preimage": preimage })));
+    let warning = warning.expect("the failed bookkeeping is logged");
+    assert!(warning.contains("this site was removed"), "{warning}");
+    assert!(!warning.contains(&preimage), "no secret in the log: {warning}");
+    let (answer, _) = answer_paid(&paid(PaymentStatus::Pending, None), Ok(()));
+    assert_eq!(answer.map_err(|e| e.name), Err(ErrorName::InternalError));
 }

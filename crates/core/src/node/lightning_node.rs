@@ -132,6 +132,7 @@ impl<P: Platform> LightningNode<P> {
             keys: &self.parts.keys,
             payments: &self.payments,
             store: &self.parts.store,
+            logger: &self.parts.logger,
             platform: &self.platform,
         }
     }

@@ -12,7 +12,10 @@ use lightning::routing::router::{PaymentParameters, RouteParameters, RouteParame
 use lightning::types::payment::{PaymentHash, PaymentSecret};
 use lightning_invoice::{Bolt11Invoice, Bolt11InvoiceDescription, Description};
 
-use super::{route_fee_msat, storage_writes, within_spendable, PaymentDirection, PaymentKind, PaymentRecord, Payments, SendStart, PAYMENT_ATTEMPTS};
+use super::{
+    route_fee_msat, storage_writes, within_spendable, PaymentDirection, PaymentKind, PaymentPaths, PaymentRecord, Payments, SendStart,
+    PAYMENT_ATTEMPTS,
+};
 use crate::node::error::{InvoiceProblem, NodeError, PaymentFailure};
 use crate::node::ldk_store::LdkStore;
 use crate::node::platform::Platform;
@@ -56,7 +59,7 @@ impl<P: Platform> Bolt11Payments<'_, P> {
         storage_writes(self.store)?;
         let invoice = self.check(text, options.amount_msat)?;
         let amount = invoice.amount_milli_satoshis().or(options.amount_msat).ok_or(NodeError::AmountNeeded)?;
-        within_spendable(self.manager, amount)?;
+        within_spendable(self.manager, amount, PaymentPaths::Split)?;
         let hash = PaymentHash(invoice.payment_hash().to_byte_array());
         let id = PaymentRecord::id_of_hash(hash);
         let kind = PaymentKind::Bolt11 { hash, preimage: None, secret: Some(PaymentSecret(invoice.payment_secret().0)) };

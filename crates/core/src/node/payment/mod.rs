@@ -233,11 +233,31 @@ pub(crate) fn storage_writes<S: KvStore + 'static>(store: &LdkStore<S>) -> Resul
     store.write_failure().map_or(Ok(()), |failure| Err(failure.into()))
 }
 
-/// Refuses an amount above what the usable channels can send now, together.
-pub(crate) fn within_spendable<S: KvStore + 'static>(manager: &ChannelManager<S>, amount_msat: u64) -> Result<(), NodeError> {
-    let spendable: u64 = manager.list_usable_channels().iter().map(|c| c.next_outbound_htlc_limit_msat).sum();
-    if amount_msat > spendable {
-        return Err(NodeError::InsufficientFunds { needed_msat: amount_msat, available_msat: spendable });
+/// How a payment may travel through the wallet's channels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentPaths {
+    /// Split over several channels (an invoice's payment with a payment secret).
+    Split,
+    /// Whole through one channel (a keysend: without a payment secret it cannot be split).
+    Whole,
+}
+
+/// Refuses an amount above what the usable channels can send now in one payment (see [`check_room`]).
+pub(crate) fn within_spendable<S: KvStore + 'static>(manager: &ChannelManager<S>, amount_msat: u64, paths: PaymentPaths) -> Result<(), NodeError> {
+    let limits: Vec<u64> = manager.list_usable_channels().iter().map(|c| c.next_outbound_htlc_limit_msat).collect();
+    check_room(&limits, paths, amount_msat)
+}
+
+/// Refuses `amount_msat` above what channels with these `limits_msat` (each one's next outbound
+/// HTLC limit) can send in one payment: all together when it may be split, the largest alone when
+/// it travels whole. The refusal says what one payment could send (`available_msat`).
+pub fn check_room(limits_msat: &[u64], paths: PaymentPaths, amount_msat: u64) -> Result<(), NodeError> {
+    let available_msat = match paths {
+        PaymentPaths::Split => limits_msat.iter().fold(0u64, |sum, limit| sum.saturating_add(*limit)),
+        PaymentPaths::Whole => limits_msat.iter().copied().max().unwrap_or(0),
+    };
+    if amount_msat > available_msat {
+        return Err(NodeError::InsufficientFunds { needed_msat: amount_msat, available_msat });
     }
     Ok(())
 }
