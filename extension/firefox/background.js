@@ -5,8 +5,9 @@
 //
 // Firefox stops an idle background page after about 30 s, and the node's worker with it: a running
 // Worker does not count as activity, an extension API call does (measured with Firefox ESR 153). So
-// while the node runs or a page or website is connected, the page calls a cheap API every 20 s; a
-// locked wallet with nothing connected lets it sleep. If it does stop, the next page or website that
+// while the host has work (`nodeHostBusy`: the node runs, a page is connected or just went, a
+// website's call is under way) the page calls a cheap API every 20 s; a locked wallet with no page
+// open lets it sleep. If it does stop, the next page or website that
 // asks wakes it ('open-node-host') and the host starts again.
 
 const KEEP_AWAKE_EVERY_MS = 20_000;

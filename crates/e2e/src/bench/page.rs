@@ -71,6 +71,17 @@ pub fn mark_after(timings: &Value, name: &str, after: f64) -> Option<f64> {
 mod tests {
     use super::*;
 
+    /// The bench page speaks the node's protocol itself: it must say the version the node does.
+    #[test]
+    fn the_bench_page_speaks_the_nodes_protocol_version() {
+        let version = |text: &str, prefix: &str| {
+            text.lines().find_map(|line| line.trim().strip_prefix(prefix)).map(|rest| rest.trim_end_matches(';').trim().to_owned())
+        };
+        let node = version(include_str!("../../../host/src/protocol.rs"), "pub const PROTOCOL_VERSION: u16 =");
+        let page = version(include_str!("../../bench/bench.js"), "const PROTOCOL_VERSION =");
+        assert!(node.is_some() && node == page, "the node speaks {node:?}, crates/e2e/bench/bench.js {page:?}");
+    }
+
     #[test]
     fn marks_are_read_in_order_from_a_time_on() {
         let timings = serde_json::json!({ "marks": { "blixtra:payment-settled": [120.5, 900.0] } });
