@@ -80,6 +80,9 @@ async fn in_session(bench: &ExtensionBench, devnet: &DevnetControl, browser: &Br
 /// again (the service worker opens a new document) and unlocks: the time from the unlock to the
 /// node running, and to hub connected.
 async fn cold_start(ui: &Ui) -> Result<Value> {
+    // The lock is on home; opening the channel left the channels page.
+    ui.click("[data-testid=nav-home]").await?;
+    ui.wait_for_path("/home").await?;
     ui.click("[data-testid=lock]").await?;
     ui.wait_for_path("/unlock").await?;
     let close = "return chrome.offscreen.closeDocument().then(() => chrome.runtime.getContexts({ contextTypes: ['OFFSCREEN_DOCUMENT'] })).then((all) => all.length);";
