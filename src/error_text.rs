@@ -5,7 +5,8 @@
 use blixtra_core::mnemonic::MnemonicError;
 use blixtra_core::node::chain_source::{ChainProblem, HeaderProblem};
 use blixtra_core::node::error::{
-    ChainFault, CustomRecordProblem, InvoiceProblem, NodeError, OnchainFault, PaymentFailure, PeerAddressProblem, PeerFailure, Refusal, StorageFault,
+    ChainFault, CustomRecordProblem, InvoiceProblem, LspFault, NodeError, OnchainFault, PaymentFailure, PeerAddressProblem, PeerFailure, Refusal,
+    StorageFault,
 };
 use blixtra_core::node::events::{ChannelCloseReason, InboundDecision};
 use blixtra_core::onboarding::{NewPassphraseError, WordCheckError};
@@ -68,6 +69,10 @@ pub fn problem(problem: &Problem) -> String {
             let size = sats(*funding_sat);
             match decision {
                 InboundDecision::Accepted => t!(format!("a channel of {size} was opened to you"), format!("en kanal på {size} öppnades till dig")),
+                InboundDecision::AcceptedFromLsp => t!(
+                    format!("your channel provider opened a channel of {size} for a payment to you"),
+                    format!("din kanalleverantör öppnade en kanal på {size} för en betalning till dig")
+                ),
                 InboundDecision::AcceptedTrusted { reserve_sat, .. } => t!(
                     format!(
                         "a channel of {size} was taken from a peer you trust, without the {} on chain that would pay to close it by force",
@@ -177,6 +182,7 @@ fn node_error(error: &NodeError) -> String {
             format!("“{origin}” is not a website's address (https://… or http://…)."),
             format!("”{origin}” är ingen webbplatsadress (https://… eller http://…).")
         ),
+        NodeError::Lsp(fault) => lsp(fault),
     }
 }
 
@@ -368,6 +374,13 @@ fn custom_record(problem: &CustomRecordProblem) -> String {
 }
 
 fn payment_failure(failure: &PaymentFailure) -> String {
+    if let PaymentFailure::ProviderFeeAboveAgreed { agreed_msat, taken_msat } = failure {
+        let (agreed, taken) = (sats(agreed_msat / 1000), sats(taken_msat.div_ceil(1000)));
+        return t!(
+            format!("the channel provider kept {taken} of it, more than the {agreed} agreed, so it was refused and goes back to the payer"),
+            format!("kanalleverantören behöll {taken} av den, mer än de {agreed} som avtalats, så den avvisades och går tillbaka till betalaren")
+        );
+    }
     match failure {
         PaymentFailure::RecipientRejected => t!("the recipient refused it", "mottagaren vägrade ta emot den"),
         PaymentFailure::RetriesExhausted => t!("every route tried failed", "alla vägar som provades misslyckades"),
@@ -385,7 +398,7 @@ fn payment_failure(failure: &PaymentFailure) -> String {
                 "förra försöket håller fortfarande på att avslutas: försök igen om några minuter"
             )
         }
-        PaymentFailure::Unexpected => t!("an unexpected error", "ett oväntat fel"),
+        PaymentFailure::Unexpected | PaymentFailure::ProviderFeeAboveAgreed { .. } => t!("an unexpected error", "ett oväntat fel"),
     }
     .to_owned()
 }
@@ -516,5 +529,58 @@ pub fn settings(error: &SettingsError) -> String {
             "The smallest fee cap cannot be more than all the bitcoin there is.".into(),
             "Det minsta avgiftstaket kan inte vara mer än all bitcoin som finns.".into()
         ),
+        SettingsError::Lsp => t!(
+            "The channel provider must be empty, or its address as node_id@host:port.".into(),
+            "Kanalleverantören ska vara tom, eller dess adress som node_id@host:port.".into()
+        ),
+    }
+}
+
+/// Why buying a channel from the provider failed, as a whole sentence.
+fn lsp(fault: &LspFault) -> String {
+    match fault {
+        LspFault::NotSet => t!(
+            "No channel provider is set: add one in Settings, or open a channel under Channels.".into(),
+            "Ingen kanalleverantör är vald: lägg till en under Inställningar, eller öppna en kanal under Kanaler.".into()
+        ),
+        LspFault::Unreachable { failure } => {
+            let why = peer_failure(failure);
+            t!(format!("The channel provider could not be reached: {why}."), format!("Kanalleverantören gick inte att nå: {why}."))
+        }
+        LspFault::NoAnswer { secs } => t!(
+            format!("The channel provider did not answer within {secs} seconds. Try again."),
+            format!("Kanalleverantören svarade inte inom {secs} sekunder. Försök igen.")
+        ),
+        LspFault::Refused { message, .. } => {
+            t!(format!("The channel provider refused: “{message}”."), format!("Kanalleverantören sa nej: ”{message}”."))
+        }
+        LspFault::NoValidOffer => t!(
+            "The channel provider offers no price that is still valid. Try again later.".into(),
+            "Kanalleverantören har inget pris som fortfarande gäller. Försök igen senare.".into()
+        ),
+        LspFault::AmountOutOfRange { min_msat, max_msat } => {
+            let (min, max) = (sats(min_msat.div_ceil(1000)), sats(max_msat / 1000));
+            t!(
+                format!("The channel provider opens channels only for payments from {min} to {max}."),
+                format!("Kanalleverantören öppnar bara kanaler för betalningar från {min} till {max}.")
+            )
+        }
+        LspFault::FeeAboveAmount { fee_msat, .. } => {
+            let fee = sats(fee_msat.div_ceil(1000));
+            t!(
+                format!("The channel provider's fee of {fee} would take all of it: ask for more."),
+                format!("Kanalleverantörens avgift på {fee} skulle ta allt: be om mer.")
+            )
+        }
+        LspFault::FeeChanged { agreed_msat, asked_msat } => {
+            let (agreed, asked) = (sats(agreed_msat.div_ceil(1000)), sats(asked_msat.div_ceil(1000)));
+            t!(
+                format!("The channel provider's fee is now {asked}, not the {agreed} you accepted. Nothing was bought: see the new price."),
+                format!("Kanalleverantörens avgift är nu {asked}, inte de {agreed} du godkände. Inget köptes: se det nya priset.")
+            )
+        }
+        LspFault::BadAnswer { detail } => {
+            t!(format!("The channel provider's answer is not valid ({detail})."), format!("Kanalleverantörens svar är inte giltigt ({detail})."))
+        }
     }
 }

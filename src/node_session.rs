@@ -71,6 +71,7 @@ pub fn start_node(ctx: AppContext, passphrase: String) {
         trusted_peers: Vec::new(),
         second_esplora_url: settings.second_esplora_url(),
         auto_lock_after_secs: ctx.auto_lock.get_untracked().after_secs(),
+        lsp: settings.lsp(),
     };
     spawn_local(async move {
         let started = wallet.start_node(start, move |notice| on_notice(ctx, notice)).await;

@@ -175,9 +175,12 @@ mod tests {
 
     #[test]
     fn the_total_adds_chain_and_channels_in_whole_sats() {
-        let balances = BalancesView { onchain_confirmed_sat: 1_000, onchain_pending_sat: 500, lightning_msat: 20_999 };
+        let balances = BalancesView { onchain_confirmed_sat: 1_000, onchain_pending_sat: 500, lightning_msat: 20_999, lightning_reserve_msat: 0 };
         assert_eq!(balances.total_sat(), 1_520);
         assert_eq!(balances.onchain_sat(), 1_500);
+        // A channel's reserve is the wallet's too: it counts in the Lightning total.
+        let with_reserve = BalancesView { lightning_msat: 47_000_000, lightning_reserve_msat: 1_000_000, ..balances };
+        assert_eq!((with_reserve.lightning_owned_sat(), with_reserve.total_sat()), (48_000, 49_500));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! for (`BLIXTRA_DEVNET_URL` at compile time, else http://127.0.0.1:3002): signet or mainnet is a
 //! change of settings, never of code.
 
+use blixtra_core::node::net::PeerUri;
 use blixtra_core::node::onchain::FeeCap;
 use gloo_storage::{LocalStorage, Storage};
 use lightning::bitcoin::Network;
@@ -43,6 +44,10 @@ pub struct Settings {
     pub balance_notice_sat: u64,
     /// A devnet's control URL (regtest only): enables the faucet and the one-click channel to hub.
     pub devnet_url: Option<String>,
+    /// `node_id@host:port` of the Lightning Service Provider that opens a channel when a payment
+    /// does not fit the wallet's channels (LSPS2), or empty. On a devnet, its hub.
+    #[serde(default)]
+    pub lsp: String,
 }
 
 fn default_onchain_fee_percent() -> u8 {
@@ -67,6 +72,7 @@ impl Default for Settings {
             onchain_fee_floor_sat: default_onchain_fee_floor_sat(),
             balance_notice_sat: 1_000_000,
             devnet_url: Some(DEFAULT_DEVNET_URL.to_owned()),
+            lsp: String::new(),
         }
     }
 }
@@ -86,6 +92,8 @@ pub enum SettingsError {
     ChannelSize,
     #[error("the smallest fee cap cannot be more than all the bitcoin there is")]
     FeeFloor,
+    #[error("the channel provider must be empty or node_id@host:port")]
+    Lsp,
 }
 
 fn is_http_url(url: &str) -> bool {
@@ -106,10 +114,12 @@ impl Settings {
         LocalStorage::raw().get_item(SETTINGS).ok().flatten().is_some()
     }
 
-    /// Takes the chain server and proxy a devnet names, for a wallet that kept the defaults.
-    pub fn use_devnet(&mut self, esplora_url: &str, proxy_url_template: &str) {
+    /// Takes the chain server, proxy and channel provider (its hub) a devnet names, for a wallet
+    /// that kept the defaults.
+    pub fn use_devnet(&mut self, esplora_url: &str, proxy_url_template: &str, lsp: Option<&str>) {
         self.esplora_url = esplora_url.to_owned();
         self.proxy_url_template = proxy_url_template.to_owned();
+        self.lsp = lsp.unwrap_or_default().to_owned();
     }
 
     /// Checks, then saves. Nothing is saved when a value is refused.
@@ -145,7 +155,16 @@ impl Settings {
         if self.onchain_fee_percent > 100 {
             return Err(SettingsError::FeePercent);
         }
+        if self.lsp().is_some_and(|lsp| lsp.parse::<PeerUri>().is_err()) {
+            return Err(SettingsError::Lsp);
+        }
         Ok(())
+    }
+
+    /// The channel provider, if one is set.
+    pub fn lsp(&self) -> Option<String> {
+        let lsp = self.lsp.trim();
+        (!lsp.is_empty()).then(|| lsp.to_owned())
     }
 
     /// The second Esplora server, if one is set.
@@ -200,6 +219,11 @@ mod tests {
         );
         assert_eq!(Settings { max_fee_percent: 101, ..base.clone() }.validate(), Err(SettingsError::FeePercent));
         assert_eq!(Settings { max_channel_sat: 10_000, ..base.clone() }.validate(), Err(SettingsError::ChannelSize));
+        assert_eq!(Settings { lsp: "hub.example:9735".into(), ..base.clone() }.validate(), Err(SettingsError::Lsp));
+        let hub = "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798@127.0.0.1:9735";
+        let lsp = Settings { lsp: format!(" {hub} "), ..base.clone() };
+        assert_eq!((lsp.validate(), lsp.lsp()), (Ok(()), Some(hub.to_owned())));
+        assert_eq!(base.lsp(), None);
         // A stored floor past every sat there is (a damaged or edited localStorage) is refused, and
         // the fee cap cannot overflow on it either way.
         let absurd = Settings { min_fee_cap_sat: u64::MAX / 10, ..base };

@@ -10,15 +10,17 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use bitcoin::{Amount, Network};
-use blixtra_core::node::error::{ChainFault, StorageFault};
+use blixtra_core::node::error::{ChainFault, LspFault, StorageFault};
 use blixtra_core::node::events::{InboundDecision, NodeEvent};
 use blixtra_core::node::key_derivation::NodeKeys;
 use blixtra_core::node::lightning_node::{LightningNode, NodeConfig};
 use blixtra_core::node::logger::Level;
+use blixtra_core::node::net::PeerUri;
 use blixtra_core::node::onchain::{FeeCap, SendAmount};
 use blixtra_core::node::payment::bolt11::SendOptions;
+use blixtra_core::node::payment::jit::ReceivePlan;
 use blixtra_core::node::payment::record::hex;
-use blixtra_core::node::payment::PaymentStatus;
+use blixtra_core::node::payment::{PaymentKind, PaymentStatus};
 use blixtra_core::node::NodeError;
 use blixtra_core::{KvStore, Op, RecoveryPhrase, Vault};
 use blixtra_host::browser::platform::{console_logger, BrowserPlatform};
@@ -53,13 +55,19 @@ async fn start(devnet: &Devnet, keys: &NodeKeys, vault: &Vault<IdbStore>) -> Nod
 }
 
 async fn start_with_second_server(devnet: &Devnet, keys: &NodeKeys, vault: &Vault<IdbStore>, second: &str) -> Node {
+    start_with(devnet, keys, vault, Some(second), None).await
+}
+
+/// Starts a node with `second` as its second chain server and `lsp` as its channel provider.
+async fn start_with(devnet: &Devnet, keys: &NodeKeys, vault: &Vault<IdbStore>, second: Option<&str>, lsp: Option<PeerUri>) -> Node {
     let config = NodeConfig {
         network: Network::Regtest,
         esplora_url: devnet.esplora_url.clone(),
-        second_esplora_url: Some(second.to_owned()),
+        second_esplora_url: second.map(str::to_owned),
         max_channel: Amount::from_sat(1_000_000),
         onchain_fee_cap: FeeCap::DEFAULT,
         trusted_peers: Vec::new(),
+        lsp,
     };
     LightningNode::start(BrowserPlatform::new(&devnet.proxy_url_template), keys, vault.shared_store(), config, console_logger(Level::Warn))
         .await
@@ -555,7 +563,7 @@ async fn the_ui_protocol_answers_with_data_and_refuses_bad_input_with_its_error(
     control("faucet", json!({ "address": address, "amount_sat": 100_000 })).await;
     assert!(ask!(SyncChain {}).is_ok());
     let balances = ask!(Balances {}).expect("balances");
-    assert_eq!(balances, BalancesView { onchain_confirmed_sat: 100_000, onchain_pending_sat: 0, lightning_msat: 0 });
+    assert_eq!(balances, BalancesView { onchain_confirmed_sat: 100_000, onchain_pending_sat: 0, lightning_msat: 0, lightning_reserve_msat: 0 });
 
     let shop = shop_invoice(1_000_000, "tea").await;
     let details = ask!(CheckInvoice { invoice: shop.clone(), amount_msat: None }).expect("details");
@@ -603,7 +611,8 @@ async fn the_worker_host_starts_the_node_from_the_vault_and_speaks_the_protocol(
     host.handle(ToNode::Start(start(PASSPHRASE))).await;
     assert_eq!(last(), FromNode::StartFailed { error: StartError::AlreadyRunning });
     host.handle(ToNode::Request { id: 2, caller: Caller::App, command: Balances {}.into() }).await;
-    let zero = serde_json::to_value(BalancesView { onchain_confirmed_sat: 0, onchain_pending_sat: 0, lightning_msat: 0 }).expect("json");
+    let zero = serde_json::to_value(BalancesView { onchain_confirmed_sat: 0, onchain_pending_sat: 0, lightning_msat: 0, lightning_reserve_msat: 0 })
+        .expect("json");
     assert_eq!(last(), FromNode::Reply { id: 2, result: Ok(zero) });
     let website = Caller::Website { origin: "https://shop.example".into() };
     host.handle(ToNode::Request { id: 3, caller: website, command: Balances {}.into() }).await;
@@ -655,6 +664,7 @@ fn host_start(devnet: &Devnet, name: &str, passphrase: &str, auto_lock_after_sec
         trusted_peers: Vec::new(),
         second_esplora_url: None,
         auto_lock_after_secs,
+        lsp: None,
     }
 }
 
@@ -716,4 +726,57 @@ async fn pages_share_the_node(host: &NodeHost, sent: &Rc<RefCell<Vec<FromNode>>>
     assert_eq!(last(), FromNode::Stopped);
     assert_eq!(third.borrow().last(), Some(&FromNode::Stopped), "every page hears the stop");
     assert_eq!(popup_sent.borrow().len(), popup_had, "a detached page hears nothing more");
+}
+
+/// Receiving with no channel, through a just-in-time channel bought from hub (LSPS2, LDK Node's
+/// service): an amount outside hub's range and a price above the one agreed are refused with their
+/// reasons and buy nothing; then 50,000 sats arrive less exactly the quoted fee, the channel is used
+/// before it confirms, and pays shop. An LSP that does not answer is named as such.
+#[wasm_bindgen_test]
+async fn a_wallet_without_channels_receives_through_a_channel_from_its_lsp() {
+    let devnet = devnet().await;
+    let name = format!("blixtra-test-jit-{}", js_sys::Math::random());
+    let phrase = RecoveryPhrase::generate();
+    let keys = NodeKeys::derive(&phrase, Network::Regtest);
+    let vault = Vault::create(IdbStore::open(&name).await.expect("open"), &phrase, PASSPHRASE).await.expect("a vault");
+    let node = start_with(&devnet, &keys, &vault, None, Some(devnet.hub.clone())).await;
+    let mut events = node.subscribe();
+    let jit = node.jit();
+
+    // hub's terms (crates/devnet/src/peers.rs): 1%, at least 2,000 sats, for 10,000 sats to 0.1 BTC.
+    let too_small = jit.plan(5_000_000).await.expect_err("below hub's smallest payment");
+    assert_eq!(too_small, NodeError::Lsp(LspFault::AmountOutOfRange { min_msat: 10_000_000, max_msat: 10_000_000_000 }));
+    let ReceivePlan::NewChannel(quote) = jit.plan(50_000_000).await.expect("a price") else { panic!("no channel: a new one is needed") };
+    assert_eq!((quote.fee_msat, quote.lsp), (2_000_000, devnet.hub.node_id));
+    let expiry = Duration::from_secs(3600);
+    let dearer = jit.receive(50_000_000, "jit", expiry, quote.fee_msat - 1).await.expect_err("the LSP asks more than agreed");
+    assert_eq!(dearer, NodeError::Lsp(LspFault::FeeChanged { agreed_msat: quote.fee_msat - 1, asked_msat: quote.fee_msat }));
+    assert!(node.payments().await.expect("history").is_empty(), "nothing was bought or recorded");
+
+    let (invoice, bought) = jit.receive(50_000_000, "jit", expiry, quote.fee_msat).await.expect("an invoice through hub");
+    assert_eq!(bought.fee_msat, quote.fee_msat);
+    let hint = &invoice.route_hints()[0].0[0];
+    assert_eq!(hint.src_node_id, devnet.hub.node_id, "the last hop is hub's channel to be");
+    let paid = control("nodes/shop/pay", json!({ "invoice": invoice.to_string() })).await;
+    assert_eq!(paid["status"], "succeeded", "shop's payment: {paid}");
+    let received = wait_for(&mut events, Duration::from_secs(60), "PaymentReceived", |e| matches!(e, NodeEvent::PaymentReceived { .. })).await;
+    assert!(matches!(received, NodeEvent::PaymentReceived { amount_msat: 48_000_000, .. }), "{received:?}");
+    let record = node.payments().await.expect("history").into_iter().next().expect("the payment");
+    assert_eq!((record.status, record.fee_paid_msat), (PaymentStatus::Succeeded, Some(2_000_000)));
+    assert!(matches!(record.kind, PaymentKind::Jit { opening_fee_msat: Some(2_000_000), agreed_fee_msat: Some(2_000_000), .. }));
+    let channel = node.channels().into_iter().next().expect("hub's channel");
+    assert_eq!(channel.confirmations_required, Some(0), "used before it confirms: it comes from the LSP");
+    let balances = node.balances().await;
+    assert_eq!(balances.lightning_msat + balances.lightning_reserve_msat, 48_000_000, "50,000 sats less the 2,000 agreed");
+
+    let invoice = shop_invoice(1_000_000, "from a jit channel").await;
+    pay(&node, &invoice).await.expect("the new channel pays shop");
+    node.stop().await;
+
+    // An LSP at an address where nothing listens.
+    let unreachable = PeerUri { host: "127.0.0.1".to_owned(), port: 9, ..devnet.hub.clone() };
+    let node = start_with(&devnet, &keys, &reopen(vault, &name).await, None, Some(unreachable)).await;
+    let refused = node.jit().plan(500_000_000).await.expect_err("nobody answers there");
+    assert!(matches!(refused, NodeError::Lsp(LspFault::Unreachable { .. })), "{refused:?}");
+    node.stop().await;
 }

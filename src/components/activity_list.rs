@@ -1,7 +1,7 @@
 //! The payment history as a list: direction, amount, what it was for, its state and fee.
 
 use blixtra_core::node::payment::{PaymentDirection, PaymentStatus};
-use blixtra_host::protocol::PaymentView;
+use blixtra_host::protocol::{PaymentKindView, PaymentView};
 use leptos::prelude::*;
 
 use crate::context::use_app;
@@ -37,8 +37,19 @@ fn ActivityItem(payment: PaymentView) -> impl IntoView {
         PaymentStatus::Succeeded => t!("done", "klar"),
         PaymentStatus::Failed => t!("failed, nothing paid", "misslyckades, inget betalat"),
     };
-    let fee =
-        payment.fee_paid_msat.filter(|fee| *fee > 0).map(|fee_msat| t!(format!(" · fee {}", fee(fee_msat)), format!(" · avgift {}", fee(fee_msat))));
+    let fee = match payment.kind {
+        // Received through a just-in-time channel: the fee is what the provider kept of it.
+        PaymentKindView::Jit => payment.fee_paid_msat.map(|fee_msat| {
+            t!(
+                format!(" · through a new channel, the provider kept {}", fee(fee_msat)),
+                format!(" · via en ny kanal, leverantören behöll {}", fee(fee_msat))
+            )
+        }),
+        _ => payment
+            .fee_paid_msat
+            .filter(|fee| *fee > 0)
+            .map(|fee_msat| t!(format!(" · fee {}", fee(fee_msat)), format!(" · avgift {}", fee(fee_msat)))),
+    };
     let status_attr = format!("{:?}", payment.status).to_lowercase();
     view! {
         <li class=format!("payment {direction_class}") data-testid="payment" data-status=status_attr>

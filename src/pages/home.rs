@@ -31,6 +31,16 @@ pub fn HomePage() -> impl IntoView {
             )
         })
     };
+    // A channel keeps about 1% of it as a reserve that only its close gives back.
+    let reserved = move || {
+        balances().filter(|b| b.lightning_reserve_msat >= 1000).map(|b| {
+            let (sendable, reserve) = (sats(b.lightning_msat / 1000), sats(b.lightning_reserve_msat / 1000));
+            t!(
+                format!("{sendable} can be sent now; {reserve} is the channels' reserve, yours when they close"),
+                format!("{sendable} kan skickas nu; {reserve} är kanalernas reserv, din när de stängs")
+            )
+        })
+    };
     let high = move || balances().is_some_and(|b| balance_is_high(b.total_sat(), ctx.settings.get().balance_notice_sat));
 
     view! {
@@ -40,10 +50,11 @@ pub fn HomePage() -> impl IntoView {
             <p class="total" data-testid="total-balance">{amount(|b| b.total_sat())}</p>
             <dl>
                 <dt>{move || t!("Lightning (instant payments)", "Lightning (direktbetalningar)")}</dt>
-                <dd data-testid="lightning-balance">{amount(|b| b.lightning_msat / 1000)}</dd>
+                <dd data-testid="lightning-balance">{amount(|b| b.lightning_owned_sat())}</dd>
                 <dt>{move || t!("On chain (savings, channel funding)", "På kedjan (sparande, kanalfinansiering)")}</dt>
                 <dd data-testid="onchain-balance">{amount(|b| b.onchain_sat())}</dd>
             </dl>
+            {move || reserved().map(|text| view! { <p class="hint" data-testid="lightning-reserve">{text}</p> })}
             {move || pending().map(|text| view! { <p class="hint">{text}</p> })}
         </section>
         <Show when=high>

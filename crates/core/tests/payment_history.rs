@@ -48,7 +48,16 @@ fn payments_of_every_kind_are_found_by_their_id() {
         (PaymentId([1; 32]), offer),
         (PaymentId([2; 32]), PaymentKind::Onchain { txid }),
         (PaymentId([3; 32]), PaymentKind::Spontaneous { hash: PaymentHash([3; 32]), preimage: Some(PaymentPreimage([4; 32])) }),
-        (PaymentId([5; 32]), PaymentKind::Jit { hash: PaymentHash([5; 32]), preimage: None, secret: None, opening_fee_msat: Some(2_000_000) }),
+        (
+            PaymentId([5; 32]),
+            PaymentKind::Jit {
+                hash: PaymentHash([5; 32]),
+                preimage: None,
+                secret: None,
+                opening_fee_msat: Some(2_000_000),
+                agreed_fee_msat: Some(2_000_000),
+            },
+        ),
     ];
     for (id, kind) in &kinds {
         block_on(store.upsert(&PaymentRecord::new(*id, kind.clone(), PaymentDirection::Outbound, Some(1), NOW))).expect("stored");

@@ -216,6 +216,7 @@ impl NodeHost {
             max_channel: Amount::from_sat(start.max_channel_sat),
             onchain_fee_cap: FeeCap { percent: start.onchain_fee_percent, floor: Amount::from_sat(start.onchain_fee_floor_sat) },
             trusted_peers: start.trusted_peers.clone(),
+            lsp: start.lsp.as_deref().map(str::parse).transpose().map_err(|e| StartError::Node(NodeError::InvalidPeer(e)))?,
         };
         let platform = BrowserPlatform::new(&start.proxy_url_template);
         let node =

@@ -22,6 +22,7 @@ use blixtra_core::node::lightning_node::LightningNode;
 use blixtra_core::node::net::PeerUri;
 use blixtra_core::node::onchain::{FeeCap, SendAmount};
 use blixtra_core::node::payment::bolt11::{invoice_description, payment_id, SendOptions};
+pub use blixtra_core::node::payment::jit::{JitQuote, ReceivePlan};
 use blixtra_core::node::payment::keysend::Keysend;
 use blixtra_core::node::payment::record::hex;
 use blixtra_core::node::payment::{PaymentDirection, PaymentKind, PaymentRecord, PaymentStatus};
@@ -37,7 +38,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 /// Changes whenever a message changes shape.
-pub const PROTOCOL_VERSION: u16 = 8;
+pub const PROTOCOL_VERSION: u16 = 9;
 
 /// What the UI sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,6 +101,10 @@ pub struct StartNode {
     /// (`ToNode::Activity`); never when `None`. In the extension no page may be open to time it.
     #[serde(default)]
     pub auto_lock_after_secs: Option<u64>,
+    /// `node_id@host:port` of the Lightning Service Provider that sells just-in-time channels
+    /// (LSPS2), or none.
+    #[serde(default)]
+    pub lsp: Option<String>,
 }
 
 fn default_onchain_fee_percent() -> u8 {
@@ -282,6 +287,11 @@ commands! {
     OpenChannel(OpenChannel) -> String;
     CloseChannel(CloseChannel) -> ();
     CreateInvoice(CreateInvoice) -> InvoiceView;
+    /// How an amount would be received: directly, or through a new channel from the LSP at its
+    /// price now (what the Receive page shows before an invoice exists).
+    PlanReceive(PlanReceive) -> ReceivePlan;
+    /// An invoice paid through a new channel from the LSP, at most at the fee the person agreed to.
+    CreateJitInvoice(CreateJitInvoice) -> JitInvoiceView;
     /// Checks an invoice without paying it (what the send page shows before confirming).
     CheckInvoice(CheckInvoice) -> InvoiceDetails;
     PayInvoice(PayInvoice) -> PaymentView;
@@ -445,6 +455,28 @@ pub struct CreateInvoice {
     pub expiry_secs: u64,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanReceive {
+    pub amount_msat: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateJitInvoice {
+    pub amount_msat: u64,
+    pub description: String,
+    pub expiry_secs: u64,
+    /// The LSP's fee the person saw and accepted (`ReceivePlan::NewChannel`): a dearer price now is
+    /// refused (`LspFault::FeeChanged`), never paid.
+    pub agreed_fee_msat: u64,
+}
+
+/// An invoice through a new channel, and the fee the LSP will keep of its payment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JitInvoiceView {
+    pub invoice: InvoiceView,
+    pub quote: JitQuote,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckInvoice {
     pub invoice: String,
@@ -541,13 +573,22 @@ pub struct StatusView {
 pub struct BalancesView {
     pub onchain_confirmed_sat: u64,
     pub onchain_pending_sat: u64,
+    /// What the channels can send now.
     pub lightning_msat: u64,
+    /// What the channels hold of the wallet's as their reserve, spendable once they close.
+    #[serde(default)]
+    pub lightning_reserve_msat: u64,
 }
 
 impl BalancesView {
     /// Returns what the wallet holds, in whole sats: on chain (confirmed or not) and in channels.
     pub fn total_sat(&self) -> u64 {
-        self.onchain_sat() + self.lightning_msat / 1000
+        self.onchain_sat() + self.lightning_owned_sat()
+    }
+
+    /// The wallet's side of its channels, reserves included, in whole sats.
+    pub fn lightning_owned_sat(&self) -> u64 {
+        (self.lightning_msat + self.lightning_reserve_msat) / 1000
     }
 
     pub fn onchain_sat(&self) -> u64 {
@@ -737,6 +778,7 @@ impl Run for Balances {
             onchain_confirmed_sat: balances.onchain_confirmed.to_sat(),
             onchain_pending_sat: balances.onchain_pending.to_sat(),
             lightning_msat: balances.lightning_msat,
+            lightning_reserve_msat: balances.lightning_reserve_msat,
         })
     }
 }
@@ -772,6 +814,22 @@ impl Run for CreateInvoice {
     async fn run<P: Platform>(self, node: &Rc<LightningNode<P>>) -> Result<InvoiceView, NodeError> {
         let invoice = node.bolt11().receive(self.amount_msat, &self.description, Duration::from_secs(self.expiry_secs)).await?;
         Ok(InvoiceView { invoice: invoice.to_string(), payment_id: hex(&payment_id(&invoice)), payment_hash: invoice.payment_hash().to_string() })
+    }
+}
+
+impl Run for PlanReceive {
+    async fn run<P: Platform>(self, node: &Rc<LightningNode<P>>) -> Result<ReceivePlan, NodeError> {
+        node.jit().plan(self.amount_msat).await
+    }
+}
+
+impl Run for CreateJitInvoice {
+    async fn run<P: Platform>(self, node: &Rc<LightningNode<P>>) -> Result<JitInvoiceView, NodeError> {
+        let expiry = Duration::from_secs(self.expiry_secs);
+        let (invoice, quote) = node.jit().receive(self.amount_msat, &self.description, expiry, self.agreed_fee_msat).await?;
+        let invoice =
+            InvoiceView { invoice: invoice.to_string(), payment_id: hex(&payment_id(&invoice)), payment_hash: invoice.payment_hash().to_string() };
+        Ok(JitInvoiceView { invoice, quote })
     }
 }
 

@@ -26,6 +26,8 @@ use lightning::util::persist::{
     SCORER_PERSISTENCE_KEY, SCORER_PERSISTENCE_PRIMARY_NAMESPACE, SCORER_PERSISTENCE_SECONDARY_NAMESPACE,
 };
 use lightning::util::ser::ReadableArgs;
+use lightning_liquidity::lsps2::client::LSPS2ClientConfig;
+use lightning_liquidity::LiquidityClientConfig;
 
 use super::broadcast::Broadcaster;
 use super::bump::OnchainCoins;
@@ -33,12 +35,13 @@ use super::chain_sync::ChainSync;
 use super::error::{NodeError, StorageFault};
 use super::fees::FeeEstimates;
 use super::ldk_store::LdkStore;
+use super::liquidity::LspClock;
 use super::logger::NodeLogger;
 use super::platform::Platform;
 use super::signer::WalletSigner;
 use super::types::{
-    BumpHandler, ChainMonitor, ChannelManager, Graph, MessageRouter, MonitorPersister, OnionMessenger, P2PGossipSync, PeerManager, Router,
-    ScorerCell, Sweeper,
+    BumpHandler, ChainMonitor, ChannelManager, Graph, LiquidityManager, MessageRouter, MonitorPersister, OnionMessenger, P2PGossipSync, PeerManager,
+    Router, ScorerCell, Sweeper,
 };
 use crate::record_names::LDK_NAMESPACE_KIND;
 
@@ -62,6 +65,8 @@ pub struct Parts<P: Platform> {
     pub gossip: Rc<P2PGossipSync>,
     pub onion_messenger: Rc<OnionMessenger<P::Store>>,
     pub peer_manager: Rc<PeerManager<P::Store, <P::Connector as super::net::Connector>::Socket>>,
+    /// The LSP client (LSPS2): its messages go through the peer manager.
+    pub liquidity: Rc<LiquidityManager<P::Store>>,
     pub sweeper: Rc<Sweeper<P::Store>>,
     pub bump: BumpHandler<P::Store>,
 }
@@ -145,7 +150,8 @@ pub async fn build<P: Platform>(inputs: BuildInputs<'_, P>) -> Result<Parts<P>, 
         IgnoringMessageHandler {},
         IgnoringMessageHandler {},
     ));
-    let peer_manager = wire_peers(&inputs, &channel_manager, &gossip, &onion_messenger, &chain_monitor);
+    let liquidity = restore_liquidity(&inputs, &channel_manager, &broadcaster).await?;
+    let peer_manager = wire_peers(&inputs, &channel_manager, &gossip, &onion_messenger, &chain_monitor, &liquidity);
     let sweeper = restore_sweeper(&inputs, &fees, &broadcaster, &chain_sync).await?;
     let coin_selection = Rc::new(lightning::events::bump_transaction::Wallet::new(inputs.coins.clone(), inputs.logger.clone()));
     let bump = BumpHandler::new(broadcaster.clone(), coin_selection, inputs.signer.clone(), inputs.logger.clone());
@@ -164,6 +170,7 @@ pub async fn build<P: Platform>(inputs: BuildInputs<'_, P>) -> Result<Parts<P>, 
         gossip,
         onion_messenger,
         peer_manager,
+        liquidity,
         sweeper,
         bump,
     })
@@ -342,18 +349,44 @@ async fn restore_sweeper<P: Platform>(
     Ok(Rc::new(sweeper))
 }
 
+/// The LSP client (LSPS2 only), with the events it had stored. Its clock is the platform's: the one
+/// `lightning-liquidity` has without `std` would read `std::time`.
+async fn restore_liquidity<P: Platform>(
+    inputs: &BuildInputs<'_, P>,
+    channel_manager: &Rc<ChannelManager<P::Store>>,
+    broadcaster: &Rc<Broadcaster>,
+) -> Result<Rc<LiquidityManager<P::Store>>, NodeError> {
+    let client = LiquidityClientConfig { lsps1_client_config: None, lsps2_client_config: Some(LSPS2ClientConfig {}), lsps5_client_config: None };
+    let manager = LiquidityManager::new_with_custom_time_provider(
+        inputs.keys.clone(),
+        inputs.keys.clone(),
+        channel_manager.clone(),
+        broadcaster.clone(),
+        None,
+        None,
+        inputs.store.clone(),
+        None,
+        Some(client),
+        Rc::new(LspClock(inputs.platform.clock())),
+    )
+    .await
+    .map_err(|e| unreadable("liquidity", &e))?;
+    Ok(Rc::new(manager))
+}
+
 fn wire_peers<P: Platform>(
     inputs: &BuildInputs<'_, P>,
     channel_manager: &Rc<ChannelManager<P::Store>>,
     gossip: &Rc<P2PGossipSync>,
     onion_messenger: &Rc<OnionMessenger<P::Store>>,
     chain_monitor: &Rc<ChainMonitor<P::Store>>,
+    liquidity: &Rc<LiquidityManager<P::Store>>,
 ) -> Rc<PeerManager<P::Store, <P::Connector as super::net::Connector>::Socket>> {
     let handler = MessageHandler {
         chan_handler: channel_manager.clone(),
         route_handler: gossip.clone(),
         onion_message_handler: onion_messenger.clone(),
-        custom_message_handler: IgnoringMessageHandler {},
+        custom_message_handler: liquidity.clone(),
         send_only_message_handler: chain_monitor.clone(),
     };
     let now = inputs.platform.now().as_secs() as u32;

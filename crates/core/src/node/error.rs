@@ -69,6 +69,43 @@ pub enum NodeError {
     PromptGone,
     #[error("“{origin}” is not a website's address (https://… or http://…)")]
     NotAWebsite { origin: String },
+    /// Buying a channel from the Lightning Service Provider failed.
+    #[error("the channel provider: {0}")]
+    Lsp(LspFault),
+}
+
+impl From<LspFault> for NodeError {
+    fn from(fault: LspFault) -> Self {
+        NodeError::Lsp(fault)
+    }
+}
+
+/// What went wrong buying a just-in-time channel from the Lightning Service Provider (LSPS2).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(tag = "fault", rename_all = "snake_case")]
+pub enum LspFault {
+    /// No provider is set in the settings.
+    #[error("none is set in the settings")]
+    NotSet,
+    #[error("it could not be reached: {failure}")]
+    Unreachable { failure: PeerFailure },
+    #[error("it did not answer within {secs} s")]
+    NoAnswer { secs: u64 },
+    /// It answered with an error of its own (LSPS's code and message).
+    #[error("it refused: {message} ({code})")]
+    Refused { code: i32, message: String },
+    /// Every offer on its menu has expired (or soon will).
+    #[error("it offers no price that is still valid")]
+    NoValidOffer,
+    #[error("it opens channels for payments from {min_msat} to {max_msat} msat only")]
+    AmountOutOfRange { min_msat: u64, max_msat: u64 },
+    #[error("its fee of {fee_msat} msat would take all of the {amount_msat} msat")]
+    FeeAboveAmount { fee_msat: u64, amount_msat: u64 },
+    /// Its price rose since the person agreed to one: nothing was bought.
+    #[error("its fee is now {asked_msat} msat, not the {agreed_msat} msat agreed")]
+    FeeChanged { agreed_msat: u64, asked_msat: u64 },
+    #[error("its answer is not valid ({detail})")]
+    BadAnswer { detail: String },
 }
 
 /// What went wrong with the wallet's storage.
@@ -348,6 +385,10 @@ pub enum PaymentFailure {
     /// ended): the same payment cannot be sent again until then.
     #[error("its last attempt is still being settled: try again in a few minutes")]
     LastAttemptUnsettled,
+    /// A payment to this wallet through a just-in-time channel from which the provider kept more
+    /// than the fee agreed: refused, it goes back to the payer.
+    #[error("the channel provider kept {taken_msat} msat of it, more than the {agreed_msat} msat agreed")]
+    ProviderFeeAboveAgreed { agreed_msat: u64, taken_msat: u64 },
     #[error("an unexpected error")]
     Unexpected,
 }

@@ -85,6 +85,7 @@ impl<P: Platform> LightningNode<P> {
             task_ends: RefCell::new(Vec::new()),
             stop_trigger: RefCell::new(Some(stop_trigger)),
             stop_signal: stop_signal.shared(),
+            lsp_requests: Default::default(),
         });
         node.load_peers().await?;
         let known: Vec<PaymentId> = node.parts.channel_manager.list_recent_payments().iter().map(recent_payment_id).collect();

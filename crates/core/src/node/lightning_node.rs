@@ -2,8 +2,8 @@
 //! metrics). Its work is split by topic, each an `impl` of its own: starting and stopping
 //! ([`super::lifecycle`]), the chain ([`super::chain`]), peers ([`super::peers`]), channels
 //! ([`super::channels`]), LDK's events ([`super::events`]); payments go through one handler per
-//! kind, handed out by [`LightningNode::bolt11`], [`LightningNode::keysend`] and
-//! [`LightningNode::onchain`].
+//! kind, handed out by [`LightningNode::bolt11`], [`LightningNode::keysend`], [`LightningNode::jit`]
+//! and [`LightningNode::onchain`]; the LSP client is [`super::liquidity`].
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
@@ -22,9 +22,11 @@ use super::chain_source::ChainServers;
 use super::error::{ChainFault, NodeError, StorageFault};
 use super::events::Subscribers;
 use super::ldk_store::KindWrites;
+use super::liquidity::LspRequests;
 use super::net::PeerUri;
 use super::onchain::{FeeCap, OnchainWallet};
 use super::payment::bolt11::Bolt11Payments;
+use super::payment::jit::JitPayments;
 use super::payment::keysend::KeysendPayments;
 use super::payment::onchain::OnchainPayments;
 use super::payment::{PaymentRecord, Payments};
@@ -45,6 +47,10 @@ pub struct NodeConfig {
     pub onchain_fee_cap: FeeCap,
     /// Peers whose channels the wallet takes without the on-chain coins to bump their force close.
     pub trusted_peers: Vec<PublicKey>,
+    /// The Lightning Service Provider that sells this wallet just-in-time channels (LSPS2), if any.
+    /// The node stays connected to it, and uses its channels before they confirm: it trusts the LSP
+    /// not to double-spend its own funding.
+    pub lsp: Option<PeerUri>,
 }
 
 /// Where the node stands, for the wallet's status line.
@@ -67,6 +73,9 @@ pub struct Balances {
     pub onchain_pending: Amount,
     /// What the wallet could spend over its channels (ours, less the reserves).
     pub lightning_msat: u64,
+    /// What the channels keep of ours as their reserve: the wallet's, but spendable only when they
+    /// close (each channel holds back about 1% of its size, at least 1,000 sats).
+    pub lightning_reserve_msat: u64,
 }
 
 /// A dial to a peer under way, which a second caller joins instead of dialling again.
@@ -101,6 +110,8 @@ pub struct LightningNode<P: Platform> {
     /// Fired by `stop`, so that sleeping tasks wake at once instead of at the end of their sleep.
     pub(super) stop_trigger: RefCell<Option<oneshot::Sender<()>>>,
     pub(super) stop_signal: Shared<oneshot::Receiver<()>>,
+    /// Requests to the LSP waiting for its answer.
+    pub(super) lsp_requests: LspRequests,
 }
 
 impl<P: Platform> LightningNode<P> {
@@ -137,6 +148,12 @@ impl<P: Platform> LightningNode<P> {
         }
     }
 
+    /// Returns the just-in-time channel handler: receive an amount the channels have no room for,
+    /// through a new channel from the LSP.
+    pub fn jit(self: &Rc<Self>) -> JitPayments<'_, P> {
+        JitPayments { node: self }
+    }
+
     /// Tells the wallet when LDK's writes start failing and when they work again.
     pub(super) fn report_storage(&self) {
         let failure = self.parts.store.write_failure().map(StorageFault::from);
@@ -169,8 +186,18 @@ impl<P: Platform> LightningNode<P> {
 
     pub async fn balances(&self) -> Balances {
         let onchain = self.onchain.lock().await.balance();
-        let lightning_msat = self.channels().iter().filter(|c| c.is_channel_ready).map(|c| c.outbound_capacity_msat).sum();
-        Balances { onchain_confirmed: onchain.confirmed, onchain_pending: onchain.trusted_pending + onchain.untrusted_pending, lightning_msat }
+        let ready: Vec<ChannelDetails> = self.channels().into_iter().filter(|c| c.is_channel_ready).collect();
+        let lightning_msat = ready.iter().map(|c| c.outbound_capacity_msat).sum();
+        // A reserve counts once the wallet's side is above it; LDK says no more (a new inbound
+        // channel's side holds nothing, and one spent down to its reserve shows none here either).
+        let lightning_reserve_msat =
+            ready.iter().filter(|c| c.outbound_capacity_msat > 0).map(|c| c.unspendable_punishment_reserve.unwrap_or(0) * 1000).sum();
+        Balances {
+            onchain_confirmed: onchain.confirmed,
+            onchain_pending: onchain.trusted_pending + onchain.untrusted_pending,
+            lightning_msat,
+            lightning_reserve_msat,
+        }
     }
 
     pub fn channels(&self) -> Vec<ChannelDetails> {

@@ -18,6 +18,7 @@ pub mod key_derivation;
 pub mod ldk_store;
 mod lifecycle;
 pub mod lightning_node;
+pub mod liquidity;
 pub mod logger;
 pub mod net;
 pub mod onchain;

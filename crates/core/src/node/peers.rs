@@ -31,6 +31,12 @@ impl<P: Platform> LightningNode<P> {
     /// is done. A dial to the same peer already under way is joined, not repeated.
     pub async fn connect(self: &Rc<Self>, peer: &PeerUri) -> Result<(), NodeError> {
         self.remember_peer(peer).await?;
+        self.connect_unremembered(peer).await
+    }
+
+    /// Connects to a peer without storing it as one to reconnect to (a known one, or the LSP of the
+    /// settings).
+    pub(super) async fn connect_unremembered(self: &Rc<Self>, peer: &PeerUri) -> Result<(), NodeError> {
         if self.is_connected(&peer.node_id) {
             return Ok(());
         }
@@ -119,10 +125,14 @@ impl<P: Platform> LightningNode<P> {
         Ok(())
     }
 
-    /// Reconnects to every known peer that is not connected, with backoff per peer.
+    /// Reconnects to every known peer that is not connected, and to the LSP of the settings (not
+    /// stored: a change of the setting leaves no peer behind), with backoff per peer.
     pub(super) async fn reconnect_peers(self: &Rc<Self>, backoff: &mut Backoff) {
         let now = self.platform.now();
-        let wanted: Vec<PeerUri> = self.peers.borrow().values().cloned().collect();
+        let mut wanted: Vec<PeerUri> = self.peers.borrow().values().cloned().collect();
+        if let Some(lsp) = self.config.lsp.as_ref().filter(|lsp| !self.peers.borrow().contains_key(&lsp.node_id)) {
+            wanted.push(lsp.clone());
+        }
         for peer in wanted {
             if self.is_connected(&peer.node_id) {
                 backoff.remove(&peer.node_id);
@@ -132,7 +142,7 @@ impl<P: Platform> LightningNode<P> {
             if now < not_before {
                 continue;
             }
-            if let Err(e) = self.connect(&peer).await {
+            if let Err(e) = self.connect_unremembered(&peer).await {
                 let wait = RECONNECT_BACKOFF[failures.min(RECONNECT_BACKOFF.len() - 1)];
                 backoff.insert(peer.node_id, (failures + 1, self.platform.now() + wait));
                 lightning::log_warn!(self.parts.logger, "cannot reach peer {}: {e}; next try in {wait:?}", peer.node_id);

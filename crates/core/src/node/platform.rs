@@ -19,6 +19,10 @@ pub trait Platform: 'static {
     /// Returns the wall-clock time since the Unix epoch (`std::time` panics in wasm32).
     fn now(&self) -> Duration;
 
+    /// The same clock as [`Platform::now`], as a function a part of the node can keep (the LSP
+    /// client's time provider).
+    fn clock(&self) -> fn() -> Duration;
+
     /// Returns a future that completes after `duration`.
     fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()>>>;
 

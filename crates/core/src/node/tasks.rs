@@ -1,6 +1,7 @@
 //! The node's background tasks: LDK's background processor (events, persistence of the channel
-//! manager, graph and scorer, timers, the output sweeper's rounds), the chain loop (chain sync,
-//! fees, broadcasts, reconnects), and the manager write for monitor writes LDK wrote none for.
+//! manager, graph, scorer and LSP client, timers, the output sweeper's rounds), the chain loop
+//! (chain sync, fees, broadcasts, reconnects), the manager write for monitor writes LDK wrote none
+//! for, and the LSP client's answers handed to their requests.
 //! All end after their current step once the node is stopping.
 
 use std::future::Future;
@@ -11,7 +12,7 @@ use std::time::Duration;
 use futures::channel::oneshot;
 use lightning::util::logger::Logger as _;
 use lightning::{log_error, log_warn};
-use lightning_background_processor::{process_events_async, GossipSync, NO_LIQUIDITY_MANAGER};
+use lightning_background_processor::{process_events_async, GossipSync};
 
 use super::lightning_node::LightningNode;
 use super::peers::Backoff;
@@ -50,7 +51,13 @@ pub(super) fn start<P: Platform>(node: &Rc<LightningNode<P>>) -> Vec<oneshot::Re
         release.await;
         let _ = release_done.send(());
     });
-    vec![processor_ended, chain_ended, release_ended]
+    let (liquidity_done, liquidity_ended) = oneshot::channel();
+    let liquidity = node.clone().run_liquidity_events();
+    spawner.spawn_local(async move {
+        liquidity.await;
+        let _ = liquidity_done.send(());
+    });
+    vec![processor_ended, chain_ended, release_ended, liquidity_ended]
 }
 
 /// Writes the channel manager when monitor writes wait for one and LDK writes none (see `ldk_store`).
@@ -114,7 +121,7 @@ async fn process_events_once<P: Platform>(node: &Rc<LightningNode<P>>) -> Result
         Some(parts.onion_messenger.clone()),
         GossipSync::p2p(parts.gossip.clone()),
         parts.peer_manager.clone(),
-        NO_LIQUIDITY_MANAGER,
+        Some(parts.liquidity.clone()),
         Some(parts.sweeper.clone()),
         parts.logger.clone(),
         Some(parts.scorer.clone()),

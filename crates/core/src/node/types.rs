@@ -20,6 +20,7 @@ use super::bump::OnchainCoins;
 use super::chain_sync::ChainSync;
 use super::fees::FeeEstimates;
 use super::ldk_store::LdkStore;
+use super::liquidity::LspClock;
 use super::logger::NodeLogger;
 use super::signer::WalletSigner;
 use super::spawn::TaskSpawner;
@@ -99,13 +100,24 @@ pub type BumpHandler<S> = lightning::events::bump_transaction::BumpTransactionEv
     Rc<Logger>,
 >;
 
+/// The client of an LSP's just-in-time channels (LSPS2), speaking over Lightning's custom messages.
+pub type LiquidityManager<S> = lightning_liquidity::LiquidityManager<
+    Rc<KeysManager>,
+    Rc<KeysManager>,
+    Rc<ChannelManager<S>>,
+    Rc<ChainSync>,
+    Rc<LdkStore<S>>,
+    Rc<LspClock>,
+    Rc<Broadcaster>,
+>;
+
 pub type PeerManager<S, D> = lightning::ln::peer_handler::PeerManager<
     D,
     Rc<ChannelManager<S>>,
     Rc<P2PGossipSync>,
     Rc<OnionMessenger<S>>,
     Rc<Logger>,
-    IgnoringMessageHandler,
+    Rc<LiquidityManager<S>>,
     Rc<KeysManager>,
     Rc<ChainMonitor<S>>,
 >;

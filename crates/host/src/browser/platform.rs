@@ -37,6 +37,10 @@ impl Platform for BrowserPlatform {
         Duration::from_millis(super::now_ms() as u64)
     }
 
+    fn clock(&self) -> fn() -> Duration {
+        || Duration::from_millis(super::now_ms() as u64)
+    }
+
     fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()>>> {
         Box::pin(TimeoutFuture::new(u32::try_from(duration.as_millis()).unwrap_or(u32::MAX)))
     }

@@ -15,6 +15,7 @@ use lightning::ln::channelmanager::PaymentId;
 use lightning::ln::types::ChannelId;
 use lightning::sign::SpendableOutputDescriptor;
 use lightning::types::payment::{PaymentHash, PaymentPreimage};
+use lightning::util::config::{ChannelConfigOverrides, ChannelConfigUpdate, ChannelHandshakeConfigUpdate};
 use lightning::util::logger::Logger as _;
 use lightning::util::persist::{
     CHANNEL_MANAGER_PERSISTENCE_KEY, CHANNEL_MANAGER_PERSISTENCE_PRIMARY_NAMESPACE, CHANNEL_MANAGER_PERSISTENCE_SECONDARY_NAMESPACE,
@@ -24,8 +25,9 @@ use lightning::{log_error, log_info, log_warn};
 use super::{ChannelCloseReason, InboundDecision, NodeEvent};
 use crate::node::error::{NodeError, PaymentFailure, StorageFault};
 use crate::node::lightning_node::LightningNode;
+use crate::node::payment::jit::fee_taken_is_agreed;
 use crate::node::payment::record::hex;
-use crate::node::payment::{Outcome, PaymentRecord, SentPayment};
+use crate::node::payment::{Outcome, PaymentKind, PaymentRecord, SentPayment};
 use crate::node::platform::Platform;
 
 /// How long a settled payment's report waits for the channel manager's next write.
@@ -50,8 +52,13 @@ impl<P: Platform> LightningNode<P> {
                 self.onchain.lock().await.release_promise(user_channel_id);
                 self.on_channel_closed(channel_id, &reason)
             }
-            Event::PaymentClaimable { payment_hash, purpose, amount_msat, .. } => self.on_payment_claimable(payment_hash, &purpose, amount_msat),
-            Event::PaymentClaimed { payment_hash, amount_msat, purpose, .. } => self.on_payment_claimed(payment_hash, amount_msat, &purpose).await,
+            Event::PaymentClaimable { payment_hash, purpose, amount_msat, counterparty_skimmed_fee_msat, .. } => {
+                self.on_payment_claimable(payment_hash, &purpose, amount_msat, counterparty_skimmed_fee_msat).await
+            }
+            Event::PaymentClaimed { payment_hash, amount_msat, purpose, htlcs, .. } => {
+                let skimmed_msat = htlcs.iter().map(|htlc| htlc.counterparty_skimmed_fee_msat).sum();
+                self.on_payment_claimed(payment_hash, amount_msat, skimmed_msat, &purpose).await
+            }
             Event::PaymentSent { payment_id, payment_preimage, payment_hash, fee_paid_msat, amount_msat, .. } => {
                 self.on_payment_sent(payment_id, payment_hash, payment_preimage, amount_msat, fee_paid_msat).await
             }
@@ -99,13 +106,19 @@ impl<P: Platform> LightningNode<P> {
 
     /// Accepts a channel from a peer the wallet chose to know (hub, for inbound liquidity) when the
     /// on-chain wallet holds [`ANCHOR_RESERVE`] for it and every other channel, or when the person
-    /// trusts the peer (`NodeConfig::trusted_peers`); refuses it otherwise. The wallet is told which.
+    /// trusts the peer (`NodeConfig::trusted_peers`); refuses it otherwise. A channel from the LSP of
+    /// the settings is the one it sells for a payment: taken at once, usable before it confirms, and
+    /// open to payments it keeps its fee from (checked against what was agreed when one arrives).
+    /// The wallet is told which.
     async fn on_open_channel_request(&self, temporary_channel_id: &ChannelId, counterparty: &PublicKey, funding_sat: u64) -> Result<(), ReplayEvent> {
         let manager = &self.parts.channel_manager;
         let known = self.peers.borrow().contains_key(counterparty);
+        let from_lsp = self.config.lsp.as_ref().is_some_and(|lsp| lsp.node_id == *counterparty);
         let reserve = ANCHOR_RESERVE * (self.channels().len() as u64 + 1);
         let available = self.onchain.lock().await.spendable();
-        let decision = if !known {
+        let decision = if from_lsp {
+            InboundDecision::AcceptedFromLsp
+        } else if !known {
             InboundDecision::RefusedUnknownPeer
         } else if available >= reserve {
             InboundDecision::Accepted
@@ -115,9 +128,19 @@ impl<P: Platform> LightningNode<P> {
             InboundDecision::RefusedNoReserve { reserve_sat: reserve.to_sat(), available_sat: available.to_sat() }
         };
         log_info!(self.parts.logger, "a {funding_sat}-sat channel from {counterparty}: {decision:?}");
-        if matches!(decision, InboundDecision::Accepted | InboundDecision::AcceptedTrusted { .. }) {
+        if matches!(decision, InboundDecision::Accepted | InboundDecision::AcceptedTrusted { .. } | InboundDecision::AcceptedFromLsp) {
             let user_channel_id = self.new_user_channel_id();
-            match manager.accept_inbound_channel(temporary_channel_id, counterparty, user_channel_id, None) {
+            let accepted = if from_lsp {
+                manager.accept_inbound_channel_from_trusted_peer_0conf(
+                    temporary_channel_id,
+                    counterparty,
+                    user_channel_id,
+                    Some(lsp_channel_config()),
+                )
+            } else {
+                manager.accept_inbound_channel(temporary_channel_id, counterparty, user_channel_id, None)
+            };
+            match accepted {
                 Ok(()) => self.record_channel_terms(user_channel_id).await,
                 Err(e) => log_warn!(self.parts.logger, "could not accept a {funding_sat}-sat channel from {counterparty}: {e:?}"),
             }
@@ -139,20 +162,51 @@ impl<P: Platform> LightningNode<P> {
         Ok(())
     }
 
-    /// Claims what pays an invoice of ours (LDK knows the preimage); anything else is left to fail.
-    fn on_payment_claimable(&self, payment_hash: PaymentHash, purpose: &PaymentPurpose, amount_msat: u64) -> Result<(), ReplayEvent> {
-        match purpose.preimage() {
-            Some(preimage) => self.parts.channel_manager.claim_funds(preimage),
-            None => {
-                log_warn!(self.parts.logger, "a payment of {amount_msat} msat for an unknown invoice was refused");
-                self.parts.channel_manager.fail_htlc_backwards(&payment_hash);
-            }
+    /// Claims what pays an invoice of ours (LDK knows the preimage), whole, or less at most the fee
+    /// agreed for a just-in-time channel (`skimmed_msat`: what the last hop kept); anything else is
+    /// refused and goes back to the payer.
+    async fn on_payment_claimable(
+        &self,
+        payment_hash: PaymentHash,
+        purpose: &PaymentPurpose,
+        amount_msat: u64,
+        skimmed_msat: u64,
+    ) -> Result<(), ReplayEvent> {
+        let Some(preimage) = purpose.preimage() else {
+            log_warn!(self.parts.logger, "a payment of {amount_msat} msat for an unknown invoice was refused");
+            self.parts.channel_manager.fail_htlc_backwards(&payment_hash);
+            return Ok(());
+        };
+        let id = PaymentRecord::id_of_hash(payment_hash);
+        let record = if skimmed_msat > 0 { self.payments.get(&id).await.map_err(|e| self.replay(e))? } else { None };
+        if fee_taken_is_agreed(record.as_ref(), skimmed_msat) {
+            self.parts.channel_manager.claim_funds(preimage);
+            return Ok(());
         }
+        let agreed_msat = match record.as_ref().map(|r| &r.kind) {
+            Some(PaymentKind::Jit { agreed_fee_msat, .. }) => agreed_fee_msat.unwrap_or(0),
+            _ => 0,
+        };
+        log_warn!(
+            self.parts.logger,
+            "a payment of {amount_msat} msat was refused: its last hop kept {skimmed_msat} msat, {agreed_msat} msat were agreed"
+        );
+        self.parts.channel_manager.fail_htlc_backwards(&payment_hash);
+        let reason = PaymentFailure::ProviderFeeAboveAgreed { agreed_msat, taken_msat: skimmed_msat };
+        self.payments.on_failed(&id, reason, self.platform.now()).await.map_err(|e| self.replay(e))?;
+        self.subscribers.notify(NodeEvent::PaymentFailed { payment_id: hex(&id), payment_hash: Some(hex(&payment_hash)), reason });
         Ok(())
     }
 
-    async fn on_payment_claimed(self: &Rc<Self>, payment_hash: PaymentHash, amount_msat: u64, purpose: &PaymentPurpose) -> Result<(), ReplayEvent> {
-        let record = self.payments.on_claimed(payment_hash, amount_msat, purpose, self.platform.now()).await.map_err(|e| self.replay(e))?;
+    async fn on_payment_claimed(
+        self: &Rc<Self>,
+        payment_hash: PaymentHash,
+        amount_msat: u64,
+        skimmed_msat: u64,
+        purpose: &PaymentPurpose,
+    ) -> Result<(), ReplayEvent> {
+        let record =
+            self.payments.on_claimed(payment_hash, amount_msat, skimmed_msat, purpose, self.platform.now()).await.map_err(|e| self.replay(e))?;
         let event = NodeEvent::PaymentReceived { payment_id: hex(&record.id), payment_hash: hex(&payment_hash), amount_msat };
         self.report_once_manager_written(event, Vec::new(), None);
         Ok(())
@@ -253,5 +307,17 @@ impl<P: Platform> LightningNode<P> {
     fn replay(&self, error: NodeError) -> ReplayEvent {
         log_error!(self.parts.logger, "an event will be handled again: {error}");
         ReplayEvent()
+    }
+}
+
+/// How a channel from the LSP differs from others: payments through it may arrive short of the LSP's
+/// fee (checked against the agreed fee before they are claimed), and one payment may fill all of it.
+fn lsp_channel_config() -> ChannelConfigOverrides {
+    ChannelConfigOverrides {
+        handshake_overrides: Some(ChannelHandshakeConfigUpdate {
+            max_inbound_htlc_value_in_flight_percent_of_channel: Some(100),
+            ..Default::default()
+        }),
+        update_overrides: Some(ChannelConfigUpdate { accept_underpaying_htlcs: Some(true), ..Default::default() }),
     }
 }

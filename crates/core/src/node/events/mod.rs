@@ -75,6 +75,9 @@ pub enum InboundDecision {
     Accepted,
     /// Taken without those coins, because the person trusts the peer not to force-close badly.
     AcceptedTrusted { reserve_sat: u64, available_sat: u64 },
+    /// Taken from the LSP of the settings, which opens it for a payment (a just-in-time channel):
+    /// used before it confirms.
+    AcceptedFromLsp,
     /// Refused: not a peer the wallet chose to connect to.
     RefusedUnknownPeer,
     /// Refused: too few on-chain coins to bump a force close.

@@ -1,11 +1,12 @@
 //! Payments: the history ([`PaymentStore`], records by id and kind), the steps every kind shares
 //! ([`Payments`]: record before sending, settle or fail as LDK reports, reconcile after a restart),
 //! and one handler per kind, each handed out by the node: [`bolt11::Bolt11Payments`],
-//! [`keysend::KeysendPayments`] and [`onchain::OnchainPayments`] (BOLT12, LNURL and just-in-time
-//! channels find their room here). What every Lightning send checks first (storage, room in the
+//! [`keysend::KeysendPayments`], [`jit::JitPayments`] (receiving through a new channel from an LSP)
+//! and [`onchain::OnchainPayments`] (BOLT12 and LNURL find their room here). What every Lightning send checks first (storage, room in the
 //! channels) and how a fee is estimated are here too.
 
 pub mod bolt11;
+pub mod jit;
 pub mod keysend;
 pub mod onchain;
 pub mod record;
@@ -182,6 +183,11 @@ impl<S: KvStore> Payments<S> {
         Ok(Settled { record, waiters })
     }
 
+    /// Returns the record of a payment, if the history holds it.
+    pub async fn get(&self, id: &PaymentId) -> Result<Option<PaymentRecord>, NodeError> {
+        self.store.get(id).await
+    }
+
     /// Records an outgoing payment LDK gave up on, and tells its sender. A failure for an id the
     /// history does not hold changes nothing.
     pub async fn on_failed(&self, id: &PaymentId, failure: PaymentFailure, now: Duration) -> Result<Option<PaymentRecord>, NodeError> {
@@ -190,14 +196,26 @@ impl<S: KvStore> Payments<S> {
         Ok(record)
     }
 
-    /// Records a payment the wallet claimed. One the history does not hold (a keysend, or a damaged
+    /// Records a payment the wallet claimed, of which the last hop kept `skimmed_msat` (an LSP's
+    /// fee for a just-in-time channel). One the history does not hold (a keysend, or a damaged
     /// store) is made anew, of the kind its purpose says.
-    pub async fn on_claimed(&self, hash: PaymentHash, amount_msat: u64, purpose: &PaymentPurpose, now: Duration) -> Result<PaymentRecord, NodeError> {
+    pub async fn on_claimed(
+        &self,
+        hash: PaymentHash,
+        amount_msat: u64,
+        skimmed_msat: u64,
+        purpose: &PaymentPurpose,
+        now: Duration,
+    ) -> Result<PaymentRecord, NodeError> {
         let id = PaymentRecord::id_of_hash(hash);
         let preimage = purpose.preimage();
         let mut record =
             self.store.get(&id).await?.unwrap_or_else(|| PaymentRecord::new(id, kind_of_claim(hash, purpose), PaymentDirection::Inbound, None, now));
         record.kind.settle(hash, preimage);
+        if let PaymentKind::Jit { opening_fee_msat, .. } = &mut record.kind {
+            *opening_fee_msat = Some(skimmed_msat);
+            record.fee_paid_msat = Some(skimmed_msat);
+        }
         record.status = PaymentStatus::Succeeded;
         record.amount_msat = Some(amount_msat);
         record.updated_at_secs = now.as_secs();

@@ -73,7 +73,8 @@ pub enum PaymentKind {
         preimage: Option<PaymentPreimage>,
     },
     /// A BOLT11 payment received through a just-in-time channel that an LSP opened for it, which
-    /// kept `opening_fee_msat` of it.
+    /// kept `opening_fee_msat` of it (known once claimed); `agreed_fee_msat` is the most it may keep,
+    /// as the person agreed before the invoice was made.
     Jit {
         #[serde(with = "hex32")]
         hash: PaymentHash,
@@ -82,6 +83,8 @@ pub enum PaymentKind {
         #[serde(with = "opt_hex32", default)]
         secret: Option<PaymentSecret>,
         opening_fee_msat: Option<u64>,
+        #[serde(default)]
+        agreed_fee_msat: Option<u64>,
     },
     Onchain {
         txid: Txid,
