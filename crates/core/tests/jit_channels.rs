@@ -42,7 +42,7 @@ fn the_cheapest_offer_for_the_amount_is_taken() {
     assert_eq!((quote.min_payment_msat, quote.max_payment_msat), (10_000_000, 10_000_000_000));
     assert_eq!(quote.valid_until_secs, (NOW + HOUR).as_secs());
     assert_eq!(terms, hub, "bought on the terms the LSP signed, unchanged");
-    let (large, _) = choose_offer(lsp(), &[hub.clone()], 1_000_000_000, NOW).expect("an offer");
+    let (large, _) = choose_offer(lsp(), std::slice::from_ref(&hub), 1_000_000_000, NOW).expect("an offer");
     assert_eq!(large.fee_msat, 10_000_000, "a million sats: 1%");
 
     // Of two offers for the amount, the one that costs less for it, whichever is listed first.
@@ -55,7 +55,7 @@ fn the_cheapest_offer_for_the_amount_is_taken() {
 fn an_offer_about_to_expire_is_not_taken() {
     let stale = offer(1_000_000, 0, (10_000_000, 100_000_000), Duration::from_secs(30));
     let fresh = offer(2_000_000, 0, (10_000_000, 100_000_000), HOUR);
-    assert_eq!(choose_offer(lsp(), &[stale.clone()], 50_000_000, NOW).unwrap_err(), LspFault::NoValidOffer);
+    assert_eq!(choose_offer(lsp(), std::slice::from_ref(&stale), 50_000_000, NOW).unwrap_err(), LspFault::NoValidOffer);
     let (quote, _) = choose_offer(lsp(), &[stale, fresh], 50_000_000, NOW).expect("the fresh offer");
     assert_eq!(quote.fee_msat, 2_000_000, "the cheaper offer expires within a minute: the dearer one is quoted");
 }

@@ -7,8 +7,8 @@ use blixtra_core::node::events::{ChannelCloseReason, NodeEvent};
 use blixtra_core::node::payment::{PaymentDirection, PaymentStatus};
 use blixtra_core::store::sealed::StoreWrites;
 use blixtra_host::protocol::{
-    BalancesView, Call, Caller, ChannelState, ChannelView, Command, FromNode, Metrics, NodeMetrics, OpenChannel, PayInvoice, PaymentKindView,
-    PaymentView, StartError, SyncChain, Synced, ToNode, PROTOCOL_VERSION,
+    BalancesView, Call, Caller, ChannelState, ChannelView, Command, FromNode, JitQuote, Metrics, NodeMetrics, OpenChannel, PayInvoice,
+    PaymentKindView, PaymentView, PlanReceive, ReceivePlan, StartError, SyncChain, Synced, ToNode, PROTOCOL_VERSION,
 };
 use serde_json::json;
 
@@ -73,8 +73,12 @@ fn every_answer_reads_back_as_its_calls_type() {
     };
     assert_eq!(answered::<blixtra_host::protocol::Channels>(vec![channel.clone()]), vec![channel]);
     assert_eq!(answered::<SyncChain>(Synced { height: 102, new_tip: true }), Synced { height: 102, new_tip: true });
-    let balances = BalancesView { onchain_confirmed_sat: 1, onchain_pending_sat: 2, lightning_msat: 3 };
+    let balances = BalancesView { onchain_confirmed_sat: 1, onchain_pending_sat: 2, lightning_msat: 3, lightning_reserve_msat: 4 };
     assert_eq!(answered::<blixtra_host::protocol::Balances>(balances), balances);
+    let lsp = "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798".parse().expect("a node id");
+    let quote = JitQuote { lsp, amount_msat: 50_000_000, fee_msat: 2_000_000, min_payment_msat: 1, max_payment_msat: 2, valid_until_secs: 3 };
+    assert_eq!(answered::<PlanReceive>(ReceivePlan::NewChannel(quote.clone())), ReceivePlan::NewChannel(quote));
+    assert_eq!(answered::<PlanReceive>(ReceivePlan::Direct { inbound_msat: 7 }), ReceivePlan::Direct { inbound_msat: 7 });
     let payment = PaymentView {
         id: "ab".repeat(32),
         kind: PaymentKindView::Bolt11,
