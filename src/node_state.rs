@@ -116,7 +116,8 @@ impl NodeState {
                 false
             }
             NodeEvent::InboundChannel { funding_sat, decision, .. } => {
-                if *decision != InboundDecision::Accepted {
+                // A channel taken as any other, or bought from the provider, is no problem.
+                if !matches!(decision, InboundDecision::Accepted | InboundDecision::AcceptedFromLsp) {
                     self.last_problem = Some(Problem::InboundChannel { funding_sat: *funding_sat, decision: *decision });
                 }
                 true

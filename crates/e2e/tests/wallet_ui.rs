@@ -138,6 +138,11 @@ async fn a_new_wallet_is_funded_opens_a_channel_pays_and_gets_paid() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_wallet_with_nothing_is_paid_through_a_channel_its_provider_opens() {
+    passed(first_receive_through_a_new_channel(BrowserKind::Chromium).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn in_firefox_a_new_wallet_is_locked_by_a_reload_and_unlocked_with_its_passphrase() {
     passed(onboarding(BrowserKind::Firefox).await);
 }
@@ -175,6 +180,58 @@ async fn a_wallets_life(kind: BrowserKind) -> Result<()> {
         reloads_during_payments_land_on_unlock(ui, config, devnet).await?;
         settings_in_two_languages(ui).await?;
         a_second_server_that_is_down_is_named(ui, config).await
+    })
+    .await
+}
+
+/// A fresh wallet with no coins and no channel (no faucet): Receive 50,000 sats shows the fee hub
+/// (the devnet's LSP, which the wallet takes from the devnet) keeps for opening a channel; accepted,
+/// the invoice goes through hub; shop pays it; the balance is 50,000 sats less exactly that fee, the
+/// history says so, and the new channel pays a shop invoice.
+async fn first_receive_through_a_new_channel(kind: BrowserKind) -> Result<()> {
+    run_scenario("jit", kind, async |ui, config, devnet| {
+        open_welcome(ui).await?;
+        steps::create_wallet(ui, config.passphrase).await?;
+        expect_home(ui, "home").await?;
+        // Home shows a placeholder until the node runs and answers.
+        ui.wait_for_text("[data-testid=total-balance]", "the node running", config.network_wait, |shown| amount_in(shown).is_some()).await?;
+        ui.click("[data-testid=nav-receive]").await?;
+        ui.fill("#receive-amount", "50000").await?;
+        ui.click("[data-testid=create-invoice]").await?;
+        let quote = ui.element_within("[data-testid=jit-quote]", config.network_wait).await?;
+        let fee_msat: u64 = quote
+            .attr("data-fee-msat")
+            .await
+            .map_err(Error::webdriver("reading the quoted fee"))?
+            .and_then(|fee| fee.parse().ok())
+            .ok_or_else(|| unexpected("the quoted fee", "none"))?;
+        // hub's terms (crates/devnet/src/peers.rs): 1%, at least 2,000 sats.
+        if fee_msat != 2_000_000 {
+            return Err(unexpected("the fee quoted for 50,000 sats (2,000 sats)", &fee_msat.to_string()));
+        }
+        let sentence = quote.text().await.map_err(Error::webdriver("reading the quote"))?;
+        if !sentence.contains("2\u{202f}000 sats") || !sentence.contains("48\u{202f}000 sats") {
+            return Err(unexpected("the quote's sentence, with the fee and what arrives", &sentence));
+        }
+        ui.screenshot_all_widths("receive-jit-quote").await?;
+        ui.click("[data-testid=jit-accept]").await?;
+        let invoice = shown_invoice(ui).await?;
+        devnet.shop_pays(&invoice).await?;
+        ui.element_within("[data-testid=received]", config.network_wait).await?;
+        ui.screenshot_all_widths("received-jit").await?;
+        ui.click("[data-testid=nav-home]").await?;
+        ui.wait_for_path("/home").await?;
+        let lightning = settled_amount(ui, config, "[data-testid=lightning-balance]").await?;
+        if amount_in(&lightning) != Some(50_000 - fee_msat / 1000) {
+            return Err(unexpected("the Lightning balance: 50,000 sats less the fee", &lightning));
+        }
+        ui.wait_for_text("[data-testid=activity]", "the payment, through a new channel", config.network_wait, |shown| {
+            shown.contains("through a new channel, the provider kept 2\u{202f}000 sats")
+        })
+        .await?;
+        ui.screenshot_all_widths("home-after-jit").await?;
+        ui.click("[data-testid=nav-send]").await?;
+        pay_shop(ui, config, devnet, 1_000_000).await
     })
     .await
 }

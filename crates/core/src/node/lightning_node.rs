@@ -173,13 +173,16 @@ impl<P: Platform> LightningNode<P> {
         self.subscribers.subscribe()
     }
 
-    /// Returns where the node stands: chain height and peers.
+    /// Returns where the node stands: chain height and peers (the LSP of the settings among them).
     pub fn status(&self) -> NodeStatus {
-        let peers = self.peers.borrow();
+        let mut peers: Vec<PublicKey> = self.peers.borrow().keys().copied().collect();
+        if let Some(lsp) = self.config.lsp.as_ref().filter(|lsp| !peers.contains(&lsp.node_id)) {
+            peers.push(lsp.node_id);
+        }
         NodeStatus {
             height: self.parts.channel_manager.current_best_block().height,
             peers_known: peers.len(),
-            peers_connected: peers.keys().filter(|id| self.is_connected(id)).count(),
+            peers_connected: peers.iter().filter(|id| self.is_connected(id)).count(),
             chain_fault: self.chain_fault.borrow().clone(),
         }
     }
