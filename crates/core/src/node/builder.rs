@@ -35,9 +35,8 @@ use super::chain_sync::ChainSync;
 use super::error::{NodeError, StorageFault};
 use super::fees::FeeEstimates;
 use super::ldk_store::LdkStore;
-use super::liquidity::LspClock;
 use super::logger::NodeLogger;
-use super::platform::Platform;
+use super::platform::{LspClock, Platform};
 use super::signer::WalletSigner;
 use super::types::{
     BumpHandler, ChainMonitor, ChannelManager, Graph, LiquidityManager, MessageRouter, MonitorPersister, OnionMessenger, P2PGossipSync, PeerManager,

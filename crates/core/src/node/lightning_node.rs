@@ -2,8 +2,8 @@
 //! metrics). Its work is split by topic, each an `impl` of its own: starting and stopping
 //! ([`super::lifecycle`]), the chain ([`super::chain`]), peers ([`super::peers`]), channels
 //! ([`super::channels`]), LDK's events ([`super::events`]); payments go through one handler per
-//! kind, handed out by [`LightningNode::bolt11`], [`LightningNode::keysend`], [`LightningNode::jit`]
-//! and [`LightningNode::onchain`]; the LSP client is [`super::liquidity`].
+//! kind, handed out by [`LightningNode::bolt11`], [`LightningNode::keysend`], `LightningNode::jit`
+//! (in [`super::payment::jit`]) and [`LightningNode::onchain`]; the LSP client is [`super::liquidity`].
 
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
@@ -22,11 +22,10 @@ use super::chain_source::ChainServers;
 use super::error::{ChainFault, NodeError, StorageFault};
 use super::events::Subscribers;
 use super::ldk_store::KindWrites;
-use super::liquidity::LspRequests;
+use super::lsp_requests::LspRequests;
 use super::net::PeerUri;
 use super::onchain::{FeeCap, OnchainWallet};
 use super::payment::bolt11::Bolt11Payments;
-use super::payment::jit::JitPayments;
 use super::payment::keysend::KeysendPayments;
 use super::payment::onchain::OnchainPayments;
 use super::payment::{PaymentRecord, Payments};
@@ -146,12 +145,6 @@ impl<P: Platform> LightningNode<P> {
             logger: &self.parts.logger,
             platform: &self.platform,
         }
-    }
-
-    /// Returns the just-in-time channel handler: receive an amount the channels have no room for,
-    /// through a new channel from the LSP.
-    pub fn jit(self: &Rc<Self>) -> JitPayments<'_, P> {
-        JitPayments { node: self }
     }
 
     /// Tells the wallet when LDK's writes start failing and when they work again.

@@ -5,8 +5,6 @@
 //! (an invoice through the LSP, the fee check when it is paid) is the JIT payment handler's
 //! ([`super::payment::jit`]).
 
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -15,45 +13,18 @@ use futures::channel::oneshot;
 use lightning::util::logger::Logger as _;
 use lightning::{log_info, log_warn};
 use lightning_liquidity::events::LiquidityEvent;
-use lightning_liquidity::lsps0::ser::{LSPSRequestId, LSPSResponseError};
+use lightning_liquidity::lsps0::ser::LSPSResponseError;
 use lightning_liquidity::lsps2::event::LSPS2ClientEvent;
 use lightning_liquidity::lsps2::msgs::LSPS2OpeningFeeParams;
-use lightning_liquidity::utils::time::TimeProvider;
 
 use super::error::{LspFault, NodeError};
 use super::lightning_node::LightningNode;
+use super::lsp_requests::{answer, JitRoute};
 use super::net::PeerUri;
 use super::platform::Platform;
 
 /// How long the LSP has to answer a request.
 const LSP_ANSWER_TIMEOUT: Duration = Duration::from_secs(15);
-
-/// The platform's wall clock, as `lightning-liquidity` asks for one (its own reads `std::time`,
-/// which panics in wasm32).
-pub struct LspClock(pub fn() -> Duration);
-
-impl TimeProvider for LspClock {
-    fn duration_since_epoch(&self) -> Duration {
-        (self.0)()
-    }
-}
-
-/// Where the LSP's answer to a channel purchase says to route the payment: the short channel id it
-/// intercepts, and the CLTV delta of that last hop.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct JitRoute {
-    pub intercept_scid: u64,
-    pub cltv_expiry_delta: u32,
-}
-
-type Waiter<T> = oneshot::Sender<Result<T, LspFault>>;
-
-/// The requests sent to the LSP that wait for its answer, by request id.
-#[derive(Default)]
-pub struct LspRequests {
-    menus: RefCell<HashMap<LSPSRequestId, Waiter<Vec<LSPS2OpeningFeeParams>>>>,
-    buys: RefCell<HashMap<LSPSRequestId, Waiter<JitRoute>>>,
-}
 
 impl<P: Platform> LightningNode<P> {
     /// The LSP the wallet buys channels from, connected (dialled now if it is not).
@@ -148,12 +119,6 @@ impl<P: Platform> LightningNode<P> {
             }
             other => log_warn!(self.parts.logger, "a liquidity event this wallet does not expect: {other:?}"),
         }
-    }
-}
-
-fn answer<T>(waiting: &RefCell<HashMap<LSPSRequestId, Waiter<T>>>, id: &LSPSRequestId, outcome: Result<T, LspFault>) {
-    if let Some(waiter) = waiting.borrow_mut().remove(id) {
-        let _ = waiter.send(outcome);
     }
 }
 

@@ -20,6 +20,7 @@ mod lifecycle;
 pub mod lightning_node;
 pub mod liquidity;
 pub mod logger;
+pub mod lsp_requests;
 pub mod net;
 pub mod onchain;
 pub mod payment;

@@ -31,3 +31,13 @@ pub trait Platform: 'static {
 
     fn connector(&self) -> &Self::Connector;
 }
+
+/// The platform's wall clock ([`Platform::clock`]) as `lightning-liquidity` asks for one: its own
+/// reads `std::time`, which panics in wasm32.
+pub struct LspClock(pub fn() -> Duration);
+
+impl lightning_liquidity::utils::time::TimeProvider for LspClock {
+    fn duration_since_epoch(&self) -> Duration {
+        (self.0)()
+    }
+}

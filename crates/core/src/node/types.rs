@@ -20,8 +20,8 @@ use super::bump::OnchainCoins;
 use super::chain_sync::ChainSync;
 use super::fees::FeeEstimates;
 use super::ldk_store::LdkStore;
-use super::liquidity::LspClock;
 use super::logger::NodeLogger;
+use super::platform::LspClock;
 use super::signer::WalletSigner;
 use super::spawn::TaskSpawner;
 

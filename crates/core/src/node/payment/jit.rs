@@ -55,11 +55,19 @@ pub enum ReceivePlan {
     NewChannel(JitQuote),
 }
 
-/// The just-in-time channel handler (see [`crate::node::lightning_node::LightningNode::jit`]). It
+/// The just-in-time channel handler (see [`LightningNode::jit`]). It
 /// holds the node itself: buying a channel talks to the LSP, which needs its connection and the
 /// liquidity manager's answers.
 pub struct JitPayments<'a, P: Platform> {
     pub(crate) node: &'a Rc<LightningNode<P>>,
+}
+
+impl<P: Platform> LightningNode<P> {
+    /// Returns the just-in-time channel handler: receive an amount the channels have no room for,
+    /// through a new channel from the LSP.
+    pub fn jit(self: &Rc<Self>) -> JitPayments<'_, P> {
+        JitPayments { node: self }
+    }
 }
 
 impl<P: Platform> JitPayments<'_, P> {
