@@ -100,7 +100,7 @@ async fn start(ctx: AppContext) {
         spawn_local(async move {
             if let Ok(info) = devnet_link::fetch_info(&url).await {
                 if !Settings::saved() {
-                    ctx.settings.update(|s| s.use_devnet(&info.esplora_url, &info.proxy_url_template, info.hub.as_deref()));
+                    ctx.settings.update(|s| s.use_devnet(&info));
                 }
                 ctx.devnet.set(Some(info));
             }

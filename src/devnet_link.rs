@@ -13,6 +13,9 @@ pub struct DevnetInfo {
     /// `node_id@host:port` of the hub, which accepts channels from anyone.
     pub hub: Option<String>,
     pub shop: Option<String>,
+    /// Where hub gives a wallet the paths for its payment code (an async payments server).
+    #[serde(default)]
+    pub payment_code_server: Option<String>,
     pub control_url: String,
 }
 

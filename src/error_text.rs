@@ -5,8 +5,8 @@
 use blixtra_core::mnemonic::MnemonicError;
 use blixtra_core::node::chain_source::{ChainProblem, HeaderProblem};
 use blixtra_core::node::error::{
-    ChainFault, CustomRecordProblem, InvoiceProblem, LspFault, NodeError, OnchainFault, PaymentFailure, PeerAddressProblem, PeerFailure, Refusal,
-    StorageFault,
+    ChainFault, CustomRecordProblem, InvoiceProblem, LspFault, NodeError, OnchainFault, PaymentCodeFault, PaymentFailure, PeerAddressProblem,
+    PeerFailure, Refusal, StorageFault,
 };
 use blixtra_core::node::events::{ChannelCloseReason, InboundDecision};
 use blixtra_core::onboarding::{NewPassphraseError, WordCheckError};
@@ -183,6 +183,7 @@ fn node_error(error: &NodeError) -> String {
             format!("”{origin}” är ingen webbplatsadress (https://… eller http://…).")
         ),
         NodeError::Lsp(fault) => lsp(fault),
+        NodeError::PaymentCode(fault) => payment_code(fault),
     }
 }
 
@@ -532,6 +533,37 @@ pub fn settings(error: &SettingsError) -> String {
         SettingsError::Lsp => t!(
             "The channel provider must be empty, or its address as node_id@host:port.".into(),
             "Kanalleverantören ska vara tom, eller dess adress som node_id@host:port.".into()
+        ),
+        SettingsError::PaymentCodeServer => t!(
+            "The payment code's server must be empty, or an address starting with http:// or https://.".into(),
+            "Betalkodens server ska vara tom, eller en adress som börjar med http:// eller https://.".into()
+        ),
+    }
+}
+
+/// Why there is no payment code, as a whole sentence.
+fn payment_code(fault: &PaymentCodeFault) -> String {
+    match fault {
+        PaymentCodeFault::NotSet => t!(
+            "No server for the payment code is set: add one in Settings.".into(),
+            "Ingen server för betalkoden är vald: lägg till en under Inställningar.".into()
+        ),
+        PaymentCodeFault::ServerUnreachable { detail } => t!(
+            format!("The payment code's server could not be reached ({detail}). Try again."),
+            format!("Betalkodens server gick inte att nå ({detail}). Försök igen.")
+        ),
+        PaymentCodeFault::Refused { detail } => {
+            t!(format!("The payment code's server refused ({detail})."), format!("Betalkodens server sa nej ({detail})."))
+        }
+        PaymentCodeFault::BadAnswer { detail } => {
+            t!(
+                format!("The payment code's server answered something else ({detail})."),
+                format!("Betalkodens server svarade något annat ({detail}).")
+            )
+        }
+        PaymentCodeFault::NotReady => t!(
+            "The payment code is being set up with its server. It needs a channel that can receive; try again in a few seconds.".into(),
+            "Betalkoden håller på att ordnas med sin server. Den behöver en kanal som kan ta emot; försök igen om några sekunder.".into()
         ),
     }
 }

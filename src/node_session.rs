@@ -72,6 +72,7 @@ pub fn start_node(ctx: AppContext, passphrase: String) {
         second_esplora_url: settings.second_esplora_url(),
         auto_lock_after_secs: ctx.auto_lock.get_untracked().after_secs(),
         lsp: settings.lsp(),
+        payment_code_server: settings.payment_code_server(),
     };
     spawn_local(async move {
         let started = wallet.start_node(start, move |notice| on_notice(ctx, notice)).await;

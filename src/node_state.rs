@@ -56,6 +56,8 @@ pub struct NodeState {
     pub chain_fault: Option<ChainFault>,
     /// Why the node cannot store its channel state now (new payments are refused until it can).
     pub storage_failing: Option<StorageFault>,
+    /// What was paid to the payment code while the wallet was closed, claimed since it opened.
+    pub received_while_away_msat: u64,
 }
 
 /// The wallet was closed for long enough that its channels were, or nearly were, at risk.
@@ -126,9 +128,13 @@ impl NodeState {
                 self.last_problem = Some(Problem::PaymentFailed(*reason));
                 true
             }
-            NodeEvent::ChannelPending { .. } | NodeEvent::ChannelReady { .. } | NodeEvent::PaymentReceived { .. } | NodeEvent::PaymentSent { .. } => {
+            NodeEvent::PaymentReceived { amount_msat, while_away, .. } => {
+                if *while_away {
+                    self.received_while_away_msat += amount_msat;
+                }
                 true
             }
+            NodeEvent::ChannelPending { .. } | NodeEvent::ChannelReady { .. } | NodeEvent::PaymentSent { .. } => true,
         }
     }
 

@@ -6,9 +6,12 @@
 
 use blixtra_core::node::net::PeerUri;
 use blixtra_core::node::onchain::FeeCap;
+
 use gloo_storage::{LocalStorage, Storage};
 use lightning::bitcoin::Network;
 use serde::{Deserialize, Serialize};
+
+use crate::devnet_link::DevnetInfo;
 
 const SETTINGS: &str = "blixtra.settings";
 
@@ -48,6 +51,10 @@ pub struct Settings {
     /// does not fit the wallet's channels (LSPS2), or empty. On a devnet, its hub.
     #[serde(default)]
     pub lsp: String,
+    /// The HTTP address of the server that keeps the payment code working while the wallet is
+    /// closed (an async payments server), or empty. On a devnet, its hub's.
+    #[serde(default)]
+    pub payment_code_server: String,
 }
 
 fn default_onchain_fee_percent() -> u8 {
@@ -73,6 +80,7 @@ impl Default for Settings {
             balance_notice_sat: 1_000_000,
             devnet_url: Some(DEFAULT_DEVNET_URL.to_owned()),
             lsp: String::new(),
+            payment_code_server: String::new(),
         }
     }
 }
@@ -94,6 +102,8 @@ pub enum SettingsError {
     FeeFloor,
     #[error("the channel provider must be empty or node_id@host:port")]
     Lsp,
+    #[error("the payment code's server must be empty or start with http:// or https://")]
+    PaymentCodeServer,
 }
 
 fn is_http_url(url: &str) -> bool {
@@ -114,12 +124,13 @@ impl Settings {
         LocalStorage::raw().get_item(SETTINGS).ok().flatten().is_some()
     }
 
-    /// Takes the chain server, proxy and channel provider (its hub) a devnet names, for a wallet
-    /// that kept the defaults.
-    pub fn use_devnet(&mut self, esplora_url: &str, proxy_url_template: &str, lsp: Option<&str>) {
-        self.esplora_url = esplora_url.to_owned();
-        self.proxy_url_template = proxy_url_template.to_owned();
-        self.lsp = lsp.unwrap_or_default().to_owned();
+    /// Takes the chain server, proxy, channel provider and payment code server (its hub) a devnet
+    /// names, for a wallet that kept the defaults.
+    pub fn use_devnet(&mut self, devnet: &DevnetInfo) {
+        self.esplora_url = devnet.esplora_url.clone();
+        self.proxy_url_template = devnet.proxy_url_template.clone();
+        self.lsp = devnet.hub.clone().unwrap_or_default();
+        self.payment_code_server = devnet.payment_code_server.clone().unwrap_or_default();
     }
 
     /// Checks, then saves. Nothing is saved when a value is refused.
@@ -158,6 +169,9 @@ impl Settings {
         if self.lsp().is_some_and(|lsp| lsp.parse::<PeerUri>().is_err()) {
             return Err(SettingsError::Lsp);
         }
+        if self.payment_code_server().is_some_and(|url| !is_http_url(&url)) {
+            return Err(SettingsError::PaymentCodeServer);
+        }
         Ok(())
     }
 
@@ -165,6 +179,12 @@ impl Settings {
     pub fn lsp(&self) -> Option<String> {
         let lsp = self.lsp.trim();
         (!lsp.is_empty()).then(|| lsp.to_owned())
+    }
+
+    /// The payment code's server, if one is set.
+    pub fn payment_code_server(&self) -> Option<String> {
+        let url = self.payment_code_server.trim();
+        (!url.is_empty()).then(|| url.to_owned())
     }
 
     /// The second Esplora server, if one is set.

@@ -10,7 +10,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use bitcoin::{Amount, Network};
-use blixtra_core::node::error::{ChainFault, LspFault, StorageFault};
+use blixtra_core::node::error::{ChainFault, LspFault, PaymentCodeFault, StorageFault};
 use blixtra_core::node::events::{InboundDecision, NodeEvent};
 use blixtra_core::node::key_derivation::NodeKeys;
 use blixtra_core::node::lightning_node::{LightningNode, NodeConfig};
@@ -35,7 +35,7 @@ use futures::{FutureExt, StreamExt};
 use gloo_timers::future::TimeoutFuture;
 use lightning::ln::channel_state::ChannelShutdownState;
 use lightning::ln::types::ChannelId;
-use serde_json::json;
+use serde_json::{json, Value};
 use wasm_bindgen_test::*;
 
 mod support;
@@ -60,6 +60,18 @@ async fn start_with_second_server(devnet: &Devnet, keys: &NodeKeys, vault: &Vaul
 
 /// Starts a node with `second` as its second chain server and `lsp` as its channel provider.
 async fn start_with(devnet: &Devnet, keys: &NodeKeys, vault: &Vault<IdbStore>, second: Option<&str>, lsp: Option<PeerUri>) -> Node {
+    start_with_payment_code(devnet, keys, vault, second, lsp, None).await
+}
+
+/// As [`start_with`], with `payment_code_server` as the server of the payment code.
+async fn start_with_payment_code(
+    devnet: &Devnet,
+    keys: &NodeKeys,
+    vault: &Vault<IdbStore>,
+    second: Option<&str>,
+    lsp: Option<PeerUri>,
+    payment_code_server: Option<&str>,
+) -> Node {
     let config = NodeConfig {
         network: Network::Regtest,
         esplora_url: devnet.esplora_url.clone(),
@@ -68,6 +80,7 @@ async fn start_with(devnet: &Devnet, keys: &NodeKeys, vault: &Vault<IdbStore>, s
         onchain_fee_cap: FeeCap::DEFAULT,
         trusted_peers: Vec::new(),
         lsp,
+        payment_code_server: payment_code_server.map(str::to_owned),
     };
     LightningNode::start(BrowserPlatform::new(&devnet.proxy_url_template), keys, vault.shared_store(), config, console_logger(Level::Warn))
         .await
@@ -334,8 +347,7 @@ async fn a_node_started_from_the_database_after_any_commit_of_a_payment_keeps_it
     let commits = commits.take();
     assert!(commits.len() >= 4, "a payment is several commits: {}", commits.len());
 
-    let offline =
-        Devnet { esplora_url: devnet.esplora_url.clone(), proxy_url_template: "ws://127.0.0.1:9/{host}/{port}".into(), hub: devnet.hub.clone() };
+    let offline = Devnet { proxy_url_template: "ws://127.0.0.1:9/{host}/{port}".into(), ..devnet.clone() };
     let mut seen = Vec::new();
     for at in 0..=commits.len() {
         let snapshot_name = format!("{name}-after-{at}");
@@ -665,6 +677,7 @@ fn host_start(devnet: &Devnet, name: &str, passphrase: &str, auto_lock_after_sec
         second_esplora_url: None,
         auto_lock_after_secs,
         lsp: None,
+        payment_code_server: None,
     }
 }
 
@@ -778,5 +791,89 @@ async fn a_wallet_without_channels_receives_through_a_channel_from_its_lsp() {
     let node = start_with(&devnet, &keys, &reopen(vault, &name).await, None, Some(unreachable)).await;
     let refused = node.jit().plan(500_000_000).await.expect_err("nobody answers there");
     assert!(matches!(refused, NodeError::Lsp(LspFault::Unreachable { .. })), "{refused:?}");
+    node.stop().await;
+}
+
+/// A wallet with a channel to hub hands out its payment code, is closed, and is paid to it: hub
+/// gives shop the wallet's static invoice and holds shop's payment until the wallet opens again and
+/// claims it. A server that is not there, or answers something else, is said so.
+#[wasm_bindgen_test]
+async fn a_closed_wallet_is_paid_to_its_payment_code_when_it_opens() {
+    let devnet = devnet().await;
+    let name = format!("blixtra-test-async-{}", js_sys::Math::random());
+    let phrase = RecoveryPhrase::generate();
+    let keys = NodeKeys::derive(&phrase, Network::Regtest);
+    let vault = Vault::create(IdbStore::open(&name).await.expect("open"), &phrase, PASSPHRASE).await.expect("a vault");
+    let hub = Some(devnet.hub.clone());
+
+    // Servers that cannot give paths: nothing listens, or the answer is not paths.
+    let node = start_with_payment_code(&devnet, &keys, &vault, None, hub.clone(), Some("http://127.0.0.1:9/paths")).await;
+    let unreachable = node.payment_code().offer().await.expect_err("nobody answers there");
+    assert!(matches!(unreachable, NodeError::PaymentCode(PaymentCodeFault::ServerUnreachable { .. })), "{unreachable:?}");
+    node.stop().await;
+    let vault = reopen(vault, &name).await;
+    let not_a_server = format!("{}/devnet.json", support::devnet_url());
+    let node = start_with_payment_code(&devnet, &keys, &vault, None, hub.clone(), Some(&not_a_server)).await;
+    let refused = node.payment_code().offer().await.expect_err("devnet.json is read, not posted to");
+    assert!(matches!(refused, NodeError::PaymentCode(PaymentCodeFault::Refused { ref detail }) if detail.starts_with("405")), "{refused:?}");
+    node.stop().await;
+    let vault = reopen(vault, &name).await;
+    let not_paths = format!("{}/devnet/nodes/hub/address", support::devnet_url());
+    let node = start_with_payment_code(&devnet, &keys, &vault, None, hub.clone(), Some(&not_paths)).await;
+    let bad = node.payment_code().offer().await.expect_err("an address is not paths");
+    assert!(matches!(bad, NodeError::PaymentCode(PaymentCodeFault::BadAnswer { .. })), "{bad:?}");
+
+    // A channel with hub, bought as a newcomer buys it.
+    let ReceivePlan::NewChannel(quote) = node.jit().plan(50_000_000).await.expect("a price") else { panic!("a new channel is needed") };
+    let (invoice, _) = node.jit().receive(50_000_000, "jit", Duration::from_secs(3600), quote.fee_msat).await.expect("an invoice");
+    let paid = control("nodes/shop/pay", json!({ "invoice": invoice.to_string() })).await;
+    assert_eq!(paid["status"], "succeeded", "shop's payment: {paid}");
+    // Room to receive: hub's side of a just-in-time channel holds little more than its over-provisioning.
+    pay(&node, &shop_invoice(30_000_000, "room to receive").await).await.expect("the new channel pays shop");
+    node.stop().await;
+
+    let vault = reopen(vault, &name).await;
+    let node = start_with_payment_code(&devnet, &keys, &vault, None, hub.clone(), Some(&devnet.payment_code_server)).await;
+    let code = RefCell::new(None);
+    for _ in 0..300 {
+        match node.payment_code().offer().await {
+            Ok(offer) => {
+                *code.borrow_mut() = Some(offer);
+                break;
+            }
+            Err(NodeError::PaymentCode(PaymentCodeFault::NotReady)) => TimeoutFuture::new(200).await,
+            Err(e) => panic!("the payment code: {e}"),
+        }
+    }
+    let code = code.into_inner().expect("a payment code within 60 s of the start");
+    assert!(!code.paths().is_empty(), "asked through paths to hub, which answers for the closed wallet");
+    node.stop().await;
+    drop(node);
+
+    // Closed: shop pays the code, and its payment waits at hub.
+    let sent = control("nodes/shop/pay_offer", json!({ "offer": code.to_string(), "amount_msat": 20_000_000, "wait_secs": 5 })).await;
+    assert_eq!(sent["status"], "pending", "held for the closed wallet: {sent}");
+
+    let vault = reopen(vault, &name).await;
+    let node = start_with_payment_code(&devnet, &keys, &vault, None, hub, Some(&devnet.payment_code_server)).await;
+    let mut events = node.subscribe();
+    let received = wait_for(&mut events, Duration::from_secs(60), "shop's PaymentReceived", |e| {
+        matches!(e, NodeEvent::PaymentReceived { amount_msat: 20_000_000, .. })
+    })
+    .await;
+    assert!(matches!(received, NodeEvent::PaymentReceived { while_away: true, .. }), "paid while the wallet was closed: {received:?}");
+    let record = node.payments().await.expect("history").into_iter().find(|r| r.amount_msat == Some(20_000_000)).expect("the payment");
+    assert_eq!((record.status, record.received_while_away), (PaymentStatus::Succeeded, true));
+    assert!(matches!(record.kind, PaymentKind::Bolt12Offer { .. }), "{:?}", record.kind);
+    let mut shops = Value::Null;
+    for _ in 0..150 {
+        let payments = control_get("nodes/shop/payments").await;
+        shops = payments.as_array().expect("a list").iter().find(|p| p["id"] == sent["id"]).expect("shop's payment").clone();
+        if shops["status"] != "pending" {
+            break;
+        }
+        TimeoutFuture::new(200).await;
+    }
+    assert_eq!(shops["status"], "succeeded", "shop learns its payment arrived: {shops}");
     node.stop().await;
 }

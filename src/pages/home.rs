@@ -63,6 +63,16 @@ pub fn HomePage() -> impl IntoView {
                 "Lightning är gjort för vardagsbelopp. Överväg att hålla större sparande i en plånbok gjord för sparande.")}</p>
         </Show>
         <AwayNotice/>
+        {move || {
+            let msat = ctx.node.get().received_while_away_msat;
+            (msat > 0).then(|| {
+                let amount = sats(msat / 1000);
+                view! { <p class="success" role="status" data-testid="received-while-away">{move || t!(
+                    format!("Received while you were away: {amount}."),
+                    format!("Mottaget medan du var borta: {amount}.")
+                )}</p> }
+            })
+        }}
         {move || ctx.node.get().storage_failing.map(|fault| {
             let why = crate::error_text::storage(&fault);
             view! { <p class="warning" role="alert" data-testid="storage-failing">{move || t!(

@@ -2,11 +2,13 @@
 //! that turns into "received" the moment the payment arrives; or an on-chain address. An amount
 //! the channels have no room for is received through a new channel from the channel provider
 //! (LSPS2): its fee is shown first, and the invoice is made only once the person accepts it.
+//! A payment code (a BOLT12 offer) works while Blixtra is closed: its server keeps the payment for
+//! the wallet until it opens.
 
 use blixtra_core::node::error::LspFault;
 use blixtra_core::node::NodeError;
 use blixtra_host::node_client::NodeCallError;
-use blixtra_host::protocol::{CreateInvoice, CreateJitInvoice, JitQuote, NewAddress, PlanReceive, ReceivePlan};
+use blixtra_host::protocol::{CreateInvoice, CreateJitInvoice, JitQuote, NewAddress, PaymentCode, PlanReceive, ReceivePlan};
 use leptos::prelude::*;
 
 use crate::components::{Alert, CopyButton, QrCode};
@@ -48,6 +50,7 @@ pub fn ReceivePage() -> impl IntoView {
     view! {
         <h1>{move || t!("Receive", "Ta emot")}</h1>
         <LightningReceive/>
+        <PaymentCodeReceive/>
         <OnchainReceive/>
     }
 }
@@ -212,6 +215,38 @@ fn LightningReceive() -> impl IntoView {
                         } else {
                             view! { <p class="busy" role="status" aria-live="polite"><span class="spinner" aria-hidden="true"></span>{t!("Waiting for the payment…", "Väntar på betalningen…")}</p> }.into_any()
                         }}
+                    </div>
+                }
+            })}
+        </section>
+    }
+}
+
+/// The payment code that works while Blixtra is closed, with what it cannot do said plainly.
+#[component]
+fn PaymentCodeReceive() -> impl IntoView {
+    let ctx = use_app();
+    let fetch = Action::new_local(move |_: &()| async move { call(ctx, PaymentCode {}).await.map_err(|e| describe(&e)) });
+    let code = move || fetch.value().get().and_then(Result::ok);
+    let error = Signal::derive(move || fetch.value().get().and_then(Result::err));
+    view! {
+        <section aria-labelledby="code-receive-heading">
+            <h2 id="code-receive-heading">{move || t!("A payment code that works while Blixtra is closed", "En betalkod som fungerar medan Blixtra är stängd")}</h2>
+            <button type="button" data-testid="show-payment-code" disabled=move || fetch.pending().get() on:click=move |_| { fetch.dispatch(()); }>
+                {move || t!("Show the payment code", "Visa betalkoden")}
+            </button>
+            <Alert message=error/>
+            {move || code().map(|code| {
+                let days = code.payer_waits_days;
+                view! {
+                    <div class="invoice">
+                        <QrCode text=code.offer.clone() label=t!("Payment code (BOLT12 offer)".to_owned(), "Betalkod (BOLT12-erbjudande)".to_owned()) testid="payment-code-qr"/>
+                        <p class="code" data-testid="payment-code">{code.offer.clone()}</p>
+                        <CopyButton text=code.offer.clone()/>
+                        <p class="hint" data-testid="payment-code-limits">{t!(
+                            format!("It can be paid any number of times, any amount, even while Blixtra is closed: your provider tells the payer's wallet how, and the payment waits there until you open Blixtra (up to {days} days, if that wallet stays online). While Blixtra is open, payers get a fresh invoice from it instead. Only wallets built on LDK can pay it yet."),
+                            format!("Den kan betalas hur många gånger som helst, valfritt belopp, även medan Blixtra är stängd: din leverantör berättar för betalarens plånbok hur, och betalningen väntar där tills du öppnar Blixtra (upp till {days} dagar, om den plånboken är online). Medan Blixtra är öppen får betalare en ny faktura direkt från den. Än så länge kan bara plånböcker byggda på LDK betala den.")
+                        )}</p>
                     </div>
                 }
             })}

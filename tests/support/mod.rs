@@ -16,10 +16,13 @@ pub fn devnet_url() -> &'static str {
 }
 
 /// The devnet's addresses, from its `/devnet.json`.
+#[derive(Clone)]
 pub struct Devnet {
     pub esplora_url: String,
     pub proxy_url_template: String,
     pub hub: PeerUri,
+    /// Where hub gives a wallet the paths to it for a payment code (async payments).
+    pub payment_code_server: String,
 }
 
 pub async fn devnet() -> Devnet {
@@ -30,6 +33,7 @@ pub async fn devnet() -> Devnet {
         esplora_url: text("esplora_url"),
         proxy_url_template: text("proxy_url_template"),
         hub: PeerUri::from_str(&text("hub")).expect("hub's address"),
+        payment_code_server: text("payment_code_server"),
     }
 }
 

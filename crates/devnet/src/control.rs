@@ -31,6 +31,9 @@ pub struct DevnetConfig {
     /// `node_id@host:port` of the anchor, the native node a benchmark compares the wallet with; only
     /// with `--anchor`.
     pub anchor: Option<String>,
+    /// Where a wallet asks hub, the async payments server, for paths to it (the peers' control API's
+    /// `async_recipient_paths`), to set up a payment code that works while it is closed.
+    pub payment_code_server: Option<String>,
     pub control_url: String,
 }
 

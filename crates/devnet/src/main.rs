@@ -12,7 +12,7 @@ use blixtra_devnet::control::{self, DevnetConfig};
 use blixtra_devnet::esplora::{self, RequestCounts, SharedRegtest};
 use blixtra_devnet::faucet::faucet_script;
 use blixtra_devnet::miner::COINBASE_MATURITY;
-use blixtra_devnet::peers::{Peer, PeerSet, SharedPeers};
+use blixtra_devnet::peers::{Peer, PeerRole, PeerSet, SharedPeers};
 use blixtra_devnet::regtest::Regtest;
 use blixtra_devnet::{bring_up, events, peer_api};
 use blixtra_proxy::policy::Policy;
@@ -90,11 +90,11 @@ async fn run(options: Options) -> Result<(), String> {
     let (hub_address, shop_address, anchor_address) = (options.hub, options.shop, options.anchor);
     let url = esplora_url.clone();
     let peers: SharedPeers = tokio::task::spawn_blocking(move || -> Result<SharedPeers, String> {
-        let hub = Peer::build("hub", hub_address, &peer_dir.join("hub"), &url, true).map_err(|e| e.to_string())?;
-        let shop = Peer::build("shop", shop_address, &peer_dir.join("shop"), &url, false).map_err(|e| e.to_string())?;
+        let hub = Peer::build("hub", hub_address, &peer_dir.join("hub"), &url, PeerRole::Provider).map_err(|e| e.to_string())?;
+        let shop = Peer::build("shop", shop_address, &peer_dir.join("shop"), &url, PeerRole::Plain).map_err(|e| e.to_string())?;
         let mut peers = vec![hub, shop];
         if let Some(address) = anchor_address {
-            peers.push(Peer::build("anchor", address, &peer_dir.join("anchor"), &url, false).map_err(|e| e.to_string())?);
+            peers.push(Peer::build("anchor", address, &peer_dir.join("anchor"), &url, PeerRole::Plain).map_err(|e| e.to_string())?);
         }
         Ok(PeerSet::new(peers))
     })
@@ -110,6 +110,7 @@ async fn run(options: Options) -> Result<(), String> {
         hub: Some(hub.clone()),
         shop: Some(shop.clone()),
         anchor: anchor.clone(),
+        payment_code_server: Some(format!("http://{http_address}/devnet/nodes/hub/async_recipient_paths")),
         control_url: format!("http://{http_address}/devnet"),
     };
     let esplora_requests = Arc::new(RequestCounts::default());

@@ -4,6 +4,13 @@
 //! - `GET  /devnet/nodes/{name}` — id, `id@host:port`, balances, channels, connected peers.
 //! - `POST /devnet/nodes/{name}/invoice` `{amount_msat?, description?, expiry_secs?}` → `{invoice, payment_hash}`.
 //! - `POST /devnet/nodes/{name}/pay` `{invoice, amount_msat?}` → the payment once settled (or still pending after 30 s).
+//! - `POST /devnet/nodes/{name}/pay_offer` `{offer, amount_msat?, wait_secs?}` → the payment of a
+//!   BOLT12 offer once settled, or where it stands after `wait_secs` (default 30; 0 answers at once):
+//!   a payment to a closed wallet's payment code stays pending until the wallet opens and asks for it.
+//! - `POST /devnet/nodes/{name}/async_recipient_paths` `{recipient}` → `{paths}`: the blinded paths
+//!   (hex, LDK's encoding of `Vec<BlindedMessagePath>`) over which the wallet `recipient` (any name
+//!   the wallet gives itself; its node id) leaves its static invoices with the node, an async
+//!   payments server (hub). Given once per wallet: each answer is a new set.
 //! - `POST /devnet/nodes/{name}/channels` `{node: "id@host:port", amount_sat, push_msat?, announce?}` → `{user_channel_id}`.
 //! - `POST /devnet/nodes/{name}/channels/close` `{user_channel_id, counterparty_node_id, force?}`.
 //! - `POST /devnet/nodes/{name}/address` → a fresh on-chain address of the node.
@@ -23,6 +30,9 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use bitcoin::secp256k1::PublicKey;
+use ldk_node::lightning::ln::channelmanager::PaymentId;
+use ldk_node::lightning::offers::offer::Offer;
+use ldk_node::lightning::util::ser::Writeable;
 use ldk_node::lightning_invoice::{Bolt11Invoice, Bolt11InvoiceDescription, Description};
 use ldk_node::payment::PaymentStatus;
 use ldk_node::UserChannelId;
@@ -49,6 +59,8 @@ pub fn router(peers: SharedPeers) -> Router {
         .route("/devnet/nodes/{name}", get(info))
         .route("/devnet/nodes/{name}/invoice", post(invoice))
         .route("/devnet/nodes/{name}/pay", post(pay))
+        .route("/devnet/nodes/{name}/pay_offer", post(pay_offer))
+        .route("/devnet/nodes/{name}/async_recipient_paths", post(async_recipient_paths))
         .route("/devnet/nodes/{name}/channels", post(open_channel))
         .route("/devnet/nodes/{name}/channels/close", post(close_channel))
         .route("/devnet/nodes/{name}/address", post(address))
@@ -119,8 +131,58 @@ async fn pay(State(peers): State<SharedPeers>, Path(name): Path<String>, Json(re
     })
     .await?
     .map_err(bad_request)?;
-    // Settled or not, the answer says where the payment stands.
-    let _ = peer.wait_for_payment(&id, PAY_WAIT_SECONDS).await;
+    payment_answer(&peer, id, PAY_WAIT_SECONDS).await
+}
+
+#[derive(Deserialize)]
+struct PayOfferRequest {
+    offer: String,
+    /// Needed for an offer without an amount.
+    amount_msat: Option<u64>,
+    wait_secs: Option<u64>,
+}
+
+async fn pay_offer(State(peers): State<SharedPeers>, Path(name): Path<String>, Json(request): Json<PayOfferRequest>) -> ApiResult {
+    let peer = peer(&peers, &name)?;
+    let offer = Offer::from_str(request.offer.trim()).map_err(|e| bad_request(format!("not a BOLT12 offer: {e:?}")))?;
+    let payer = peer.clone();
+    let id = blocking(move || {
+        let payments = payer.node.bolt12_payment();
+        match request.amount_msat {
+            Some(amount) => payments.send_using_amount(&offer, amount, None, None, None),
+            None => payments.send(&offer, None, None, None),
+        }
+    })
+    .await?
+    .map_err(bad_request)?;
+    payment_answer(&peer, id, request.wait_secs.unwrap_or(PAY_WAIT_SECONDS)).await
+}
+
+#[derive(Deserialize)]
+struct AsyncRecipientPathsRequest {
+    recipient: String,
+}
+
+async fn async_recipient_paths(
+    State(peers): State<SharedPeers>,
+    Path(name): Path<String>,
+    Json(request): Json<AsyncRecipientPathsRequest>,
+) -> ApiResult {
+    let peer = peer(&peers, &name)?;
+    if request.recipient.is_empty() || request.recipient.len() > 128 {
+        return Err(bad_request("recipient must name the wallet in 1 to 128 characters"));
+    }
+    let paths =
+        blocking(move || peer.node.bolt12_payment().blinded_paths_for_async_recipient(request.recipient.into_bytes())).await?.map_err(bad_request)?;
+    Ok(Json(json!({ "paths": hex::encode(paths.encode()) })))
+}
+
+/// Settled or not after `wait_secs`, the answer says where the payment stands: 200 settled or
+/// pending, 422 failed.
+async fn payment_answer(peer: &Arc<Peer>, id: PaymentId, wait_secs: u64) -> ApiResult {
+    if wait_secs > 0 {
+        let _ = peer.wait_for_payment(&id, wait_secs).await;
+    }
     let payment = peer.node.payment(&id).ok_or_else(|| (StatusCode::INTERNAL_SERVER_ERROR, "the payment was not recorded".to_owned()))?;
     let status = if payment.status == PaymentStatus::Failed { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let body = serde_json::to_value(PaymentInfo::from(&payment)).map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use bitcoin::secp256k1::PublicKey;
 use bitcoin::{BlockHash, Network};
-use ldk_node::config::{Config, EsploraSyncConfig};
+use ldk_node::config::{AsyncPaymentsRole, Config, EsploraSyncConfig};
 use ldk_node::lightning::ln::msgs::SocketAddress;
 use ldk_node::liquidity::LSPS2ServiceConfig;
 use ldk_node::payment::{PaymentDetails, PaymentDirection, PaymentKind, PaymentStatus};
@@ -59,6 +59,20 @@ pub fn hub_lsps2_config() -> LSPS2ServiceConfig {
     }
 }
 
+/// What a peer does for others beyond routing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeerRole {
+    /// hub: sells just-in-time channels (LSPS2), and is its wallets' async payments server: it
+    /// answers payers with a closed wallet's static invoice, and keeps their messages for the wallet
+    /// ("a payment is waiting for you") until it connects.
+    Provider,
+    /// shop and anchor. Paying a closed wallet's static invoice, shop holds its payment itself
+    /// until the wallet asks for it: it is always online. (Asking hub to hold it, LDK Node's async
+    /// payments client role, fails in LDK 0.2.7 when hub is also the wallet's peer: hub refuses a
+    /// forward to an offline peer's channel before it would hold it.)
+    Plain,
+}
+
 /// One peer: its name, where it listens, and the node.
 pub struct Peer {
     pub name: &'static str,
@@ -71,7 +85,7 @@ pub struct Peer {
 impl Peer {
     /// Builds (does not start) a node that keeps its state in `storage_dir` and reads the chain from
     /// `esplora_url`. Blocking: call it off the async workers.
-    pub fn build(name: &'static str, listen: SocketAddr, storage_dir: &Path, esplora_url: &str, lsps2: bool) -> Result<Peer, PeerError> {
+    pub fn build(name: &'static str, listen: SocketAddr, storage_dir: &Path, esplora_url: &str, role: PeerRole) -> Result<Peer, PeerError> {
         let config = Config {
             storage_dir_path: storage_dir.to_string_lossy().into_owned(),
             network: Network::Regtest,
@@ -84,8 +98,13 @@ impl Peer {
         builder.set_listening_addresses(vec![socket_address(listen)]).map_err(|source| PeerError::Build { peer: name, source })?;
         // An alias and a listening address let a node announce channels and forward.
         builder.set_node_alias(name.to_owned()).map_err(|source| PeerError::Build { peer: name, source })?;
-        if lsps2 {
-            builder.set_liquidity_provider_lsps2(hub_lsps2_config());
+        let build_error = |source| PeerError::Build { peer: name, source };
+        match role {
+            PeerRole::Provider => {
+                builder.set_liquidity_provider_lsps2(hub_lsps2_config());
+                builder.set_async_payments_role(Some(AsyncPaymentsRole::Server)).map_err(build_error)?;
+            }
+            PeerRole::Plain => {}
         }
         let node = builder.build().map_err(|source| PeerError::Build { peer: name, source })?;
         Ok(Peer { name, listen, node: Arc::new(node), outcomes: outcome_channel() })

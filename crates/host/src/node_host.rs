@@ -217,6 +217,7 @@ impl NodeHost {
             onchain_fee_cap: FeeCap { percent: start.onchain_fee_percent, floor: Amount::from_sat(start.onchain_fee_floor_sat) },
             trusted_peers: start.trusted_peers.clone(),
             lsp: start.lsp.as_deref().map(str::parse).transpose().map_err(|e| StartError::Node(NodeError::InvalidPeer(e)))?,
+            payment_code_server: start.payment_code_server.clone().filter(|url| !url.trim().is_empty()),
         };
         let platform = BrowserPlatform::new(&start.proxy_url_template);
         let node =

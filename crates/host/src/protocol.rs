@@ -24,6 +24,7 @@ use blixtra_core::node::onchain::{FeeCap, SendAmount};
 use blixtra_core::node::payment::bolt11::{invoice_description, payment_id, SendOptions};
 pub use blixtra_core::node::payment::jit::{JitQuote, ReceivePlan};
 use blixtra_core::node::payment::keysend::Keysend;
+use blixtra_core::node::payment::payment_code::PAYER_WAITS_UP_TO;
 use blixtra_core::node::payment::record::hex;
 use blixtra_core::node::payment::{PaymentDirection, PaymentKind, PaymentRecord, PaymentStatus};
 use blixtra_core::node::platform::Platform;
@@ -105,6 +106,10 @@ pub struct StartNode {
     /// (LSPS2), or none.
     #[serde(default)]
     pub lsp: Option<String>,
+    /// The HTTP address of the server that keeps the wallet's payment code working while it is
+    /// closed (an async payments server), or none.
+    #[serde(default)]
+    pub payment_code_server: Option<String>,
 }
 
 fn default_onchain_fee_percent() -> u8 {
@@ -292,6 +297,8 @@ commands! {
     PlanReceive(PlanReceive) -> ReceivePlan;
     /// An invoice paid through a new channel from the LSP, at most at the fee the person agreed to.
     CreateJitInvoice(CreateJitInvoice) -> JitInvoiceView;
+    /// The wallet's payment code (a BOLT12 offer) that payers can pay while it is closed.
+    PaymentCode(PaymentCode) -> PaymentCodeView;
     /// Checks an invoice without paying it (what the send page shows before confirming).
     CheckInvoice(CheckInvoice) -> InvoiceDetails;
     PayInvoice(PayInvoice) -> PaymentView;
@@ -359,7 +366,9 @@ no_fields!(
     /// The payment history, newest first.
     Payments,
     Metrics,
-    Websites
+    Websites,
+    /// The payment code that works while the wallet is closed.
+    PaymentCode
 );
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -468,6 +477,14 @@ pub struct CreateJitInvoice {
     /// The LSP's fee the person saw and accepted (`ReceivePlan::NewChannel`): a dearer price now is
     /// refused (`LspFault::FeeChanged`), never paid.
     pub agreed_fee_msat: u64,
+}
+
+/// The payment code, and how long a payer's payment to it waits for the closed wallet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentCodeView {
+    /// A BOLT12 offer (`lno1…`).
+    pub offer: String,
+    pub payer_waits_days: u64,
 }
 
 /// An invoice through a new channel, and the fee the LSP will keep of its payment.
@@ -830,6 +847,13 @@ impl Run for CreateJitInvoice {
         let invoice =
             InvoiceView { invoice: invoice.to_string(), payment_id: hex(&payment_id(&invoice)), payment_hash: invoice.payment_hash().to_string() };
         Ok(JitInvoiceView { invoice, quote })
+    }
+}
+
+impl Run for PaymentCode {
+    async fn run<P: Platform>(self, node: &Rc<LightningNode<P>>) -> Result<PaymentCodeView, NodeError> {
+        let offer = node.payment_code().offer().await?;
+        Ok(PaymentCodeView { offer: offer.to_string(), payer_waits_days: PAYER_WAITS_UP_TO.as_secs() / 86_400 })
     }
 }
 

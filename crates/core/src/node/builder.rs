@@ -36,6 +36,7 @@ use super::error::{NodeError, StorageFault};
 use super::fees::FeeEstimates;
 use super::ldk_store::LdkStore;
 use super::logger::NodeLogger;
+use super::payment::payment_code::{PaymentCodeOffers, PaymentCodeReleases};
 use super::platform::{LspClock, Platform};
 use super::signer::WalletSigner;
 use super::types::{
@@ -98,6 +99,9 @@ pub fn user_config() -> UserConfig {
     // wallet must be opened within it to punish that: 2016 blocks (two weeks), not LDK's default of
     // 144 (a day), as a browser wallet stays closed for days. It is the most LDK peers accept.
     config.channel_handshake_config.our_to_self_delay = OUR_TO_SELF_DELAY;
+    // Paying a closed wallet's static invoice, the wallet's own payment waits at its next hop (if
+    // that peer can hold it) rather than in this tab, which may close before the payee opens.
+    config.hold_outbound_htlcs_at_next_hop = true;
     config
 }
 
@@ -144,8 +148,9 @@ pub async fn build<P: Platform>(inputs: BuildInputs<'_, P>) -> Result<Parts<P>, 
         inputs.logger.clone(),
         channel_manager.clone(),
         message_router,
-        channel_manager.clone(),
-        IgnoringMessageHandler {},
+        Rc::new(PaymentCodeOffers::new(channel_manager.clone(), inputs.logger.clone())),
+        // Async payments: leaving static invoices with their server, asking for held payments.
+        Rc::new(PaymentCodeReleases::new(channel_manager.clone())),
         IgnoringMessageHandler {},
         IgnoringMessageHandler {},
     ));

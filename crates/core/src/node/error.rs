@@ -72,12 +72,37 @@ pub enum NodeError {
     /// Buying a channel from the Lightning Service Provider failed.
     #[error("the channel provider: {0}")]
     Lsp(LspFault),
+    /// The payment code that works while the wallet is closed is not there.
+    #[error("the payment code: {0}")]
+    PaymentCode(PaymentCodeFault),
 }
 
 impl From<LspFault> for NodeError {
     fn from(fault: LspFault) -> Self {
         NodeError::Lsp(fault)
     }
+}
+
+/// Why there is no payment code (a BOLT12 offer whose static invoice a server gives payers while the
+/// wallet is closed; see [`crate::node::payment::payment_code`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(tag = "fault", rename_all = "snake_case")]
+pub enum PaymentCodeFault {
+    /// No server for it is set in the settings.
+    #[error("no server for it is set in the settings")]
+    NotSet,
+    #[error("its server could not be reached ({detail})")]
+    ServerUnreachable { detail: String },
+    /// The server answered with an error (its HTTP status and first words).
+    #[error("its server refused ({detail})")]
+    Refused { detail: String },
+    /// The server answered something that is not a set of paths to it.
+    #[error("its server's answer is not valid ({detail})")]
+    BadAnswer { detail: String },
+    /// Set up with the server but not ready yet: the wallet needs a usable channel, and the server
+    /// must have stored the wallet's static invoice (a few seconds once both are online).
+    #[error("it is being set up with its server, which needs a usable channel")]
+    NotReady,
 }
 
 /// What went wrong buying a just-in-time channel from the Lightning Service Provider (LSPS2).

@@ -66,6 +66,7 @@ impl<P: Platform> LightningNode<P> {
         let parts = builder::build(inputs).await?;
         let payments = Payments::open(sealed).await?;
         let (stop_trigger, stop_signal) = oneshot::channel();
+        let platform_now = platform.now();
         let node = Rc::new(Self {
             platform,
             config,
@@ -86,6 +87,8 @@ impl<P: Platform> LightningNode<P> {
             stop_trigger: RefCell::new(Some(stop_trigger)),
             stop_signal: stop_signal.shared(),
             lsp_requests: Default::default(),
+            payment_code_set_up: Cell::new(false),
+            started_at: platform_now,
         });
         node.load_peers().await?;
         let known: Vec<PaymentId> = node.parts.channel_manager.list_recent_payments().iter().map(recent_payment_id).collect();
@@ -99,6 +102,13 @@ impl<P: Platform> LightningNode<P> {
         node.sync_chain().await?;
         node.away_blocks.set(node.parts.channel_manager.current_best_block().height.saturating_sub(last_seen));
         *node.task_ends.borrow_mut() = super::tasks::start(&node);
+        if node.config.payment_code_server.is_some() {
+            // In the background: a server that does not answer delays nothing; `offer` asks again.
+            let setting_up = node.clone();
+            node.platform.spawner().spawn_local(async move {
+                let _ = setting_up.payment_code().set_up().await;
+            });
+        }
         Ok(node)
     }
 

@@ -8,6 +8,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
+use std::time::Duration;
 
 use bitcoin::secp256k1::PublicKey;
 use bitcoin::{Amount, Network};
@@ -50,6 +51,10 @@ pub struct NodeConfig {
     /// The node stays connected to it, and uses its channels before they confirm: it trusts the LSP
     /// not to double-spend its own funding.
     pub lsp: Option<PeerUri>,
+    /// The address of the server that gives payers the wallet's static invoice while the wallet is
+    /// closed and holds their payments (an async payments server, on the devnet hub): the node asks
+    /// it for the paths to it over which the payment code is set up.
+    pub payment_code_server: Option<String>,
 }
 
 /// Where the node stands, for the wallet's status line.
@@ -111,6 +116,10 @@ pub struct LightningNode<P: Platform> {
     pub(super) stop_signal: Shared<oneshot::Receiver<()>>,
     /// Requests to the LSP waiting for its answer.
     pub(super) lsp_requests: LspRequests,
+    /// When the node started (the platform's clock), to tell payments held while it was closed.
+    pub(super) started_at: Duration,
+    /// Whether this start handed LDK the paths to the payment code's server.
+    pub(super) payment_code_set_up: Cell<bool>,
 }
 
 impl<P: Platform> LightningNode<P> {

@@ -70,6 +70,13 @@ impl<P: Platform> LightningNode<P> {
             .connect(&peer.host, peer.port)
             .await
             .map_err(|e| unreachable(PeerFailure::Connect { detail: e.to_string() }))?;
+        if self.stopping.get() {
+            // The node stopped while the socket opened: its peers were disconnected already, and a
+            // connection opened now would live on beside the next node started with the same keys,
+            // which the peer then refuses as a second connection.
+            socket.disconnect_socket();
+            return Err(NodeError::Stopped);
+        }
         let first_bytes =
             self.parts.peer_manager.new_outbound_connection(node_id, socket.clone(), None).map_err(|_| unreachable(PeerFailure::Refused))?;
         socket.send_data(&first_bytes, true);

@@ -21,6 +21,7 @@ use super::chain_sync::ChainSync;
 use super::fees::FeeEstimates;
 use super::ldk_store::LdkStore;
 use super::logger::NodeLogger;
+use super::payment::payment_code::{PaymentCodeOffers, PaymentCodeReleases};
 use super::platform::LspClock;
 use super::signer::WalletSigner;
 use super::spawn::TaskSpawner;
@@ -71,8 +72,8 @@ pub type OnionMessenger<S> = lightning::onion_message::messenger::OnionMessenger
     Rc<Logger>,
     Rc<ChannelManager<S>>,
     Rc<MessageRouter>,
-    Rc<ChannelManager<S>>,
-    IgnoringMessageHandler,
+    Rc<PaymentCodeOffers<S>>,
+    Rc<PaymentCodeReleases<S>>,
     IgnoringMessageHandler,
     IgnoringMessageHandler,
 >;

@@ -12,6 +12,7 @@ use futures::channel::oneshot;
 use lightning::events::bump_transaction::BumpTransactionEvent;
 use lightning::events::{ClosureReason, Event, FundingInfo, PaymentFailureReason, PaymentPurpose, ReplayEvent};
 use lightning::ln::channelmanager::PaymentId;
+use lightning::ln::msgs::SocketAddress;
 use lightning::ln::types::ChannelId;
 use lightning::sign::SpendableOutputDescriptor;
 use lightning::types::payment::{PaymentHash, PaymentPreimage};
@@ -25,7 +26,9 @@ use lightning::{log_error, log_info, log_warn};
 use super::{ChannelCloseReason, InboundDecision, NodeEvent};
 use crate::node::error::{NodeError, PaymentFailure, StorageFault};
 use crate::node::lightning_node::LightningNode;
+use crate::node::net::PeerUri;
 use crate::node::payment::jit::fee_taken_is_agreed;
+use crate::node::payment::payment_code::received_while_away;
 use crate::node::payment::record::hex;
 use crate::node::payment::{Outcome, PaymentKind, PaymentRecord, SentPayment};
 use crate::node::platform::Platform;
@@ -64,7 +67,7 @@ impl<P: Platform> LightningNode<P> {
             }
             Event::PaymentFailed { payment_id, payment_hash, reason } => self.on_payment_failed(payment_id, payment_hash, reason).await,
             Event::SpendableOutputs { outputs, channel_id } => self.on_spendable_outputs(outputs, channel_id).await,
-            Event::ConnectionNeeded { node_id, .. } => self.on_connection_needed(node_id),
+            Event::ConnectionNeeded { node_id, addresses } => self.on_connection_needed(node_id, &addresses),
             Event::BumpTransaction(event) => self.on_bump_transaction(&event).await,
             Event::DiscardFunding { channel_id, funding_info } => self.on_discard_funding(channel_id, funding_info).await,
             // Routing and probing results feed the scorer (the background processor does that);
@@ -205,9 +208,15 @@ impl<P: Platform> LightningNode<P> {
         skimmed_msat: u64,
         purpose: &PaymentPurpose,
     ) -> Result<(), ReplayEvent> {
-        let record =
-            self.payments.on_claimed(payment_hash, amount_msat, skimmed_msat, purpose, self.platform.now()).await.map_err(|e| self.replay(e))?;
-        let event = NodeEvent::PaymentReceived { payment_id: hex(&record.id), payment_hash: hex(&payment_hash), amount_msat };
+        let now = self.platform.now();
+        let while_away = received_while_away(purpose, now.saturating_sub(self.started_at));
+        let record = self.payments.on_claimed(payment_hash, amount_msat, skimmed_msat, purpose, while_away, now).await.map_err(|e| self.replay(e))?;
+        let event = NodeEvent::PaymentReceived {
+            payment_id: hex(&record.id),
+            payment_hash: hex(&payment_hash),
+            amount_msat,
+            while_away: record.received_while_away,
+        };
         self.report_once_manager_written(event, Vec::new(), None);
         Ok(())
     }
@@ -280,11 +289,24 @@ impl<P: Platform> LightningNode<P> {
         })
     }
 
-    fn on_connection_needed(self: &Rc<Self>, node_id: PublicKey) -> Result<(), ReplayEvent> {
-        // Reconnects to known peers run in the background (see `tasks`); an unknown one has no address here.
-        if !self.peers.borrow().contains_key(&node_id) {
-            log_info!(self.parts.logger, "LDK wants a connection to {node_id}, whose address the wallet does not know");
+    /// LDK holds an onion message for a node the wallet is not connected to (a payer asked to
+    /// release a payment held for the wallet's payment code, whose reply goes to the payer): dials
+    /// it at the first address LDK knows, not remembered as a peer; the message leaves once the
+    /// handshake is done. Known peers are the reconnect loop's (see `tasks`).
+    fn on_connection_needed(self: &Rc<Self>, node_id: PublicKey, addresses: &[SocketAddress]) -> Result<(), ReplayEvent> {
+        if self.peers.borrow().contains_key(&node_id) {
+            return Ok(());
         }
+        let Some(peer) = addresses.iter().find_map(|address| peer_at(node_id, address)) else {
+            log_info!(self.parts.logger, "LDK wants a connection to {node_id}, whose address the wallet does not know");
+            return Ok(());
+        };
+        let node = self.clone();
+        self.platform.spawner().spawn_local(async move {
+            if let Err(e) = node.connect_unremembered(&peer).await {
+                log_warn!(node.parts.logger, "a message for {peer} waits: {e}");
+            }
+        });
         Ok(())
     }
 
@@ -320,4 +342,15 @@ fn lsp_channel_config() -> ChannelConfigOverrides {
         }),
         update_overrides: Some(ChannelConfigUpdate { accept_underpaying_htlcs: Some(true), ..Default::default() }),
     }
+}
+
+/// Where to dial `node_id` at `address`, if it is one the proxy can reach (not a Tor address).
+fn peer_at(node_id: PublicKey, address: &SocketAddress) -> Option<PeerUri> {
+    let (host, port) = match address {
+        SocketAddress::TcpIpV4 { addr, port } => (std::net::Ipv4Addr::from(*addr).to_string(), *port),
+        SocketAddress::TcpIpV6 { addr, port } => (std::net::Ipv6Addr::from(*addr).to_string(), *port),
+        SocketAddress::Hostname { hostname, port } => (hostname.to_string(), *port),
+        SocketAddress::OnionV2(_) | SocketAddress::OnionV3 { .. } => return None,
+    };
+    Some(PeerUri { node_id, host, port })
 }

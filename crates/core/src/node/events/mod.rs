@@ -39,6 +39,9 @@ pub enum NodeEvent {
         payment_id: String,
         payment_hash: String,
         amount_msat: u64,
+        /// Paid to the payment code while the wallet was closed, and claimed as it opened.
+        #[serde(default)]
+        while_away: bool,
     },
     PaymentSent {
         payment_id: String,

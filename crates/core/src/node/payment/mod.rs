@@ -1,14 +1,16 @@
 //! Payments: the history ([`PaymentStore`], records by id and kind), the steps every kind shares
 //! ([`Payments`]: record before sending, settle or fail as LDK reports, reconcile after a restart),
 //! and one handler per kind, each handed out by the node: [`bolt11::Bolt11Payments`],
-//! [`keysend::KeysendPayments`], [`jit::JitPayments`] (receiving through a new channel from an LSP)
-//! and [`onchain::OnchainPayments`] (BOLT12 and LNURL find their room here). What every Lightning send checks first (storage, room in the
+//! [`keysend::KeysendPayments`], [`jit::JitPayments`] (receiving through a new channel from an LSP),
+//! [`payment_code::PaymentCodes`] (being paid while the wallet is closed) and
+//! [`onchain::OnchainPayments`] (paying BOLT12 offers and LNURL find their room here). What every Lightning send checks first (storage, room in the
 //! channels) and how a fee is estimated are here too.
 
 pub mod bolt11;
 pub mod jit;
 pub mod keysend;
 pub mod onchain;
+pub mod payment_code;
 pub mod record;
 pub mod store;
 
@@ -205,6 +207,7 @@ impl<S: KvStore> Payments<S> {
         amount_msat: u64,
         skimmed_msat: u64,
         purpose: &PaymentPurpose,
+        received_while_away: bool,
         now: Duration,
     ) -> Result<PaymentRecord, NodeError> {
         let id = PaymentRecord::id_of_hash(hash);
@@ -218,6 +221,7 @@ impl<S: KvStore> Payments<S> {
         }
         record.status = PaymentStatus::Succeeded;
         record.amount_msat = Some(amount_msat);
+        record.received_while_away |= received_while_away;
         record.updated_at_secs = now.as_secs();
         self.store.upsert(&record).await?;
         Ok(record)

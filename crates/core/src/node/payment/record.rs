@@ -143,6 +143,10 @@ pub struct PaymentRecord {
     pub description: Option<String>,
     pub created_at_secs: u64,
     pub updated_at_secs: u64,
+    /// Paid to the payment code while the wallet was closed, held for it, and claimed as it opened
+    /// ([`super::payment_code::received_while_away`]).
+    #[serde(default)]
+    pub received_while_away: bool,
 }
 
 impl PaymentRecord {
@@ -159,6 +163,7 @@ impl PaymentRecord {
             description: None,
             created_at_secs: now.as_secs(),
             updated_at_secs: now.as_secs(),
+            received_while_away: false,
         }
     }
 
@@ -213,6 +218,7 @@ pub fn decode(bytes: &[u8]) -> Option<(PaymentRecord, RecordFormat)> {
         description: old.description,
         created_at_secs: old.created_at_secs,
         updated_at_secs: old.updated_at_secs,
+        received_while_away: false,
     };
     Some((record, RecordFormat::WithoutKind))
 }
