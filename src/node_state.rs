@@ -181,6 +181,21 @@ mod tests {
     }
 
     #[test]
+    fn payments_received_while_away_add_up_for_the_home_page() {
+        let mut state = NodeState::default();
+        let received = |amount_msat, while_away| NodeEvent::PaymentReceived {
+            payment_id: "ab".repeat(32),
+            payment_hash: "ab".repeat(32),
+            amount_msat,
+            while_away,
+        };
+        assert!(state.apply_event(&received(20_000_000, true)));
+        state.apply_event(&received(5_000_000, false));
+        state.apply_event(&received(1_000_000, true));
+        assert_eq!(state.received_while_away_msat, 21_000_000, "the one paid while open is not counted");
+    }
+
+    #[test]
     fn the_total_adds_chain_and_channels_in_whole_sats() {
         let balances = BalancesView { onchain_confirmed_sat: 1_000, onchain_pending_sat: 500, lightning_msat: 20_999, lightning_reserve_msat: 0 };
         assert_eq!(balances.total_sat(), 1_520);

@@ -7,8 +7,8 @@ use blixtra_core::node::events::{ChannelCloseReason, NodeEvent};
 use blixtra_core::node::payment::{PaymentDirection, PaymentStatus};
 use blixtra_core::store::sealed::StoreWrites;
 use blixtra_host::protocol::{
-    BalancesView, Call, Caller, ChannelState, ChannelView, Command, FromNode, JitQuote, Metrics, NodeMetrics, OpenChannel, PayInvoice,
-    PaymentKindView, PaymentView, PlanReceive, ReceivePlan, StartError, SyncChain, Synced, ToNode, PROTOCOL_VERSION,
+    BalancesView, Call, Caller, ChannelState, ChannelView, Command, FromNode, JitQuote, Metrics, NodeMetrics, OpenChannel, PayInvoice, PaymentCode,
+    PaymentCodeView, PaymentKindView, PaymentView, PlanReceive, ReceivePlan, StartError, SyncChain, Synced, ToNode, PROTOCOL_VERSION,
 };
 use serde_json::json;
 
@@ -57,6 +57,9 @@ fn requests_and_replies_survive_json() {
     round_trip(FromNode::Event { event: NodeEvent::PeerConnected { node_id } });
     round_trip(FromNode::Event { event: NodeEvent::PeerDisconnected { node_id, reason: "closed by the other side".into() } });
     round_trip(FromNode::Event { event: NodeEvent::Synced { height: 101 } });
+    round_trip(FromNode::Event {
+        event: NodeEvent::PaymentReceived { payment_id: "ab".repeat(32), payment_hash: "ab".repeat(32), amount_msat: 20_000_000, while_away: true },
+    });
 }
 
 #[test]
@@ -79,6 +82,8 @@ fn every_answer_reads_back_as_its_calls_type() {
     let quote = JitQuote { lsp, amount_msat: 50_000_000, fee_msat: 2_000_000, min_payment_msat: 1, max_payment_msat: 2, valid_until_secs: 3 };
     assert_eq!(answered::<PlanReceive>(ReceivePlan::NewChannel(quote.clone())), ReceivePlan::NewChannel(quote));
     assert_eq!(answered::<PlanReceive>(ReceivePlan::Direct { inbound_msat: 7 }), ReceivePlan::Direct { inbound_msat: 7 });
+    let code = PaymentCodeView { offer: "lno1qgsq".to_owned(), payer_waits_days: 7 };
+    assert_eq!(answered::<PaymentCode>(code.clone()), code);
     let payment = PaymentView {
         id: "ab".repeat(32),
         kind: PaymentKindView::Bolt11,

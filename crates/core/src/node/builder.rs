@@ -36,7 +36,7 @@ use super::error::{NodeError, StorageFault};
 use super::fees::FeeEstimates;
 use super::ldk_store::LdkStore;
 use super::logger::NodeLogger;
-use super::payment::payment_code::{PaymentCodeOffers, PaymentCodeReleases};
+use super::payment_code_handlers::{PaymentCodeOffers, PaymentCodeReleases};
 use super::platform::{LspClock, Platform};
 use super::signer::WalletSigner;
 use super::types::{

@@ -24,6 +24,7 @@ pub mod lsp_requests;
 pub mod net;
 pub mod onchain;
 pub mod payment;
+pub mod payment_code_handlers;
 mod peers;
 pub mod platform;
 pub mod signer;

@@ -21,7 +21,7 @@ use super::chain_sync::ChainSync;
 use super::fees::FeeEstimates;
 use super::ldk_store::LdkStore;
 use super::logger::NodeLogger;
-use super::payment::payment_code::{PaymentCodeOffers, PaymentCodeReleases};
+use super::payment_code_handlers::{PaymentCodeOffers, PaymentCodeReleases};
 use super::platform::LspClock;
 use super::signer::WalletSigner;
 use super::spawn::TaskSpawner;
@@ -72,8 +72,8 @@ pub type OnionMessenger<S> = lightning::onion_message::messenger::OnionMessenger
     Rc<Logger>,
     Rc<ChannelManager<S>>,
     Rc<MessageRouter>,
-    Rc<PaymentCodeOffers<S>>,
-    Rc<PaymentCodeReleases<S>>,
+    Rc<PaymentCodeOffers<Rc<ChannelManager<S>>>>,
+    Rc<PaymentCodeReleases<Rc<ChannelManager<S>>>>,
     IgnoringMessageHandler,
     IgnoringMessageHandler,
 >;
