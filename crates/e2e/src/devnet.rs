@@ -49,6 +49,12 @@ impl DevnetControl {
         self.post("/devnet/nodes/shop/pay", json!({ "invoice": invoice })).await
     }
 
+    /// Has shop pay `amount_msat` to a BOLT12 offer (a wallet's payment code); returns the payment
+    /// as it stands after `wait_secs` (pending while the wallet is closed).
+    pub async fn shop_pays_offer(&self, offer: &str, amount_msat: u64, wait_secs: u64) -> Result<Value> {
+        self.post("/devnet/nodes/shop/pay_offer", json!({ "offer": offer, "amount_msat": amount_msat, "wait_secs": wait_secs })).await
+    }
+
     /// Returns `devnet.json`: the network, Esplora URL, proxy template, control URL and the peers.
     pub async fn config(&self) -> Result<Value> {
         self.get("/devnet.json").await
