@@ -177,6 +177,7 @@ mod tests {
             description: None,
             created_at_secs: created,
             updated_at_secs: created,
+            received_while_away: false,
         }
     }
 

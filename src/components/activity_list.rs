@@ -29,6 +29,7 @@ fn ActivityItem(payment: PaymentView) -> impl IntoView {
         PaymentDirection::Outbound => ("−", "out"),
     };
     let what = payment.description.clone().unwrap_or_else(|| match payment.direction {
+        PaymentDirection::Inbound if payment.received_while_away => t!("Received while you were away", "Mottaget medan du var borta").to_owned(),
         PaymentDirection::Inbound => t!("Received", "Mottaget").to_owned(),
         PaymentDirection::Outbound => t!("Sent", "Skickat").to_owned(),
     });

@@ -271,6 +271,10 @@ async fn paid_while_closed(ui: &Ui, config: &Config, devnet: &DevnetControl) -> 
         shown.contains("3\u{202f}000 sats")
     })
     .await?;
+    ui.wait_for_text("[data-testid=activity]", "the payment in the history", config.network_wait, |shown| {
+        shown.contains("Received while you were away")
+    })
+    .await?;
     ui.screenshot_all_widths("home-received-while-away").await
 }
 

@@ -664,6 +664,9 @@ pub struct PaymentView {
     pub description: Option<String>,
     pub created_at_secs: u64,
     pub updated_at_secs: u64,
+    /// Paid to the payment code while the wallet was closed.
+    #[serde(default)]
+    pub received_while_away: bool,
 }
 
 impl From<&PaymentRecord> for PaymentView {
@@ -694,6 +697,7 @@ impl From<&PaymentRecord> for PaymentView {
             description: record.description.clone(),
             created_at_secs: record.created_at_secs,
             updated_at_secs: record.updated_at_secs,
+            received_while_away: record.received_while_away,
         }
     }
 }

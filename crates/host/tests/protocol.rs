@@ -98,6 +98,7 @@ fn every_answer_reads_back_as_its_calls_type() {
         description: Some("coffee".into()),
         created_at_secs: 1,
         updated_at_secs: 2,
+        received_while_away: false,
     };
     assert_eq!(answered::<PayInvoice>(payment.clone()), payment);
     answered::<blixtra_host::protocol::CloseChannel>(());

@@ -269,6 +269,7 @@ fn paid(status: PaymentStatus, preimage: Option<&str>) -> PaymentView {
         description: None,
         created_at_secs: 1,
         updated_at_secs: 2,
+        received_while_away: false,
     }
 }
 
