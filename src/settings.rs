@@ -239,6 +239,12 @@ mod tests {
         );
         assert_eq!(Settings { max_fee_percent: 101, ..base.clone() }.validate(), Err(SettingsError::FeePercent));
         assert_eq!(Settings { max_channel_sat: 10_000, ..base.clone() }.validate(), Err(SettingsError::ChannelSize));
+        assert_eq!(Settings { payment_code_server: "hub.example/paths".into(), ..base.clone() }.validate(), Err(SettingsError::PaymentCodeServer));
+        assert_eq!(
+            Settings { payment_code_server: " https://hub.example/paths ".into(), ..base.clone() }.payment_code_server().as_deref(),
+            Some("https://hub.example/paths")
+        );
+        assert_eq!(Settings { payment_code_server: "  ".into(), ..base.clone() }.payment_code_server(), None);
         assert_eq!(Settings { lsp: "hub.example:9735".into(), ..base.clone() }.validate(), Err(SettingsError::Lsp));
         let hub = "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798@127.0.0.1:9735";
         let lsp = Settings { lsp: format!(" {hub} "), ..base.clone() };
