@@ -10,7 +10,7 @@
 //! - `POST /devnet/nodes/{name}/async_recipient_paths` `{recipient}` → `{paths}`: the blinded paths
 //!   (hex, LDK's encoding of `Vec<BlindedMessagePath>`) over which the wallet `recipient` (any name
 //!   the wallet gives itself; its node id) leaves its static invoices with the node, an async
-//!   payments server (hub). Given once per wallet: each answer is a new set.
+//!   payments server (hub). Each answer is a new set; LDK keeps the codes it built with earlier ones.
 //! - `POST /devnet/nodes/{name}/channels` `{node: "id@host:port", amount_sat, push_msat?, announce?}` → `{user_channel_id}`.
 //! - `POST /devnet/nodes/{name}/channels/close` `{user_channel_id, counterparty_node_id, force?}`.
 //! - `POST /devnet/nodes/{name}/address` → a fresh on-chain address of the node.

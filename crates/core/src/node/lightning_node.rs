@@ -52,8 +52,8 @@ pub struct NodeConfig {
     /// not to double-spend its own funding.
     pub lsp: Option<PeerUri>,
     /// The address of the server that gives payers the wallet's static invoice while the wallet is
-    /// closed and holds their payments (an async payments server, on the devnet hub): the node asks
-    /// it for the paths to it over which the payment code is set up.
+    /// closed and keeps their notes for it (an async payments server, on the devnet hub): the node
+    /// asks it for the paths to it over which the payment code is set up.
     pub payment_code_server: Option<String>,
 }
 

@@ -60,7 +60,8 @@ impl<CM: Deref<Target: AChannelManager>> OffersMessageHandler for PaymentCodeOff
     }
 }
 
-/// The most notes of held payments kept while the channels come back (more wait for the next start).
+/// The most notes of held payments kept while the channels come back; more are dropped (their
+/// payers wait on, up to a week), as are these if the wallet closes before its channels are back.
 const MAX_WAITING_RELEASES: usize = 64;
 
 /// The channel manager's async payments handling, but a payment held for the wallet is asked for
