@@ -34,6 +34,8 @@ const PASSPHRASE: &str = "benchmark passphrase, not a secret";
 const AMOUNT_MSAT: u64 = 1_000;
 /// The first payment, through the UI: 21,000 sats to shop.
 const COFFEE_MSAT: u64 = 21_000_000;
+/// What shop pays a closed wallet's payment code: less than hub's side of a new channel after a coffee.
+const HELD_PAYMENT_MSAT: u64 = 3_000_000;
 /// The routing fee a payment may take: far above the devnet's 1 sat + 0.0001% through hub.
 const MAX_FEE_MSAT: u64 = 10_000;
 
@@ -109,6 +111,14 @@ pub async fn run(config: &BenchConfig) -> Result<Value> {
     let _ = browser.quit().await;
     let restore = restore?;
 
+    let browser = Browser::start(&options).await?;
+    let receive_without_channels = without_channels(&devnet, &server.url, &browser).await;
+    if receive_without_channels.is_err() {
+        print_console(&browser).await;
+    }
+    let _ = browser.quit().await;
+    let receive_without_channels = receive_without_channels?;
+
     let extension = extension::run(&config.extension, &devnet).await?;
 
     let anchor = json!({
@@ -116,7 +126,7 @@ pub async fn run(config: &BenchConfig) -> Result<Value> {
         "to_hub": devnet.bench_pay("anchor", "hub", config.counts.payments, AMOUNT_MSAT).await?,
         "to_shop": devnet.bench_pay("anchor", "shop", config.counts.payments, AMOUNT_MSAT).await?,
     });
-    Ok(report::assemble(&sizes, &wallet, &restore, &anchor, &extension, config.counts.payments))
+    Ok(report::assemble(&sizes, &wallet, &restore, &anchor, &extension, &receive_without_channels, config.counts.payments))
 }
 
 /// A seed for the kill harness's delays that differs from run to run.
@@ -319,4 +329,54 @@ async fn fresh_restore(devnet: &DevnetControl, base_url: &str, browser: &Browser
     let submitted = mark_after(&timings, "blixtra:restore-submitted", 0.0);
     let started = mark_after(&timings, "blixtra:node-started", 0.0);
     Ok(json!({ "ms": submitted.zip(started).map(|(a, b)| stats::round(b - a)), "requests": requests }))
+}
+
+/// A new wallet in a new profile, with no coins and no channel, as a newcomer starts: the time from
+/// shop's payment of a Receive invoice to "received" (hub opens the channel, then forwards), and,
+/// with that channel, the time from the unlock to "received while you were away" for a payment shop
+/// made to the payment code while the wallet was closed. Both through the UI, so each includes up
+/// to one WebDriver poll (50 ms).
+async fn without_channels(devnet: &DevnetControl, base_url: &str, browser: &Browser) -> Result<Value> {
+    let ui = ui_for(browser, base_url);
+    ui.open("/").await?;
+    ui.element("[data-testid=start-create]").await?;
+    steps::create_wallet(&ui, PASSPHRASE).await?;
+    ui.wait_for_path("/home").await?;
+    ui.wait_for_text("[data-testid=total-balance]", "the node running", NETWORK_WAIT, |shown| shown.chars().any(|c| c.is_ascii_digit())).await?;
+    ui.click("[data-testid=nav-receive]").await?;
+    ui.fill("#receive-amount", "50000").await?;
+    ui.click("[data-testid=create-invoice]").await?;
+    ui.click_within("[data-testid=jit-accept]", NETWORK_WAIT).await?;
+    let invoice = ui.element_within("[data-testid=invoice]", NETWORK_WAIT).await?.text().await.map_err(Error::webdriver("reading the invoice"))?;
+    let paid = std::time::Instant::now();
+    let paying = devnet.shop_pays(&invoice);
+    let (paying, received) = tokio::join!(paying, ui.element_within("[data-testid=received]", NETWORK_WAIT));
+    let jit_receive_ms = paid.elapsed().as_secs_f64() * 1000.0;
+    paying?;
+    received?;
+
+    // Room for hub to pay the wallet: its side of the new channel is little more than its margin.
+    let invoice = devnet.shop_invoice(COFFEE_MSAT, "coffee").await?;
+    ui.click("[data-testid=nav-send]").await?;
+    steps::pay_invoice(&ui, &invoice, NETWORK_WAIT).await?;
+    ui.click("[data-testid=nav-receive]").await?;
+    let deadline = std::time::Instant::now() + NETWORK_WAIT;
+    let code = loop {
+        ui.click("[data-testid=show-payment-code]").await?;
+        if let Ok(code) = ui.element_within("[data-testid=payment-code]", Duration::from_secs(2)).await {
+            break code.text().await.map_err(Error::webdriver("reading the payment code"))?;
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(steps::unexpected("a payment code within the network wait", "none"));
+        }
+    };
+    ui.reload().await?;
+    ui.wait_for_path("/unlock").await?;
+    devnet.shop_pays_offer(&code, HELD_PAYMENT_MSAT, 5).await?;
+    ui.fill("#passphrase", PASSPHRASE).await?;
+    let unlocked = std::time::Instant::now();
+    ui.click("[data-testid=unlock]").await?;
+    ui.element_within("[data-testid=received-while-away]", NETWORK_WAIT).await?;
+    let held_ms = unlocked.elapsed().as_secs_f64() * 1000.0;
+    Ok(json!({ "jit_receive_ms": stats::round(jit_receive_ms), "held_payment_after_unlock_ms": stats::round(held_ms) }))
 }
