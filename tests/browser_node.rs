@@ -795,8 +795,9 @@ async fn a_wallet_without_channels_receives_through_a_channel_from_its_lsp() {
 }
 
 /// A wallet with a channel to hub hands out its payment code, is closed, and is paid to it: hub
-/// gives shop the wallet's static invoice and holds shop's payment until the wallet opens again and
-/// claims it. A server that is not there, or answers something else, is said so.
+/// gives shop the wallet's static invoice and keeps shop's note for the wallet; shop holds its
+/// payment until the wallet opens again, asks for it and claims it. A server that is not there,
+/// refuses, or answers something else, is said so.
 #[wasm_bindgen_test]
 async fn a_closed_wallet_is_paid_to_its_payment_code_when_it_opens() {
     let devnet = devnet().await;
@@ -806,7 +807,7 @@ async fn a_closed_wallet_is_paid_to_its_payment_code_when_it_opens() {
     let vault = Vault::create(IdbStore::open(&name).await.expect("open"), &phrase, PASSPHRASE).await.expect("a vault");
     let hub = Some(devnet.hub.clone());
 
-    // Servers that cannot give paths: nothing listens, or the answer is not paths.
+    // Servers that cannot give paths: nothing listens, a refusal, an answer that is not paths.
     let node = start_with_payment_code(&devnet, &keys, &vault, None, hub.clone(), Some("http://127.0.0.1:9/paths")).await;
     let unreachable = node.payment_code().offer().await.expect_err("nobody answers there");
     assert!(matches!(unreachable, NodeError::PaymentCode(PaymentCodeFault::ServerUnreachable { .. })), "{unreachable:?}");
@@ -834,23 +835,23 @@ async fn a_closed_wallet_is_paid_to_its_payment_code_when_it_opens() {
 
     let vault = reopen(vault, &name).await;
     let node = start_with_payment_code(&devnet, &keys, &vault, None, hub.clone(), Some(&devnet.payment_code_server)).await;
-    let code = RefCell::new(None);
+    let mut code = None;
     for _ in 0..300 {
         match node.payment_code().offer().await {
             Ok(offer) => {
-                *code.borrow_mut() = Some(offer);
+                code = Some(offer);
                 break;
             }
             Err(NodeError::PaymentCode(PaymentCodeFault::NotReady)) => TimeoutFuture::new(200).await,
             Err(e) => panic!("the payment code: {e}"),
         }
     }
-    let code = code.into_inner().expect("a payment code within 60 s of the start");
+    let code = code.expect("a payment code within 60 s of the start");
     assert!(!code.paths().is_empty(), "asked through paths to hub, which answers for the closed wallet");
     node.stop().await;
     drop(node);
 
-    // Closed: shop pays the code, and its payment waits at hub.
+    // Closed: shop pays the code and holds its payment; hub keeps the note for the wallet.
     let sent = control("nodes/shop/pay_offer", json!({ "offer": code.to_string(), "amount_msat": 20_000_000, "wait_secs": 5 })).await;
     assert_eq!(sent["status"], "pending", "held for the closed wallet: {sent}");
 
