@@ -604,6 +604,10 @@ fn lsp(fault: &LspFault) -> String {
                 format!("Kanalleverantörens avgift på {fee} skulle ta allt: be om mer.")
             )
         }
+        LspFault::DelayTooShort { max_blocks, ours } => t!(
+            format!("The channel provider lets a wallet ask it to wait only {max_blocks} blocks after it closes a channel on its own; Blixtra asks {ours}, so that a wallet closed for days can still stop a cheat. Choose another provider."),
+            format!("Kanalleverantören låter en plånbok be den vänta bara {max_blocks} block efter att den stängt en kanal på egen hand; Blixtra ber om {ours}, så att en plånbok som varit stängd i dagar ändå kan stoppa fusk. Välj en annan leverantör.")
+        ),
         LspFault::FeeChanged { agreed_msat, asked_msat } => {
             let (agreed, asked) = (sats(agreed_msat.div_ceil(1000)), sats(asked_msat.div_ceil(1000)));
             t!(

@@ -93,3 +93,16 @@ fn a_payment_is_claimed_short_only_of_the_fee_agreed() {
     assert!(!fee_taken_is_agreed(None, 1));
     assert!(fee_taken_is_agreed(None, 0));
 }
+
+#[test]
+fn an_offer_that_allows_a_shorter_delay_than_the_wallet_asks_is_not_taken() {
+    // The wallet asks every peer to wait 2016 blocks after a force close of its own.
+    let short = LSPS2OpeningFeeParams { max_client_to_self_delay: 144, ..offer(1_000_000, 0, (10_000_000, 100_000_000), HOUR) };
+    let long = offer(2_000_000, 0, (10_000_000, 100_000_000), HOUR);
+    assert_eq!(
+        choose_offer(lsp(), std::slice::from_ref(&short), 50_000_000, NOW).unwrap_err(),
+        LspFault::DelayTooShort { max_blocks: 144, ours: 2016 }
+    );
+    let (quote, terms) = choose_offer(lsp(), &[short, long.clone()], 50_000_000, NOW).expect("the offer that allows 2016 blocks");
+    assert_eq!((quote.fee_msat, terms), (2_000_000, long), "the cheaper offer cannot open the channel the wallet asks for");
+}

@@ -127,6 +127,10 @@ pub enum LspFault {
     #[error("its fee of {fee_msat} msat would take all of the {amount_msat} msat")]
     FeeAboveAmount { fee_msat: u64, amount_msat: u64 },
     /// Its price rose since the person agreed to one: nothing was bought.
+    /// It lets a client make it wait at most `max_blocks` after a force close of its own, less than
+    /// the wallet asks of every peer (`ours`, so that a closed browser has time to punish a cheat).
+    #[error("it allows the wallet to ask for at most {max_blocks} blocks after a force close, not {ours}")]
+    DelayTooShort { max_blocks: u32, ours: u32 },
     #[error("its fee is now {asked_msat} msat, not the {agreed_msat} msat agreed")]
     FeeChanged { agreed_msat: u64, asked_msat: u64 },
     #[error("its answer is not valid ({detail})")]

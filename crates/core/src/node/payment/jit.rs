@@ -20,6 +20,7 @@ use lightning_liquidity::lsps2::utils::compute_opening_fee;
 use serde::{Deserialize, Serialize};
 
 use super::{storage_writes, PaymentDirection, PaymentKind, PaymentRecord};
+use crate::node::builder::OUR_TO_SELF_DELAY;
 use crate::node::error::{InvoiceProblem, LspFault, NodeError};
 use crate::node::lightning_node::LightningNode;
 use crate::node::platform::Platform;
@@ -165,6 +166,14 @@ pub fn choose_offer(
     let valid: Vec<&LSPS2OpeningFeeParams> = menu.iter().filter(|offer| valid_until(offer) >= (now + MIN_OFFER_VALIDITY).as_secs()).collect();
     if valid.is_empty() {
         return Err(LspFault::NoValidOffer);
+    }
+    // The wallet asks the LSP to wait OUR_TO_SELF_DELAY blocks after a force close of its own; an
+    // offer that allows less would fail when the LSP opens the channel, the payment with it.
+    let ours = u32::from(OUR_TO_SELF_DELAY);
+    let valid: Vec<&LSPS2OpeningFeeParams> = valid.into_iter().filter(|offer| offer.max_client_to_self_delay >= ours).collect();
+    if valid.is_empty() {
+        let max_blocks = menu.iter().map(|o| o.max_client_to_self_delay).max().unwrap_or(0);
+        return Err(LspFault::DelayTooShort { max_blocks, ours });
     }
     let cheapest = valid
         .iter()
