@@ -6,7 +6,6 @@
 
 use blixtra_core::node::net::PeerUri;
 use blixtra_core::node::onchain::FeeCap;
-
 use gloo_storage::{LocalStorage, Storage};
 use lightning::bitcoin::Network;
 use serde::{Deserialize, Serialize};

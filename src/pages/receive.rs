@@ -2,8 +2,8 @@
 //! that turns into "received" the moment the payment arrives; or an on-chain address. An amount
 //! the channels have no room for is received through a new channel from the channel provider
 //! (LSPS2): its fee is shown first, and the invoice is made only once the person accepts it.
-//! A payment code (a BOLT12 offer) works while Blixtra is closed: its server keeps the payment for
-//! the wallet until it opens.
+//! A payment code (a BOLT12 offer) works while Blixtra is closed: its server answers payers for the
+//! wallet, and a payer's wallet keeps the payment until Blixtra opens and asks for it.
 
 use blixtra_core::node::error::LspFault;
 use blixtra_core::node::NodeError;
