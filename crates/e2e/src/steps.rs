@@ -92,6 +92,22 @@ pub async fn pay_invoice(ui: &Ui, invoice: &str, network_wait: Duration) -> Resu
     ui.screenshot_all_widths("send-paid").await
 }
 
+/// Shows the payment code on the receive page (already shown) and returns it. The code is set up
+/// with its server in the background after the node starts: asked too soon, the page says so, and
+/// it is asked again until `network_wait` has passed.
+pub async fn show_payment_code(ui: &Ui, network_wait: Duration) -> Result<String> {
+    let deadline = std::time::Instant::now() + network_wait;
+    loop {
+        ui.click("[data-testid=show-payment-code]").await?;
+        if let Ok(code) = ui.element_within("[data-testid=payment-code]", Duration::from_secs(2)).await {
+            return code.text().await.map_err(Error::webdriver("reading the payment code"));
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(unexpected("a payment code within the network wait", "none"));
+        }
+    }
+}
+
 pub fn unexpected(what: &str, detail: &str) -> Error {
     Error::Unexpected { what: what.to_owned(), detail: detail.to_owned() }
 }

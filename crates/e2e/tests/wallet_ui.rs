@@ -242,17 +242,7 @@ async fn first_receive_through_a_new_channel(kind: BrowserKind) -> Result<()> {
 /// the home page says what arrived while it was away.
 async fn paid_while_closed(ui: &Ui, config: &Config, devnet: &DevnetControl) -> Result<()> {
     ui.click("[data-testid=nav-receive]").await?;
-    // The code is set up with hub in the background after the start: asked too soon, the page says so.
-    let deadline = std::time::Instant::now() + config.network_wait;
-    let code = loop {
-        ui.click("[data-testid=show-payment-code]").await?;
-        if let Ok(code) = ui.element_within("[data-testid=payment-code]", Duration::from_secs(2)).await {
-            break code.text().await.map_err(Error::webdriver("reading the payment code"))?;
-        }
-        if std::time::Instant::now() > deadline {
-            return Err(unexpected("a payment code within the network wait", "none"));
-        }
-    };
+    let code = steps::show_payment_code(ui, config.network_wait).await?;
     if !code.starts_with("lno1") {
         return Err(unexpected("a BOLT12 offer (lno1…)", &code));
     }

@@ -360,16 +360,7 @@ async fn without_channels(devnet: &DevnetControl, base_url: &str, browser: &Brow
     ui.click("[data-testid=nav-send]").await?;
     steps::pay_invoice(&ui, &invoice, NETWORK_WAIT).await?;
     ui.click("[data-testid=nav-receive]").await?;
-    let deadline = std::time::Instant::now() + NETWORK_WAIT;
-    let code = loop {
-        ui.click("[data-testid=show-payment-code]").await?;
-        if let Ok(code) = ui.element_within("[data-testid=payment-code]", Duration::from_secs(2)).await {
-            break code.text().await.map_err(Error::webdriver("reading the payment code"))?;
-        }
-        if std::time::Instant::now() > deadline {
-            return Err(steps::unexpected("a payment code within the network wait", "none"));
-        }
-    };
+    let code = steps::show_payment_code(&ui, NETWORK_WAIT).await?;
     ui.reload().await?;
     ui.wait_for_path("/unlock").await?;
     devnet.shop_pays_offer(&code, HELD_PAYMENT_MSAT, 5).await?;
