@@ -2,6 +2,7 @@
 //! answered or announced. A plain type, updated from the protocol's answers and events and tested
 //! natively; the app keeps one in a signal.
 
+use blixtra_core::node::channel_recovery::RecoveryProgress;
 use blixtra_core::node::error::{ChainFault, PaymentFailure, StorageFault};
 use blixtra_core::node::events::{ChannelCloseReason, InboundDecision, NodeEvent};
 use blixtra_core::node::payment::{PaymentDirection, PaymentStatus};
@@ -58,6 +59,8 @@ pub struct NodeState {
     pub storage_failing: Option<StorageFault>,
     /// What was paid to the payment code while the wallet was closed, claimed since it opened.
     pub received_while_away_msat: u64,
+    /// A restored wallet's search for its lost channels' funds, while it runs or once it found some.
+    pub channel_recovery: Option<RecoveryProgress>,
 }
 
 /// The wallet was closed for long enough that its channels were, or nearly were, at risk.
@@ -78,6 +81,7 @@ impl NodeState {
         self.closed_safely_blocks = status.closed_safely_blocks;
         self.away_blocks = status.away_blocks;
         self.chain_fault = status.chain_fault;
+        self.channel_recovery = status.channel_recovery;
     }
 
     /// Whether to warn that the wallet stayed closed too long, or nearly.

@@ -79,9 +79,17 @@ impl Wallet {
         )
     }
 
-    /// Creates the vault and leaves it unlocked.
+    /// Creates the vault for a new phrase and leaves it unlocked.
     pub async fn create(&self, phrase: &RecoveryPhrase, passphrase: &str) -> Result<(), VaultError> {
         let vault = Vault::create(self.inner.store.clone(), phrase, passphrase).await?;
+        *self.inner.vault.borrow_mut() = Some(vault);
+        Ok(())
+    }
+
+    /// Creates the vault for a phrase made before (its node will look for the funds of the channels
+    /// it had) and leaves it unlocked.
+    pub async fn restore(&self, phrase: &RecoveryPhrase, passphrase: &str) -> Result<(), VaultError> {
+        let vault = Vault::restore(self.inner.store.clone(), phrase, passphrase).await?;
         *self.inner.vault.borrow_mut() = Some(vault);
         Ok(())
     }

@@ -546,6 +546,83 @@ async fn a_force_closed_channel_comes_back_to_the_wallet_after_the_delay() {
     node.stop().await;
 }
 
+/// A wallet whose browser forgot everything comes back from its words alone: restored, it connects
+/// to its LSP (hub), which names a channel the restored wallet does not know; LDK's answer makes hub
+/// force-close with its latest state, and the wallet's share lands on a script derived from the
+/// seed. The restored node finds it, sweeps it into its on-chain wallet, and says where it stands.
+#[wasm_bindgen_test]
+async fn a_wallet_restored_from_its_words_alone_gets_its_channel_funds_back() {
+    let devnet = devnet().await;
+    let phrase = RecoveryPhrase::generate();
+    let keys = NodeKeys::derive(&phrase, Network::Regtest);
+    let name = format!("blixtra-test-lost-{}", js_sys::Math::random());
+    let lost = Vault::create(IdbStore::open(&name).await.expect("open"), &phrase, PASSPHRASE).await.expect("a vault");
+    let node = start(&devnet, &keys, &lost).await;
+    let mut events = node.subscribe();
+    fund(&node, Amount::from_sat(300_000)).await;
+    open_confirmed_channel(&node, &mut events, &devnet, Amount::from_sat(200_000)).await;
+    eventually(Duration::from_secs(30), "learning hub's channel to shop", || node.known_network_channels() > 0).await;
+    pay(&node, &shop_invoice(20_000_000, "before the loss").await).await.expect("paid");
+    let balances = node.balances().await;
+    let in_channel = Amount::from_sat((balances.lightning_msat + balances.lightning_reserve_msat) / 1000);
+    let onchain = balances.onchain_confirmed;
+    assert!(node.channel_recovery().is_none(), "a new wallet looks for nothing");
+    node.stop().await;
+    // The browser forgets the wallet's storage.
+    Vault::wipe(&IdbStore::open(&name).await.expect("open")).await.expect("wiped");
+    drop(lost);
+
+    let name = format!("blixtra-test-restored-{}", js_sys::Math::random());
+    let restored = Vault::restore(IdbStore::open(&name).await.expect("open"), &phrase, PASSPHRASE).await.expect("a vault");
+    let node = start_with(&devnet, &keys, &restored, None, Some(devnet.hub.clone())).await;
+    assert_eq!(node.balances().await.onchain_confirmed, onchain, "the words bring the on-chain coins back");
+    assert!(node.channels().is_empty(), "the restored wallet knows no channel");
+    let our_id = node.node_id().to_string();
+    let hub_has_ours = || async {
+        let hub = control_get("nodes/hub").await;
+        hub["channels"].as_array().expect("hub's channels").iter().any(|c| c["counterparty_node_id"] == our_id.as_str())
+    };
+    for _ in 0..60 {
+        if !hub_has_ours().await {
+            break;
+        }
+        TimeoutFuture::new(500).await;
+    }
+    assert!(!hub_has_ours().await, "hub force-closed the channel the restored wallet did not know");
+
+    let mut progress = None;
+    for _ in 0..30 {
+        control("mine", json!({ "blocks": 1 })).await;
+        node.sync_chain().await.expect("sync");
+        TimeoutFuture::new(1_000).await;
+        progress = node.channel_recovery();
+        if progress.is_some_and(|p| p.found > 0 && p.back_in_blocks.is_none()) {
+            break;
+        }
+    }
+    let progress = progress.expect("a restored wallet watches");
+    assert_eq!((progress.found, progress.back_in_blocks), (1, None), "one channel's share found and swept: {progress:?}");
+    assert_eq!(progress.swept_sat, progress.found_sat);
+    // Our share in hub's last state, less what the opener pays: the commitment's fee and anchors.
+    let share = Amount::from_sat(progress.found_sat);
+    assert!(share < in_channel && share > in_channel - Amount::from_sat(5_000), "{share} found of {in_channel}");
+    node.sync_chain().await.expect("sync");
+    let back = node.balances().await.onchain_confirmed - onchain;
+    assert!(back < share && back > share - Amount::from_sat(2_000), "{back} back on chain of {share} found: less the sweep's fee");
+    node.stop().await;
+
+    // The watch is kept across starts, and a restart scans again without finding more.
+    let node = start_with(&devnet, &keys, &reopen(restored, &name).await, None, Some(devnet.hub.clone())).await;
+    for _ in 0..20 {
+        if node.channel_recovery().is_some_and(|p| p.found > 0) {
+            break;
+        }
+        TimeoutFuture::new(500).await;
+    }
+    assert_eq!(node.channel_recovery().map(|p| (p.found, p.swept_sat, p.back_in_blocks)), Some((1, share.to_sat(), None)));
+    node.stop().await;
+}
+
 #[wasm_bindgen_test]
 async fn the_ui_protocol_answers_with_data_and_refuses_bad_input_with_its_error() {
     let devnet = devnet().await;

@@ -73,6 +73,22 @@ pub fn HomePage() -> impl IntoView {
                 )}</p> }
             })
         }}
+        {move || ctx.node.get().channel_recovery.filter(|progress| progress.found > 0).map(|progress| {
+            let found = progress.found;
+            let (found_sat, swept_sat) = (sats(progress.found_sat), sats(progress.swept_sat));
+            match progress.back_in_blocks {
+                Some(blocks) => view! { <p class="notice" role="status" data-testid="channel-recovery">{move || t!(
+                    format!("Recovering the funds of channels this wallet had before it was restored: {found} found ({found_sat}), back in your on-chain balance in about {blocks} blocks."),
+                    format!("Hämtar tillbaka pengarna från kanaler som plånboken hade innan den återställdes: {found} hittade ({found_sat}), tillbaka i ditt saldo på kedjan om ungefär {blocks} block.")
+                )}</p> }
+                .into_any(),
+                None => view! { <p class="success" role="status" data-testid="channel-recovery">{move || t!(
+                    format!("The funds of channels this wallet had before it was restored are back: {swept_sat} in your on-chain balance."),
+                    format!("Pengarna från kanaler som plånboken hade innan den återställdes är tillbaka: {swept_sat} i ditt saldo på kedjan.")
+                )}</p> }
+                .into_any(),
+            }
+        })}
         {move || ctx.node.get().storage_failing.map(|fault| {
             let why = crate::error_text::storage(&fault);
             view! { <p class="warning" role="alert" data-testid="storage-failing">{move || t!(

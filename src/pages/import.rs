@@ -21,7 +21,7 @@ pub fn ImportPage() -> impl IntoView {
     let restore_vault = Action::new_local(move |_: &()| async move {
         let (Some(wallet), Ok(phrase)) = (ctx.wallet(), RecoveryPhrase::parse(&words.get_untracked())) else { return };
         yield_to_paint().await;
-        match wallet.create(&phrase, &passphrase.get_untracked()).await {
+        match wallet.restore(&phrase, &passphrase.get_untracked()).await {
             Ok(()) => {
                 words.set(String::new());
                 ctx.request_persistence();
@@ -54,6 +54,10 @@ pub fn ImportPage() -> impl IntoView {
         <p class="warning" data-testid="restore-warning">{move || t!(
             "Restore a wallet here only if it runs nowhere else. If its channels still run in another browser, tab or the Blixtra extension, close them there first: the same channels run in two places can lose their funds.",
             "Återställ en plånbok här bara om den inte körs någon annanstans. Om dess kanaler fortfarande körs i en annan webbläsare, flik eller i Blixtra-tillägget, stäng dem där först: samma kanaler på två ställen kan förlora sina pengar."
+        )}</p>
+        <p data-testid="restore-channels">{move || t!(
+            "The words bring back your on-chain coins. A channel this wallet had with its channel provider (set in Settings) is closed by the provider when the wallet connects, and its funds come back to your on-chain balance a few blocks later, less the closing fee. A payment in flight at that moment is lost; channels with other peers come back only if those peers close them.",
+            "Orden ger tillbaka dina mynt på kedjan. En kanal som plånboken hade med sin kanalleverantör (i Inställningar) stängs av leverantören när plånboken ansluter, och pengarna kommer tillbaka till ditt saldo på kedjan några block senare, minus stängningsavgiften. En betalning som var på väg just då går förlorad; kanaler med andra motparter kommer tillbaka bara om de stänger dem."
         )}</p>
         <form on:submit=restore>
             <label for="recovery-words">{move || t!("Recovery phrase (12 or 24 words)", "Återställningsfras (12 eller 24 ord)")}</label>

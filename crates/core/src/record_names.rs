@@ -53,3 +53,12 @@ pub const CHANNEL_TERMS_NAMESPACE: &str = "channel_terms";
 /// ([`crate::websites::Website`]). Written when the person allows, denies or sets a budget for a
 /// site and when a site's payment or invoice is made; read on each of the site's calls.
 pub const WEBSITES_NAMESPACE: &str = "websites";
+
+/// Namespace of getting a lost channel's funds back ([`crate::node::channel_recovery`]).
+pub const RECOVERY_NAMESPACE: &str = "recovery";
+/// Key of the mark that the vault was restored from an earlier phrase (empty value): written by
+/// [`crate::Vault::restore`] with the vault, replaced by [`RECOVERY_WATCH_KEY`] at the node's first start.
+pub const RESTORED_KEY: &str = "restored";
+/// Key of the watch on the scripts a peer's force close pays the wallet to (JSON): written at the first
+/// start after a restore and after each scan, deleted when the watch has run its course.
+pub const RECOVERY_WATCH_KEY: &str = "watch";

@@ -10,7 +10,7 @@ use std::rc::Rc;
 use zeroize::Zeroizing;
 
 use crate::mnemonic::RecoveryPhrase;
-use crate::record_names::{SEED_KEY, SEED_NAMESPACE, VAULT_HEADER};
+use crate::record_names::{RECOVERY_NAMESPACE, RESTORED_KEY, SEED_KEY, SEED_NAMESPACE, VAULT_HEADER};
 use crate::seal::{SecretKey, KEY_LEN, OVERHEAD};
 use crate::store::sealed::{SealedError, SealedStore};
 use crate::store::{KvStore, Op, StoreError};
@@ -116,6 +116,16 @@ impl<S: KvStore> Vault<S> {
     /// Creates a vault holding `phrase`, locked by `passphrase` through [`KdfParams::RECOMMENDED`].
     /// Refuses to replace an existing vault.
     pub async fn create(backing: S, phrase: &RecoveryPhrase, passphrase: &str) -> Result<Self, VaultError> {
+        Self::create_with(backing, phrase, passphrase, false).await
+    }
+
+    /// Creates a vault, like [`Vault::create`], for a phrase made before: the wallet may have had
+    /// channels, so the node is told to look for their funds ([`crate::node::channel_recovery`]).
+    pub async fn restore(backing: S, phrase: &RecoveryPhrase, passphrase: &str) -> Result<Self, VaultError> {
+        Self::create_with(backing, phrase, passphrase, true).await
+    }
+
+    async fn create_with(backing: S, phrase: &RecoveryPhrase, passphrase: &str, restored: bool) -> Result<Self, VaultError> {
         let params = KdfParams::RECOMMENDED;
         if passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
             return Err(VaultError::PassphraseTooShort { min: MIN_PASSPHRASE_CHARS });
@@ -140,7 +150,11 @@ impl<S: KvStore> Vault<S> {
         let seed_op = store.put_op(SEED_NAMESPACE, SEED_KEY, phrase.to_phrase().as_bytes());
         // One atomic commit: a crash leaves either no vault or a whole one. `Insert` keeps a vault that
         // another tab created a moment ago from being overwritten.
-        store.commit(vec![Op::Insert { key: VAULT_HEADER.into(), value: header }, seed_op]).await?;
+        let mut ops = vec![Op::Insert { key: VAULT_HEADER.into(), value: header }, seed_op];
+        if restored {
+            ops.push(store.put_op(RECOVERY_NAMESPACE, RESTORED_KEY, &[]));
+        }
+        store.commit(ops).await?;
         Ok(Self { store: Rc::new(store) })
     }
 

@@ -1,7 +1,7 @@
 //! The vault and the sealed store over the memory store: lifecycle, wrong passphrases, tampering, and
 //! what reaches storage.
 
-use blixtra_core::record_names::{SEED_NAMESPACE, VAULT_HEADER};
+use blixtra_core::record_names::{RECOVERY_NAMESPACE, RESTORED_KEY, SEED_NAMESPACE, VAULT_HEADER};
 use blixtra_core::{KdfParams, KvStore, MemoryStore, RecoveryPhrase, SealedError, Vault, VaultError};
 use pollster::block_on;
 
@@ -186,4 +186,16 @@ fn wipe_removes_everything_and_a_new_vault_can_follow() {
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn a_restored_vault_marks_itself_for_the_node_and_a_new_one_does_not() {
+    let (_, created, _) = new_vault();
+    assert_eq!(block_on(created.store().get(RECOVERY_NAMESPACE, RESTORED_KEY)).expect("reads"), None);
+    let backing = MemoryStore::new();
+    let restored = block_on(Vault::restore(backing.clone(), &RecoveryPhrase::generate(), PASSPHRASE)).expect("restored");
+    assert!(block_on(restored.store().get(RECOVERY_NAMESPACE, RESTORED_KEY)).expect("reads").is_some());
+    // Like a new vault, a restored one never replaces another.
+    let again = block_on(Vault::restore(backing, &RecoveryPhrase::generate(), PASSPHRASE)).err();
+    assert!(matches!(again, Some(VaultError::AlreadyExists)), "{again:?}");
 }

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use bitcoin::hex::FromHex;
 use bitcoin::{Amount, FeeRate};
+use blixtra_core::node::channel_recovery::RecoveryProgress;
 use blixtra_core::node::error::{ChainFault, NodeError, OnchainFault};
 use blixtra_core::node::events::NodeEvent;
 use blixtra_core::node::lightning_node::LightningNode;
@@ -584,6 +585,9 @@ pub struct StatusView {
     /// Why the last chain sync failed, until one succeeds (a server failing a check, or gone).
     #[serde(default)]
     pub chain_fault: Option<ChainFault>,
+    /// A restored wallet looking for its lost channels' funds: what it has found so far.
+    #[serde(default)]
+    pub channel_recovery: Option<RecoveryProgress>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -788,6 +792,7 @@ impl Run for Status {
             closed_safely_blocks: closed_safely.blocks,
             away_blocks: closed_safely.away_blocks,
             chain_fault: status.chain_fault,
+            channel_recovery: node.channel_recovery(),
         })
     }
 }

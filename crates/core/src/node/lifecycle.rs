@@ -27,6 +27,7 @@ use super::ldk_store::LdkStore;
 use super::lightning_node::{LightningNode, NodeConfig};
 use super::logger::NodeLogger;
 use super::onchain::OnchainWallet;
+use super::channel_recovery::ChannelRecovery;
 use super::payment::Payments;
 use super::platform::Platform;
 use super::signer::WalletSigner;
@@ -64,7 +65,8 @@ impl<P: Platform> LightningNode<P> {
         let inputs =
             BuildInputs { platform: &platform, keys: keys_manager, signer, coins, logger: Rc::new(logger), store, network: config.network, tip };
         let parts = builder::build(inputs).await?;
-        let payments = Payments::open(sealed).await?;
+        let payments = Payments::open(sealed.clone()).await?;
+        let recovery = ChannelRecovery::open(sealed, keys, config.network, tip.height).await?;
         let (stop_trigger, stop_signal) = oneshot::channel();
         let platform_now = platform.now();
         let node = Rc::new(Self {
@@ -89,6 +91,7 @@ impl<P: Platform> LightningNode<P> {
             lsp_requests: Default::default(),
             payment_code_set_up: Cell::new(false),
             started_at: platform_now,
+            recovery,
         });
         node.load_peers().await?;
         let known: Vec<PaymentId> = node.parts.channel_manager.list_recent_payments().iter().map(recent_payment_id).collect();

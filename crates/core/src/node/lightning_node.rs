@@ -120,6 +120,8 @@ pub struct LightningNode<P: Platform> {
     pub(super) started_at: Duration,
     /// Whether this start handed LDK the paths to the payment code's server.
     pub(super) payment_code_set_up: Cell<bool>,
+    /// Looking for the funds of channels a restored wallet had (see [`super::channel_recovery`]).
+    pub(super) recovery: super::channel_recovery::ChannelRecovery<P::Store>,
 }
 
 impl<P: Platform> LightningNode<P> {

@@ -151,6 +151,15 @@ async fn run_chain_loop<P: Platform>(node: Rc<LightningNode<P>>) {
             }
         }
         node.reconnect_peers(&mut reconnects).await;
+        if node.recovery.is_watching() {
+            // Beside the loop: a scan is 2,000 lookups at the chain server.
+            let recovering = node.clone();
+            node.platform.spawner().spawn_local(async move {
+                if let Err(e) = recovering.recover_channel_funds().await {
+                    log_warn!(recovering.parts.logger, "looking for lost channels' funds: {e}");
+                }
+            });
+        }
         node.report_storage();
         round = round.wrapping_add(1);
         node.sleep_unless_stopped(CHAIN_POLL).await;
