@@ -262,6 +262,7 @@ mod tests {
             closed_safely_blocks,
             away_blocks,
             chain_fault: None,
+            channel_recovery: None,
         };
         let mut state = NodeState::default();
         state.set_status(status(None, 5_000));

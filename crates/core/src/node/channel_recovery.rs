@@ -29,13 +29,13 @@ use bitcoin::secp256k1::{Message, PublicKey, Secp256k1, SecretKey};
 use bitcoin::sighash::{EcdsaSighashType, SighashCache};
 use bitcoin::transaction::Version;
 use bitcoin::{Amount, FeeRate, Network, OutPoint, ScriptBuf, Sequence, Transaction, TxIn, TxOut, Txid, Witness};
+use futures::lock::Mutex as AsyncMutex;
 use futures::{StreamExt as _, TryStreamExt as _};
 use lightning::ln::chan_utils::{get_countersigner_payment_script, get_to_countersigner_keyed_anchor_redeemscript};
-use lightning::types::features::ChannelTypeFeatures;
-use serde::{Deserialize, Serialize};
-use futures::lock::Mutex as AsyncMutex;
 use lightning::log_warn;
+use lightning::types::features::ChannelTypeFeatures;
 use lightning::util::logger::Logger as _;
+use serde::{Deserialize, Serialize};
 
 #[cfg(doc)]
 use lightning::sign::STATIC_PAYMENT_KEY_COUNT;
@@ -333,9 +333,10 @@ impl<S: KvStore> ChannelRecovery<S> {
     pub(super) async fn open(sealed: Rc<SealedStore<S>>, keys: &NodeKeys, network: Network, height: u32) -> Result<Self, NodeError> {
         let stored = sealed.get(RECOVERY_NAMESPACE, RECOVERY_WATCH_KEY).await.map_err(NodeError::from)?;
         let watch = match stored {
-            Some(json) => Some(serde_json::from_slice::<RecoveryWatch>(&json).map_err(|_| NodeError::from(crate::store::sealed::SealedError::Integrity {
-                kind: RECOVERY_NAMESPACE.to_owned(),
-            }))?),
+            Some(json) => Some(
+                serde_json::from_slice::<RecoveryWatch>(&json)
+                    .map_err(|_| NodeError::from(crate::store::sealed::SealedError::Integrity { kind: RECOVERY_NAMESPACE.to_owned() }))?,
+            ),
             None if sealed.get(RECOVERY_NAMESPACE, RESTORED_KEY).await.map_err(NodeError::from)?.is_some() => {
                 let watch = RecoveryWatch::starting_at(height);
                 let json = serde_json::to_vec(&watch).expect("a watch serializes");
@@ -444,6 +445,8 @@ impl<P: Platform> LightningNode<P> {
 mod tests {
     use std::time::Duration;
 
+    use bitcoin::hashes::Hash as _;
+
     use super::*;
     use crate::mnemonic::RecoveryPhrase;
     use lightning::sign::KeysManager;
@@ -456,6 +459,55 @@ mod tests {
         let ours = ChannelFundsScanner::new(&keys, Network::Regtest).expect("a scanner").scripts();
         assert_eq!(ours.len(), 2_000);
         assert_eq!(ours, ldk, "the same scripts, in the same order");
+    }
+
+    #[test]
+    fn what_was_found_is_swept_once_its_close_confirms_and_the_person_is_told_how_far_it_is() {
+        let keys = NodeKeys::derive(&RecoveryPhrase::generate(), Network::Regtest);
+        let mut scanner = ChannelFundsScanner::new(&keys, Network::Regtest).expect("a scanner");
+        let to = ScriptBuf::new_p2wpkh(&bitcoin::WPubkeyHash::from_byte_array([7; 20]));
+        let rate = FeeRate::from_sat_per_vb(2).expect("a rate");
+        assert_eq!(scanner.progress(), RecoveryProgress::default());
+        assert_eq!(scanner.sweep(to.clone(), rate, FeeCap::DEFAULT).expect("nothing to sweep"), None);
+
+        let close = OutPoint::new(Txid::from_byte_array([1; 32]), 2);
+        let anchors = FoundOutput { value: Amount::from_sat(150_000), key: 417, anchors: true, confirmed: false, spent_by: None };
+        scanner.found.insert(close, anchors);
+        assert_eq!(scanner.progress().back_in_blocks, Some(2), "the close confirms, then the sweep");
+        assert_eq!(scanner.sweep(to.clone(), rate, FeeCap::DEFAULT).expect("waits"), None, "an unconfirmed close waits");
+
+        scanner.found.insert(close, FoundOutput { confirmed: true, ..anchors });
+        let plain = OutPoint::new(Txid::from_byte_array([2; 32]), 0);
+        scanner.found.insert(plain, FoundOutput { value: Amount::from_sat(20_000), key: 3, anchors: false, confirmed: true, spent_by: None });
+        assert_eq!(scanner.progress().back_in_blocks, Some(1));
+        let sweep = scanner.sweep(to.clone(), rate, FeeCap::DEFAULT).expect("a sweep").expect("something to sweep");
+        assert_eq!(
+            sweep.input.iter().map(|i| (i.previous_output, i.sequence)).collect::<Vec<_>>(),
+            vec![(close, Sequence::from_height(1)), (plain, Sequence::ENABLE_RBF_NO_LOCKTIME)]
+        );
+        assert_eq!(sweep.input[0].witness.len(), 2, "signature and witness script");
+        assert_eq!(sweep.output.len(), 1);
+        assert_eq!(sweep.output[0].script_pubkey, to);
+        let fee = Amount::from_sat(170_000) - sweep.output[0].value;
+        let vbytes = sweep.weight().to_vbytes_ceil();
+        assert!(fee >= rate.fee_vb(vbytes).expect("fee") && fee <= rate.fee_vb(vbytes + 3).expect("fee"), "{fee} for {vbytes} vB");
+
+        scanner.record_broadcast(&sweep);
+        let progress = scanner.progress();
+        assert_eq!((progress.found, progress.found_sat, progress.swept_sat, progress.back_in_blocks), (2, 170_000, 170_000, Some(1)));
+        for found in scanner.found.values_mut() {
+            found.spent_by = found.spent_by.map(|(txid, _)| (txid, true));
+        }
+        assert_eq!(scanner.progress().back_in_blocks, None, "home");
+
+        // A find too small to pay for its own sweep stays where it is; a fee above the cap is refused.
+        let mut small = ChannelFundsScanner::new(&keys, Network::Regtest).expect("a scanner");
+        small.found.insert(close, FoundOutput { value: Amount::from_sat(400), confirmed: true, ..anchors });
+        assert_eq!(small.sweep(to.clone(), rate, FeeCap::DEFAULT).expect("nothing worth it"), None);
+        let dear = FeeRate::from_sat_per_vb(500).expect("a rate");
+        let mut capped = ChannelFundsScanner::new(&keys, Network::Regtest).expect("a scanner");
+        capped.found.insert(close, FoundOutput { confirmed: true, ..anchors });
+        assert!(matches!(capped.sweep(to, dear, FeeCap::DEFAULT), Err(OnchainError::FeeAboveCap { .. })));
     }
 
     #[test]
