@@ -56,6 +56,13 @@ impl Ui {
         Ui { driver, base_url: base_url.trim_end_matches('/').to_owned(), waits, screenshots, window, taken: AtomicU32::new(0) }
     }
 
+    /// The same app in another browser session (a second profile, say); its screenshots go to
+    /// `dir/{label}/…` beside this session's.
+    pub fn in_other_browser(&self, driver: WebDriver, label: &str) -> Ui {
+        let screenshots = ScreenshotOptions { dir: self.screenshots.dir.join(label), ..self.screenshots.clone() };
+        Ui::new(driver, &self.base_url, self.waits, screenshots, self.window)
+    }
+
     /// Loads the app at `path` (e.g. `/`).
     pub async fn open(&self, path: &str) -> Result<()> {
         let url = format!("{}{path}", self.base_url);

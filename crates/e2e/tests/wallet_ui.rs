@@ -166,7 +166,7 @@ async fn onboarding(kind: BrowserKind) -> Result<()> {
 async fn a_wallets_life(kind: BrowserKind) -> Result<()> {
     run_scenario("wallet", kind, async |ui, config, devnet| {
         open_welcome(ui).await?;
-        steps::create_wallet(ui, config.passphrase).await?;
+        let words = steps::create_wallet(ui, config.passphrase).await?;
         expect_home(ui, "home").await?;
         steps::fund_from_faucet(ui, config.network_wait).await?;
         steps::open_channel_to_hub(ui, devnet, config.network_wait).await?;
@@ -179,7 +179,8 @@ async fn a_wallets_life(kind: BrowserKind) -> Result<()> {
         closed_long_is_warned(ui, config, devnet).await?;
         reloads_during_payments_land_on_unlock(ui, config, devnet).await?;
         settings_in_two_languages(ui).await?;
-        a_second_server_that_is_down_is_named(ui, config).await
+        a_second_server_that_is_down_is_named(ui, config).await?;
+        restored_in_a_new_profile(ui, config, devnet, &words).await
     })
     .await
 }
@@ -266,6 +267,58 @@ async fn paid_while_closed(ui: &Ui, config: &Config, devnet: &DevnetControl) -> 
     })
     .await?;
     ui.screenshot_all_widths("home-received-while-away").await
+}
+
+/// The browser forgets the wallet (the tab goes; a new profile has nothing): restored from its words
+/// in a second browser, the wallet has its on-chain coins back at once, and the channel's funds a few
+/// blocks later, once hub (the devnet's LSP) has force-closed the channel the restored wallet did not
+/// know and the wallet has swept its share: what the channel held, less the closing fees.
+async fn restored_in_a_new_profile(ui: &Ui, config: &Config, devnet: &DevnetControl, words: &[String]) -> Result<()> {
+    let before = note_balances(ui, config).await?;
+    let (lightning, onchain) = (amount_in(&before.lightning), amount_in(&before.onchain));
+    let (Some(lightning), Some(onchain)) = (lightning, onchain) else { return Err(unexpected("both balances as amounts", &before.lightning)) };
+    ui.driver.goto("about:blank").await.map_err(Error::webdriver("leaving the app"))?;
+    let browser = Browser::start(&config.browser).await?;
+    let fresh = ui.in_other_browser(browser.driver.clone(), "restored");
+    let outcome = async {
+        fresh.open("/").await?;
+        steps::restore_wallet(&fresh, words, config.passphrase).await?;
+        fresh.wait_for_path("/home").await?;
+        fresh
+            .wait_for_text("[data-testid=onchain-balance]", "the on-chain coins back", config.network_wait, |shown| amount_in(shown) == Some(onchain))
+            .await?;
+        // Blocks come one every two seconds: hub's close confirms, then the wallet's sweep.
+        let deadline = std::time::Instant::now() + config.network_wait;
+        let notice = loop {
+            devnet.mine(1).await?;
+            let shown = match fresh.elements_now("[data-testid=channel-recovery]").await?.into_iter().next() {
+                // The notice may be redrawn between finding and reading it.
+                Some(element) => element.text().await.unwrap_or_default(),
+                None => String::new(),
+            };
+            if shown.contains("are back") {
+                break shown;
+            }
+            if std::time::Instant::now() >= deadline {
+                return Err(Error::Timeout { what: "the channel's funds back".into(), after: config.network_wait, last_error: Some(shown) });
+            }
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        };
+        fresh.screenshot_all_widths("home-channel-funds-back").await?;
+        let now = amount_in(&settled_amount(&fresh, config, "[data-testid=onchain-balance]").await?).unwrap_or(0);
+        let back = now.saturating_sub(onchain);
+        // The commitment's fee and anchors (paid by the wallet, which opened the channel), then the sweep's.
+        if back >= lightning || back + 5_000 < lightning {
+            return Err(unexpected(&format!("{lightning} sats back on chain, less the closing fees"), &format!("{back} sats ({notice})")));
+        }
+        Ok(())
+    }
+    .await;
+    if outcome.is_err() {
+        report_failure(&fresh, &browser).await;
+    }
+    drop(fresh);
+    outcome.and(browser.quit().await)
 }
 
 // The steps, in the order a person takes them.
