@@ -317,18 +317,49 @@ async fn sync_figures(devnet: &DevnetControl, page: &BenchPage<'_>, counts: Coun
 }
 
 /// A fresh restore from the recovery words in a new profile: the time from "Restore" to the node
-/// running (the vault's key derivation, the worker's, then the first full sync) and its requests.
+/// running (the vault's key derivation, the worker's, then the first full sync) and its requests; then
+/// the channel's funds coming back (hub force-closes the channel the restored wallet does not know,
+/// the wallet finds its share and sweeps it), with a block every second: the time from "Restore" to
+/// the home page saying they were found, then that they are back, and the requests that took.
 async fn fresh_restore(devnet: &DevnetControl, base_url: &str, browser: &Browser, words: &[String]) -> Result<Value> {
     let ui = ui_for(browser, base_url);
     ui.open("/").await?;
     ui.element("[data-testid=start-import]").await?;
     let before = devnet.browser_requests().await?;
+    let restored_at = std::time::Instant::now();
     steps::restore_wallet(&ui, words, PASSPHRASE).await?;
     let timings = wait_for_mark(&ui.driver, "blixtra:node-started", NETWORK_WAIT).await?;
     let requests = devnet.browser_requests().await? - before;
     let submitted = mark_after(&timings, "blixtra:restore-submitted", 0.0);
     let started = mark_after(&timings, "blixtra:node-started", 0.0);
-    Ok(json!({ "ms": submitted.zip(started).map(|(a, b)| stats::round(b - a)), "requests": requests }))
+    let (mut found_ms, mut blocks) = (None, 0);
+    let back_ms = loop {
+        let shown = match ui.elements_now("[data-testid=channel-recovery]").await?.into_iter().next() {
+            Some(element) => element.text().await.unwrap_or_default(),
+            None => String::new(),
+        };
+        if !shown.is_empty() && found_ms.is_none() {
+            found_ms = Some(restored_at.elapsed().as_millis() as u64);
+        }
+        if shown.contains("are back") {
+            break restored_at.elapsed().as_millis() as u64;
+        }
+        if restored_at.elapsed() > NETWORK_WAIT {
+            return Err(Error::Timeout { what: "the restored wallet's channel funds".into(), after: NETWORK_WAIT, last_error: Some(shown) });
+        }
+        devnet.mine(1).await?;
+        blocks += 1;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    };
+    let recovery_requests = devnet.browser_requests().await? - before - requests;
+    Ok(json!({
+        "ms": submitted.zip(started).map(|(a, b)| stats::round(b - a)),
+        "requests": requests,
+        "channel_funds_found_ms": found_ms,
+        "channel_funds_back_ms": back_ms,
+        "channel_funds_blocks": blocks,
+        "channel_funds_requests": recovery_requests,
+    }))
 }
 
 /// A new wallet in a new profile, with no coins and no channel, as a newcomer starts: the time from

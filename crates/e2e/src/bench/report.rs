@@ -325,6 +325,13 @@ pub fn table(results: &Value) -> String {
         format!("{} / {}", sy["fresh_restore"]["requests"], ms(&sy["fresh_restore"]["ms"])),
         String::new(),
     ));
+    let restore = &sy["fresh_restore"];
+    rows.push((
+        format!("  its channel's funds: restore → found / → back on chain ({} blocks, one a second)", restore["channel_funds_blocks"]),
+        format!("{} / {}", ms(&restore["channel_funds_found_ms"]), ms(&restore["channel_funds_back_ms"])),
+        String::new(),
+    ));
+    rows.push(("  requests to get them back (2,000 scripts a full scan)".into(), restore["channel_funds_requests"].to_string(), String::new()));
     let m = &results["memory"];
     rows.push((
         format!("memory after {} payments: worker wasm / page JS heap", m["after_payments"]),
