@@ -119,7 +119,13 @@ async fn run(options: Options) -> Result<(), String> {
         .merge(peer_api::router(peers.clone()));
     // The peers listen on loopback, so the proxy must reach private addresses, but only the ports of
     // those a wallet connects to: the anchor is native.
-    let policy = Policy { allow_private: true, allowed_ports: [hub_address.port(), shop_address.port()].into_iter().collect(), ..Policy::default() };
+    // Every browser of a test run is one client (loopback): room for several wallets' peers at once.
+    let policy = Policy {
+        allow_private: true,
+        allowed_ports: [hub_address.port(), shop_address.port()].into_iter().collect(),
+        max_per_client: 64,
+        ..Policy::default()
+    };
     let proxy_server = Server::new(policy);
 
     let serving = async {

@@ -30,6 +30,8 @@ pub enum Ending {
     TargetError,
     /// The client sent a text frame; Lightning bytes travel in binary frames only.
     TextFrame,
+    /// Open for the policy's longest time.
+    Lifetime,
 }
 
 /// What a bridge carried, for the log (sizes only, never contents).
@@ -40,8 +42,9 @@ pub struct BridgeReport {
     pub ending: Ending,
 }
 
-/// Runs the bridge until one side closes, fails, or both are silent for `idle_timeout`.
-pub async fn run<S>(ws: WebSocketStream<S>, tcp: TcpStream, idle_timeout: Duration) -> BridgeReport
+/// Runs the bridge until one side closes, fails, both are silent for `idle_timeout`, or it has been
+/// open for `max_lifetime`.
+pub async fn run<S>(ws: WebSocketStream<S>, tcp: TcpStream, idle_timeout: Duration, max_lifetime: Duration) -> BridgeReport
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -100,6 +103,7 @@ where
         ending = client_to_target => ending,
         ending = target_to_client => ending,
         ending = watchdog => ending,
+        () = tokio::time::sleep(max_lifetime) => Ending::Lifetime,
     };
 
     // Close both ways: FIN to the target, a close frame to the client (which also flushes the reply to
@@ -108,6 +112,7 @@ where
     let (code, reason) = match ending {
         Ending::TargetClosed => (CloseCode::Normal, "the target closed the connection"),
         Ending::Idle => (CloseCode::Away, "idle timeout"),
+        Ending::Lifetime => (CloseCode::Away, "open for the proxy's longest time; connect again"),
         Ending::TextFrame => (CloseCode::Unsupported, "only binary frames are bridged"),
         Ending::TargetError => (CloseCode::Error, "the connection to the target failed"),
         Ending::ClientClosed | Ending::ClientError => (CloseCode::Normal, ""),

@@ -1,6 +1,6 @@
 //! The `blixtra-proxy` command: parses the options, binds, serves until Ctrl-C.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -30,15 +30,28 @@ struct Options {
     /// Most bridges open at once.
     #[arg(long, default_value_t = 1024)]
     max_connections: usize,
-    /// Most bridges open at once from one client address.
+    /// Most bridges and handshakes in progress at once from one client (an IPv4 address, an IPv6 /64).
     #[arg(long, default_value_t = 16)]
     max_per_client: usize,
+    /// Most handshakes in progress at once, from everyone.
+    #[arg(long, default_value_t = 256)]
+    max_handshakes: usize,
+    /// A reverse proxy in front of this one (repeat for several): its connections count against the
+    /// client its `X-Forwarded-For` names. Other connections' `X-Forwarded-For` is ignored.
+    #[arg(long = "trust-proxy", value_name = "ADDRESS")]
+    trusted_proxies: Vec<IpAddr>,
+    /// Seconds a client has to complete its WebSocket handshake.
+    #[arg(long, default_value_t = 10)]
+    handshake_timeout_secs: u64,
     /// Seconds to wait for a target to accept the connection.
     #[arg(long, default_value_t = 10)]
     connect_timeout_secs: u64,
     /// Seconds without a byte either way after which a bridge is closed.
     #[arg(long, default_value_t = 300)]
     idle_timeout_secs: u64,
+    /// Seconds after which a bridge is closed whatever it carries (pings keep none open for ever).
+    #[arg(long, default_value_t = 86_400)]
+    max_lifetime_secs: u64,
 }
 
 impl Options {
@@ -49,9 +62,12 @@ impl Options {
             allowed_origins: (!self.allow_origins.is_empty()).then_some(self.allow_origins),
             max_connections: self.max_connections,
             max_per_client: self.max_per_client,
+            max_handshakes: self.max_handshakes,
+            trusted_proxies: self.trusted_proxies,
+            handshake_timeout: Duration::from_secs(self.handshake_timeout_secs.max(1)),
+            max_lifetime: Duration::from_secs(self.max_lifetime_secs.max(1)),
             connect_timeout: Duration::from_secs(self.connect_timeout_secs),
             idle_timeout: Duration::from_secs(self.idle_timeout_secs.max(1)),
-            ..Policy::default()
         }
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::SinkExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http;
@@ -16,7 +17,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
 use crate::bridge;
-use crate::policy::{Admission, ConnectionLimits, Policy, Refusal};
+use crate::policy::{Admission, ConnectionLimits, PendingHandshake, Policy, Refusal};
 use crate::target::{Target, TargetHost};
 
 /// The largest WebSocket message accepted from a client. Lightning messages are at most 65,535 bytes
@@ -68,17 +69,29 @@ fn websocket_config() -> WebSocketConfig {
 
 async fn handle(stream: TcpStream, peer: SocketAddr, policy: Arc<Policy>, limits: Arc<ConnectionLimits>) {
     let _ = stream.set_nodelay(true);
+    // A place is taken before a byte is read: a connection that never finishes its handshake holds
+    // one of its client's places, and one of the proxy's, until the handshake timeout.
+    let pending = match limits.start_handshake(peer.ip(), &policy) {
+        Ok(pending) => pending,
+        Err(refusal) => {
+            log::info!("refused a connection from {peer} before its request: {refusal}");
+            return refuse_before_request(stream, &refusal).await;
+        }
+    };
+    let mut pending = Some(pending);
     let mut admitted: Option<(Target, Admission)> = None;
     // The signature is tungstenite's handshake callback; its large error type is not ours to shrink.
     #[allow(clippy::result_large_err)]
     let check = |request: &Request, response: Response| -> Result<Response, ErrorResponse> {
-        match admit(request, peer.ip(), &policy, &limits) {
+        let pending = pending.take().expect("the handshake callback runs once");
+        match admit(request, peer.ip(), pending, &policy, &limits) {
             Ok(decision) => {
                 admitted = Some(decision);
                 Ok(response)
             }
             Err(refusal) => {
-                log::info!("refused a connection: {refusal}");
+                // The log may say what the client is not told (a resolved address).
+                log::info!("refused a connection: {refusal:?}");
                 Err(error_response(&refusal))
             }
         }
@@ -93,26 +106,58 @@ async fn handle(stream: TcpStream, peer: SocketAddr, policy: Arc<Policy>, limits
     match connect(&target, &policy).await {
         Ok(tcp) => {
             log::debug!("bridging to {target}");
-            let report = bridge::run(ws, tcp, policy.idle_timeout).await;
+            let report = bridge::run(ws, tcp, policy.idle_timeout, policy.max_lifetime).await;
             log::info!("bridge closed ({:?}): {} bytes to target, {} bytes to client", report.ending, report.bytes_to_target, report.bytes_to_client);
         }
         Err(refusal) => {
-            log::info!("could not bridge: {refusal}");
+            log::info!("could not bridge: {refusal:?}");
             refuse_after_handshake(ws, &refusal).await;
         }
     }
 }
 
-/// The checks made during the handshake: origin, path, port, a literal address, the caps.
-fn admit(request: &Request, client: IpAddr, policy: &Policy, limits: &Arc<ConnectionLimits>) -> Result<(Target, Admission), Refusal> {
+/// The checks made during the handshake: origin, path, port, a literal address, the caps (for the
+/// client a trusted reverse proxy names, or the peer).
+fn admit(
+    request: &Request,
+    peer: IpAddr,
+    pending: PendingHandshake,
+    policy: &Policy,
+    limits: &Arc<ConnectionLimits>,
+) -> Result<(Target, Admission), Refusal> {
     policy.check_origin(request.headers().get(http::header::ORIGIN).and_then(|v| v.to_str().ok()))?;
     let target = Target::from_path(request.uri().path()).map_err(Refusal::BadPath)?;
     policy.check_port(target.port)?;
     if let TargetHost::Ip(ip) = target.host {
         policy.check_address(ip)?;
     }
-    let admission = limits.admit(client, policy)?;
+    let forwarded_for = request.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    let admission = limits.admit(pending, policy.client_of(peer, forwarded_for), policy)?;
     Ok((target, admission))
+}
+
+/// How long a connection refused before its request is read has to send it: read and dropped, so
+/// that closing does not reset the connection before the client has read the refusal.
+const REFUSAL_DRAIN: Duration = Duration::from_millis(500);
+
+/// Answers a connection refused before its request (the caps) with the refusal's HTTP status, as
+/// the handshake would have, then closes it.
+async fn refuse_before_request(mut stream: TcpStream, refusal: &Refusal) {
+    let reason = refusal.to_string();
+    let status = http::StatusCode::from_u16(refusal.http_status()).expect("refusal statuses are valid HTTP statuses");
+    let response = format!(
+        "HTTP/1.1 {} {}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{reason}",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or(""),
+        reason.len()
+    );
+    let _ = tokio::time::timeout(REFUSAL_DRAIN, async {
+        if stream.write_all(response.as_bytes()).await.is_ok() && stream.shutdown().await.is_ok() {
+            let mut sink = [0u8; 4096];
+            while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {}
+        }
+    })
+    .await;
 }
 
 /// Resolves the target, checks every address it resolves to (so a name cannot smuggle in a private

@@ -177,6 +177,7 @@ async fn private_targets_are_refused_by_default_even_behind_a_name() {
     let (code, reason) = close_frame(&mut ws).await;
     assert_eq!(code, CloseCode::Policy);
     assert!(reason.contains("not allowed"), "{reason}");
+    assert!(!reason.contains("127.0.0.1") && !reason.contains("::1"), "the resolved address is not the client's to learn: {reason}");
     assert_eq!(echo.accepted.load(Ordering::SeqCst), 0, "no refused request reached the target");
 }
 
@@ -210,6 +211,94 @@ async fn the_per_client_cap_refuses_one_too_many() {
     let url = proxy.url("127.0.0.1", echo.port);
     let (_a, _b) = (connect(&url).await, connect(&url).await);
     assert_eq!(refused_status(&url, None).await, 429);
+}
+
+/// Opens a TCP connection to the proxy from `source` (a loopback address: 127.0.0.2 is another client).
+async fn tcp_from(source: &str, proxy: &Proxy) -> TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+    socket.bind(format!("{source}:0").parse().expect("an address")).expect("bind to a loopback address");
+    timeout(LIMIT, socket.connect(proxy.address)).await.expect("in time").expect("connects")
+}
+
+/// A WebSocket handshake from `source`, with `X-Forwarded-For` if given: the bridge, or the HTTP status.
+async fn handshake_from(source: &str, proxy: &Proxy, url: &str, forwarded_for: Option<&str>) -> Result<Ws, u16> {
+    let mut request = url.into_client_request().expect("a valid request");
+    if let Some(client) = forwarded_for {
+        request.headers_mut().insert("x-forwarded-for", client.parse().expect("header"));
+    }
+    let stream = MaybeTlsStream::Plain(tcp_from(source, proxy).await);
+    match timeout(LIMIT, tokio_tungstenite::client_async(request, stream)).await.expect("in time") {
+        Ok((ws, _)) => Ok(ws),
+        Err(WsError::Http(response)) => Err(response.status().as_u16()),
+        Err(e) => panic!("expected a bridge or an HTTP refusal, got {e}"),
+    }
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_places_and_others_cannot_claim_one() {
+    let echo = echo_server().await;
+    let port = echo.port.to_string();
+    let proxy = Proxy::start(&["--allow-private", "--allow-port", &port, "--max-per-client", "2", "--trust-proxy", "127.0.0.1"]).await;
+    let url = proxy.url("127.0.0.1", echo.port);
+    let via_proxy = |client: &'static str| handshake_from("127.0.0.1", &proxy, &url, Some(client));
+    let _first = (via_proxy("198.51.100.7").await.expect("a bridge"), via_proxy("198.51.100.7").await.expect("a bridge"));
+    assert_eq!(via_proxy("198.51.100.7").await.err(), Some(429), "the forwarded client's third");
+    let _other = via_proxy("198.51.100.8").await.expect("another forwarded client has its own places");
+    // 127.0.0.2 is no trusted proxy: what it says it forwards is ignored, and its places are its own.
+    let direct = |client: &'static str| handshake_from("127.0.0.2", &proxy, &url, Some(client));
+    let _held = (direct("203.0.113.1").await.expect("a bridge"), direct("203.0.113.2").await.expect("a bridge"));
+    assert_eq!(direct("203.0.113.3").await.err(), Some(429));
+}
+
+#[tokio::test]
+async fn five_hundred_half_open_handshakes_neither_stop_a_good_client_nor_grow_memory_past_a_bound() {
+    let echo = echo_server().await;
+    // The default 10 s to finish a handshake: longer than opening them all takes.
+    let proxy = Proxy::start(&["--allow-private", "--allow-port", &echo.port.to_string()]).await;
+    let baseline = proxy.rss_kib();
+    // TCP connections that never send their request, from one client.
+    let mut half_open = Vec::with_capacity(500);
+    for _ in 0..500 {
+        half_open.push(tcp_from("127.0.0.2", &proxy).await);
+    }
+    let holding = proxy.rss_kib();
+    let mut ws = connect(&proxy.url("127.0.0.1", echo.port)).await;
+    ws.send(Message::Binary(Bytes::from_static(b"still served"))).await.expect("send");
+    assert_eq!(read_bytes(&mut ws, 12).await, b"still served");
+    // Past the client's 16 places, each is answered at once and closed; the 16 at their timeout.
+    let mut refused = 0;
+    for stream in &mut half_open {
+        let mut answer = Vec::new();
+        if let Ok(Ok(_)) = timeout(LIMIT, stream.read_to_end(&mut answer)).await {
+            refused += usize::from(answer.starts_with(b"HTTP/1.1 429"));
+        }
+    }
+    assert_eq!(refused, 500 - 16, "all but the client's 16 places were refused as too many");
+    println!("proxy RSS {baseline} KiB before, {holding} KiB with 500 half-open connections");
+    // What is refused is closed at once: memory does not grow with their number (the slack is the
+    // runtime's, measured here at about 2 MiB).
+    assert!(holding <= baseline + 8 * 1024, "{baseline} KiB → {holding} KiB");
+}
+
+#[tokio::test]
+async fn pings_do_not_keep_a_bridge_open_past_its_lifetime() {
+    let echo = echo_server().await;
+    let port = echo.port.to_string();
+    let proxy = Proxy::start(&["--allow-private", "--allow-port", &port, "--idle-timeout-secs", "60", "--max-lifetime-secs", "2"]).await;
+    let mut ws = connect(&proxy.url("127.0.0.1", echo.port)).await;
+    let started = std::time::Instant::now();
+    let ending = loop {
+        ws.send(Message::Ping(Bytes::from_static(b"still here"))).await.expect("a ping");
+        match timeout(Duration::from_millis(300), ws.next()).await {
+            Ok(Some(Ok(Message::Close(Some(frame))))) => break frame,
+            Ok(Some(Ok(_))) | Err(_) => {}
+            other => panic!("closed without a close frame: {other:?}"),
+        }
+        assert!(started.elapsed() < LIMIT, "the bridge outlived its lifetime");
+    };
+    assert_eq!(ending.code, CloseCode::Away);
+    assert!(ending.reason.contains("longest time"), "{}", ending.reason);
+    assert!(started.elapsed() >= Duration::from_secs(2), "not before its lifetime");
 }
 
 #[tokio::test]
