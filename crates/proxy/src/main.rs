@@ -11,7 +11,8 @@ use clap::Parser;
 /// A hardened WebSocket-to-TCP bridge for browser Lightning wallets: ws://HOST/v1/{host}/{port}.
 ///
 /// Safe by default: only port 9735, only public addresses (checked after DNS resolution), capped
-/// connections. Serve it behind a TLS-terminating reverse proxy for wss://. Log level: RUST_LOG.
+/// connections. Serve it behind a TLS-terminating reverse proxy for wss://, named with --trust-proxy
+/// so that each client has its own places. Log level: RUST_LOG.
 #[derive(Debug, Parser)]
 #[command(name = "blixtra-proxy", version)]
 struct Options {
