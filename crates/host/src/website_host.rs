@@ -22,6 +22,7 @@ use futures::FutureExt;
 use lightning::types::payment::PaymentHash;
 use serde_json::{json, Value};
 
+use crate::browser::platform::console_problem;
 use crate::browser::IdbStore;
 use crate::node_host::{ConnectionId, NodeHost};
 use crate::protocol::{
@@ -33,6 +34,7 @@ use crate::webln::{
     WeblnError, WeblnOutcome, WeblnReply, METHODS,
 };
 use crate::website_state::Prompt;
+use blixtra_core::node::logger::Level;
 use blixtra_core::node::NodeError;
 
 /// How long a prompt waits for its window to answer.
@@ -314,7 +316,7 @@ impl NodeHost {
         }
         let (answer, warning) = answer_paid(&payment, bookkeeping);
         if let Some(warning) = warning {
-            web_sys::console::warn_1(&warning.into());
+            console_problem(Level::Warn, &warning);
         }
         answer
     }
@@ -348,7 +350,7 @@ impl NodeHost {
     /// place of the payment's own error.
     async fn refund_or_warn(&self, store: &WebsiteStore<IdbStore>, origin: &str, Charge { most_sat, day }: Charge) {
         if let Err(error) = self.update_site(store, origin, |site| site.refund(most_sat, day)).await {
-            web_sys::console::warn_1(&format!("a website's budget was not given back what an unmade payment was charged: {}", error.message).into());
+            console_problem(Level::Warn, &format!("a website's budget was not given back what an unmade payment was charged: {}", error.message));
         }
     }
 

@@ -10,8 +10,10 @@
 
 use std::rc::Rc;
 
+use crate::browser::platform::console_problem;
 use crate::node_host::{ConnectionId, NodeHost};
 use crate::protocol::{FromNode, ToNode, PROTOCOL_VERSION};
+use blixtra_core::node::logger::Level;
 use wasm_bindgen::prelude::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, MessagePort};
@@ -26,7 +28,7 @@ pub fn run() {
         Ok(text) => {
             let _ = outbox.post_message(&text.into());
         }
-        Err(e) => web_sys::console::error_1(&format!("a node message could not be encoded: {e}").into()),
+        Err(e) => console_problem(Level::Error, &format!("a node message could not be encoded: {e}")),
     }));
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         if let Ok(port) = event.ports().get(0).dyn_into::<MessagePort>() {
@@ -89,7 +91,7 @@ fn handle_text(host: &Rc<NodeHost>, from: ConnectionId, text: Option<String>) {
             let host = host.clone();
             wasm_bindgen_futures::spawn_local(async move { host.handle_from(from, message).await });
         }
-        Err(e) => web_sys::console::error_1(&format!("not a message of the node protocol: {e}").into()),
+        Err(e) => console_problem(Level::Error, &format!("not a message of the node protocol: {e}")),
     }
 }
 
@@ -98,6 +100,6 @@ fn post(port: &MessagePort, message: &FromNode) {
         Ok(text) => {
             let _ = port.post_message(&text.into());
         }
-        Err(e) => web_sys::console::error_1(&format!("a node message could not be encoded: {e}").into()),
+        Err(e) => console_problem(Level::Error, &format!("a node message could not be encoded: {e}")),
     }
 }

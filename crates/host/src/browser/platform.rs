@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use blixtra_core::node::logger::{Level, NodeLogger};
+use blixtra_core::node::logger::{Level, LogDetail, NodeLogger};
 use blixtra_core::node::platform::Platform;
 use blixtra_core::node::spawn::TaskSpawner;
 use gloo_timers::future::TimeoutFuture;
@@ -54,14 +54,29 @@ impl Platform for BrowserPlatform {
     }
 }
 
-/// LDK's log lines at `min_level` and above, to the browser console (warnings and errors as such).
+/// LDK's log lines at `min_level` and above, to the browser console (warnings and errors as such);
+/// in a release build without ids, amounts or addresses ([`LogDetail::of_this_build`]).
 pub fn console_logger(min_level: Level) -> NodeLogger {
     NodeLogger::new(
         min_level,
+        LogDetail::of_this_build(),
         Box::new(|level, line| match level {
             Level::Error => web_sys::console::error_1(&line.into()),
             Level::Warn => web_sys::console::warn_1(&line.into()),
             _ => web_sys::console::log_1(&line.into()),
         }),
     )
+}
+
+/// Writes the host's own error or warning to the console, redacted in a release build as the node's
+/// lines are (a message that failed to parse may hold an invoice or an amount).
+pub fn console_problem(level: Level, text: &str) {
+    let text = match LogDetail::of_this_build() {
+        LogDetail::Full => text.to_owned(),
+        LogDetail::Redacted => blixtra_core::node::logger::redact(text),
+    };
+    match level {
+        Level::Error => web_sys::console::error_1(&text.into()),
+        _ => web_sys::console::warn_1(&text.into()),
+    }
 }
