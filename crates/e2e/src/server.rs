@@ -1,15 +1,19 @@
 //! The built app (Trunk's `dist/`) served over plain HTTP on loopback: files as they are, and
 //! `index.html` for any other path, since the app routes `/home`, `/send`, … itself (a reload on
 //! `/home` must load the app). tower-http's `ServeDir` picks the types by extension (`.wasm` as
-//! `application/wasm`, which streaming compilation requires; `.js` as `text/javascript`).
+//! `application/wasm`, which streaming compilation requires; `.js` as `text/javascript`). Every answer
+//! carries the page's content security policy as a header, with `frame-ancestors 'none'`, which the
+//! page's `<meta>` cannot say (`crates/xtask/src/page_policy.rs` writes it).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use axum::http::{header, HeaderValue};
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::{Error, Result};
 
@@ -54,8 +58,25 @@ pub fn app_router(dist: &Path) -> Result<Router> {
             detail: "it has no index.html: build the app first (`trunk build` in the workspace root)".to_owned(),
         });
     }
+    let page = std::fs::read_to_string(&index).map_err(Error::io(format!("reading {}", index.display())))?;
     let files = ServeDir::new(dist).fallback(ServeFile::new(index));
-    Ok(Router::new().fallback_service(files))
+    let router = Router::new().fallback_service(files);
+    Ok(match page_policy(&page) {
+        Some(policy) => {
+            let value = HeaderValue::from_str(&format!("{policy}; frame-ancestors 'none'"))
+                .map_err(|e| Error::Unexpected { what: "the page's content security policy".to_owned(), detail: e.to_string() })?;
+            router.layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, value))
+        }
+        None => router,
+    })
+}
+
+/// The policy in the page's `<meta http-equiv="Content-Security-Policy">`, if it has one.
+fn page_policy(page: &str) -> Option<&str> {
+    const META: &str = "http-equiv=\"Content-Security-Policy\" content=\"";
+    let start = page.find(META)? + META.len();
+    let length = page[start..].find('"')?;
+    Some(&page[start..start + length])
 }
 
 #[cfg(test)]
@@ -85,6 +106,21 @@ mod tests {
             let (status, content_type, body) = get(&format!("{}{path}", server.url)).await;
             assert_eq!((status, body.as_str()), (200, "<!doctype html>app"), "{path}");
             assert!(content_type.starts_with("text/html"), "{path}: {content_type}");
+        }
+    }
+
+    #[tokio::test]
+    async fn every_answer_carries_the_pages_policy_and_forbids_framing() {
+        let dist = tempfile::tempdir().expect("a temporary directory");
+        let policy = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'";
+        let page = format!("<meta http-equiv=\"Content-Security-Policy\" content=\"{policy}\" />");
+        std::fs::write(dist.path().join("index.html"), page).expect("a test file is written");
+        std::fs::write(dist.path().join("app.js"), "export {}").expect("a test file is written");
+        let server = AppServer::start(dist.path(), "127.0.0.1:0".parse().expect("an address")).await.expect("the server starts");
+        for path in ["/", "/home", "/app.js"] {
+            let response = reqwest::get(format!("{}{path}", server.url)).await.expect("the test server answers");
+            let sent = response.headers().get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+            assert_eq!(sent, format!("{policy}; frame-ancestors 'none'"), "{path}");
         }
     }
 

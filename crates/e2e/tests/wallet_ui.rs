@@ -155,6 +155,7 @@ async fn in_firefox_a_new_wallet_is_funded_opens_a_channel_pays_and_gets_paid() 
 async fn onboarding(kind: BrowserKind) -> Result<()> {
     run_scenario("onboarding", kind, async |ui, config, _devnet| {
         open_welcome(ui).await?;
+        inline_scripts_are_refused(ui).await?;
         steps::create_wallet(ui, config.passphrase).await?;
         expect_home(ui, "home").await?;
         reload_and_unlock(ui, config.passphrase).await?;
@@ -328,6 +329,19 @@ async fn open_welcome(ui: &Ui) -> Result<()> {
     ui.wait_for_path("/").await?;
     ui.element("[data-testid=start-create]").await?;
     ui.screenshot_all_widths("welcome").await
+}
+
+/// The app runs under its content security policy (every scenario shows that), and the policy refuses
+/// what an injected script would need: an inline script (added to the page, it does not run).
+async fn inline_scripts_are_refused(ui: &Ui) -> Result<()> {
+    let script = "const s = document.createElement('script'); s.textContent = 'window.blixtraInlineRan = true;'; \
+                  document.head.appendChild(s); return [window.blixtraInlineRan === true, \
+                  !!document.querySelector('meta[http-equiv=\"Content-Security-Policy\"]')];";
+    let answer = ui.driver.execute(script, Vec::new()).await.map_err(Error::webdriver("adding an inline script"))?.json().clone();
+    if answer != serde_json::json!([false, true]) {
+        return Err(unexpected("an inline script refused by the page's policy ([ran, has a policy])", &answer.to_string()));
+    }
+    Ok(())
 }
 
 async fn expect_home(ui: &Ui, screenshot: &str) -> Result<()> {

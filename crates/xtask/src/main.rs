@@ -17,6 +17,7 @@
 mod checks;
 mod devnet;
 mod extension;
+mod page_policy;
 mod setup;
 mod shell;
 mod tidy;
@@ -32,6 +33,8 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("tidy") => shell::workspace_root().and_then(|root| tidy::run(&root).and_then(|()| checks::run(&root))),
         Some("demo") => demo(),
+        // Trunk's post_build hook for the web app (Trunk.toml), not run by hand.
+        Some("page-policy") => page_policy::run_as_hook(),
         Some("devnet") => run_devnet(&args[1..]),
         Some("extension") => match &args[1..] {
             [] => build_extension(false),
