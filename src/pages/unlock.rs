@@ -26,7 +26,11 @@ pub fn UnlockPage() -> impl IntoView {
                 passphrase.set(String::new());
                 ctx.request_persistence();
             }
-            Err(e) => error.set(Some(error_text::vault(&e))),
+            Err(e) => {
+                // A wrong passphrase is not left in the page for the next try to start from.
+                passphrase.set(String::new());
+                error.set(Some(error_text::vault(&e)));
+            }
         }
     });
     let pending = unlock_vault.pending();

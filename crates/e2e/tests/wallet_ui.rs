@@ -442,6 +442,11 @@ async fn reload_and_unlock(ui: &Ui, passphrase: &str) -> Result<()> {
     ui.fill("#passphrase", "not the passphrase").await?;
     ui.click("[data-testid=unlock]").await?;
     ui.element("[data-testid=error]").await?;
+    // The refused passphrase does not stay in the page.
+    let left = ui.element("#passphrase").await?.prop("value").await.map_err(Error::webdriver("reading the passphrase field"))?;
+    if left.as_deref() != Some("") {
+        return Err(unexpected("an empty passphrase field after a refusal", &format!("{left:?}")));
+    }
     ui.screenshot_all_widths("unlock-refused").await?;
     ui.fill("#passphrase", passphrase).await?;
     ui.click("[data-testid=unlock]").await?;

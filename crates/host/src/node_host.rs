@@ -203,10 +203,16 @@ impl NodeHost {
         Ok(serde_json::to_value(metrics).expect("metrics are plain data"))
     }
 
-    async fn start_from_vault(&self, start: StartNode) -> Result<String, StartError> {
+    async fn start_from_vault(&self, mut start: StartNode) -> Result<String, StartError> {
         let began = timing::elapsed_ms();
-        let store = IdbStore::open(&start.database).await.map_err(|e| StartError::Vault(NodeError::Storage(e.into())))?;
-        let vault = Vault::unlock(store, &start.passphrase).await?;
+        let store = IdbStore::open(&start.database).await.map_err(|e| StartError::Vault(NodeError::Storage(e.into())));
+        let vault = match store {
+            Ok(store) => Vault::unlock(store, &start.passphrase).await.map_err(StartError::from),
+            Err(e) => Err(e),
+        };
+        // Used once: wiped whether it opened the vault or not.
+        zeroize::Zeroize::zeroize(&mut start.passphrase);
+        let vault = vault?;
         let unlocked = timing::elapsed_ms();
         let keys = NodeKeys::derive(&vault.recovery_phrase().await?, start.network);
         let config = NodeConfig {

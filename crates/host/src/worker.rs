@@ -85,7 +85,8 @@ fn serve_port(host: &Rc<NodeHost>, port: MessagePort) {
 }
 
 fn handle_text(host: &Rc<NodeHost>, from: ConnectionId, text: Option<String>) {
-    let Some(text) = text else { return };
+    // A start carries the passphrase: its text is wiped once parsed (the parsed start wipes its own).
+    let Some(text) = text.map(zeroize::Zeroizing::new) else { return };
     match serde_json::from_str::<ToNode>(&text) {
         Ok(message) => {
             let host = host.clone();

@@ -26,6 +26,15 @@ pub struct NodeKeys {
     master: Xpriv,
 }
 
+impl Drop for NodeKeys {
+    fn drop(&mut self) {
+        // `Xpriv` does not wipe itself: its key and chain code (which, with the public key, derives
+        // every child) are overwritten here.
+        self.master.private_key.non_secure_erase();
+        self.master.chain_code = bitcoin::bip32::ChainCode::from([0u8; 32]);
+    }
+}
+
 impl NodeKeys {
     pub fn derive(phrase: &RecoveryPhrase, network: Network) -> NodeKeys {
         let seed = phrase.to_seed("");
