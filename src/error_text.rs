@@ -502,6 +502,10 @@ pub fn new_passphrase(error: &NewPassphraseError) -> String {
         NewPassphraseError::TooShort { min } => {
             t!(format!("The passphrase must have at least {min} characters."), format!("Lösenordet måste ha minst {min} tecken."))
         }
+        NewPassphraseError::TooGuessable => t!(
+            "This passphrase is among the first anyone would try on a stolen copy of the wallet: add a few words of your own.".into(),
+            "Det här lösenordet är bland de första någon skulle prova på en stulen kopia av plånboken: lägg till några egna ord.".into()
+        ),
         NewPassphraseError::Mismatch => t!("The two passphrases differ.".into(), "De två lösenorden skiljer sig åt.".into()),
     }
 }

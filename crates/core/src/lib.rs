@@ -7,6 +7,7 @@
 pub mod mnemonic;
 pub mod node;
 pub mod onboarding;
+pub mod passphrase_strength;
 pub mod payment_request;
 pub mod record_names;
 pub mod seal;

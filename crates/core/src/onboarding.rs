@@ -60,14 +60,20 @@ impl WordCheck {
 pub enum NewPassphraseError {
     #[error("the passphrase must have at least {min} characters")]
     TooShort { min: usize },
+    /// Among the first passphrases anyone tries on a stolen store (see [`crate::passphrase_strength`]).
+    #[error("the passphrase is too easy to guess")]
+    TooGuessable,
     #[error("the two passphrases differ")]
     Mismatch,
 }
 
-/// Checks a new passphrase and its confirmation.
+/// Checks a new passphrase (long enough, not too easy to guess) and its confirmation.
 pub fn check_new_passphrase(passphrase: &str, confirmation: &str) -> Result<(), NewPassphraseError> {
     if passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
         return Err(NewPassphraseError::TooShort { min: MIN_PASSPHRASE_CHARS });
+    }
+    if crate::passphrase_strength::estimate(passphrase).strength == crate::passphrase_strength::Strength::TooGuessable {
+        return Err(NewPassphraseError::TooGuessable);
     }
     if passphrase != confirmation {
         return Err(NewPassphraseError::Mismatch);
@@ -104,7 +110,9 @@ mod tests {
         assert_eq!(check_new_passphrase("short", "short"), Err(NewPassphraseError::TooShort { min: 8 }));
         assert_eq!(check_new_passphrase("long enough", "long enougH"), Err(NewPassphraseError::Mismatch));
         assert_eq!(check_new_passphrase("long enough", "long enough"), Ok(()));
-        // Characters, not bytes: eight accented letters are enough.
-        assert_eq!(check_new_passphrase("åäöåäöåä", "åäöåäöåä"), Ok(()));
+        // Characters, not bytes: seven accented letters are too few, eight are not.
+        assert_eq!(check_new_passphrase("åäöåäöå", "åäöåäöå"), Err(NewPassphraseError::TooShort { min: 8 }));
+        assert_ne!(check_new_passphrase("åäöåäöåä", "åäöåäöåä"), Err(NewPassphraseError::TooShort { min: 8 }));
+        assert_eq!(check_new_passphrase("password1", "password1"), Err(NewPassphraseError::TooGuessable));
     }
 }

@@ -11,6 +11,13 @@ use crate::{Error, Result};
 /// Creates a wallet from the welcome page: reads the words shown, answers the word check, chooses
 /// `passphrase`. Returns the recovery phrase's words.
 pub async fn create_wallet(ui: &Ui, passphrase: &str) -> Result<Vec<String>> {
+    let words = create_wallet_up_to_its_passphrase(ui).await?;
+    choose_passphrase(ui, passphrase).await?;
+    Ok(words)
+}
+
+/// The first part of [`create_wallet`]: the words shown and checked. Returns them.
+pub async fn create_wallet_up_to_its_passphrase(ui: &Ui) -> Result<Vec<String>> {
     ui.click("[data-testid=start-create]").await?;
     ui.wait_for_path("/create").await?;
     let words = recovery_words(ui).await?;
@@ -27,12 +34,15 @@ pub async fn create_wallet(ui: &Ui, passphrase: &str) -> Result<Vec<String>> {
     }
     ui.screenshot_all_widths("create-check").await?;
     ui.click("[data-testid=check-words]").await?;
+    Ok(words)
+}
 
+/// The last part of [`create_wallet`]: the passphrase, twice, and "create".
+pub async fn choose_passphrase(ui: &Ui, passphrase: &str) -> Result<()> {
     ui.fill("#new-passphrase", passphrase).await?;
     ui.fill("#confirm-passphrase", passphrase).await?;
     ui.screenshot_all_widths("create-passphrase").await?;
-    ui.click("[data-testid=create-wallet]").await?;
-    Ok(words)
+    ui.click("[data-testid=create-wallet]").await
 }
 
 async fn recovery_words(ui: &Ui) -> Result<Vec<String>> {

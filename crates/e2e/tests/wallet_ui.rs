@@ -156,7 +156,9 @@ async fn onboarding(kind: BrowserKind) -> Result<()> {
     run_scenario("onboarding", kind, async |ui, config, _devnet| {
         open_welcome(ui).await?;
         inline_scripts_are_refused(ui).await?;
-        steps::create_wallet(ui, config.passphrase).await?;
+        steps::create_wallet_up_to_its_passphrase(ui).await?;
+        a_guessable_passphrase_is_refused(ui).await?;
+        steps::choose_passphrase(ui, config.passphrase).await?;
         expect_home(ui, "home").await?;
         reload_and_unlock(ui, config.passphrase).await?;
         expect_home(ui, "home-unlocked").await
@@ -329,6 +331,22 @@ async fn open_welcome(ui: &Ui) -> Result<()> {
     ui.wait_for_path("/").await?;
     ui.element("[data-testid=start-create]").await?;
     ui.screenshot_all_widths("welcome").await
+}
+
+/// A passphrase among the first anyone would try is called too easy to guess as it is typed, and
+/// refused; nothing is created.
+async fn a_guessable_passphrase_is_refused(ui: &Ui) -> Result<()> {
+    ui.fill("#new-passphrase", "Password123").await?;
+    ui.fill("#confirm-passphrase", "Password123").await?;
+    ui.wait_for_text("[data-testid=passphrase-strength]", "the strength of a guessable passphrase", ui.waits.element, |shown| {
+        shown.contains("Too easy to guess")
+    })
+    .await?;
+    ui.click("[data-testid=create-wallet]").await?;
+    ui.wait_for_text("[data-testid=error]", "the refusal of a guessable passphrase", ui.waits.element, |shown| shown.contains("among the first"))
+        .await?;
+    ui.screenshot_all_widths("create-passphrase-refused").await?;
+    ui.wait_for_path("/create").await
 }
 
 /// The app runs under its content security policy (every scenario shows that), and the policy refuses
