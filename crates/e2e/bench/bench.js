@@ -182,6 +182,33 @@ const calls = {
     return { latencies_ms: latencies };
   },
 
+  // A payment to a wallet with no channel, through the channel its LSP opens for it (LSPS2): the
+  // price asked, an invoice on it, and `from` pays. Timed from just before the devnet is asked to
+  // pay to the wallet's PaymentReceived event; with what the wallet committed to its store from the
+  // invoice until the new channel has settled (2 s after the event).
+  async receive_jit({ control_url, from, amount_msat }) {
+    const plan = await ask({ command: "plan_receive", amount_msat });
+    if (plan.plan !== "new_channel") throw new Error(`a new channel was expected: ${JSON.stringify(plan)}`);
+    const before = await ask({ command: "metrics" });
+    const jit = await ask({ command: "create_jit_invoice", amount_msat, description: "bench jit", expiry_secs: 600, agreed_fee_msat: plan.fee_msat });
+    const received = waitForEvent((e) => e.event === "payment_received" && e.payment_hash === jit.invoice.payment_hash, 120000);
+    const t0 = performance.now();
+    const paying = post(`${control_url}/nodes/${from}/pay`, { invoice: jit.invoice.invoice });
+    const { at } = await received;
+    await paying;
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const after = await ask({ command: "metrics" });
+    const ldk = {};
+    for (const [kind, bytes] of Object.entries(after.ldk_bytes)) ldk[kind] = bytes - (before.ldk_bytes[kind] || 0);
+    return {
+      ms: at - t0,
+      fee_msat: plan.fee_msat,
+      bytes: after.store.bytes - before.store.bytes,
+      transactions: after.store.transactions - before.store.transactions,
+      ldk_bytes: ldk,
+    };
+  },
+
   // The kill harness (issue 13): `count` times, start a payment to one of `payees` and terminate
   // the worker a random 0 to `max_delay_ms` later (Worker.terminate(), as a closed tab does), then
   // start the node again from IndexedDB and wait for its channel. Then waits until no payment is

@@ -316,6 +316,11 @@ pub fn table(results: &Value) -> String {
         goal(fresh["jit_receive_ms"].as_f64().map(|t| t <= JIT_RECEIVE_GOAL_MS), "≤ 10 s"),
     ));
     rows.push((
+        "  what that receive writes: bytes / transactions (invoice → channel settled)".into(),
+        format!("{} / {}", bytes(&fresh["jit_receive_writes_bytes"]), fresh["jit_receive_writes_transactions"]),
+        String::new(),
+    ));
+    rows.push((
         "paid to the payment code while closed: unlock → received".into(),
         ms(&fresh["held_payment_after_unlock_ms"]),
         goal(fresh["held_payment_after_unlock_ms"].as_f64().map(|t| t <= HELD_PAYMENT_GOAL_MS), "≤ 10 s"),
