@@ -83,8 +83,8 @@ pub fn HomePage() -> impl IntoView {
                 )}</p> }
                 .into_any(),
                 None => view! { <p class="success" role="status" data-testid="channel-recovery">{move || t!(
-                    format!("The funds of channels this wallet had before it was restored are back: {swept_sat} in your on-chain balance."),
-                    format!("Pengarna från kanaler som plånboken hade innan den återställdes är tillbaka: {swept_sat} i ditt saldo på kedjan.")
+                    format!("The funds of channels this wallet had before it was restored are back in your on-chain balance: {swept_sat}, less the fee of moving them."),
+                    format!("Pengarna från kanaler som plånboken hade innan den återställdes är tillbaka i ditt saldo på kedjan: {swept_sat}, minus avgiften för att flytta dem.")
                 )}</p> }
                 .into_any(),
             }
