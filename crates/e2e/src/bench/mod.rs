@@ -184,21 +184,9 @@ async fn in_first_session(
     steps::pay_invoice(&ui, &invoice, NETWORK_WAIT).await?;
     let start_up = report::start_up(&page_timings(&ui.driver).await?, &reload, &first_visit);
 
-    // The benchmark's page runs the same worker. The app locks first, which stops its node: hub
-    // refuses a second connection from the same node while the first is open.
-    ui.click("[data-testid=nav-home]").await?;
-    ui.click("[data-testid=lock]").await?;
-    wait_for_mark(&ui.driver, "blixtra:node-stopped", NETWORK_WAIT).await?;
-    ui.open("/bench/index.html").await?;
-    let page = BenchPage { driver: &ui.driver };
-    let start = json!({
-        "database": "blixtra",
-        "passphrase": PASSPHRASE,
-        "network": "regtest",
-        "esplora_url": devnet_json["esplora_url"],
-        "proxy_url_template": devnet_json["proxy_url_template"],
-        "max_channel_sat": 10_000_000,
-    });
+    // The benchmark's page runs the same worker.
+    let page = lock_and_open_bench_page(&ui).await?;
+    let start = wallet_start(devnet_json, None);
     let bench_start = page.call("start", json!({ "start": start, "peer_within_ms": 60_000 }), NETWORK_WAIT).await?;
     let control_url = devnet_json["control_url"].clone();
     wait_until("the channel to be usable in the bench page", NETWORK_WAIT, Duration::from_millis(50), async || {
@@ -318,6 +306,32 @@ async fn sync_figures(devnet: &DevnetControl, page: &BenchPage<'_>, counts: Coun
     Ok(json!({ "idle": idle, "after_block": after_block }))
 }
 
+/// Locks the app (which stops its node: hub refuses a second connection from the same node while
+/// the first is open) and opens the benchmark's page, which runs the same worker.
+async fn lock_and_open_bench_page(ui: &Ui) -> Result<BenchPage<'_>> {
+    ui.click("[data-testid=nav-home]").await?;
+    ui.click("[data-testid=lock]").await?;
+    wait_for_mark(&ui.driver, "blixtra:node-stopped", NETWORK_WAIT).await?;
+    ui.open("/bench/index.html").await?;
+    Ok(BenchPage { driver: &ui.driver })
+}
+
+/// The benchmark page's start of the app's wallet on the devnet, with `lsp` as its channel provider.
+fn wallet_start(devnet_json: &Value, lsp: Option<&Value>) -> Value {
+    let mut start = json!({
+        "database": "blixtra",
+        "passphrase": PASSPHRASE,
+        "network": "regtest",
+        "esplora_url": devnet_json["esplora_url"],
+        "proxy_url_template": devnet_json["proxy_url_template"],
+        "max_channel_sat": 10_000_000,
+    });
+    if let Some(lsp) = lsp {
+        start["lsp"] = lsp.clone();
+    }
+    start
+}
+
 /// A fresh restore from the recovery words in a new profile: the time from "Restore" to the node
 /// running (the vault's key derivation, the worker's, then the first full sync) and its requests; then
 /// the channel's funds coming back (hub force-closes the channel the restored wallet does not know,
@@ -377,21 +391,9 @@ async fn without_channels(devnet: &DevnetControl, devnet_json: &Value, base_url:
     steps::create_wallet(&ui, PASSPHRASE).await?;
     ui.wait_for_path("/home").await?;
     ui.wait_for_text("[data-testid=total-balance]", "the node running", NETWORK_WAIT, |shown| shown.chars().any(|c| c.is_ascii_digit())).await?;
-    // The receive itself on the benchmark's page (the page's clock, and the store's counters); the
-    // app locks first, which stops its node.
-    ui.click("[data-testid=lock]").await?;
-    wait_for_mark(&ui.driver, "blixtra:node-stopped", NETWORK_WAIT).await?;
-    ui.open("/bench/index.html").await?;
-    let page = BenchPage { driver: &ui.driver };
-    let start = json!({
-        "database": "blixtra",
-        "passphrase": PASSPHRASE,
-        "network": "regtest",
-        "esplora_url": devnet_json["esplora_url"],
-        "proxy_url_template": devnet_json["proxy_url_template"],
-        "max_channel_sat": 10_000_000,
-        "lsp": devnet_json["hub"],
-    });
+    // The receive itself on the benchmark's page (the page's clock, and the store's counters).
+    let page = lock_and_open_bench_page(&ui).await?;
+    let start = wallet_start(devnet_json, Some(&devnet_json["hub"]));
     page.call("start", json!({ "start": start, "peer_within_ms": 60_000 }), NETWORK_WAIT).await?;
     let jit = page
         .call("receive_jit", json!({ "control_url": devnet_json["control_url"], "from": "shop", "amount_msat": JIT_RECEIVE_MSAT }), NETWORK_WAIT)
