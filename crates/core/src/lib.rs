@@ -4,6 +4,7 @@
 //! **Architecture invariant:** this crate never names web-sys, js-sys or leptos. The browser supplies a
 //! [`store::KvStore`] (IndexedDB) and the core does everything else, so the same code is tested natively.
 
+pub mod backup;
 pub mod mnemonic;
 pub mod node;
 pub mod onboarding;

@@ -62,3 +62,11 @@ pub const RESTORED_KEY: &str = "restored";
 /// Key of the watch on the scripts a peer's force close pays the wallet to (JSON): written at the first
 /// start after a restore and after each scan, deleted when the watch has run its course.
 pub const RECOVERY_WATCH_KEY: &str = "watch";
+/// Key of the mark that the vault was restored from a backup file ([`crate::backup`]; the value is
+/// the file's time, in seconds since 1970, little-endian): written with the restored records, replaced
+/// by [`CHANNEL_CHECKS_KEY`] at the node's first start.
+pub const FROM_BACKUP_KEY: &str = "from_backup";
+/// Key of the channels whose state the node may not act on until their peer has shown it is the
+/// latest (JSON, [`crate::node::channel_checks`]): written at the first start after a backup's
+/// restore and when a peer shows a state to be old, rewritten as peers confirm.
+pub const CHANNEL_CHECKS_KEY: &str = "channel_checks";

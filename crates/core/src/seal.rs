@@ -80,6 +80,13 @@ impl SecretKey {
         digest[..BLINDED_LEN].iter().map(|b| format!("{b:02x}")).collect()
     }
 
+    /// Returns the keyed hash (HMAC-SHA256) of `bytes`: a tag only the holder of this key can make.
+    pub fn mac(&self, bytes: &[u8]) -> [u8; 32] {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0[..]).expect("HMAC takes a key of any length");
+        mac.update(bytes);
+        mac.finalize().into_bytes().into()
+    }
+
     fn cipher(&self) -> XChaCha20Poly1305 {
         XChaCha20Poly1305::new((&*self.0).into())
     }

@@ -161,12 +161,16 @@ impl<S: KvStore> Vault<S> {
     /// Unlocks the vault in `backing` with `passphrase`.
     pub async fn unlock(backing: S, passphrase: &str) -> Result<Self, VaultError> {
         let header = backing.get(VAULT_HEADER).await?.ok_or(VaultError::NoVault)?;
-        let (params, salt, wrapped) = parse_header(&header)?;
-        let wrapping_key = params.derive_key(passphrase, salt)?;
-        let data_key = wrapping_key.open(&header[..AUTHENTICATED_LEN], wrapped).map_err(|_| VaultError::WrongPassphrase)?;
-        let data_key: [u8; KEY_LEN] = data_key[..].try_into().map_err(|_| VaultError::Integrity { kind: "vault header".into() })?;
-        let vault = Self { store: Rc::new(SealedStore::new(backing, &SecretKey::from_bytes(data_key))) };
+        let data_key = open_header(&header, passphrase)?;
+        let vault = Self { store: Rc::new(SealedStore::new(backing, &data_key)) };
         // Open the seed now so a damaged vault says so at unlock, not later in the middle of a payment.
+        vault.recovery_phrase().await?;
+        Ok(vault)
+    }
+
+    /// Unlocks a vault whose records [`crate::backup`] has just written.
+    pub(crate) async fn unlocked(store: SealedStore<S>) -> Result<Self, VaultError> {
+        let vault = Self { store: Rc::new(store) };
         vault.recovery_phrase().await?;
         Ok(vault)
     }
@@ -205,6 +209,15 @@ impl<S: KvStore> Vault<S> {
     pub fn shared_store(&self) -> Rc<SealedStore<S>> {
         self.store.clone()
     }
+}
+
+/// Returns the data key a vault header wraps, unwrapped with `passphrase`.
+pub(crate) fn open_header(header: &[u8], passphrase: &str) -> Result<SecretKey, VaultError> {
+    let (params, salt, wrapped) = parse_header(header)?;
+    let wrapping_key = params.derive_key(passphrase, salt)?;
+    let data_key = wrapping_key.open(&header[..AUTHENTICATED_LEN], wrapped).map_err(|_| VaultError::WrongPassphrase)?;
+    let data_key: [u8; KEY_LEN] = data_key[..].try_into().map_err(|_| VaultError::Integrity { kind: "vault header".into() })?;
+    Ok(SecretKey::from_bytes(data_key))
 }
 
 fn parse_header(header: &[u8]) -> Result<(KdfParams, &[u8], &[u8]), VaultError> {

@@ -43,6 +43,7 @@ pub struct SealedStore<S> {
     backing: S,
     seal_key: SecretKey,
     blind_key: SecretKey,
+    backup_key: SecretKey,
     writes: Cell<StoreWrites>,
 }
 
@@ -53,6 +54,7 @@ impl<S: KvStore> SealedStore<S> {
             backing,
             seal_key: data_key.derive("blixtra/seal-records/v1"),
             blind_key: data_key.derive("blixtra/blind-names/v1"),
+            backup_key: data_key.derive("blixtra/backup-file/v1"),
             writes: Cell::default(),
         }
     }
@@ -60,6 +62,11 @@ impl<S: KvStore> SealedStore<S> {
     /// Returns what has been committed through this store so far.
     pub fn writes(&self) -> StoreWrites {
         self.writes.get()
+    }
+
+    /// The tag that authenticates a backup file's `bytes` ([`crate::backup`]) as made from this store.
+    pub(crate) fn backup_tag(&self, bytes: &[u8]) -> [u8; 32] {
+        self.backup_key.mac(bytes)
     }
 
     pub fn backing(&self) -> &S {
