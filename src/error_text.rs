@@ -445,6 +445,12 @@ fn refused(refusal: &Refusal) -> String {
             "Lightning refused: the peer cannot close to this wallet's address.".into(),
             "Lightning vägrade: motparten kan inte stänga till plånbokens adress.".into()
         ),
+        Refusal::ChannelStateUnconfirmed => t!(
+            "Not closed: this channel's state came from a backup, and its peer has not yet confirmed it is the latest. Closing it now could hand the peer the whole channel; wait until the peer is reached."
+                .into(),
+            "Inte stängd: kanalens tillstånd kom från en säkerhetskopia, och motparten har ännu inte bekräftat att det är det senaste. Att stänga nu kunde ge motparten hela kanalen; vänta tills motparten nås."
+                .into()
+        ),
     }
 }
 

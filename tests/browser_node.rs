@@ -9,8 +9,11 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
+use bitcoin::secp256k1::PublicKey;
 use bitcoin::{Amount, Network};
-use blixtra_core::node::error::{ChainFault, LspFault, PaymentCodeFault, StorageFault};
+use blixtra_core::backup::BackupFile;
+use blixtra_core::node::channel_checks::CheckState;
+use blixtra_core::node::error::{ChainFault, LspFault, PaymentCodeFault, Refusal, StorageFault};
 use blixtra_core::node::events::{InboundDecision, NodeEvent};
 use blixtra_core::node::key_derivation::NodeKeys;
 use blixtra_core::node::lightning_node::{LightningNode, NodeConfig};
@@ -72,6 +75,19 @@ async fn start_with_payment_code(
     lsp: Option<PeerUri>,
     payment_code_server: Option<&str>,
 ) -> Node {
+    start_through(&devnet.proxy_url_template, devnet, keys, vault, second, lsp, payment_code_server).await
+}
+
+/// As [`start_with_payment_code`], reaching peers through the proxy at `proxy_url_template`.
+async fn start_through(
+    proxy_url_template: &str,
+    devnet: &Devnet,
+    keys: &NodeKeys,
+    vault: &Vault<IdbStore>,
+    second: Option<&str>,
+    lsp: Option<PeerUri>,
+    payment_code_server: Option<&str>,
+) -> Node {
     let config = NodeConfig {
         network: Network::Regtest,
         esplora_url: devnet.esplora_url.clone(),
@@ -82,7 +98,7 @@ async fn start_with_payment_code(
         lsp,
         payment_code_server: payment_code_server.map(str::to_owned),
     };
-    LightningNode::start(BrowserPlatform::new(&devnet.proxy_url_template), keys, vault.shared_store(), config, console_logger(Level::Warn))
+    LightningNode::start(BrowserPlatform::new(proxy_url_template), keys, vault.shared_store(), config, console_logger(Level::Warn))
         .await
         .expect("the node starts")
 }
@@ -616,6 +632,127 @@ async fn a_wallet_restored_from_its_words_alone_gets_its_channel_funds_back() {
     let node = start_with(&devnet, &keys, &reopen(restored, &name).await, None, Some(devnet.hub.clone())).await;
     eventually(Duration::from_secs(120), "the restart's scan", || node.channel_recovery().is_some_and(|p| p.found > 0)).await;
     assert_eq!(node.channel_recovery().map(|p| (p.found, p.swept_sat, p.back_in_blocks)), Some((1, share.to_sat(), None)));
+    node.stop().await;
+}
+
+/// Writes the wallet's backup file and restores it into a new database, as a second browser would.
+async fn backup_restored_elsewhere(node_id: PublicKey, vault: &Vault<IdbStore>, label: &str) -> (String, Vault<IdbStore>) {
+    let file = BackupFile::export(vault.store(), node_id, 1_796_000_000).await.expect("exported");
+    let name = format!("blixtra-test-{label}-{}", js_sys::Math::random());
+    let restored =
+        BackupFile::read(&file).expect("a backup").restore(IdbStore::open(&name).await.expect("open"), PASSPHRASE).await.expect("restored");
+    (name, restored)
+}
+
+/// A backup that is the channel's latest state: restored, its channel waits for hub's word (a force
+/// close is refused while hub cannot be reached), then runs as before, and pays.
+#[wasm_bindgen_test]
+async fn a_restored_backup_runs_its_channel_once_the_peer_confirms_its_state() {
+    let devnet = devnet().await;
+    let NewWallet { node, vault, keys, .. } = new_wallet(&devnet, "backup-current").await;
+    let mut events = node.subscribe();
+    fund(&node, Amount::from_sat(300_000)).await;
+    let channel_id = open_confirmed_channel(&node, &mut events, &devnet, Amount::from_sat(200_000)).await;
+    eventually(Duration::from_secs(30), "learning hub's channel to shop", || node.known_network_channels() > 0).await;
+    pay(&node, &shop_invoice(10_000_000, "before the backup").await).await.expect("paid");
+    assert!(node.channel_checks().is_empty(), "a wallet that was not restored holds nothing");
+    // The backup of a stopped wallet: a running one may still be settling the payment with hub
+    // (the next test's case). One running copy: the original does not start again.
+    let node_id = node.node_id();
+    node.stop().await;
+    drop(node);
+    let (name, restored) = backup_restored_elsewhere(node_id, &vault, "backup-current-restored").await;
+
+    // Hub out of reach: the channel stays unconfirmed, and nothing may broadcast its state.
+    let unreachable = "ws://127.0.0.1:9/v1/{host}/{port}";
+    let node = start_through(unreachable, &devnet, &keys, &restored, Some(&devnet.esplora_url), None, None).await;
+    TimeoutFuture::new(2_000).await;
+    let held = node.channel_checks();
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!((held[0].channel_id, held[0].state), (channel_id, CheckState::Unconfirmed));
+    assert_eq!(node.close_channel(&channel_id, true).await.err(), Some(NodeError::Refused(Refusal::ChannelStateUnconfirmed)));
+    node.stop().await;
+    drop(node);
+
+    let restored = reopen(restored, &name).await;
+    let node = start(&devnet, &keys, &restored).await;
+    eventually_described(
+        Duration::from_secs(30),
+        "hub confirming the restored state",
+        || node.channel_checks().is_empty(),
+        || format!("{:?}", node.channel_checks()),
+    )
+    .await;
+    eventually(Duration::from_secs(30), "the channel usable again", || node.channels().iter().any(|c| c.is_usable)).await;
+    let invoice = shop_invoice(5_000_000, "after the restore").await;
+    let paid = pay(&node, &invoice).await.expect("the restored wallet pays");
+    assert_eq!(paid.status, PaymentStatus::Succeeded);
+    assert_eq!(node.broadcasts_held_back(), 0);
+    node.stop().await;
+    // The confirmation is kept: the next start holds nothing.
+    let node = start(&devnet, &keys, &reopen(restored, &name).await).await;
+    assert!(node.channel_checks().is_empty());
+    node.stop().await;
+}
+
+/// A backup older than the channel (a payment made after it): LDK 0.2 would panic on hub's
+/// `channel_reestablish` ("We have fallen behind"). The restored node instead sees its state is old,
+/// asks hub to close with the latest, never broadcasts its own, and gets the later balance back on
+/// chain.
+#[wasm_bindgen_test]
+async fn an_old_backup_never_broadcasts_its_state_and_gets_the_latest_balance_back() {
+    let devnet = devnet().await;
+    let NewWallet { node, vault, keys, .. } = new_wallet(&devnet, "backup-old").await;
+    let mut events = node.subscribe();
+    fund(&node, Amount::from_sat(300_000)).await;
+    let channel_id = open_confirmed_channel(&node, &mut events, &devnet, Amount::from_sat(200_000)).await;
+    eventually(Duration::from_secs(30), "learning hub's channel to shop", || node.known_network_channels() > 0).await;
+    let (_, restored) = backup_restored_elsewhere(node.node_id(), &vault, "backup-old-restored").await;
+    // After the backup, the channel moves on: 40,000 sats leave it.
+    pay(&node, &shop_invoice(40_000_000, "after the backup").await).await.expect("paid");
+    let balances = node.balances().await;
+    let latest = Amount::from_sat((balances.lightning_msat + balances.lightning_reserve_msat) / 1000);
+    let onchain = balances.onchain_confirmed;
+    node.stop().await;
+    drop(node);
+
+    let node = start(&devnet, &keys, &restored).await;
+    eventually_described(
+        Duration::from_secs(30),
+        "the restored node finding its state old",
+        || node.channel_checks().iter().any(|c| c.channel_id == channel_id && c.state == CheckState::Old),
+        || format!("{:?}", node.channel_checks()),
+    )
+    .await;
+    let our_id = node.node_id().to_string();
+    let hub_has_ours = || async {
+        let hub = control_get("nodes/hub").await;
+        hub["channels"].as_array().expect("hub's channels").iter().any(|c| c["counterparty_node_id"] == our_id.as_str())
+    };
+    for _ in 0..60 {
+        if !hub_has_ours().await {
+            break;
+        }
+        TimeoutFuture::new(500).await;
+    }
+    assert!(!hub_has_ours().await, "hub force-closed the channel at our request");
+
+    // Hub's commitment pays our share to a key from the seed: the restore's watch (or the old
+    // monitor) sweeps it into the on-chain wallet.
+    let mut back = Amount::ZERO;
+    for _ in 0..60 {
+        control("mine", json!({ "blocks": 1 })).await;
+        node.sync_chain().await.expect("sync");
+        TimeoutFuture::new(1_000).await;
+        back = node.balances().await.onchain_confirmed.checked_sub(onchain).unwrap_or(Amount::ZERO);
+        if back > latest - Amount::from_sat(10_000) {
+            break;
+        }
+    }
+    // The latest state's balance, not the backup's (40,000 sats more), less the close's and the
+    // sweep's fees; an old commitment of ours on chain would have given hub everything.
+    assert!(back < latest && back > latest - Amount::from_sat(10_000), "{back} back of {latest} in the latest state");
+    assert!(node.channels().is_empty());
     node.stop().await;
 }
 

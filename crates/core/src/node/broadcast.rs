@@ -6,9 +6,10 @@
 //! dropped with the server's reason, as retrying would not change the answer. LDK itself
 //! rebroadcasts what still matters on its timers.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeSet;
 
-use bitcoin::{Transaction, Txid};
+use bitcoin::{OutPoint, Transaction, Txid};
 use lightning::chain::chaininterface::BroadcasterInterface;
 
 use super::chain_source::{ChainError, ChainSource};
@@ -16,6 +17,11 @@ use super::chain_source::{ChainError, ChainSource};
 #[derive(Default)]
 pub struct Broadcaster {
     queue: RefCell<Vec<Transaction>>,
+    /// Channel fundings whose spends are dropped: channels whose state may be old
+    /// ([`super::channel_checks`]).
+    held: RefCell<BTreeSet<OutPoint>>,
+    /// How many hand-overs were dropped for spending a held funding.
+    held_back: Cell<u32>,
 }
 
 /// What one flush did.
@@ -31,6 +37,27 @@ pub struct FlushReport {
 impl Broadcaster {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Drops, from now on, every hand-over with a transaction spending `funding` (the transactions
+    /// LDK hands over together, a commitment and its fee-paying child, go or stay together), and what
+    /// is queued already.
+    pub fn hold_spends_of(&self, funding: OutPoint) {
+        self.held.borrow_mut().insert(funding);
+        let mut queue = self.queue.borrow_mut();
+        let before = queue.len();
+        queue.retain(|tx| !tx.input.iter().any(|input| input.previous_output == funding));
+        self.held_back.set(self.held_back.get() + (before - queue.len()) as u32);
+    }
+
+    /// Lets spends of `funding` through again.
+    pub fn release_spends_of(&self, funding: OutPoint) {
+        self.held.borrow_mut().remove(&funding);
+    }
+
+    /// How many hand-overs (or queued transactions) were dropped for spending a held funding.
+    pub fn held_back(&self) -> u32 {
+        self.held_back.get()
     }
 
     pub fn pending(&self) -> usize {
@@ -71,6 +98,11 @@ impl Broadcaster {
 
 impl BroadcasterInterface for Broadcaster {
     fn broadcast_transactions(&self, txs: &[&Transaction]) {
+        let held = self.held.borrow();
+        if txs.iter().any(|tx| tx.input.iter().any(|input| held.contains(&input.previous_output))) {
+            self.held_back.set(self.held_back.get() + 1);
+            return;
+        }
         let mut queue = self.queue.borrow_mut();
         for tx in txs {
             let txid = tx.compute_txid();

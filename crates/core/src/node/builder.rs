@@ -32,6 +32,7 @@ use lightning_liquidity::LiquidityClientConfig;
 use super::broadcast::Broadcaster;
 use super::bump::OnchainCoins;
 use super::chain_sync::ChainSync;
+use super::channel_checks::{ChannelChecks, CheckedChannelHandler};
 use super::error::{NodeError, StorageFault};
 use super::fees::FeeEstimates;
 use super::ldk_store::LdkStore;
@@ -40,8 +41,8 @@ use super::payment_code_handlers::{PaymentCodeOffers, PaymentCodeReleases};
 use super::platform::{LspClock, Platform};
 use super::signer::WalletSigner;
 use super::types::{
-    BumpHandler, ChainMonitor, ChannelManager, Graph, LiquidityManager, MessageRouter, MonitorPersister, OnionMessenger, P2PGossipSync, PeerManager,
-    Router, ScorerCell, Sweeper,
+    BumpHandler, ChainMonitor, ChainMonitors, ChannelManager, CheckedChannels, Graph, LiquidityManager, MessageRouter, MonitorPersister,
+    OnionMessenger, P2PGossipSync, PeerManager, Router, ScorerCell, Sweeper,
 };
 use crate::record_names::LDK_NAMESPACE_KIND;
 
@@ -69,6 +70,8 @@ pub struct Parts<P: Platform> {
     pub liquidity: Rc<LiquidityManager<P::Store>>,
     pub sweeper: Rc<Sweeper<P::Store>>,
     pub bump: BumpHandler<P::Store>,
+    /// Channels whose state may be old, held until their peer says ([`super::channel_checks`]).
+    pub checks: Rc<ChannelChecks<P::Store>>,
 }
 
 /// What the builder needs besides the platform.
@@ -80,6 +83,8 @@ pub struct BuildInputs<'a, P: Platform> {
     pub coins: Rc<OnchainCoins<P::Store>>,
     pub logger: Rc<NodeLogger>,
     pub store: Rc<LdkStore<P::Store>>,
+    /// The sealed store under `store`, for the node's own records.
+    pub sealed: Rc<crate::SealedStore<P::Store>>,
     pub network: Network,
     /// The chain tip a new channel manager starts at (a new wallet has no history before it).
     pub tip: BestBlock,
@@ -114,6 +119,9 @@ pub async fn build<P: Platform>(inputs: BuildInputs<'_, P>) -> Result<Parts<P>, 
         (Rc::new(FeeEstimates::new(inputs.network)), Rc::new(Broadcaster::new()), Rc::new(ChainSync::new(inputs.network)));
     let persister = monitor_persister(&inputs, &fees, &broadcaster);
     let monitors = persister.read_all_channel_monitors_with_updates().await.map_err(|e| unreadable(LDK_NAMESPACE_KIND, &e))?;
+    // Before anything can broadcast: the manager's read and the monitors' first blocks may.
+    let held: Vec<_> = monitors.iter().map(|(_, monitor)| monitor).collect();
+    let checks = Rc::new(ChannelChecks::open(inputs.sealed.clone(), &held, broadcaster.clone(), inputs.logger.clone()).await?);
     let chain_monitor = Rc::new(LdkChainMonitor::new_async_beta(
         Some(chain_sync.clone()),
         broadcaster.clone(),
@@ -155,7 +163,8 @@ pub async fn build<P: Platform>(inputs: BuildInputs<'_, P>) -> Result<Parts<P>, 
         IgnoringMessageHandler {},
     ));
     let liquidity = restore_liquidity(&inputs, &channel_manager, &broadcaster).await?;
-    let peer_manager = wire_peers(&inputs, &channel_manager, &gossip, &onion_messenger, &chain_monitor, &liquidity);
+    let checked = Rc::new(CheckedChannelHandler::new(channel_manager.clone(), checks.clone(), ChainMonitors(chain_monitor.clone())));
+    let peer_manager = wire_peers(&inputs, checked, &gossip, &onion_messenger, &chain_monitor, &liquidity);
     let sweeper = restore_sweeper(&inputs, &fees, &broadcaster, &chain_sync).await?;
     let coin_selection = Rc::new(lightning::events::bump_transaction::Wallet::new(inputs.coins.clone(), inputs.logger.clone()));
     let bump = BumpHandler::new(broadcaster.clone(), coin_selection, inputs.signer.clone(), inputs.logger.clone());
@@ -177,6 +186,7 @@ pub async fn build<P: Platform>(inputs: BuildInputs<'_, P>) -> Result<Parts<P>, 
         liquidity,
         sweeper,
         bump,
+        checks,
     })
 }
 
@@ -380,14 +390,14 @@ async fn restore_liquidity<P: Platform>(
 
 fn wire_peers<P: Platform>(
     inputs: &BuildInputs<'_, P>,
-    channel_manager: &Rc<ChannelManager<P::Store>>,
+    channel_handler: Rc<CheckedChannels<P::Store>>,
     gossip: &Rc<P2PGossipSync>,
     onion_messenger: &Rc<OnionMessenger<P::Store>>,
     chain_monitor: &Rc<ChainMonitor<P::Store>>,
     liquidity: &Rc<LiquidityManager<P::Store>>,
 ) -> Rc<PeerManager<P::Store, <P::Connector as super::net::Connector>::Socket>> {
     let handler = MessageHandler {
-        chan_handler: channel_manager.clone(),
+        chan_handler: channel_handler,
         route_handler: gossip.clone(),
         onion_message_handler: onion_messenger.clone(),
         custom_message_handler: liquidity.clone(),

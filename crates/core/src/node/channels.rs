@@ -71,6 +71,9 @@ impl<P: Platform> LightningNode<P> {
         let manager = &self.parts.channel_manager;
         let counterparty = channel.counterparty.node_id;
         if force {
+            if !self.parts.checks.may_act_on(channel_id) {
+                return Err(NodeError::Refused(Refusal::ChannelStateUnconfirmed));
+            }
             let reason = "closed by the wallet's owner".to_owned();
             return manager.force_close_broadcasting_latest_txn(channel_id, &counterparty, reason).map_err(|e| self.refused(&e));
         }

@@ -475,6 +475,10 @@ pub enum Refusal {
     UpdateInProgress,
     #[error("the peer cannot close to this wallet's address")]
     IncompatibleShutdownScript,
+    /// The wallet's state of the channel may be old (restored from a backup) and its peer has not
+    /// yet shown otherwise: broadcasting it could hand the peer the whole channel.
+    #[error("this channel's state came from a backup and its peer has not yet confirmed it is the latest")]
+    ChannelStateUnconfirmed,
 }
 
 impl Refusal {

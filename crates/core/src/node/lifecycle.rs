@@ -62,8 +62,17 @@ impl<P: Platform> LightningNode<P> {
         let store = Rc::new(LdkStore::new(sealed.clone()));
         let onchain = Rc::new(AsyncMutex::new(onchain));
         let coins = Rc::new(OnchainCoins::new(onchain.clone()));
-        let inputs =
-            BuildInputs { platform: &platform, keys: keys_manager, signer, coins, logger: Rc::new(logger), store, network: config.network, tip };
+        let inputs = BuildInputs {
+            platform: &platform,
+            keys: keys_manager,
+            signer,
+            coins,
+            logger: Rc::new(logger),
+            store,
+            sealed: sealed.clone(),
+            network: config.network,
+            tip,
+        };
         let parts = builder::build(inputs).await?;
         let payments = Payments::open(sealed.clone()).await?;
         let recovery = ChannelRecovery::open(sealed, keys, config.network, tip.height).await?;
@@ -128,6 +137,9 @@ impl<P: Platform> LightningNode<P> {
         let ends = std::mem::take(&mut *self.task_ends.borrow_mut());
         for end in ends {
             let _ = end.await;
+        }
+        if let Err(e) = self.parts.checks.write_if_changed().await {
+            lightning::log_warn!(self.parts.logger, "the channel checks were not written on stopping: {e}");
         }
         // Monitor writes made after the processor's last manager write (a block the chain loop was
         // connecting) are held for a manager write: make it, or they are dropped with the node.

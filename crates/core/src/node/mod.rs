@@ -8,6 +8,7 @@ pub mod bump;
 mod chain;
 pub mod chain_source;
 pub mod chain_sync;
+pub mod channel_checks;
 pub mod channel_recovery;
 mod channels;
 pub mod closed_safely;

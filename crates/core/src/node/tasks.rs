@@ -160,6 +160,11 @@ async fn run_chain_loop<P: Platform>(node: Rc<LightningNode<P>>) {
                 }
             });
         }
+        let open: Vec<_> = node.parts.channel_manager.list_channels().iter().map(|c| c.channel_id).collect();
+        node.parts.checks.forget_closed(&open, &node.parts.chain_monitor.list_monitors());
+        if let Err(e) = node.parts.checks.write_if_changed().await {
+            log_warn!(node.parts.logger, "the channel checks were not written, trying again in {CHAIN_POLL:?}: {e}");
+        }
         node.report_storage();
         round = round.wrapping_add(1);
         node.sleep_unless_stopped(CHAIN_POLL).await;

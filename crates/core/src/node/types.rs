@@ -8,6 +8,7 @@ use std::cell::{Ref, RefCell, RefMut};
 use std::rc::Rc;
 
 use lightning::chain::chainmonitor;
+use lightning::chain::channelmonitor::ChannelMonitor;
 use lightning::ln::peer_handler::IgnoringMessageHandler;
 use lightning::routing::gossip;
 use lightning::routing::router::DefaultRouter;
@@ -18,6 +19,7 @@ use lightning::util::ser::{Writeable, Writer};
 use super::broadcast::Broadcaster;
 use super::bump::OnchainCoins;
 use super::chain_sync::ChainSync;
+use super::channel_checks::{CheckedChannelHandler, MonitorSource};
 use super::fees::FeeEstimates;
 use super::ldk_store::LdkStore;
 use super::logger::NodeLogger;
@@ -112,9 +114,25 @@ pub type LiquidityManager<S> = lightning_liquidity::LiquidityManager<
     Rc<Broadcaster>,
 >;
 
+/// The chain monitor, as where the channel checks find a channel's monitor.
+pub struct ChainMonitors<S: crate::KvStore + 'static>(pub Rc<ChainMonitor<S>>);
+
+impl<S: crate::KvStore + 'static> MonitorSource for ChainMonitors<S> {
+    type Signer = InMemorySigner;
+    fn with_monitor<R>(&self, channel_id: lightning::ln::types::ChannelId, f: impl FnOnce(Option<&ChannelMonitor<InMemorySigner>>) -> R) -> R {
+        match self.0.get_monitor(channel_id) {
+            Ok(monitor) => f(Some(&monitor)),
+            Err(()) => f(None),
+        }
+    }
+}
+
+/// The channel manager behind the channel checks, as the peer manager's channel handler.
+pub type CheckedChannels<S> = CheckedChannelHandler<Rc<ChannelManager<S>>, S, ChainMonitors<S>>;
+
 pub type PeerManager<S, D> = lightning::ln::peer_handler::PeerManager<
     D,
-    Rc<ChannelManager<S>>,
+    Rc<CheckedChannels<S>>,
     Rc<P2PGossipSync>,
     Rc<OnionMessenger<S>>,
     Rc<Logger>,

@@ -247,14 +247,15 @@ macro_rules! bytes32 {
         }
     )*};
 }
-bytes32!(PaymentId, PaymentHash, PaymentPreimage, PaymentSecret, OfferId);
+bytes32!(PaymentId, PaymentHash, PaymentPreimage, PaymentSecret, OfferId, lightning::ln::types::ChannelId);
 
 /// Parses a 32-byte value from hex (a payment id or hash as the UI names it).
 pub fn parse_hex32<T: Bytes32>(text: &str) -> Option<T> {
     <[u8; 32]>::from_hex(text).ok().map(T::from_bytes)
 }
 
-mod hex32 {
+/// Serde's `with` for a [`Bytes32`] as hex.
+pub(crate) mod hex32 {
     use super::Bytes32;
 
     pub fn serialize<T: Bytes32, S: serde::Serializer>(value: &T, serializer: S) -> Result<S::Ok, S::Error> {
