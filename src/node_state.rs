@@ -263,6 +263,8 @@ mod tests {
             away_blocks,
             chain_fault: None,
             channel_recovery: None,
+            channel_checks: Vec::new(),
+            backup_reminder: None,
         };
         let mut state = NodeState::default();
         state.set_status(status(None, 5_000));

@@ -70,3 +70,9 @@ pub const FROM_BACKUP_KEY: &str = "from_backup";
 /// latest (JSON, [`crate::node::channel_checks`]): written at the first start after a backup's
 /// restore and when a peer shows a state to be old, rewritten as peers confirm.
 pub const CHANNEL_CHECKS_KEY: &str = "channel_checks";
+
+/// Namespace of the backup file's reminder ([`crate::node::backups`]).
+pub const BACKUP_NAMESPACE: &str = "backup";
+/// Key of the reminder to export a backup file (JSON): written when a channel opens or closes,
+/// deleted when the person exports a file or dismisses it.
+pub const BACKUP_REMINDER_KEY: &str = "reminder";

@@ -16,6 +16,8 @@ use std::time::Duration;
 
 use bitcoin::hex::FromHex;
 use bitcoin::{Amount, FeeRate};
+use blixtra_core::node::backups::BackupReminder;
+use blixtra_core::node::channel_checks::CheckedChannel;
 use blixtra_core::node::channel_recovery::RecoveryProgress;
 use blixtra_core::node::error::{ChainFault, NodeError, OnchainFault};
 use blixtra_core::node::events::NodeEvent;
@@ -40,7 +42,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 /// Changes whenever a message changes shape.
-pub const PROTOCOL_VERSION: u16 = 9;
+pub const PROTOCOL_VERSION: u16 = 10;
 
 /// What the UI sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -316,6 +318,10 @@ commands! {
     Payments(Payments) -> Vec<PaymentView>;
     /// What the node measures about itself (see [`NodeMetrics`]).
     Metrics(Metrics) -> NodeMetrics;
+    /// The wallet's backup file as of now (takes the reminder to make one away).
+    ExportBackup(ExportBackup) -> BackupFileView;
+    /// Takes the reminder to export a backup away until the channels change again.
+    DismissBackupReminder(DismissBackupReminder) -> ();
     }
     host {
     /// What a website's open prompt asks (the prompt window shows it; it is that window's to answer).
@@ -369,8 +375,19 @@ no_fields!(
     Metrics,
     Websites,
     /// The payment code that works while the wallet is closed.
-    PaymentCode
+    PaymentCode,
+    ExportBackup,
+    DismissBackupReminder
 );
+
+/// A backup file, to be saved by the page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupFileView {
+    /// What the page names the file it saves.
+    pub file_name: String,
+    /// The file, in hex (a `postMessage` of JSON carries text).
+    pub hex: String,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PromptDetails {
@@ -588,6 +605,12 @@ pub struct StatusView {
     /// A restored wallet looking for its lost channels' funds: what it has found so far.
     #[serde(default)]
     pub channel_recovery: Option<RecoveryProgress>,
+    /// Channels restored from a backup and not yet confirmed by their peer, or found old.
+    #[serde(default)]
+    pub channel_checks: Vec<CheckedChannel>,
+    /// Why the person should export a backup file now, if they should.
+    #[serde(default)]
+    pub backup_reminder: Option<BackupReminder>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -793,6 +816,8 @@ impl Run for Status {
             away_blocks: closed_safely.away_blocks,
             chain_fault: status.chain_fault,
             channel_recovery: node.channel_recovery(),
+            channel_checks: node.channel_checks(),
+            backup_reminder: node.backup_reminder(),
         })
     }
 }
@@ -936,6 +961,20 @@ impl Run for ChannelFundingFee {
 impl Run for Payments {
     async fn run<P: Platform>(self, node: &Rc<LightningNode<P>>) -> Result<Vec<PaymentView>, NodeError> {
         Ok(node.payments().await?.iter().map(PaymentView::from).collect())
+    }
+}
+
+impl Run for ExportBackup {
+    async fn run<P: Platform>(self, node: &Rc<LightningNode<P>>) -> Result<BackupFileView, NodeError> {
+        let file = node.backup_file().await?;
+        let id = node.node_id().to_string();
+        Ok(BackupFileView { file_name: format!("blixtra-{}.backup", &id[..12]), hex: bitcoin::hex::DisplayHex::to_lower_hex_string(&file[..]) })
+    }
+}
+
+impl Run for DismissBackupReminder {
+    async fn run<P: Platform>(self, node: &Rc<LightningNode<P>>) -> Result<(), NodeError> {
+        node.dismiss_backup_reminder().await
     }
 }
 

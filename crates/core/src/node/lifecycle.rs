@@ -75,6 +75,7 @@ impl<P: Platform> LightningNode<P> {
         };
         let parts = builder::build(inputs).await?;
         let payments = Payments::open(sealed.clone()).await?;
+        let backup_reminder = super::backups::stored_reminder(&sealed).await?;
         let recovery = ChannelRecovery::open(sealed, keys, config.network, tip.height).await?;
         let (stop_trigger, stop_signal) = oneshot::channel();
         let platform_now = platform.now();
@@ -101,6 +102,7 @@ impl<P: Platform> LightningNode<P> {
             payment_code_set_up: Cell::new(false),
             started_at: platform_now,
             recovery,
+            backup_reminder: Cell::new(backup_reminder),
         });
         node.load_peers().await?;
         let known: Vec<PaymentId> = node.parts.channel_manager.list_recent_payments().iter().map(recent_payment_id).collect();

@@ -122,6 +122,8 @@ pub struct LightningNode<P: Platform> {
     pub(super) payment_code_set_up: Cell<bool>,
     /// Looking for the funds of channels a restored wallet had (see [`super::channel_recovery`]).
     pub(super) recovery: super::channel_recovery::ChannelRecovery<P::Store>,
+    /// Why the person should export a backup file now ([`super::backups`]).
+    pub(super) backup_reminder: Cell<Option<super::backups::BackupReminder>>,
 }
 
 impl<P: Platform> LightningNode<P> {

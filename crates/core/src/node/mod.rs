@@ -2,6 +2,7 @@
 //! store, the chain over Esplora, the on-chain wallet, payments. The browser supplies the store,
 //! sockets and timers (see [`platform::Platform`]).
 
+pub mod backups;
 pub mod broadcast;
 pub mod builder;
 pub mod bump;

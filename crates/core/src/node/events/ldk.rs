@@ -24,6 +24,7 @@ use lightning::util::persist::{
 use lightning::{log_error, log_info, log_warn};
 
 use super::{ChannelCloseReason, InboundDecision, NodeEvent};
+use crate::node::backups::BackupReminder;
 use crate::node::error::{NodeError, PaymentFailure, StorageFault};
 use crate::node::lightning_node::LightningNode;
 use crate::node::net::PeerUri;
@@ -49,10 +50,16 @@ impl<P: Platform> LightningNode<P> {
                 self.on_open_channel_request(&temporary_channel_id, &counterparty_node_id, funding_satoshis).await
             }
             Event::ChannelPending { channel_id, .. } => self.on_channel_state(NodeEvent::ChannelPending { channel_id: channel_id.to_string() }),
-            Event::ChannelReady { channel_id, .. } => self.on_channel_state(NodeEvent::ChannelReady { channel_id: channel_id.to_string() }),
-            Event::ChannelClosed { channel_id, reason, user_channel_id, .. } => {
+            Event::ChannelReady { channel_id, .. } => {
+                self.remind_to_back_up(BackupReminder::ChannelOpened).await.map_err(|_| ReplayEvent())?;
+                self.on_channel_state(NodeEvent::ChannelReady { channel_id: channel_id.to_string() })
+            }
+            Event::ChannelClosed { channel_id, reason, user_channel_id, channel_funding_txo, .. } => {
                 // A channel closed before its funding was signed takes nothing.
                 self.onchain.lock().await.release_promise(user_channel_id);
+                if channel_funding_txo.is_some() {
+                    self.remind_to_back_up(BackupReminder::ChannelClosed).await.map_err(|_| ReplayEvent())?;
+                }
                 self.on_channel_closed(channel_id, &reason)
             }
             Event::PaymentClaimable { payment_hash, purpose, amount_msat, counterparty_skimmed_fee_msat, .. } => {
