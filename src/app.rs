@@ -15,7 +15,8 @@ use crate::devnet_link;
 use crate::node_session;
 use crate::node_state::NodeState;
 use crate::pages::{
-    ChannelsPage, CreatePage, HomePage, ImportPage, OtherTabPage, ReceivePage, SendPage, SettingsPage, UnavailablePage, UnlockPage, WelcomePage,
+    ChannelsPage, CreatePage, HomePage, ImportPage, OtherTabPage, ReceivePage, RestoreBackupPage, SendPage, SettingsPage, UnavailablePage,
+    UnlockPage, WelcomePage,
 };
 use crate::prefs;
 use crate::session::{paths, Phase};
@@ -77,6 +78,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/") view=WelcomePage/>
                         <Route path=path!("/create") view=CreatePage/>
                         <Route path=path!("/import") view=ImportPage/>
+                        <Route path=path!("/restore-backup") view=RestoreBackupPage/>
                         <Route path=path!("/unlock") view=UnlockPage/>
                         <Route path=path!("/home") view=HomePage/>
                         <Route path=path!("/receive") view=ReceivePage/>

@@ -2,6 +2,7 @@
 //! core's errors carry the data; this file says each in English or Swedish. A detail that comes from
 //! elsewhere (a server's, a browser's or a peer's words) is shown as it came.
 
+use blixtra_core::backup::{BackupError, Damage};
 use blixtra_core::mnemonic::MnemonicError;
 use blixtra_core::node::chain_source::{ChainProblem, HeaderProblem};
 use blixtra_core::node::error::{
@@ -471,6 +472,36 @@ pub fn vault(error: &VaultError) -> String {
             format!("En sparad post ({kind}) klarade inte integritetskontrollen: den har ändrats eller skadats utanför Blixtra.")
         ),
         VaultError::Store(e) => t!(sentence(e), format!("Lagringen fungerade inte: {e}.")),
+    }
+}
+
+/// Returns the sentence for a backup file that cannot be restored.
+pub fn backup(error: &BackupError) -> String {
+    match error {
+        BackupError::NotABackup => t!("This file is not a Blixtra backup.".into(), "Filen är ingen säkerhetskopia från Blixtra.".into()),
+        BackupError::NewerFormat { found } => t!(
+            format!("This backup was made by a newer Blixtra (format {found}); update Blixtra to restore it."),
+            format!("Säkerhetskopian gjordes av en nyare Blixtra (format {found}); uppdatera Blixtra för att återställa den.")
+        ),
+        BackupError::Damaged(damage) => {
+            let what = match damage {
+                Damage::CutShort => t!("it is cut short", "den är avkortad"),
+                Damage::TooLarge => t!("it is larger than any wallet", "den är större än någon plånbok"),
+                Damage::NodeId => t!("its node id is not a public key", "dess nod-id är ingen publik nyckel"),
+                Damage::RecordName => t!("a record's name is not one Blixtra writes", "en posts namn är inget Blixtra skriver"),
+                Damage::TrailingBytes => t!("it has bytes after its last record", "den har byte efter sista posten"),
+                Damage::Seal => t!("its contents do not match its seal", "innehållet stämmer inte med dess försegling"),
+            };
+            t!(
+                format!("The backup file is damaged or was changed ({what}); nothing was restored. Try another copy of it."),
+                format!("Säkerhetskopian är skadad eller ändrad ({what}); inget återställdes. Prova en annan kopia av den.")
+            )
+        }
+        BackupError::Vault(VaultError::WrongPassphrase) => t!(
+            "Wrong passphrase: a backup opens with the passphrase the wallet had when the file was made.".into(),
+            "Fel lösenord: en säkerhetskopia öppnas med det lösenord plånboken hade när filen gjordes.".into()
+        ),
+        BackupError::Vault(e) => vault(e),
     }
 }
 

@@ -82,12 +82,20 @@ pub fn days_of_blocks(blocks: u32) -> u32 {
 
 /// The date about `blocks` blocks from now ("14 December"), as the UI's language writes it.
 pub fn date_in_blocks(blocks: u32) -> String {
-    let at = js_sys::Date::now() + f64::from(blocks) * 600_000.0;
+    local_date(js_sys::Date::now() + f64::from(blocks) * 600_000.0, &[])
+}
+
+/// The date and time of `unix_secs` ("7 December 2026, 14:05"), as the UI's language writes it.
+pub fn date_time(unix_secs: u64) -> String {
+    local_date(unix_secs as f64 * 1000.0, &[("hour", "2-digit"), ("minute", "2-digit")])
+}
+
+fn local_date(at_ms: f64, more: &[(&str, &str)]) -> String {
     let options = js_sys::Object::new();
-    for (field, value) in [("day", "numeric"), ("month", "long"), ("year", "numeric")] {
-        let _ = js_sys::Reflect::set(&options, &field.into(), &value.into());
+    for (field, value) in [("day", "numeric"), ("month", "long"), ("year", "numeric")].iter().chain(more) {
+        let _ = js_sys::Reflect::set(&options, &(*field).into(), &(*value).into());
     }
-    js_sys::Date::new(&at.into()).to_locale_date_string(lang().tag(), &options).into()
+    js_sys::Date::new(&at_ms.into()).to_locale_string(lang().tag(), &options).into()
 }
 
 /// Shortens a long id (a node id, a channel id) for a sentence: its start and end are enough to tell

@@ -2,6 +2,8 @@
 //! answered or announced. A plain type, updated from the protocol's answers and events and tested
 //! natively; the app keeps one in a signal.
 
+use blixtra_core::node::backups::BackupReminder;
+use blixtra_core::node::channel_checks::CheckedChannel;
 use blixtra_core::node::channel_recovery::RecoveryProgress;
 use blixtra_core::node::error::{ChainFault, PaymentFailure, StorageFault};
 use blixtra_core::node::events::{ChannelCloseReason, InboundDecision, NodeEvent};
@@ -61,6 +63,10 @@ pub struct NodeState {
     pub received_while_away_msat: u64,
     /// A restored wallet's search for its lost channels' funds, while it runs or once it found some.
     pub channel_recovery: Option<RecoveryProgress>,
+    /// Channels restored from a backup and waiting for their peer's word, or found old.
+    pub channel_checks: Vec<CheckedChannel>,
+    /// Why the person should export a backup file now.
+    pub backup_reminder: Option<BackupReminder>,
 }
 
 /// The wallet was closed for long enough that its channels were, or nearly were, at risk.
@@ -82,6 +88,8 @@ impl NodeState {
         self.away_blocks = status.away_blocks;
         self.chain_fault = status.chain_fault;
         self.channel_recovery = status.channel_recovery;
+        self.channel_checks = status.channel_checks;
+        self.backup_reminder = status.backup_reminder;
     }
 
     /// Whether to warn that the wallet stayed closed too long, or nearly.

@@ -21,6 +21,7 @@ pub mod paths {
     pub const WELCOME: &str = "/";
     pub const CREATE: &str = "/create";
     pub const IMPORT: &str = "/import";
+    pub const RESTORE_BACKUP: &str = "/restore-backup";
     pub const UNLOCK: &str = "/unlock";
     pub const HOME: &str = "/home";
     pub const SETTINGS: &str = "/settings";
@@ -39,7 +40,7 @@ impl Phase {
             Phase::Starting => return None,
             Phase::OtherTab => (&[OTHER_TAB], OTHER_TAB),
             Phase::Unavailable(_) => (&[UNAVAILABLE], UNAVAILABLE),
-            Phase::NoWallet => (&[WELCOME, CREATE, IMPORT], WELCOME),
+            Phase::NoWallet => (&[WELCOME, CREATE, IMPORT, RESTORE_BACKUP], WELCOME),
             Phase::Locked => (&[UNLOCK], UNLOCK),
             Phase::Unlocked => (&[HOME, RECEIVE, SEND, CHANNELS, SETTINGS], HOME),
         };

@@ -6,6 +6,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
+use blixtra_core::backup::{BackupError, BackupFile};
 use blixtra_core::{RecoveryPhrase, Vault, VaultError};
 use blixtra_host::protocol::StartNode;
 use futures::lock::Mutex as AsyncMutex;
@@ -90,6 +91,14 @@ impl Wallet {
     /// it had) and leaves it unlocked.
     pub async fn restore(&self, phrase: &RecoveryPhrase, passphrase: &str) -> Result<(), VaultError> {
         let vault = Vault::restore(self.inner.store.clone(), phrase, passphrase).await?;
+        *self.inner.vault.borrow_mut() = Some(vault);
+        Ok(())
+    }
+
+    /// Restores the wallet a backup file holds (unlocked with the passphrase it had then) and leaves
+    /// it unlocked.
+    pub async fn restore_backup(&self, file: BackupFile, passphrase: &str) -> Result<(), BackupError> {
+        let vault = file.restore(self.inner.store.clone(), passphrase).await?;
         *self.inner.vault.borrow_mut() = Some(vault);
         Ok(())
     }

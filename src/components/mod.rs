@@ -2,6 +2,7 @@
 
 mod activity_list;
 mod alert;
+mod backup_export;
 mod copy_button;
 mod nav_bar;
 mod new_passphrase_fields;
@@ -12,6 +13,7 @@ mod wipe_wallet;
 
 pub use activity_list::ActivityList;
 pub use alert::{Alert, Busy};
+pub use backup_export::BackupExport;
 pub use copy_button::CopyButton;
 pub use nav_bar::NavBar;
 pub use new_passphrase_fields::NewPassphraseFields;

@@ -1,16 +1,18 @@
 //! The unlocked wallet's home: one balance up front with its on-chain / Lightning split, the node's
 //! status, recent activity, the devnet's faucet for a newcomer, and the way to lock.
 
-use blixtra_host::protocol::{BalancesView, NewAddress, SyncChain};
+use blixtra_core::node::backups::BackupReminder;
+use blixtra_core::node::channel_checks::CheckState;
+use blixtra_host::protocol::{BalancesView, DismissBackupReminder, NewAddress, SyncChain};
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::components::{ActivityList, Alert, Busy, NodeStatusLine};
+use crate::components::{ActivityList, Alert, BackupExport, Busy, NodeStatusLine};
 use crate::context::{use_app, AppContext};
 use crate::devnet_link;
 use crate::error_text::describe;
-use crate::i18n::{days_of_blocks, sats};
-use crate::node_session::{self, call, refresh};
+use crate::i18n::{days_of_blocks, sats, short_id};
+use crate::node_session::{self, call, call_then_refresh, refresh};
 use crate::node_state::{balance_is_high, AwayWarning, NodePhase};
 use crate::session::paths;
 use blixtra_host::browser::storage_persistence::Persistence;
@@ -89,6 +91,8 @@ pub fn HomePage() -> impl IntoView {
                 .into_any(),
             }
         })}
+        <ChannelChecksNotice/>
+        <BackupReminderNotice/>
         {move || ctx.node.get().storage_failing.map(|fault| {
             let why = crate::error_text::storage(&fault);
             view! { <p class="warning" role="alert" data-testid="storage-failing">{move || t!(
@@ -221,6 +225,61 @@ fn AwayNotice() -> impl IntoView {
                 }
             };
             view! { <p class=class role="alert" data-testid="away-warning">{text}</p> }
+        })
+    }
+}
+
+/// Channels restored from a backup: waiting for their peer's word, or found old and being closed.
+#[component]
+fn ChannelChecksNotice() -> impl IntoView {
+    let ctx = use_app();
+    move || {
+        ctx.node.get().channel_checks.into_iter().map(|channel| {
+            let peer = short_id(&channel.counterparty.to_string());
+            match channel.state {
+                CheckState::Unconfirmed => view! { <p class="notice" role="status" data-testid="channel-unconfirmed">{move || t!(
+                    format!("Restored from a backup: waiting for {peer} to confirm the backup holds your channel's latest state. The channel is not used until then."),
+                    format!("Återställd från en säkerhetskopia: väntar på att {peer} bekräftar att kopian har kanalens senaste läge. Kanalen används inte förrän dess.")
+                )}</p> }
+                .into_any(),
+                CheckState::Old => view! { <p class="warning" role="alert" data-testid="channel-old">{move || t!(
+                    format!("Your backup was older than your channel with {peer}: using it could have lost the channel's funds. Blixtra asked {peer} to close the channel with its latest state, and never published its own; the funds come back to your on-chain balance once the close confirms."),
+                    format!("Din säkerhetskopia var äldre än din kanal med {peer}: att använda den kunde ha förlorat kanalens pengar. Blixtra bad {peer} stänga kanalen med dess senaste läge och publicerade aldrig sitt eget; pengarna kommer tillbaka till ditt saldo på kedjan när stängningen bekräftats.")
+                )}</p> }
+                .into_any(),
+            }
+        }).collect_view()
+    }
+}
+
+/// After a channel opens or closes: export a backup file now, or dismiss.
+#[component]
+fn BackupReminderNotice() -> impl IntoView {
+    let ctx = use_app();
+    let dismiss = Action::new_local(move |_: &()| call_then_refresh(ctx, DismissBackupReminder {}));
+    move || {
+        ctx.node.get().backup_reminder.map(|why| {
+            let said = match why {
+                BackupReminder::ChannelOpened => t!(
+                    "A channel opened: export a backup file so that a browser that forgets this wallet does not take the channel with it.",
+                    "En kanal öppnades: exportera en säkerhetskopia så att en webbläsare som glömmer plånboken inte tar kanalen med sig."
+                ),
+                BackupReminder::ChannelClosed => t!(
+                    "A channel closed: export a new backup file, as the one you have still holds it.",
+                    "En kanal stängdes: exportera en ny säkerhetskopia, eftersom den du har fortfarande innehåller den."
+                ),
+            };
+            view! {
+                <section class="notice" data-testid="backup-reminder">
+                    <p>{said}</p>
+                    <BackupExport/>
+                    <div class="actions">
+                        <button type="button" data-testid="dismiss-backup-reminder" on:click=move |_| {
+                            dismiss.dispatch(());
+                        }>{move || t!("Not now", "Inte nu")}</button>
+                    </div>
+                </section>
+            }
         })
     }
 }

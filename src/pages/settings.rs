@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use lightning::bitcoin::Network;
 
-use crate::components::{Alert, WipeWallet};
+use crate::components::{Alert, BackupExport, WipeWallet};
 use crate::context::use_app;
 use crate::i18n::{self, Lang};
 use crate::prefs;
@@ -19,6 +19,7 @@ pub fn SettingsPage() -> impl IntoView {
         <NetworkSettings/>
         <AutoLockSetting/>
         <StorageSetting/>
+        <BackupSetting/>
         <super::WebsitesSettings/>
         <WipeWallet/>
     }
@@ -107,6 +108,20 @@ fn NetworkSettings() -> impl IntoView {
             <Show when=move || saved.get()>
                 <p role="status" data-testid="settings-saved">{move || t!("Saved. A new network or server is used from the next unlock.", "Sparat. Nytt nätverk eller ny server används från nästa upplåsning.")}</p>
             </Show>
+        </section>
+    }
+}
+
+#[component]
+fn BackupSetting() -> impl IntoView {
+    view! {
+        <section aria-labelledby="backup-heading">
+            <h2 id="backup-heading">{move || t!("Backup file", "Säkerhetskopia")}</h2>
+            <p>{move || t!(
+                "Your recovery phrase brings back your coins, and your channels' funds through their peers' closes. A backup file brings back the wallet itself, channels open: export one after a channel opens or closes. It is encrypted: it opens only with your passphrase.",
+                "Din återställningsfras ger tillbaka dina mynt, och kanalernas pengar när motparterna stänger dem. En säkerhetskopia ger tillbaka själva plånboken, med kanalerna öppna: exportera en efter att en kanal öppnats eller stängts. Den är krypterad: den öppnas bara med ditt lösenord."
+            )}</p>
+            <BackupExport/>
         </section>
     }
 }

@@ -1,4 +1,5 @@
-//! The first page on a device without a wallet: make a new one, or restore one from its words.
+//! The first page on a device without a wallet: make a new one, or restore one from its words or a
+//! backup file.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -13,6 +14,7 @@ pub fn WelcomePage() -> impl IntoView {
         <nav class="choices" aria-label=move || t!("Get started", "Kom igång")>
             <A href=paths::CREATE attr:class="button primary" attr:data-testid="start-create">{move || t!("Create a new wallet", "Skapa en ny plånbok")}</A>
             <A href=paths::IMPORT attr:class="button" attr:data-testid="start-import">{move || t!("Restore from a recovery phrase", "Återställ från en återställningsfras")}</A>
+            <A href=paths::RESTORE_BACKUP attr:class="button" attr:data-testid="start-restore-backup">{move || t!("Restore from a backup file", "Återställ från en säkerhetskopia")}</A>
         </nav>
     }
 }

@@ -44,10 +44,27 @@ pub enum BackupError {
     NotABackup,
     #[error("this backup was made by a newer Blixtra (format {found}); update Blixtra to restore it")]
     NewerFormat { found: u8 },
-    #[error("the backup file is damaged or was changed: {what}")]
-    Damaged { what: &'static str },
+    #[error("the backup file is damaged or was changed: {0}")]
+    Damaged(Damage),
     #[error(transparent)]
     Vault(#[from] VaultError),
+}
+
+/// What is wrong with a damaged backup file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Damage {
+    #[error("it is cut short")]
+    CutShort,
+    #[error("it is larger than any wallet")]
+    TooLarge,
+    #[error("its node id is not a public key")]
+    NodeId,
+    #[error("a record's name is not one Blixtra writes")]
+    RecordName,
+    #[error("it has bytes after its last record")]
+    TrailingBytes,
+    #[error("its contents do not match its seal")]
+    Seal,
 }
 
 /// A backup file read and checked for its shape; its tag is checked by [`BackupFile::restore`], which
@@ -107,29 +124,28 @@ impl BackupFile {
             return Err(if bytes[4] > FORMAT { BackupError::NewerFormat { found: bytes[4] } } else { BackupError::NotABackup });
         }
         if bytes.len() > MAX_FILE_BYTES {
-            return Err(BackupError::Damaged { what: "it is larger than any wallet" });
+            return Err(BackupError::Damaged(Damage::TooLarge));
         }
-        let cut_short = BackupError::Damaged { what: "it is cut short" };
+        let cut_short = BackupError::Damaged(Damage::CutShort);
         let signed_len = bytes.len().checked_sub(TAG_LEN).ok_or(cut_short.clone())?;
         let (signed, tag) = bytes.split_at(signed_len);
         let mut rest = &signed[5..];
         let made_at = u64::from_le_bytes(take(&mut rest, 8).ok_or(cut_short.clone())?.try_into().expect("8 bytes"));
-        let node_id = PublicKey::from_slice(take(&mut rest, 33).ok_or(cut_short.clone())?)
-            .map_err(|_| BackupError::Damaged { what: "its node id is not a public key" })?;
+        let node_id = PublicKey::from_slice(take(&mut rest, 33).ok_or(cut_short.clone())?).map_err(|_| BackupError::Damaged(Damage::NodeId))?;
         let header = take_bytes(&mut rest).ok_or(cut_short.clone())?.to_vec();
         let count = u32::from_le_bytes(take(&mut rest, 4).ok_or(cut_short.clone())?.try_into().expect("4 bytes"));
         let mut records = Vec::new();
         for _ in 0..count {
             let key = take_bytes(&mut rest).ok_or(cut_short.clone())?;
-            let key = String::from_utf8(key.to_vec()).map_err(|_| BackupError::Damaged { what: "a record's name is not text" })?;
+            let key = String::from_utf8(key.to_vec()).map_err(|_| BackupError::Damaged(Damage::RecordName))?;
             if !key.starts_with(SEALED_PREFIX) {
-                return Err(BackupError::Damaged { what: "a record's name is not one Blixtra writes" });
+                return Err(BackupError::Damaged(Damage::RecordName));
             }
             let value = take_bytes(&mut rest).ok_or(cut_short.clone())?.to_vec();
             records.push((key, value));
         }
         if !rest.is_empty() {
-            return Err(BackupError::Damaged { what: "it has bytes after its last record" });
+            return Err(BackupError::Damaged(Damage::TrailingBytes));
         }
         Ok(BackupFile { made_at, node_id, header, records, signed: signed.to_vec(), tag: tag.try_into().expect("32 bytes") })
     }
@@ -150,7 +166,7 @@ impl BackupFile {
         let data_key = open_header(&self.header, passphrase)?;
         let store = SealedStore::new(backing, &data_key);
         if store.backup_tag(&self.signed) != self.tag {
-            return Err(BackupError::Damaged { what: "its contents do not match its seal" });
+            return Err(BackupError::Damaged(Damage::Seal));
         }
         if Vault::exists(store.backing()).await? {
             return Err(VaultError::AlreadyExists.into());
