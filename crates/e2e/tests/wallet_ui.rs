@@ -183,6 +183,7 @@ async fn a_wallets_life(kind: BrowserKind) -> Result<()> {
         reloads_during_payments_land_on_unlock(ui, config, devnet).await?;
         settings_in_two_languages(ui).await?;
         a_second_server_that_is_down_is_named(ui, config).await?;
+        restored_from_a_backup_in_a_new_profile(ui, config).await?;
         restored_in_a_new_profile(ui, config, devnet, &words).await
     })
     .await
@@ -276,6 +277,64 @@ async fn paid_while_closed(ui: &Ui, config: &Config, devnet: &DevnetControl) -> 
 /// in a second browser, the wallet has its on-chain coins back at once, and the channel's funds a few
 /// blocks later, once hub (the devnet's LSP) has force-closed the channel the restored wallet did not
 /// know and the wallet has swept its share: what the channel held, less the closing fees.
+/// Settings export the wallet's backup file; a new profile restores it from the welcome page with the
+/// passphrase, and the wallet is back with its channel once hub has confirmed its state: the same
+/// balances, nothing waiting. The original has left the app first (one running copy).
+async fn restored_from_a_backup_in_a_new_profile(ui: &Ui, config: &Config) -> Result<()> {
+    let before = note_balances(ui, config).await?;
+    ui.click("[data-testid=nav-settings]").await?;
+    // The download is the browser's; the link's bytes are taken here instead, as a file would hold them.
+    let keep_links = "window.savedLinks = []; HTMLAnchorElement.prototype.click = function () { window.savedLinks.push(this.href); };";
+    ui.driver.execute(keep_links, Vec::new()).await.map_err(Error::webdriver("keeping the download link"))?;
+    ui.click("[data-testid=export-backup]").await?;
+    ui.wait_for_text("[data-testid=backup-saved]", "the backup saved", ui.waits.element, |text| text.contains(".backup")).await?;
+    ui.screenshot_all_widths("settings-backup-saved").await?;
+    let read_link = "const done = arguments[arguments.length - 1]; fetch(window.savedLinks[0]).then(r => r.arrayBuffer()).then(b => done(Array.from(new Uint8Array(b))));";
+    let bytes = ui.driver.execute_async(read_link, Vec::new()).await.map_err(Error::webdriver("reading the backup's bytes"))?;
+    let bytes: Vec<u8> = serde_json::from_value(bytes.json().clone()).map_err(|e| unexpected("the backup's bytes", &e.to_string()))?;
+    let file = std::env::temp_dir().join(format!("blixtra-e2e-{}.backup", std::process::id()));
+    std::fs::write(&file, &bytes).map_err(|e| unexpected("the backup written to a file", &e.to_string()))?;
+    ui.driver.goto("about:blank").await.map_err(Error::webdriver("leaving the app"))?;
+
+    let browser = Browser::start(&config.browser).await?;
+    let fresh = ui.in_other_browser(browser.driver.clone(), "from-backup");
+    let outcome = async {
+        fresh.open("/").await?;
+        fresh.click("[data-testid=start-restore-backup]").await?;
+        fresh.wait_for_path("/restore-backup").await?;
+        fresh.element("#backup-file").await?.send_keys(file.to_string_lossy().as_ref()).await.map_err(Error::webdriver("choosing the file"))?;
+        fresh.wait_for_text("[data-testid=backup-chosen]", "the file's wallet", fresh.waits.element, |text| text.contains("records")).await?;
+        fresh.screenshot_all_widths("restore-backup").await?;
+        fresh.fill("#backup-passphrase", config.passphrase).await?;
+        fresh.click("[data-testid=restore-backup]").await?;
+        fresh.wait_for_path("/home").await?;
+        fresh
+            .wait_for_text("[data-testid=lightning-balance]", "the channel's balance back", config.network_wait, |shown| shown == before.lightning)
+            .await?;
+        wait_until("hub confirming the restored channel", config.network_wait, fresh.waits.poll, async || {
+            let waiting = fresh.driver.find_all(thirtyfour::By::Css("[data-testid=channel-unconfirmed], [data-testid=channel-old]")).await?;
+            Ok(waiting.is_empty().then_some(()))
+        })
+        .await?;
+        fresh.click("[data-testid=nav-channels]").await?;
+        fresh.wait_for_attribute("[data-testid=channel]", "data-state", "usable", &[], config.network_wait).await?;
+        fresh.screenshot_all_widths("channels-after-backup").await
+    }
+    .await;
+    let _ = std::fs::remove_file(&file);
+    if outcome.is_err() {
+        report_failure(&fresh, &browser).await;
+    }
+    drop(fresh);
+    outcome.and(browser.quit().await)?;
+    // The backup's copy has stopped with the channel as it found it: the original may run again.
+    ui.open("/").await?;
+    ui.wait_for_path("/unlock").await?;
+    ui.fill("#passphrase", config.passphrase).await?;
+    ui.click("[data-testid=unlock]").await?;
+    ui.wait_for_path("/home").await
+}
+
 async fn restored_in_a_new_profile(ui: &Ui, config: &Config, devnet: &DevnetControl, words: &[String]) -> Result<()> {
     let before = note_balances(ui, config).await?;
     let (lightning, onchain) = (amount_in(&before.lightning), amount_in(&before.onchain));
