@@ -56,8 +56,9 @@ pub const WEBSITES_NAMESPACE: &str = "websites";
 
 /// Namespace of getting a lost channel's funds back ([`crate::node::channel_recovery`]).
 pub const RECOVERY_NAMESPACE: &str = "recovery";
-/// Key of the mark that the vault was restored from an earlier phrase (empty value): written by
-/// [`crate::Vault::restore`] with the vault, replaced by [`RECOVERY_WATCH_KEY`] at the node's first start.
+/// Key of the mark that the vault was restored from an earlier phrase or a backup file (empty value):
+/// written by [`crate::Vault::restore`] and [`crate::backup::BackupFile::restore`] with the vault,
+/// replaced by [`RECOVERY_WATCH_KEY`] at the node's first start.
 pub const RESTORED_KEY: &str = "restored";
 /// Key of the watch on the scripts a peer's force close pays the wallet to (JSON): written at the first
 /// start after a restore and after each scan, deleted when the watch has run its course.

@@ -277,6 +277,13 @@ const calls = {
     return { ms: performance.now() - t0, payments: answer.length };
   },
 
+  // The wallet's backup file as Settings exports it: how long, and how many bytes.
+  async backup() {
+    const t0 = performance.now();
+    const answer = await ask({ command: "export_backup" });
+    return { ms: performance.now() - t0, bytes: answer.hex.length / 2 };
+  },
+
   // What this origin stores (IndexedDB, mostly) and the page's JavaScript heap (Chromium only).
   async storage() {
     const estimate = await navigator.storage.estimate();

@@ -237,6 +237,7 @@ async fn in_first_session(
     let restart = page.call("start", json!({ "start": start, "peer_within_ms": 60_000 }), NETWORK_WAIT).await?;
     let restart_metrics = page.call("metrics", json!({}), NETWORK_WAIT).await?;
     let history_read = page.call("history", json!({}), NETWORK_WAIT).await?;
+    let backup = page.call("backup", json!({}), NETWORK_WAIT).await?;
     // Last, as it leaves payments in the history that the figures above do not count.
     let seed = std::env::var("BLIXTRA_KILL_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(clock_seed);
     let kills = kills::run(&page, devnet, &control_url, &start, counts.kills, seed).await?;
@@ -272,6 +273,8 @@ async fn in_first_session(
             "node_start_ms": restart_metrics["node_start_ms"],
             "history_read_ms": history_read["ms"],
             "history_records": history_read["payments"],
+            "backup_bytes": backup["bytes"],
+            "backup_ms": backup["ms"],
         },
     });
     Ok((words, wallet))

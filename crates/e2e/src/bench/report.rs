@@ -20,6 +20,8 @@ pub const JIT_RECEIVE_GOAL_MS: f64 = 10_000.0;
 pub const HELD_PAYMENT_GOAL_MS: f64 = 10_000.0;
 /// A website's payment within its budget is paid without the person: it should feel instant.
 pub const WEBSITE_PAYMENT_GOAL_MS: f64 = 1_000.0;
+/// The backup file of a wallet with one channel and 1,000 payments: small enough to mail to oneself.
+pub const BACKUP_GOAL_BYTES: u64 = 1_000_000;
 
 /// The start-up milestones from the app's marks: `reload` read on the unlock page after a reload,
 /// `after` once the first payment after the unlock has settled.
@@ -224,6 +226,12 @@ pub fn table(results: &Value) -> String {
         String::new(),
     ));
     rows.push((format!("history read ({} records)", r["history_records"]), ms(&r["history_read_ms"]), String::new()));
+    let backup = r["backup_bytes"].as_u64();
+    rows.push((
+        format!("backup file with one channel and {} payments: size / made in", r["payments"]),
+        format!("{} / {}", bytes(&r["backup_bytes"]), ms(&r["backup_ms"])),
+        goal(backup.map(|b| b <= BACKUP_GOAL_BYTES), "≤ 1 MB"),
+    ));
     let e = &results["extension"];
     let cold = &e["offscreen_cold_start"];
     rows.push((
