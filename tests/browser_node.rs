@@ -12,6 +12,7 @@ use std::time::Duration;
 use bitcoin::secp256k1::PublicKey;
 use bitcoin::{Amount, Network};
 use blixtra_core::backup::BackupFile;
+use blixtra_core::node::backups::BackupReminder;
 use blixtra_core::node::channel_checks::CheckState;
 use blixtra_core::node::error::{ChainFault, LspFault, PaymentCodeFault, Refusal, StorageFault};
 use blixtra_core::node::events::{InboundDecision, NodeEvent};
@@ -653,6 +654,9 @@ async fn a_restored_backup_runs_its_channel_once_the_peer_confirms_its_state() {
     let mut events = node.subscribe();
     fund(&node, Amount::from_sat(300_000)).await;
     let channel_id = open_confirmed_channel(&node, &mut events, &devnet, Amount::from_sat(200_000)).await;
+    assert_eq!(node.backup_reminder(), Some(BackupReminder::ChannelOpened), "a channel opened: export a backup");
+    let file = BackupFile::read(&node.backup_file().await.expect("the node's backup file")).expect("a backup");
+    assert_eq!((file.node_id, node.backup_reminder()), (node.node_id(), None), "exported, the reminder goes");
     eventually(Duration::from_secs(30), "learning hub's channel to shop", || node.known_network_channels() > 0).await;
     pay(&node, &shop_invoice(10_000_000, "before the backup").await).await.expect("paid");
     assert!(node.channel_checks().is_empty(), "a wallet that was not restored holds nothing");
@@ -753,6 +757,7 @@ async fn an_old_backup_never_broadcasts_its_state_and_gets_the_latest_balance_ba
     // sweep's fees; an old commitment of ours on chain would have given hub everything.
     assert!(back < latest && back > latest - Amount::from_sat(10_000), "{back} back of {latest} in the latest state");
     assert!(node.channels().is_empty());
+    assert_eq!(node.backup_reminder(), Some(BackupReminder::ChannelClosed), "a channel closed: export a new backup");
     node.stop().await;
 }
 

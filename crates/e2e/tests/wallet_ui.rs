@@ -283,14 +283,17 @@ async fn paid_while_closed(ui: &Ui, config: &Config, devnet: &DevnetControl) -> 
 async fn restored_from_a_backup_in_a_new_profile(ui: &Ui, config: &Config) -> Result<()> {
     let before = note_balances(ui, config).await?;
     ui.click("[data-testid=nav-settings]").await?;
-    // The download is the browser's; the link's bytes are taken here instead, as a file would hold them.
-    let keep_links = "window.savedLinks = []; HTMLAnchorElement.prototype.click = function () { window.savedLinks.push(this.href); };";
-    ui.driver.execute(keep_links, Vec::new()).await.map_err(Error::webdriver("keeping the download link"))?;
+    // The download is the browser's; the bytes the page hands it are taken here instead, as a file
+    // would hold them (read from the blob: the page's policy lets nothing fetch a `blob:` URL).
+    let keep_blobs = "window.savedBlobs = []; const make = URL.createObjectURL; \
+        URL.createObjectURL = (blob) => { window.savedBlobs.push(blob); return make.call(URL, blob); }; \
+        HTMLAnchorElement.prototype.click = function () {};";
+    ui.driver.execute(keep_blobs, Vec::new()).await.map_err(Error::webdriver("keeping the download's bytes"))?;
     ui.click("[data-testid=export-backup]").await?;
     ui.wait_for_text("[data-testid=backup-saved]", "the backup saved", ui.waits.element, |text| text.contains(".backup")).await?;
     ui.screenshot_all_widths("settings-backup-saved").await?;
-    let read_link = "const done = arguments[arguments.length - 1]; fetch(window.savedLinks[0]).then(r => r.arrayBuffer()).then(b => done(Array.from(new Uint8Array(b))));";
-    let bytes = ui.driver.execute_async(read_link, Vec::new()).await.map_err(Error::webdriver("reading the backup's bytes"))?;
+    let read_blob = "const done = arguments[arguments.length - 1]; window.savedBlobs[0].arrayBuffer().then(b => done(Array.from(new Uint8Array(b))));";
+    let bytes = ui.driver.execute_async(read_blob, Vec::new()).await.map_err(Error::webdriver("reading the backup's bytes"))?;
     let bytes: Vec<u8> = serde_json::from_value(bytes.json().clone()).map_err(|e| unexpected("the backup's bytes", &e.to_string()))?;
     let file = std::env::temp_dir().join(format!("blixtra-e2e-{}.backup", std::process::id()));
     std::fs::write(&file, &bytes).map_err(|e| unexpected("the backup written to a file", &e.to_string()))?;
