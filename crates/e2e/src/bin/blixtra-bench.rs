@@ -36,7 +36,11 @@ async fn run(args: Vec<String>) -> Result<(), String> {
     }
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let chromedriver = env("BLIXTRA_E2E_CHROMEDRIVER").map_or_else(|| PathBuf::from("/usr/bin/chromedriver"), PathBuf::from);
-    let counts = if quick { Counts::quick() } else { Counts::full() };
+    let mut counts = if quick { Counts::quick() } else { Counts::full() };
+    // The history's size alone, for its figures (the backup file's, the restart's) without a full run.
+    if let Some(history) = env("BLIXTRA_BENCH_HISTORY") {
+        counts.history = Some(history.parse().map_err(|_| format!("BLIXTRA_BENCH_HISTORY is a number of payments, not {history}"))?);
+    }
     let extension = ExtensionBench {
         build: root.join(
             env("BLIXTRA_BENCH_EXTENSION").ok_or("BLIXTRA_BENCH_EXTENSION is not set: the extension's release build (cargo xtask bench sets it)")?,
