@@ -699,6 +699,50 @@ async fn a_restored_backup_runs_its_channel_once_the_peer_confirms_its_state() {
     node.stop().await;
 }
 
+/// A restored backup's channel that its peer closes before the restored node reaches it: the close
+/// is the peer's, and the backup's state, which may be old, stays unpublished.
+#[wasm_bindgen_test]
+async fn a_restored_channel_closed_by_its_peer_first_stays_unpublished() {
+    let devnet = devnet().await;
+    let NewWallet { node, vault, keys, .. } = new_wallet(&devnet, "backup-closed").await;
+    let mut events = node.subscribe();
+    fund(&node, Amount::from_sat(300_000)).await;
+    let channel_id = open_confirmed_channel(&node, &mut events, &devnet, Amount::from_sat(200_000)).await;
+    let node_id = node.node_id();
+    node.stop().await;
+    drop(node);
+    let (_, restored) = backup_restored_elsewhere(node_id, &vault, "backup-closed-restored").await;
+    let node = start_through("ws://127.0.0.1:9/v1/{host}/{port}", &devnet, &keys, &restored, Some(&devnet.esplora_url), None, None).await;
+    let hub = control_get("nodes/hub").await;
+    let ours =
+        hub["channels"].as_array().expect("hub's channels").iter().find(|c| c["counterparty_node_id"] == node_id.to_string().as_str()).cloned();
+    let ours = ours.expect("hub has the channel");
+    control(
+        "nodes/hub/channels/close",
+        json!({ "user_channel_id": ours["user_channel_id"], "counterparty_node_id": node_id.to_string(), "force": true }),
+    )
+    .await;
+    let mut events = node.subscribe();
+    for _ in 0..30 {
+        control("mine", json!({ "blocks": 1 })).await;
+        node.sync_chain().await.expect("sync");
+        if node.channels().is_empty() {
+            break;
+        }
+        TimeoutFuture::new(500).await;
+    }
+    wait_for(&mut events, Duration::from_secs(30), "ChannelClosed", |e| matches!(e, NodeEvent::ChannelClosed { .. })).await;
+    eventually_described(
+        Duration::from_secs(10),
+        "the closed channel kept unpublished",
+        || node.channel_checks().iter().any(|c| c.channel_id == channel_id && c.state == CheckState::ClosedUnconfirmed),
+        || format!("{:?}", node.channel_checks()),
+    )
+    .await;
+    assert!(node.channels().is_empty());
+    node.stop().await;
+}
+
 /// A backup older than the channel (a payment made after it): LDK 0.2 would panic on hub's
 /// `channel_reestablish` ("We have fallen behind"). The restored node instead sees its state is old,
 /// asks hub to close with the latest, never broadcasts its own, and gets the later balance back on

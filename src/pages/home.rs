@@ -243,8 +243,13 @@ fn ChannelChecksNotice() -> impl IntoView {
                 )}</p> }
                 .into_any(),
                 CheckState::Old => view! { <p class="warning" role="alert" data-testid="channel-old">{move || t!(
-                    format!("Your backup was older than your channel with {peer}: using it could have lost the channel's funds. Blixtra asked {peer} to close the channel with its latest state, and never published its own; the funds come back to your on-chain balance once the close confirms."),
-                    format!("Din säkerhetskopia var äldre än din kanal med {peer}: att använda den kunde ha förlorat kanalens pengar. Blixtra bad {peer} stänga kanalen med dess senaste läge och publicerade aldrig sitt eget; pengarna kommer tillbaka till ditt saldo på kedjan när stängningen bekräftats.")
+                    format!("This wallet's state of its channel with {peer} is older than {peer}'s (restored from an older backup, or the wallet ran elsewhere since): publishing it could have lost the channel's funds. Blixtra asked {peer} to close the channel with its latest state, and never published its own; the funds come back to your on-chain balance once the close confirms."),
+                    format!("Plånbokens läge för kanalen med {peer} är äldre än {peer}s (återställd från en äldre säkerhetskopia, eller så har plånboken körts någon annanstans sedan): att publicera det kunde ha förlorat kanalens pengar. Blixtra bad {peer} stänga kanalen med dess senaste läge och publicerade aldrig sitt eget; pengarna kommer tillbaka till ditt saldo på kedjan när stängningen bekräftats.")
+                )}</p> }
+                .into_any(),
+                CheckState::ClosedUnconfirmed => view! { <p class="notice" role="status" data-testid="channel-closed-unconfirmed">{move || t!(
+                    format!("Your channel with {peer} closed before {peer} confirmed the backup's state. Blixtra did not publish the backup's state, which may be old; the funds come back to your on-chain balance from {peer}'s close."),
+                    format!("Din kanal med {peer} stängdes innan {peer} bekräftat kopians läge. Blixtra publicerade inte kopians läge, som kan vara gammalt; pengarna kommer tillbaka till ditt saldo på kedjan från {peer}s stängning.")
                 )}</p> }
                 .into_any(),
             }

@@ -292,7 +292,8 @@ async fn restored_from_a_backup_in_a_new_profile(ui: &Ui, config: &Config) -> Re
     ui.click("[data-testid=export-backup]").await?;
     ui.wait_for_text("[data-testid=backup-saved]", "the backup saved", ui.waits.element, |text| text.contains(".backup")).await?;
     ui.screenshot_all_widths("settings-backup-saved").await?;
-    let read_blob = "const done = arguments[arguments.length - 1]; window.savedBlobs[0].arrayBuffer().then(b => done(Array.from(new Uint8Array(b))));";
+    let read_blob =
+        "const done = arguments[arguments.length - 1]; window.savedBlobs[0].arrayBuffer().then(b => done(Array.from(new Uint8Array(b))));";
     let bytes = ui.driver.execute_async(read_blob, Vec::new()).await.map_err(Error::webdriver("reading the backup's bytes"))?;
     let bytes: Vec<u8> = serde_json::from_value(bytes.json().clone()).map_err(|e| unexpected("the backup's bytes", &e.to_string()))?;
     let file = std::env::temp_dir().join(format!("blixtra-e2e-{}.backup", std::process::id()));

@@ -60,6 +60,9 @@ pub enum CheckState {
     Unconfirmed,
     /// Its peer showed that a later state exists: the peer was asked to close it with that state.
     Old,
+    /// Closed while unconfirmed (the peer closed it, say, having seen our old numbers first): the
+    /// state may be old, so it stays unpublished.
+    ClosedUnconfirmed,
 }
 
 /// One channel held by the checks, as the person is told of it.
@@ -152,17 +155,22 @@ impl<S: KvStore> ChannelChecks<S> {
         !self.held.borrow().contains_key(channel_id)
     }
 
-    /// Forgets the unconfirmed channels no longer `open` (closed, their funds are the monitors' and
-    /// the sweeper's), and the old ones no longer `watched` by a monitor: until then the person is
-    /// told why the channel closed. A funding stays held until the node stops: spent, it cannot be
-    /// spent again.
+    /// Forgets the channels no longer `watched` by a monitor (closed and resolved: their funds are the
+    /// sweeper's); until then the person is told why such a channel closed. An unconfirmed channel no
+    /// longer `open` closed before its peer's word: its funding stays held. A funding stays held until
+    /// the node stops, forgotten or not: spent, it cannot be spent again.
     pub fn forget_closed(&self, open: &[ChannelId], watched: &[ChannelId]) {
-        let before = self.held.borrow().len();
-        self.held.borrow_mut().retain(|id, channel| match channel.state {
-            CheckState::Unconfirmed => open.contains(id),
-            CheckState::Old => watched.contains(id),
+        let mut changed = false;
+        self.held.borrow_mut().retain(|id, channel| {
+            if channel.state == CheckState::Unconfirmed && !open.contains(id) {
+                channel.state = CheckState::ClosedUnconfirmed;
+                changed = true;
+            }
+            let keep = open.contains(id) || watched.contains(id);
+            changed |= !keep;
+            keep
         });
-        if self.held.borrow().len() != before {
+        if changed {
             self.changed.set(true);
         }
     }
@@ -211,8 +219,8 @@ impl<S: KvStore> ChannelChecks<S> {
         // LDK's own test: the peer holds the secret of the commitment our state holds as current,
         // the one before the commitment we expect next.
         let old = msg.next_remote_commitment_number > 0 && msg.next_remote_commitment_number >= our_next;
-        if held == Some(CheckState::Old) || old {
-            if held != Some(CheckState::Old) {
+        if matches!(held, Some(CheckState::Old | CheckState::ClosedUnconfirmed)) || old {
+            if held.is_none() || held == Some(CheckState::Unconfirmed) {
                 log_warn!(
                     self.logger,
                     "channel {} with {their_node_id}: the peer has a later state than ours (we expect commitment {our_next}, it expects {}); asking it to close",
