@@ -127,7 +127,7 @@ impl BackupFile {
             return Err(BackupError::Damaged(Damage::TooLarge));
         }
         let cut_short = BackupError::Damaged(Damage::CutShort);
-        let signed_len = bytes.len().checked_sub(TAG_LEN).ok_or(cut_short.clone())?;
+        let signed_len = bytes.len().checked_sub(TAG_LEN).filter(|len| *len > 5).ok_or(cut_short.clone())?;
         let (signed, tag) = bytes.split_at(signed_len);
         let mut rest = &signed[5..];
         let made_at = u64::from_le_bytes(take(&mut rest, 8).ok_or(cut_short.clone())?.try_into().expect("8 bytes"));

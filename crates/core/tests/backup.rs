@@ -100,7 +100,7 @@ fn files_that_are_not_backups_or_are_cut_short_say_so() {
     let mut newer = file.clone();
     newer[4] = 2;
     assert_eq!(BackupFile::read(&newer).err(), Some(BackupError::NewerFormat { found: 2 }));
-    for len in [5, 40, file.len() / 2, file.len() - 33] {
+    for len in [5, 36, 37, 40, file.len() / 2, file.len() - 33] {
         assert!(matches!(BackupFile::read(&file[..len]), Err(BackupError::Damaged(_))), "cut at {len}");
     }
 }

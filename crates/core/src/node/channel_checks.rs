@@ -17,14 +17,14 @@
 //! **What the node does instead** ([`CheckedChannelHandler`]): it reads the peer's
 //! `channel_reestablish` before LDK does, and compares the peer's number with the one LDK sent in
 //! ours (the commitment we expect next: one past the one our state holds as current), as LDK is
-//! about to. When ours is old, the message does not reach
-//! LDK; the node asks the peer to close the channel with an `error` (the peer then broadcasts its
-//! latest commitment, whose output to the wallet pays to a key from the seed: the channel's monitor or
-//! the restore's watch, [`super::channel_recovery`], sweeps it), and the broadcaster drops every
-//! transaction spending the channel's funding, so no old commitment of ours ever leaves the wallet.
-//! After a backup's restore, every channel starts *unconfirmed*: its funding is held the same way
-//! until its peer's `channel_reestablish` shows the state is the latest. Both sets are sealed
-//! ([`crate::record_names::CHANNEL_CHECKS_KEY`]).
+//! about to. When ours is old, the message does not reach LDK; the node asks the peer to close the
+//! channel with an `error` (the peer then broadcasts its latest commitment, whose output to the
+//! wallet pays to a key from the seed: the channel's monitor or the restore's watch,
+//! [`super::channel_recovery`], sweeps it), and the broadcaster drops every transaction spending the
+//! channel's funding, so no old commitment of ours ever leaves the wallet. After a backup's restore,
+//! every channel starts *unconfirmed*: its funding is held the same way until its peer's
+//! `channel_reestablish` shows the state is the latest, and one that closes before that stays held.
+//! What is held is sealed ([`crate::record_names::CHANNEL_CHECKS_KEY`]).
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -50,8 +50,7 @@ use crate::store::sealed::{SealedError, SealedStore};
 use crate::store::KvStore;
 
 /// What the peer is told when the wallet's state of a channel is old.
-const CLOSE_REQUEST: &str =
-    "this wallet's state of the channel is older than yours (restored from a backup): please close it with your latest commitment";
+const CLOSE_REQUEST: &str = "this wallet's state of the channel is older than yours: please close it with your latest commitment";
 
 /// A channel the node may not act on, and why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
