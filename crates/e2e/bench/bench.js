@@ -8,7 +8,7 @@
 // WebDriver script timeout bounds a batch of a thousand payments.
 "use strict";
 
-const PROTOCOL_VERSION = 9;
+const PROTOCOL_VERSION = 10;
 
 let worker = null;
 let nextRequestId = 1;
