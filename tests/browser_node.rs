@@ -594,18 +594,7 @@ async fn a_wallet_restored_from_its_words_alone_gets_its_channel_funds_back() {
     let node = start_with(&devnet, &keys, &restored, None, Some(devnet.hub.clone())).await;
     assert_eq!(node.balances().await.onchain_confirmed, onchain, "the words bring the on-chain coins back");
     assert!(node.channels().is_empty(), "the restored wallet knows no channel");
-    let our_id = node.node_id().to_string();
-    let hub_has_ours = || async {
-        let hub = control_get("nodes/hub").await;
-        hub["channels"].as_array().expect("hub's channels").iter().any(|c| c["counterparty_node_id"] == our_id.as_str())
-    };
-    for _ in 0..60 {
-        if !hub_has_ours().await {
-            break;
-        }
-        TimeoutFuture::new(500).await;
-    }
-    assert!(!hub_has_ours().await, "hub force-closed the channel the restored wallet did not know");
+    assert!(hub_forgets_channel_with(node.node_id()).await, "hub force-closed the channel the restored wallet did not know");
 
     let mut progress = None;
     for _ in 0..60 {
@@ -636,6 +625,32 @@ async fn a_wallet_restored_from_its_words_alone_gets_its_channel_funds_back() {
     node.stop().await;
 }
 
+/// A new wallet with 300,000 sats on chain and a channel of 200,000 to hub, ready.
+async fn wallet_with_channel_to_hub(devnet: &Devnet, label: &str) -> (NewWallet, ChannelId) {
+    let wallet = new_wallet(devnet, label).await;
+    let mut events = wallet.node.subscribe();
+    fund(&wallet.node, Amount::from_sat(300_000)).await;
+    let channel_id = open_confirmed_channel(&wallet.node, &mut events, devnet, Amount::from_sat(200_000)).await;
+    (wallet, channel_id)
+}
+
+/// Hub's channel with the node `ours`, as the devnet lists it.
+async fn hub_channel_with(ours: PublicKey) -> Option<Value> {
+    let hub = control_get("nodes/hub").await;
+    hub["channels"].as_array().expect("hub's channels").iter().find(|c| c["counterparty_node_id"] == ours.to_string().as_str()).cloned()
+}
+
+/// Whether hub has closed its channel with `ours` within 30 s.
+async fn hub_forgets_channel_with(ours: PublicKey) -> bool {
+    for _ in 0..60 {
+        if hub_channel_with(ours).await.is_none() {
+            return true;
+        }
+        TimeoutFuture::new(500).await;
+    }
+    false
+}
+
 /// Writes the wallet's backup file and restores it into a new database, as a second browser would.
 async fn backup_restored_elsewhere(node_id: PublicKey, vault: &Vault<IdbStore>, label: &str) -> (String, Vault<IdbStore>) {
     let file = BackupFile::export(vault.store(), node_id, 1_796_000_000).await.expect("exported");
@@ -650,10 +665,7 @@ async fn backup_restored_elsewhere(node_id: PublicKey, vault: &Vault<IdbStore>, 
 #[wasm_bindgen_test]
 async fn a_restored_backup_runs_its_channel_once_the_peer_confirms_its_state() {
     let devnet = devnet().await;
-    let NewWallet { node, vault, keys, .. } = new_wallet(&devnet, "backup-current").await;
-    let mut events = node.subscribe();
-    fund(&node, Amount::from_sat(300_000)).await;
-    let channel_id = open_confirmed_channel(&node, &mut events, &devnet, Amount::from_sat(200_000)).await;
+    let (NewWallet { node, vault, keys, .. }, channel_id) = wallet_with_channel_to_hub(&devnet, "backup-current").await;
     assert_eq!(node.backup_reminder(), Some(BackupReminder::ChannelOpened), "a channel opened: export a backup");
     let file = BackupFile::read(&node.backup_file().await.expect("the node's backup file")).expect("a backup");
     assert_eq!((file.node_id, node.backup_reminder()), (node.node_id(), None), "exported, the reminder goes");
@@ -704,19 +716,13 @@ async fn a_restored_backup_runs_its_channel_once_the_peer_confirms_its_state() {
 #[wasm_bindgen_test]
 async fn a_restored_channel_closed_by_its_peer_first_stays_unpublished() {
     let devnet = devnet().await;
-    let NewWallet { node, vault, keys, .. } = new_wallet(&devnet, "backup-closed").await;
-    let mut events = node.subscribe();
-    fund(&node, Amount::from_sat(300_000)).await;
-    let channel_id = open_confirmed_channel(&node, &mut events, &devnet, Amount::from_sat(200_000)).await;
+    let (NewWallet { node, vault, keys, .. }, channel_id) = wallet_with_channel_to_hub(&devnet, "backup-closed").await;
     let node_id = node.node_id();
     node.stop().await;
     drop(node);
     let (_, restored) = backup_restored_elsewhere(node_id, &vault, "backup-closed-restored").await;
     let node = start_through("ws://127.0.0.1:9/v1/{host}/{port}", &devnet, &keys, &restored, Some(&devnet.esplora_url), None, None).await;
-    let hub = control_get("nodes/hub").await;
-    let ours =
-        hub["channels"].as_array().expect("hub's channels").iter().find(|c| c["counterparty_node_id"] == node_id.to_string().as_str()).cloned();
-    let ours = ours.expect("hub has the channel");
+    let ours = hub_channel_with(node_id).await.expect("hub has the channel");
     control(
         "nodes/hub/channels/close",
         json!({ "user_channel_id": ours["user_channel_id"], "counterparty_node_id": node_id.to_string(), "force": true }),
@@ -750,10 +756,7 @@ async fn a_restored_channel_closed_by_its_peer_first_stays_unpublished() {
 #[wasm_bindgen_test]
 async fn an_old_backup_never_broadcasts_its_state_and_gets_the_latest_balance_back() {
     let devnet = devnet().await;
-    let NewWallet { node, vault, keys, .. } = new_wallet(&devnet, "backup-old").await;
-    let mut events = node.subscribe();
-    fund(&node, Amount::from_sat(300_000)).await;
-    let channel_id = open_confirmed_channel(&node, &mut events, &devnet, Amount::from_sat(200_000)).await;
+    let (NewWallet { node, vault, keys, .. }, channel_id) = wallet_with_channel_to_hub(&devnet, "backup-old").await;
     eventually(Duration::from_secs(30), "learning hub's channel to shop", || node.known_network_channels() > 0).await;
     let (_, restored) = backup_restored_elsewhere(node.node_id(), &vault, "backup-old-restored").await;
     // After the backup, the channel moves on: 40,000 sats leave it.
@@ -772,18 +775,7 @@ async fn an_old_backup_never_broadcasts_its_state_and_gets_the_latest_balance_ba
         || format!("{:?}", node.channel_checks()),
     )
     .await;
-    let our_id = node.node_id().to_string();
-    let hub_has_ours = || async {
-        let hub = control_get("nodes/hub").await;
-        hub["channels"].as_array().expect("hub's channels").iter().any(|c| c["counterparty_node_id"] == our_id.as_str())
-    };
-    for _ in 0..60 {
-        if !hub_has_ours().await {
-            break;
-        }
-        TimeoutFuture::new(500).await;
-    }
-    assert!(!hub_has_ours().await, "hub force-closed the channel at our request");
+    assert!(hub_forgets_channel_with(node.node_id()).await, "hub force-closed the channel at our request");
 
     // Hub's commitment pays our share to a key from the seed: the restore's watch (or the old
     // monitor) sweeps it into the on-chain wallet.
