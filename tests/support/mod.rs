@@ -2,6 +2,8 @@
 //! time in `BLIXTRA_DEVNET_URL`), its config and its control API.
 #![allow(dead_code)] // Each test file uses its own part.
 
+pub mod node;
+
 use std::str::FromStr;
 
 use blixtra_core::node::net::PeerUri;
