@@ -73,7 +73,9 @@ impl<P: Platform> LightningNode<P> {
             network: config.network,
             tip,
         };
-        let parts = builder::build(inputs).await?;
+        // Boxed: the build's future holds every part across its awaits, and a caller that awaits
+        // the start inline would carry all of it on wasm's 1 MB stack (a test's future overflowed it).
+        let parts = Box::pin(builder::build(inputs)).await?;
         let payments = Payments::open(sealed.clone()).await?;
         let backup_reminder = super::backups::stored_reminder(&sealed).await?;
         let recovery = ChannelRecovery::open(sealed, keys, config.network, tip.height).await?;
